@@ -14,6 +14,7 @@ const (
 	FormatMachO          Format = "macho"           // a thin Mach-O (one architecture)
 	FormatMachOUniversal Format = "macho-universal" // a universal ("fat") Mach-O
 	FormatOther          Format = "other"           // anything else, including Java .class files
+	FormatAppBundle      Format = "app-bundle"      // a macOS .app directory (never returned by Sniff)
 )
 
 // SniffLen is how many leading bytes Sniff wants in head to decide without further reads

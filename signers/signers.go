@@ -210,3 +210,15 @@ func Aggregate(sigs []Signature) Status {
 	}
 	return st
 }
+
+// BundleVerifier is implemented by verifiers that understand directory bundles (macOS .app
+// bundles). Inspect asks every registered BundleVerifier about each directory it walks into;
+// a bundle gets a record of its own (format hashing.FormatAppBundle) besides the records of
+// the files inside it.
+type BundleVerifier interface {
+	// IsBundle reports whether dir (a slash-separated path in fsys) is a bundle root.
+	IsBundle(fsys fs.FS, dir string) bool
+	// VerifyBundle checks the bundle: Info.plist, the main executable's signature, nested
+	// code and the sealed resources. Result.Bundle must be set.
+	VerifyBundle(ctx context.Context, fsys fs.FS, dir string, opts Options) (*Result, error)
+}
