@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+type inspectOptions struct {
+	format         string
+	digests        string
+	jobs           int
+	roots          string
+	followSymlinks bool
+}
+
+func newInspectCmd(a *app) *cobra.Command {
+	o := &inspectOptions{}
+	c := &cobra.Command{
+		Use:   "inspect [flags] PATH...",
+		Short: "Show evidence (digests, signatures) for files; directories are walked",
+		Long: `inspect reads each file once and reports its SHA-256 (and SHA-1/MD5 when asked), its format
+(pe, macho, macho-universal, other) and its code signatures. Directories are walked
+recursively; symbolic links are reported, not followed, unless --follow-symlinks is given.
+
+Exit codes: 0 all files inspected; 1 some files could not be read or parsed (each has an
+"error" in the output and a line on stderr); 2 usage or fatal error.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return o.run(c, a, args) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.format, "format", "table", "output format: table or json")
+	f.StringVar(&o.digests, "digests", "sha256", "digests to compute: sha256 (always), sha1, md5, comma-separated")
+	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
+	f.StringVar(&o.roots, "roots", "", "PEM file of extra trusted root certificates")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "follow symbolic links (loops are detected and reported)")
+	return c
+}
+
+func (o *inspectOptions) run(c *cobra.Command, a *app, args []string) error {
+	if o.format != "table" && o.format != "json" {
+		return usageErr("--format: %q is not a format; use table or json", o.format)
+	}
+	algs, err := hashing.ParseAlgorithms(o.digests)
+	if err != nil {
+		return usageErr("--digests: %v", err)
+	}
+	vopts, err := verifyOptions(o.roots)
+	if err != nil {
+		return err
+	}
+	bar := newProgressBar(a)
+	inv, err := edrpolicy.Inspect(c.Context(), args, edrpolicy.InspectOptions{
+		Digests:        algs,
+		Jobs:           o.jobs,
+		FollowSymlinks: o.followSymlinks,
+		Verify:         vopts,
+		Progress:       bar.update,
+	})
+	bar.finish()
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("inspect: %w", err)}
+	}
+	if o.format == "json" {
+		err = writeJSON(a.stdout, inv)
+	} else {
+		err = writeInventoryTable(a.stdout, inv)
+	}
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
+	}
+	if n := inv.Failed(); n > 0 {
+		for _, f := range inv.Files {
+			if f.Error != "" {
+				fmt.Fprintf(a.stderr, "edrpolicy: %s: %s\n", displayPath(f), f.Error)
+			}
+		}
+		fmt.Fprintf(a.stderr, "edrpolicy: %d of %d files could not be read or parsed\n", n, len(inv.Files))
+		return attention()
+	}
+	return nil
+}
+
+func usageErr(format string, args ...any) error {
+	return &exitErr{code: exitError, err: fmt.Errorf(format, args...)}
+}
+
+// verifyOptions loads --roots.
+func verifyOptions(rootsFile string) (signers.Options, error) {
+	var o signers.Options
+	if rootsFile == "" {
+		return o, nil
+	}
+	data, err := os.ReadFile(rootsFile)
+	if err != nil {
+		return o, usageErr("--roots: %v", err)
+	}
+	pool, _, err := signers.ParseRoots(data)
+	if err != nil {
+		return o, usageErr("--roots %s: %v", rootsFile, err)
+	}
+	o.Roots = pool
+	return o, nil
+}
+
+func displayPath(f edrpolicy.FileEvidence) string {
+	if f.Root != "" && f.Root != f.Path {
+		return strings.TrimSuffix(f.Root, "/") + "/" + f.Path
+	}
+	return f.Path
+}
+
+func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PATH\tFORMAT\tSIZE\tSIGNATURE\tSIGNER\tSHA256")
+	for _, f := range inv.Files {
+		status, signer, digest := string(f.SignatureStatus), "", f.SHA256
+		if status == "" {
+			status = "-"
+		}
+		for _, s := range f.Signatures {
+			if s.Signer != nil && s.Signer.CommonName != "" {
+				signer = s.Signer.CommonName
+				break
+			}
+			if s.TeamID != "" {
+				signer = "team " + s.TeamID
+			}
+		}
+		if signer == "" {
+			signer = "-"
+		}
+		format := string(f.Format)
+		if f.Symlink != "" && f.Format == "" {
+			format = "symlink"
+			digest = "-> " + f.Symlink
+		}
+		if format == "" {
+			format = "-"
+		}
+		if f.Error != "" {
+			digest = "error: " + f.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", displayPath(f), format, f.Size, status, signer, digest)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,72 @@
+// Package edrpolicy turns an installed application into the smallest safe set of EDR
+// exceptions. It inspects files (digests and code signatures), decides per file the strongest
+// criterion the user accepts (hash, then signer, then path), and returns a Policy that the
+// exporters render as vendor files.
+//
+// The flow is Inspect → Decide → export; each step is a plain function over plain values, so
+// a program can stop after any of them.
+package edrpolicy
+
+import (
+	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+// SchemaVersion is the version of the JSON documents edrpolicy writes (inspect output and
+// policy.json). It changes only when a key is renamed or removed.
+const SchemaVersion = 1
+
+// FileEvidence is what Inspect learned about one file. Its JSON form is the contract's
+// `inspect --format json` file object.
+type FileEvidence struct {
+	// Path is the file's path: relative (slash-separated) to the walked directory, or as
+	// given for a file argument.
+	Path string `json:"path"`
+	// Root is the argument the file was found under, when it differs from Path.
+	Root string `json:"root,omitempty"`
+	Size int64  `json:"size"`
+	// Format is pe, macho, macho-universal, app-bundle or other.
+	Format hashing.Format `json:"format,omitempty"`
+	hashing.Digests
+	// Symlink is the link target when the file is a symbolic link (reported, not followed,
+	// unless following was asked for).
+	Symlink string `json:"symlink,omitempty"`
+	// Mode is the file's permission bits in octal, e.g. "0755".
+	Mode string `json:"mode,omitempty"`
+	// SignatureStatus is unsigned, valid, invalid or adhoc; empty when the file could not be
+	// read or is not a code format.
+	SignatureStatus signers.Status      `json:"signature_status,omitempty"`
+	Signatures      []signers.Signature `json:"signatures,omitempty"`
+	PE              *signers.PEInfo     `json:"pe,omitempty"`
+	MachO           *signers.MachOInfo  `json:"macho,omitempty"`
+	Bundle          *signers.BundleInfo `json:"bundle,omitempty"`
+	// Error says why the file could not be read or parsed. Signatures that merely fail to
+	// verify are not errors: they have status invalid.
+	Error string `json:"error,omitempty"`
+}
+
+// IsExecutable reports whether the evidence is for a code format that can carry a signature.
+func (f *FileEvidence) IsExecutable() bool {
+	switch f.Format {
+	case hashing.FormatPE, hashing.FormatMachO, hashing.FormatMachOUniversal, hashing.FormatAppBundle:
+		return true
+	}
+	return false
+}
+
+// Inventory is the document `inspect --format json` prints.
+type Inventory struct {
+	SchemaVersion int            `json:"schema_version"`
+	Files         []FileEvidence `json:"files"`
+}
+
+// Failed counts the files that could not be read or parsed.
+func (inv *Inventory) Failed() int {
+	n := 0
+	for i := range inv.Files {
+		if inv.Files[i].Error != "" {
+			n++
+		}
+	}
+	return n
+}
