@@ -1,0 +1,502 @@
+// Package authenticode inspects and verifies Authenticode signatures of PE/COFF files
+// (Windows executables and DLLs, EFI images): every WIN_CERTIFICATE entry of the certificate
+// table and every nested signature (unauthenticated attribute 1.3.6.1.4.1.311.2.4.1), each
+// checked against its own image digest, page hashes and timestamp, with the signer's chain
+// judged separately from the signature's validity. It also reports the PE machine, the
+// Authenticode SHA-256 image digest (as `pesign -h` prints it) and the VS_VERSIONINFO strings.
+//
+// PE headers are parsed here rather than by relic, so that files whose optional header holds
+// fewer than 16 data directories (EFI-stub Linux kernels) work, and so that the image digest
+// can be computed during the single streaming read of the file (see Verifier.StreamTap).
+// relic (github.com/sassoftware/relic/v7) parses and verifies the PKCS#7 structures.
+package authenticode
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sassoftware/relic/v7/lib/authenticode"
+	"github.com/sassoftware/relic/v7/lib/pkcs7"
+	"github.com/sassoftware/relic/v7/lib/pkcs9"
+	"github.com/sassoftware/relic/v7/lib/x509tools"
+
+	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+// OIDNestedSignature is the unauthenticated attribute that carries nested (dual) signatures.
+var OIDNestedSignature = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 2, 4, 1}
+
+// WIN_CERTIFICATE types.
+const (
+	certTypePKCSSignedData = 2
+	maxNestingDepth        = 4
+	readBufferSize         = 256 << 10
+)
+
+// Verifier implements signers.Verifier and signers.StreamVerifier for PE files. The zero
+// value is not ready; use New. A Verifier is safe for concurrent use.
+type Verifier struct {
+	once      sync.Once
+	system    *x509.CertPool
+	bufs      sync.Pool
+	noSysPool bool
+}
+
+// New returns a Verifier that trusts the system certificate pool plus Options.Roots.
+func New() *Verifier {
+	return &Verifier{bufs: sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}}
+}
+
+// NewWithoutSystemRoots returns a Verifier that trusts only Options.Roots, for reproducible
+// tests and for machines whose system pool should not count.
+func NewWithoutSystemRoots() *Verifier {
+	v := New()
+	v.noSysPool = true
+	return v
+}
+
+var (
+	_ signers.Verifier       = (*Verifier)(nil)
+	_ signers.StreamVerifier = (*Verifier)(nil)
+)
+
+// Name implements signers.Verifier.
+func (v *Verifier) Name() string { return "authenticode" }
+
+// Accepts implements signers.Verifier: PE files only.
+func (v *Verifier) Accepts(f hashing.Format) bool { return f == hashing.FormatPE }
+
+func (v *Verifier) systemPool() *x509.CertPool {
+	v.once.Do(func() {
+		if v.noSysPool {
+			return
+		}
+		if p, err := x509.SystemCertPool(); err == nil {
+			v.system = p
+		}
+	})
+	return v.system
+}
+
+// Verify implements signers.Verifier. When in.Tap is a complete Tap from StreamTap, the image
+// digest and certificate table come from the streaming read and Verify itself reads only the
+// version resource; otherwise it reads the headers, the certificate table and the hashed
+// ranges of the file once.
+func (v *Verifier) Verify(ctx context.Context, in signers.Input, opts signers.Options) (*signers.Result, error) {
+	res, err := v.verify(ctx, in, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: authenticode: %w", in.Path, err)
+	}
+	return res, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, in signers.Input, opts signers.Options) (*signers.Result, error) {
+	if in.R == nil {
+		return nil, errors.New("no reader")
+	}
+	bp := v.bufs.Get().(*[]byte)
+	defer v.bufs.Put(bp)
+	buf := *bp
+
+	var (
+		p         *peFile
+		certTable []byte
+		sums      map[crypto.Hash][]byte
+	)
+	if t, ok := in.Tap.(*Tap); ok && t.complete(in.Size) {
+		p, certTable, sums = t.pe, t.certTable, t.sums()
+	} else {
+		n := min(int64(len(buf)), in.Size, 4096)
+		head := buf[:n]
+		if m, err := in.R.ReadAt(head, 0); int64(m) < n {
+			return nil, fmt.Errorf("read headers: %w", err)
+		}
+		var err error
+		p, err = parsePE(headerReader{head: append([]byte(nil), head...), r: in.R, size: in.Size})
+		if err != nil {
+			return nil, err
+		}
+		if p.certSize > 0 {
+			certTable = make([]byte, p.certSize) // bounded by the file size and maxCertTable
+			if m, err := in.R.ReadAt(certTable, p.certStart); int64(m) < p.certSize {
+				return nil, fmt.Errorf("read certificate table: %w", err)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	entries, err := splitCertTable(certTable)
+	if err != nil {
+		return nil, err
+	}
+	var sigs []*parsedSig
+	for i, e := range entries {
+		s, err := parseEntry(e, i)
+		if err != nil {
+			return nil, err
+		}
+		sigs = append(sigs, s...)
+	}
+
+	// Image digests: SHA-256 always, plus every algorithm a signature uses.
+	need := map[crypto.Hash]bool{crypto.SHA256: true}
+	for _, s := range sigs {
+		if s.imageHash != 0 && s.imageHash.Available() {
+			need[s.imageHash] = true
+		}
+	}
+	var missing []crypto.Hash
+	for a := range need {
+		if _, ok := sums[a]; !ok {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		plan, pad, err := p.digestPlan()
+		if err != nil {
+			return nil, err
+		}
+		extra, err := digestAt(in.R, plan, pad, missing, buf)
+		if err != nil {
+			return nil, fmt.Errorf("image digest: %w", err)
+		}
+		if sums == nil {
+			sums = extra
+		} else {
+			for a, d := range extra {
+				sums[a] = d
+			}
+		}
+	}
+	pages := map[crypto.Hash][]byte{}
+	for _, s := range sigs {
+		if len(s.pageHashes) == 0 {
+			continue
+		}
+		if _, ok := pages[s.pageHashFunc]; !ok {
+			ph, err := pageHashes(in.R, p, s.pageHashFunc, buf)
+			if err != nil {
+				return nil, fmt.Errorf("page hashes: %w", err)
+			}
+			pages[s.pageHashFunc] = ph
+		}
+	}
+
+	res := &signers.Result{PE: &signers.PEInfo{
+		Machine:            machineName(p.machine),
+		AuthenticodeSHA256: hex.EncodeToString(sums[crypto.SHA256]),
+	}}
+	if ver, err := readVersion(in.R, p); err == nil {
+		res.PE.Version = ver
+	}
+	trailing := p.certSize > 0 && p.certStart+p.certSize != p.size
+	for _, s := range sigs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if trailing {
+			s.problem("%d bytes after the certificate table are not covered by the signature", p.size-p.certStart-p.certSize)
+		}
+		res.Signatures = append(res.Signatures, v.finish(s, sums, pages, opts))
+	}
+	res.Status = signers.Aggregate(res.Signatures)
+	return res, nil
+}
+
+// splitCertTable splits the certificate table into its WIN_CERTIFICATE entries (each
+// 8-byte aligned: dwLength, wRevision, wCertificateType, bCertificate).
+func splitCertTable(tbl []byte) ([]winCert, error) {
+	var out []winCert
+	for off := 0; off < len(tbl); {
+		rest := tbl[off:]
+		if len(rest) < 8 {
+			if len(bytes.Trim(rest, "\x00")) == 0 && len(out) > 0 {
+				break // alignment padding
+			}
+			return nil, fmt.Errorf("%w: certificate table: %d stray bytes at entry offset %d", ErrMalformed, len(rest), off)
+		}
+		l := int(le.Uint32(rest))
+		if l <= 8 || l > len(rest) {
+			return nil, fmt.Errorf("%w: certificate table: entry at offset %d has length %d (%d bytes left)", ErrMalformed, off, l, len(rest))
+		}
+		out = append(out, winCert{revision: le.Uint16(rest[4:]), typ: le.Uint16(rest[6:]), data: rest[8:l]})
+		off += (l + 7) &^ 7
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+type winCert struct {
+	revision, typ uint16
+	data          []byte
+}
+
+// parsedSig is one signature (an entry or a nested one) with what could be learned from it.
+type parsedSig struct {
+	nested       bool
+	index        int
+	problems     []string
+	notes        []string
+	imageHash    crypto.Hash
+	signedDigest []byte
+	pageHashes   []byte
+	pageHashFunc crypto.Hash
+	leaf         *x509.Certificate
+	certs        []*x509.Certificate
+	certErr      error
+	sig          *pkcs7.Signature // nil when the CMS signature did not verify
+	ts           *pkcs9.CounterSignature
+}
+
+func (s *parsedSig) problem(format string, args ...any) {
+	s.problems = append(s.problems, fmt.Sprintf(format, args...))
+}
+
+// parseEntry parses one WIN_CERTIFICATE entry and its nested signatures. A blob that is not
+// PKCS#7 at all is an error; a signature that parses but does not verify is reported.
+func parseEntry(e winCert, index int) ([]*parsedSig, error) {
+	if e.typ != certTypePKCSSignedData {
+		s := &parsedSig{index: index}
+		s.problem("certificate entry %d has unsupported type %d (want PKCS#7 signed data)", index, e.typ)
+		return []*parsedSig{s}, nil
+	}
+	psd, err := pkcs7.Unmarshal(e.data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate entry %d: PKCS#7: %v", ErrMalformed, index, err)
+	}
+	return parseSigned(psd, index, false, 0), nil
+}
+
+// parseSigned checks one SignedData and recurses into its nested signatures.
+func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth int) []*parsedSig {
+	s := &parsedSig{index: index, nested: nested}
+	out := []*parsedSig{s}
+	sd := &psd.Content
+	if !sd.ContentInfo.ContentType.Equal(authenticode.OidSpcIndirectDataContent) {
+		s.problem("content type %v is not SpcIndirectDataContent", sd.ContentInfo.ContentType)
+	}
+	var ind authenticode.SpcIndirectDataContentPe
+	if err := sd.ContentInfo.Unmarshal(&ind); err != nil {
+		s.problem("SpcIndirectDataContent: %v", err)
+	} else {
+		s.signedDigest = ind.MessageDigest.Digest
+		h, err := x509tools.PkixDigestToHashE(ind.MessageDigest.DigestAlgorithm)
+		if err != nil || !h.Available() {
+			s.problem("image digest algorithm %v is not supported", ind.MessageDigest.DigestAlgorithm.Algorithm)
+		} else {
+			s.imageHash = h
+			if len(s.signedDigest) != h.Size() {
+				s.problem("signed image digest is %d bytes, want %d for %s", len(s.signedDigest), h.Size(), hashName(h))
+			}
+		}
+		if err := readPageHashes(&ind, s); err != nil {
+			s.problem("page hashes: %v", err)
+		}
+	}
+	certs, certErr := sd.Certificates.Parse()
+	s.certs, s.certErr = certs, certErr
+	if certErr != nil {
+		s.notes = append(s.notes, "a bundled certificate could not be parsed: "+certErr.Error())
+	}
+	if len(sd.SignerInfos) != 1 {
+		s.problem("%d SignerInfos, want exactly 1", len(sd.SignerInfos))
+	}
+	if len(sd.SignerInfos) > 0 {
+		si := &sd.SignerInfos[0]
+		if c, err := si.FindCertificate(certs); err == nil {
+			s.leaf = c
+		}
+		if len(s.problems) == 0 {
+			sig, err := sd.Verify(nil, false)
+			switch {
+			case err != nil:
+				s.problem("signature does not verify: %v", err)
+			default:
+				s.sig = &sig
+				s.leaf = sig.Certificate
+				cs, err := pkcs9.VerifyPkcs7(sig)
+				if err != nil {
+					s.problem("timestamp does not verify: %v", err)
+				} else {
+					s.ts = cs
+				}
+			}
+		}
+		if depth < maxNestingDepth {
+			for i, raw := range si.UnauthenticatedAttributes {
+				if !raw.Type.Equal(OIDNestedSignature) {
+					continue
+				}
+				var list []pkcs7.ContentInfoSignedData
+				if _, err := asn1.UnmarshalWithParams(raw.Values.FullBytes, &list, "set"); err != nil {
+					bad := &parsedSig{index: index, nested: true}
+					bad.problem("nested signature attribute %d cannot be parsed: %v", i, err)
+					out = append(out, bad)
+					continue
+				}
+				for j := range list {
+					out = append(out, parseSigned(&list[j], index, true, depth+1)...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// readPageHashes extracts the SpcPageHashes (v1 SHA-1, v2 SHA-256) from the SpcPeImageData
+// moniker, when present.
+func readPageHashes(ind *authenticode.SpcIndirectDataContentPe, s *parsedSig) error {
+	mon := ind.Data.Value.File.Moniker
+	if !bytes.Equal(mon.ClassID, authenticode.SpcUUIDPageHashes) {
+		return nil
+	}
+	var set asn1.RawValue
+	if _, err := asn1.Unmarshal(mon.SerializedData, &set); err != nil {
+		return err
+	}
+	var attr authenticode.SpcAttributePageHashes
+	if _, err := asn1.Unmarshal(set.Bytes, &attr); err != nil {
+		return err
+	}
+	switch {
+	case attr.Type.Equal(authenticode.OidSpcPageHashV1):
+		s.pageHashFunc = crypto.SHA1
+	case attr.Type.Equal(authenticode.OidSpcPageHashV2):
+		s.pageHashFunc = crypto.SHA256
+	default:
+		return fmt.Errorf("unknown page hash type %v", attr.Type)
+	}
+	if len(attr.Hashes) != 1 {
+		return fmt.Errorf("%d page hash sets, want 1", len(attr.Hashes))
+	}
+	ph := attr.Hashes[0]
+	if len(ph) == 0 || len(ph)%(4+s.pageHashFunc.Size()) != 0 {
+		return errors.New("malformed page hash table")
+	}
+	s.pageHashes = ph
+	return nil
+}
+
+// finish turns a parsed signature into the shared model: image digest and page-hash checks,
+// timestamp, signer, chain.
+func (v *Verifier) finish(s *parsedSig, sums, pages map[crypto.Hash][]byte, opts signers.Options) signers.Signature {
+	out := signers.Signature{
+		Kind:         signers.KindAuthenticode,
+		Nested:       s.nested,
+		SignedDigest: hex.EncodeToString(s.signedDigest),
+		Signer:       signers.NewCertificate(s.leaf),
+		Notes:        s.notes,
+	}
+	if s.imageHash != 0 {
+		out.DigestAlgorithm = hashName(s.imageHash)
+		if calc := sums[s.imageHash]; len(s.problems) == 0 && !equalDigest(calc, s.signedDigest) {
+			s.problem("image digest mismatch: file has %x, signature covers %x", calc, s.signedDigest)
+		}
+	}
+	if len(s.pageHashes) > 0 && !equalDigest(pages[s.pageHashFunc], s.pageHashes) {
+		s.problem("page hashes do not match the file")
+	}
+	if s.ts != nil {
+		t := s.ts.SigningTime.UTC()
+		out.Timestamp = &t
+	}
+	if s.leaf == nil {
+		s.problem("signer certificate not found in the signature")
+	}
+	if len(s.problems) == 0 && s.sig != nil {
+		out.Status = signers.StatusValid
+	} else {
+		out.Status = signers.StatusInvalid
+		if len(s.problems) == 0 {
+			s.problem("signature does not verify")
+		}
+		out.Error = strings.Join(s.problems, "; ")
+	}
+	if s.leaf != nil {
+		out.Chain, out.ChainError = v.chain(s, opts)
+	}
+	return out
+}
+
+// chain judges the signer's certificate chain, at the timestamp time when the signature
+// carries a verified timestamp whose own chain is trusted, else at opts.Now (or now).
+func (v *Verifier) chain(s *parsedSig, opts signers.Options) (signers.Chain, string) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	intermediates, certErr := s.certs, s.certErr
+	check := func(leaf *x509.Certificate, extra []*x509.Certificate, usage x509.ExtKeyUsage, at time.Time) error {
+		sig := pkcs7.Signature{Certificate: leaf, Intermediates: extra, CertError: certErr}
+		var first error
+		for _, roots := range []*x509.CertPool{v.systemPool(), opts.Roots} {
+			if roots == nil {
+				continue
+			}
+			err := sig.VerifyChain(roots, nil, usage, at)
+			if err == nil {
+				return nil
+			}
+			if first == nil {
+				first = err
+			}
+		}
+		if first == nil {
+			first = x509.UnknownAuthorityError{Cert: leaf}
+		}
+		return first
+	}
+	if s.ts != nil {
+		at := s.ts.SigningTime
+		leafErr := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, at)
+		tsaErr := check(s.ts.Certificate, append(append([]*x509.Certificate(nil), s.ts.Intermediates...), intermediates...), x509.ExtKeyUsageTimeStamping, at)
+		if leafErr == nil && tsaErr != nil {
+			if err := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, now); err == nil {
+				return signers.ChainTrusted, ""
+			}
+			return signers.ClassifyChainError(tsaErr), "timestamp: " + tsaErr.Error()
+		}
+		if leafErr != nil {
+			return signers.ClassifyChainError(leafErr), leafErr.Error()
+		}
+		return signers.ChainTrusted, ""
+	}
+	if err := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, now); err != nil {
+		return signers.ClassifyChainError(err), err.Error()
+	}
+	return signers.ChainTrusted, ""
+}
+
+// hashName names a digest algorithm the way the JSON contract does (sha1, sha256, ...).
+func hashName(h crypto.Hash) string {
+	switch h {
+	case crypto.MD5:
+		return "md5"
+	case crypto.SHA1:
+		return "sha1"
+	case crypto.SHA224:
+		return "sha224"
+	case crypto.SHA256:
+		return "sha256"
+	case crypto.SHA384:
+		return "sha384"
+	case crypto.SHA512:
+		return "sha512"
+	}
+	return strings.ToLower(strings.ReplaceAll(h.String(), "-", ""))
+}
+
