@@ -10,13 +10,13 @@ import (
 // issue that builds each. Each says so and exits 2, so scripts fail loudly rather than
 // silently doing nothing. Remove a command from here when its file lands.
 var notBuilt = []struct{ use, short, issue string }{
-	{"generate", "Inspect an install, decide rules, write policy.json and vendor files", "#6"},
-	{"export --vendor V [--format F] --out DIR policy.json", "Write vendor files from an existing policy", "#7"},
-	{"paths", "Show the profile's path table for an OS and version", "#6"},
-	{"ports", "Show the profile's network ports", "#6"},
-	{"diff OLD NEW", "Rule-level difference of two policy files", "#8"},
-	{"profiles", "List the built-in profiles", "#6"},
-	{"check policy.json", "Simulate and lint a policy", "a later issue"},
+	{"generate", "Inspect an install, decide rules, write policy.json and vendor files", "issue #6"},
+	{"export --vendor V [--format F] --out DIR policy.json", "Write vendor files from an existing policy", "issue #7"},
+	{"paths", "Show the profile's path table for an OS and version", "issue #6"},
+	{"ports", "Show the profile's network ports", "issue #6"},
+	{"diff OLD NEW", "Rule-level difference of two policy files", "issue #8"},
+	{"profiles", "List the built-in profiles", "issue #6"},
+	{"check policy.json", "Simulate and lint a policy", "no issue yet"},
 }
 
 func notBuiltCommands(a *app) []*cobra.Command {
@@ -28,7 +28,7 @@ func notBuiltCommands(a *app) []*cobra.Command {
 			Short:              nb.short + " (not built yet)",
 			DisableFlagParsing: true,
 			RunE: func(c *cobra.Command, _ []string) error {
-				return &exitErr{code: exitError, err: fmt.Errorf("%s: not built yet (tracked in issue %s); no files were written", c.Name(), nb.issue)}
+				return &exitErr{code: exitError, err: fmt.Errorf("%s: not built yet (%s); no files were written", c.Name(), nb.issue)}
 			},
 		})
 	}
