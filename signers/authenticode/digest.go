@@ -3,7 +3,7 @@ package authenticode
 import (
 	"crypto"
 	"crypto/hmac"
-	_ "crypto/md5" // #nosec G501 -- legacy Authenticode digests must be checkable
+	_ "crypto/md5"  // #nosec G501 -- legacy Authenticode digests must be checkable
 	_ "crypto/sha1" // #nosec G505
 	_ "crypto/sha256"
 	_ "crypto/sha512"

@@ -499,4 +499,3 @@ func hashName(h crypto.Hash) string {
 	}
 	return strings.ToLower(strings.ReplaceAll(h.String(), "-", ""))
 }
-
