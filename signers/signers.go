@@ -48,6 +48,19 @@ const (
 	KindApple        Kind = "apple"
 )
 
+// SignerClass classifies an Apple code signature by the kind of identity behind it.
+type SignerClass string
+
+// SignerClass values; the strings are part of the JSON contract.
+const (
+	SignerDeveloperID   SignerClass = "developer-id"   // Developer ID Application/Installer/Kernel leaf
+	SignerApplePlatform SignerClass = "apple-platform" // Apple's own software signing (OS binaries)
+	SignerMacAppStore   SignerClass = "mac-app-store"  // signed for the Mac App Store
+	SignerOther         SignerClass = "other"          // a CMS signature with any other leaf (Apple Development, private CA)
+	SignerAdhoc         SignerClass = "adhoc"          // ad-hoc or linker-signed: no identity
+	SignerUnsigned      SignerClass = "unsigned"       // no code signature
+)
+
 // Certificate describes a signer's leaf certificate.
 type Certificate struct {
 	Subject          string    `json:"subject"`
@@ -82,6 +95,11 @@ type Signature struct {
 	TeamID          string       `json:"team_id,omitempty"`
 	SigningID       string       `json:"signing_id,omitempty"`
 	CDHash          string       `json:"cdhash,omitempty"`
+	// SignerClass classifies an Apple signer (developer-id, apple-platform, ...).
+	SignerClass SignerClass `json:"signer_class,omitempty"`
+	// Path names the file inside a bundle that carries this signature (nested code); empty
+	// for the file itself.
+	Path string `json:"path,omitempty"`
 	// Notes are non-fatal observations (a bundled certificate Go could not parse, ...).
 	Notes []string `json:"notes,omitempty"`
 }
@@ -109,6 +127,17 @@ type MachOSlice struct {
 	SigningID string   `json:"signing_id,omitempty"`
 	TeamID    string   `json:"team_id,omitempty"`
 	Flags     []string `json:"flags,omitempty"`
+	// SignerClass classifies the slice's signature (unsigned when it has none).
+	SignerClass SignerClass `json:"signer_class,omitempty"`
+	// CDVersion is the CodeDirectory version in hex ("0x20400"); HashType its hash (sha256).
+	CDVersion string `json:"cd_version,omitempty"`
+	HashType  string `json:"hash_type,omitempty"`
+	// AltCDHashes are the CDHashes of alternate CodeDirectories (other hash types), 40 hex.
+	AltCDHashes []string `json:"alt_cdhashes,omitempty"`
+	// Entitlements are the keys of the embedded entitlements plist, sorted.
+	Entitlements []string `json:"entitlements,omitempty"`
+	// DesignatedRequirement is the designated requirement as text, where present.
+	DesignatedRequirement string `json:"designated_requirement,omitempty"`
 }
 
 // MachOInfo is what a Mach-O file tells beyond its signatures.

@@ -1,0 +1,467 @@
+package macho
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fullsailor/pkcs7"
+	"github.com/sassoftware/relic/v7/lib/fruit/csblob"
+	"github.com/sassoftware/relic/v7/lib/pkcs9"
+	"howett.net/plist"
+
+	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+// Verifier inspects and verifies Apple code signatures of thin and universal Mach-O files and
+// of .app bundles. It holds no mutable state and is safe for concurrent use.
+type Verifier struct {
+	appleRoots *x509.CertPool
+}
+
+// New returns a Verifier for hashing.FormatMachO and hashing.FormatMachOUniversal that also
+// implements signers.BundleVerifier for .app (and .xpc, .appex, .framework) bundles. Apple's
+// root CA (embedded in relic) is always trusted; Options.Roots adds more.
+func New() *Verifier {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(csblob.RootCA))
+	return &Verifier{appleRoots: pool}
+}
+
+// Name implements signers.Verifier.
+func (v *Verifier) Name() string { return "macho" }
+
+// Accepts implements signers.Verifier.
+func (v *Verifier) Accepts(f hashing.Format) bool {
+	return f == hashing.FormatMachO || f == hashing.FormatMachOUniversal
+}
+
+// Verify implements signers.Verifier: every slice of a thin or universal file is parsed, and
+// each signed slice yields one Signature (Arch set). A file that is not Mach-O, or whose
+// headers are malformed, gives an error; a signature that does not verify gives a Signature
+// with StatusInvalid and the reason in Error.
+func (v *Verifier) Verify(ctx context.Context, in signers.Input, opts signers.Options) (*signers.Result, error) {
+	if in.R == nil {
+		return nil, fmt.Errorf("%s: macho: no reader", in.Path)
+	}
+	var bctx *bundleCtx
+	if in.FS != nil && in.Name != "" {
+		bctx = findBundleCtx(in.FS, in.Name)
+	}
+	res, err := v.verifyReader(ctx, in.R, in.Size, bctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: macho: %w", in.Path, err)
+	}
+	return res, nil
+}
+
+// verifyReader verifies a thin or universal Mach-O held by r.
+func (v *Verifier) verifyReader(ctx context.Context, r io.ReaderAt, size int64, bctx *bundleCtx, opts signers.Options) (*signers.Result, error) {
+	var magic [4]byte
+	if err := readAt(r, magic[:], 0, size); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	refs := []sliceRef{{offset: 0, size: size}}
+	if m := binary.BigEndian.Uint32(magic[:]); m == 0xcafebabe || m == 0xcafebabf {
+		var err error
+		if refs, err = parseFat(r, size); err != nil {
+			return nil, err
+		}
+	}
+	res := &signers.Result{MachO: &signers.MachOInfo{Slices: []signers.MachOSlice{}}}
+	signed := 0
+	for _, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sr := io.NewSectionReader(r, ref.offset, ref.size)
+		sl, sig, err := v.verifySlice(ctx, sr, ref.size, bctx, opts)
+		if err != nil {
+			if ref.arch != "" {
+				return nil, fmt.Errorf("slice %s: %w", ref.arch, err)
+			}
+			return nil, err
+		}
+		res.MachO.Slices = append(res.MachO.Slices, sl)
+		if sig != nil {
+			res.Signatures = append(res.Signatures, *sig)
+			signed++
+		}
+	}
+	if signed > 0 && signed < len(refs) {
+		// A universal file must be signed in every slice; a stripped slice is a modification.
+		for _, sl := range res.MachO.Slices {
+			if sl.SignerClass == signers.SignerUnsigned {
+				res.Signatures = append(res.Signatures, signers.Signature{
+					Kind: signers.KindApple, Status: signers.StatusInvalid, Arch: sl.Arch,
+					SignerClass: signers.SignerUnsigned,
+					Error:       "slice carries no code signature while other slices are signed",
+				})
+			}
+		}
+	}
+	res.Status = signers.Aggregate(res.Signatures)
+	return res, nil
+}
+
+// verifySlice parses one thin Mach-O and checks its signature. The error is for headers that
+// cannot be parsed; signature problems are reported in the returned Signature.
+func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, bctx *bundleCtx, opts signers.Options) (signers.MachOSlice, *signers.Signature, error) {
+	tf, err := parseThin(r, size)
+	if err != nil {
+		return signers.MachOSlice{}, nil, err
+	}
+	sl := signers.MachOSlice{Arch: tf.arch, SignerClass: signers.SignerUnsigned}
+	if tf.sigOff < 0 {
+		return sl, nil, nil
+	}
+	sig := &signers.Signature{Kind: signers.KindApple, Arch: tf.arch, Status: signers.StatusInvalid}
+	fail := func(format string, a ...any) (signers.MachOSlice, *signers.Signature, error) {
+		sig.Status = signers.StatusInvalid
+		sig.Error = fmt.Sprintf(format, a...)
+		if sl.SignerClass == signers.SignerUnsigned {
+			sl.SignerClass = ""
+		}
+		return sl, sig, nil
+	}
+	if tf.sigSize < 12 || tf.sigSize > maxSigBlob || tf.sigOff > size || tf.sigSize > size-tf.sigOff {
+		return fail("code signature at offset %d (%d bytes) lies outside the file (%d bytes): truncated or malformed", tf.sigOff, tf.sigSize, size)
+	}
+	blob := make([]byte, tf.sigSize)
+	if err := readAt(r, blob, tf.sigOff, size); err != nil {
+		return fail("reading code signature: %v", err)
+	}
+	sb, err := parseSuperBlob(blob)
+	if err != nil {
+		return fail("code signature: %v", err)
+	}
+	cd := sb.cds[0]
+	sl.CDHash = hex.EncodeToString(cd.cdhash())
+	sl.SigningID, sl.TeamID = cd.ident, cd.team
+	sl.Flags = flagNames(cd.flags)
+	sl.CDVersion = fmt.Sprintf("%#x", cd.version)
+	sl.HashType = hashTypeName(cd.hashType)
+	for _, alt := range sb.cds[1:] {
+		sl.AltCDHashes = append(sl.AltCDHashes, hex.EncodeToString(alt.cdhash()))
+	}
+	sl.Entitlements = entitlementKeys(sb.entXML)
+	sl.DesignatedRequirement = designatedRequirement(sb.requirements)
+
+	sig.CDHash, sig.SigningID, sig.TeamID = sl.CDHash, sl.SigningID, sl.TeamID
+	sig.DigestAlgorithm = hashTypeName(cd.hashType)
+	sig.SignedDigest = hex.EncodeToString(cd.fullHash())
+
+	isCMS := len(sb.cms) > 0
+	// Identity and chain first, so that an invalid signature still names who claims it.
+	if isCMS {
+		sl.SignerClass = signers.SignerOther
+		if leaf := extractLeaf(sb.cms); leaf != nil {
+			sig.Signer = signers.NewCertificate(leaf)
+			sl.SignerClass = classify(leaf)
+		}
+	} else {
+		sl.SignerClass = signers.SignerAdhoc
+	}
+	sig.SignerClass = sl.SignerClass
+
+	// Page hashes of every CodeDirectory, whatever the signature kind.
+	for _, d := range sb.cds {
+		if d.codeLimit > tf.sigOff && tf.sigOff > 0 {
+			return fail("CodeDirectory (slot %#x) codeLimit %d covers the signature itself at %d", d.slot, d.codeLimit, tf.sigOff)
+		}
+		if err := checkPages(ctx, r, size, d); err != nil {
+			if ctx.Err() != nil {
+				return sl, nil, ctx.Err()
+			}
+			return fail("%v", err)
+		}
+	}
+	// Special slots against what is embedded or on disk.
+	notes, err := checkSpecialSlots(sb, tf, bctx)
+	sig.Notes = append(sig.Notes, notes...)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if !isCMS {
+		if cd.flags&0x2 == 0 {
+			return fail("CodeDirectory is not marked ad-hoc but carries no CMS signature")
+		}
+		sig.Status = signers.StatusAdhoc
+		return sl, sig, nil
+	}
+	vb, err := relicVerify(sb.raw)
+	if err != nil {
+		return fail("CMS signature: %v", err)
+	}
+	ts := vb.Signature
+	leaf := ts.Certificate
+	csblob.MarkHandledExtensions(leaf)
+	for _, c := range ts.Intermediates {
+		csblob.MarkHandledExtensions(c)
+	}
+	sig.Signer = signers.NewCertificate(leaf)
+	sl.SignerClass = classify(leaf)
+	sig.SignerClass = sl.SignerClass
+	certTeam := csblob.TeamID(leaf)
+	if cd.team != "" && certTeam != "" && cd.team != certTeam {
+		return fail("Team ID %q in the CodeDirectory differs from %q in the signing certificate", cd.team, certTeam)
+	}
+	if sig.TeamID == "" {
+		sig.TeamID = certTeam
+	}
+	if ts.CounterSignature != nil {
+		t := ts.CounterSignature.SigningTime.UTC()
+		sig.Timestamp = &t
+	}
+	if ts.CertError != nil {
+		sig.Notes = append(sig.Notes, "bundled certificate did not parse: "+ts.CertError.Error())
+	}
+	sig.Chain, sig.ChainError = v.chain(ts, opts, &sig.Notes)
+	sig.Status = signers.StatusValid
+	return sl, sig, nil
+}
+
+// relicVerify checks the CMS signature (BER or DER), the hash-agility attributes and the
+// embedded special slots with relic. The blob was validated by parseSuperBlob first; the
+// recover is a second line of defence against a panic inside the library on hostile input.
+func relicVerify(blob []byte) (vb *csblob.VerifiedBlob, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			vb, err = nil, fmt.Errorf("malformed signature (%v)", r)
+		}
+	}()
+	return csblob.Verify(blob, csblob.VerifyParams{})
+}
+
+// chain verifies the signer chain against Apple's root, then against Options.Roots. A valid
+// timestamp whose own chain verifies moves the check to the time of signing.
+func (v *Verifier) chain(ts *pkcs9.TimestampedSignature, opts signers.Options, notes *[]string) (signers.Chain, string) {
+	pools := []*x509.CertPool{v.appleRoots}
+	if opts.Roots != nil {
+		pools = append(pools, opts.Roots)
+	}
+	var firstErr, tsErr error
+	for _, pool := range pools {
+		at := opts.Now
+		if ts.CounterSignature != nil {
+			if err := ts.CounterSignature.VerifyChain(pool, nil); err == nil {
+				at = ts.CounterSignature.SigningTime
+				tsErr = nil
+			} else if tsErr == nil {
+				tsErr = err
+			}
+		}
+		if at.IsZero() {
+			at = time.Now()
+		}
+		err := ts.Signature.VerifyChain(pool, nil, x509.ExtKeyUsageCodeSigning, at)
+		if err == nil {
+			if tsErr != nil {
+				*notes = append(*notes, "timestamp chain not trusted: "+tsErr.Error())
+			}
+			return signers.ChainTrusted, ""
+		}
+		var ua x509.UnknownAuthorityError
+		if firstErr == nil || errors.As(firstErr, &ua) {
+			firstErr = err
+		}
+	}
+	return signers.ClassifyChainError(firstErr), firstErr.Error()
+}
+
+// extractLeaf reads the signer's certificate from a CMS blob with fullsailor/pkcs7 (parse
+// only), so that a signature that fails to verify still names its claimed signer.
+func extractLeaf(cms []byte) (leaf *x509.Certificate) {
+	defer func() {
+		if recover() != nil {
+			leaf = nil
+		}
+	}()
+	p7, err := pkcs7.Parse(cms)
+	if err != nil {
+		return nil
+	}
+	return p7.GetOnlySigner()
+}
+
+// Apple certificate extensions that classify a leaf.
+var (
+	oidAppleSoftwareSign  = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 22}
+	oidDevIDApplication   = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 13}
+	oidDevIDInstaller     = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 14}
+	oidDevIDKernel        = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 18}
+	oidMacAppSubmit       = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 7}
+	oidMacInstallerSubmit = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 8}
+	oidMacAppStore        = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 9}
+	oidMacAppStoreInst    = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 10}
+	oidAppleCodeSignApple = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 1}
+	oidIphoneApple        = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 3}
+)
+
+// classify names the kind of identity behind a CMS signature from the leaf's Apple
+// extensions. It says nothing about trust: a private CA can mint the same extensions, which is
+// why Chain is reported separately.
+func classify(leaf *x509.Certificate) signers.SignerClass {
+	has := func(oid asn1.ObjectIdentifier) bool {
+		for _, e := range leaf.Extensions {
+			if e.Id.Equal(oid) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(oidDevIDApplication) || has(oidDevIDInstaller) || has(oidDevIDKernel):
+		return signers.SignerDeveloperID
+	case has(oidMacAppStore) || has(oidMacAppStoreInst) || has(oidMacAppSubmit) || has(oidMacInstallerSubmit):
+		return signers.SignerMacAppStore
+	case has(oidAppleSoftwareSign) || has(oidAppleCodeSignApple) || has(oidIphoneApple):
+		return signers.SignerApplePlatform
+	}
+	if leaf.Subject.CommonName == "Software Signing" && strings.HasPrefix(leaf.Issuer.CommonName, "Apple Code Signing") {
+		return signers.SignerApplePlatform
+	}
+	return signers.SignerOther
+}
+
+// checkPages recomputes every code page hash of cd over r (the slice) and compares.
+func checkPages(ctx context.Context, r io.ReaderAt, size int64, cd *codeDir) error {
+	if cd.codeLimit > size {
+		return fmt.Errorf("CodeDirectory (slot %#x) covers %d bytes but the file has %d: truncated", cd.slot, cd.codeLimit, size)
+	}
+	pageSize := cd.codeLimit
+	if cd.pageLog2 != 0 {
+		pageSize = 1 << cd.pageLog2
+	}
+	if cd.nCode == 0 {
+		if cd.codeLimit != 0 {
+			return fmt.Errorf("CodeDirectory (slot %#x) has no code slots for %d bytes", cd.slot, cd.codeLimit)
+		}
+		return nil
+	}
+	buf := make([]byte, pageSize)
+	for i := uint32(0); i < cd.nCode; i++ {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		off := int64(i) * pageSize
+		n := pageSize
+		if off+n > cd.codeLimit {
+			n = cd.codeLimit - off
+		}
+		page := buf[:n]
+		if err := readAt(r, page, off, size); err != nil {
+			return fmt.Errorf("page %d: %w", i, err)
+		}
+		if !hmac.Equal(cd.digest(page), cd.codeSlot(i)) {
+			return fmt.Errorf("page hash mismatch: page %d (offset %d) of the %s CodeDirectory: the code was modified after signing", i, off, hashTypeName(cd.hashType))
+		}
+	}
+	return nil
+}
+
+// checkSpecialSlots compares the special slots of every CodeDirectory with the embedded blobs
+// and, when the file sits in its bundle, with Info.plist and CodeResources on disk.
+func checkSpecialSlots(sb *superBlob, tf *thinFile, bctx *bundleCtx) (notes []string, err error) {
+	var infoPlist, resources []byte
+	infoSrc := "embedded __info_plist"
+	if tf.infoPlist != nil {
+		infoPlist = tf.infoPlist
+	}
+	if bctx != nil {
+		if bctx.infoPlist != nil {
+			infoPlist, infoSrc = bctx.infoPlist, bctx.infoPath
+		}
+		resources = bctx.codeResources
+	}
+	type slotCheck struct {
+		n    uint32
+		name string
+		data []byte
+		have bool // data must be present when the slot is bound
+	}
+	checks := []slotCheck{
+		{slotRequirements, "requirements", sb.requirements, true},
+		{slotEntitlements, "entitlements", sb.entXML, true},
+		{slotEntitlementsDER, "DER entitlements", sb.entDER, true},
+		{slotInfoPlist, "Info.plist (" + infoSrc + ")", infoPlist, false},
+		{slotResources, "CodeResources", resources, false},
+	}
+	seen := map[string]bool{}
+	for _, cd := range sb.cds {
+		for _, c := range checks {
+			want := cd.specialSlot(c.n)
+			switch {
+			case want == nil && c.data != nil && c.have:
+				return notes, fmt.Errorf("%s blob is not bound by the CodeDirectory (slot %#x): added after signing", c.name, cd.slot)
+			case want == nil:
+			case c.data == nil && c.have:
+				return notes, fmt.Errorf("special slot -%d (%s) is bound but the blob is missing", c.n, c.name)
+			case c.data == nil:
+				if !seen[c.name] {
+					notes = append(notes, fmt.Sprintf("special slot -%d (%s) is bound but not checked: the file is not inside its bundle", c.n, c.name))
+					seen[c.name] = true
+				}
+			case !hmac.Equal(cd.digest(c.data), want):
+				return notes, fmt.Errorf("special slot -%d (%s) does not match: modified after signing", c.n, c.name)
+			}
+		}
+	}
+	return notes, nil
+}
+
+// entitlementKeys returns the sorted top-level keys of an entitlements blob (header included).
+func entitlementKeys(blob []byte) []string {
+	if len(blob) <= 8 {
+		return nil
+	}
+	var m map[string]any
+	if _, err := plist.Unmarshal(blob[8:], &m); err != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// designatedRequirement renders the designated requirement (type 3) as text.
+func designatedRequirement(blob []byte) (text string) {
+	if blob == nil {
+		return ""
+	}
+	items, err := parseSuperItems(blob, magicRequirements)
+	if err != nil {
+		return ""
+	}
+	defer func() {
+		if recover() != nil {
+			text = ""
+		}
+	}()
+	for _, it := range items {
+		if it.slot != uint32(csblob.DesignatedRequirement) || len(it.data) <= 8 {
+			continue
+		}
+		s, err := (&csblob.Requirement{Raw: it.data[8:]}).Format()
+		if err != nil {
+			return ""
+		}
+		return s
+	}
+	return ""
+}
