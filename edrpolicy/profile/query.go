@@ -1,0 +1,265 @@
+package profile
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Install selections for PathQuery.Install besides the row kinds.
+const (
+	// InstallAny selects rows of every install kind (for listing the whole table).
+	InstallAny = "any"
+)
+
+// PathQuery selects rows of a profile's path table.
+type PathQuery struct {
+	OS string
+	// Version selects rows whose range contains it; the zero Version selects every row.
+	Version Version
+	// AssumePaths, when Version falls into a documented gap ("paths" unknown), selects the
+	// table of this version instead; it must be one of the gap's candidates.
+	AssumePaths Version
+	// Install is all-users (the default when empty), per-user, legacy-os or any.
+	Install string
+	// Component is app (the default when empty), server or any.
+	Component string
+}
+
+// Table is the result of a path query.
+type Table struct {
+	Rows []PathRow
+	// Gaps are the unknowns that concern the query but do not block it (informational).
+	Gaps []Unknown
+	// Assumed is set when AssumePaths replaced the version: the gap it bridged.
+	Assumed *Unknown
+}
+
+// UnknownError says that a fact the caller asked for is not in any source. It names the gap,
+// the candidate tables and the flag that supplies the fact.
+type UnknownError struct {
+	Profile string
+	OS      string
+	Version Version
+	Gap     Unknown
+	// Candidates hold, per candidate version, the rows of its table that differ between the
+	// candidates.
+	Candidates map[string][]PathRow
+}
+
+func (e *UnknownError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "profile %s", e.Profile)
+	if e.OS != "" {
+		fmt.Fprintf(&b, ", %s", e.OS)
+	}
+	if !e.Version.IsZero() {
+		fmt.Fprintf(&b, ", version %s", e.Version)
+	}
+	fmt.Fprintf(&b, ": unknown: %s", e.Gap.Message)
+	for _, c := range e.Gap.Candidates {
+		fmt.Fprintf(&b, "\n  candidate table %s:", c)
+		for _, r := range e.Candidates[c] {
+			fmt.Fprintf(&b, "\n    %-45s %s", r.Use, r.Path)
+		}
+	}
+	if len(e.Gap.Candidates) > 0 {
+		flags := make([]string, len(e.Gap.Candidates))
+		for i, c := range e.Gap.Candidates {
+			flags[i] = c
+		}
+		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version with --app-version", e.Gap.Flag, strings.Join(flags, "|"))
+	} else {
+		fmt.Fprintf(&b, "\nsupply it with %s", e.Gap.Flag)
+	}
+	return b.String()
+}
+
+func matchOS(rowOS, q string) bool { return rowOS == "" || q == "" || rowOS == q }
+
+func inRange(r Range, v Version) bool { return v.IsZero() || r.Contains(v) }
+
+func installOf(s string) string {
+	if s == "" {
+		return InstallAllUsers
+	}
+	return s
+}
+
+func componentOf(s string) string {
+	if s == "" {
+		return "app"
+	}
+	return s
+}
+
+// PathTable returns the rows of the path table that match q, or an *UnknownError when the query
+// falls into a gap no source fills.
+func (p *Profile) PathTable(q PathQuery) (*Table, error) {
+	inst := installOf(q.Install)
+	comp := componentOf(q.Component)
+	v := q.Version
+	t := &Table{}
+	for i := range p.Unknowns {
+		u := p.Unknowns[i]
+		if !matchOS(u.OS, q.OS) {
+			continue
+		}
+		if !u.Versions.All() && (v.IsZero() || !u.Versions.Contains(v)) {
+			continue
+		}
+		if u.Install != "" && inst != InstallAny && u.Install != inst {
+			continue
+		}
+		if u.What != "paths" || u.Install != "" && u.Install != inst {
+			t.Gaps = append(t.Gaps, u) // informational
+			continue
+		}
+		// A blocking gap.
+		if !q.AssumePaths.IsZero() && len(u.Candidates) > 0 {
+			ok := false
+			for _, c := range u.Candidates {
+				if MustVersion(c).Compare(q.AssumePaths) == 0 {
+					ok = true
+				}
+			}
+			if !ok {
+				return nil, fmt.Errorf("profile %s: %s %s is not a candidate for version %s: use one of %s",
+					p.Name, u.Flag, q.AssumePaths, v, strings.Join(u.Candidates, ", "))
+			}
+			uu := u
+			t.Assumed = &uu
+			v = q.AssumePaths
+			continue
+		}
+		return nil, p.unknownError(q, u)
+	}
+	for _, r := range p.Paths {
+		if r.OS != q.OS && q.OS != "" {
+			continue
+		}
+		if inst != InstallAny && installOf(r.Install) != inst {
+			continue
+		}
+		if comp != "any" && componentOf(r.Component) != comp {
+			continue
+		}
+		if !inRange(r.Versions, v) {
+			continue
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	return t, nil
+}
+
+func (p *Profile) unknownError(q PathQuery, u Unknown) error {
+	e := &UnknownError{Profile: p.Name, OS: q.OS, Version: q.Version, Gap: u, Candidates: map[string][]PathRow{}}
+	tables := map[string][]PathRow{}
+	for _, c := range u.Candidates {
+		cq := q
+		cq.Version, cq.AssumePaths = MustVersion(c), Version{}
+		t, err := p.PathTable(cq)
+		if err == nil {
+			tables[c] = t.Rows
+		}
+	}
+	// Keep only the rows that differ between candidates.
+	count := map[string]int{}
+	for _, rows := range tables {
+		for _, r := range rows {
+			count[r.Use+"\x00"+r.Path]++
+		}
+	}
+	for c, rows := range tables {
+		for _, r := range rows {
+			if count[r.Use+"\x00"+r.Path] < len(tables) {
+				e.Candidates[c] = append(e.Candidates[c], r)
+			}
+		}
+	}
+	return e
+}
+
+// PortQuery selects ports.
+type PortQuery struct {
+	// Version drops rows whose condition excludes it; the zero Version keeps every row.
+	Version Version
+	// Component is app, server, or empty for both.
+	Component string
+}
+
+// PortsFor returns the port rows that apply.
+func (p *Profile) PortsFor(q PortQuery) []PortRow {
+	var out []PortRow
+	for _, r := range p.Ports {
+		if q.Component != "" && r.Component != q.Component {
+			continue
+		}
+		if !inRange(r.Versions, q.Version) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// NotesFor returns the notes whose condition holds for os and v (a zero v matches only notes
+// without a condition).
+func (p *Profile) NotesFor(os string, v Version) []Note {
+	var out []Note
+	for _, n := range p.Notes {
+		if !matchOS(n.OS, os) {
+			continue
+		}
+		if n.Versions.All() || !v.IsZero() && n.Versions.Contains(v) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// EraFor returns the era that contains v, or nil (no era, or v in a gap between eras).
+func (p *Profile) EraFor(v Version) *Era {
+	if v.IsZero() {
+		return nil
+	}
+	for i := range p.Eras {
+		if p.Eras[i].Versions.Contains(v) {
+			return &p.Eras[i]
+		}
+	}
+	return nil
+}
+
+// ExpectedSigners returns the expected signers for os and v.
+func (p *Profile) ExpectedSigners(os string, v Version) []ExpectedSigner {
+	var out []ExpectedSigner
+	for _, s := range p.Signers {
+		if s.OS == os && inRange(s.Versions, v) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// UnknownsFor returns the unknowns of the given kind ("signer", "version-file", ...) that
+// concern os and v.
+func (p *Profile) UnknownsFor(what, os string, v Version) []Unknown {
+	var out []Unknown
+	for _, u := range p.Unknowns {
+		if u.What == what && matchOS(u.OS, os) && (u.Versions.All() || !v.IsZero() && u.Versions.Contains(v)) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// ScriptGlobs returns the script globs for os.
+func (p *Profile) ScriptGlobs(os string) []string {
+	var out []string
+	for _, s := range p.Scripts {
+		if s.OS == os {
+			out = append(out, s.Files...)
+		}
+	}
+	return out
+}
