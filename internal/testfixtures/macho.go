@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/sassoftware/relic/v7/lib/fruit/csblob"
 	"github.com/sassoftware/relic/v7/lib/fruit/machos"
@@ -228,7 +229,11 @@ func MachOBundle(chain *AppleChain, dir string, s MachOBundleSpec) (string, erro
 		h1 := sha1.Sum([]byte(content)) // #nosec G401
 		h2 := sha256.Sum256([]byte(content))
 		files[rel] = h1[:]
-		files2[rel] = map[string]any{"hash": h1[:], "hash2": h2[:]}
+		e := map[string]any{"hash": h1[:], "hash2": h2[:]}
+		if strings.Contains(rel, ".lproj/") {
+			e["optional"] = true // as codesign marks localized resources
+		}
+		files2[rel] = e
 	}
 	if s.Helper != "" {
 		if err := os.MkdirAll(filepath.Join(contents, "Helpers"), 0o755); err != nil {
