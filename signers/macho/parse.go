@@ -16,7 +16,7 @@ import (
 
 // Limits that keep allocations proportional to real files rather than to size fields.
 const (
-	maxFatArchs   = 64       // real universal files have a handful of slices
+	maxFatArchs   = 44       // real universal files have a handful of slices; a Java class file has >= 45 here
 	maxSigBlob    = 64 << 20 // a code signature of 64 MiB would cover a ~8 GiB binary
 	maxLoadCmds   = 16 << 20 // sizeofcmds cap
 	maxSuperItems = 64       // real SuperBlobs hold fewer than 12 entries
