@@ -25,7 +25,7 @@ type FileEvidence struct {
 	// Root is the argument the file was found under, when it differs from Path.
 	Root string `json:"root,omitempty"`
 	Size int64  `json:"size"`
-	// Format is pe, macho, macho-universal, app-bundle or other.
+	// Format is pe, macho, macho-universal, app-bundle, elf or other.
 	Format hashing.Format `json:"format,omitempty"`
 	hashing.Digests
 	// Symlink is the link target when the file is a symbolic link (reported, not followed,
@@ -45,10 +45,11 @@ type FileEvidence struct {
 	Error string `json:"error,omitempty"`
 }
 
-// IsExecutable reports whether the evidence is for a code format that can carry a signature.
+// IsExecutable reports whether the evidence is for a binary code format (PE, Mach-O, an .app
+// bundle, or ELF, which is never signed).
 func (f *FileEvidence) IsExecutable() bool {
 	switch f.Format {
-	case hashing.FormatPE, hashing.FormatMachO, hashing.FormatMachOUniversal, hashing.FormatAppBundle:
+	case hashing.FormatPE, hashing.FormatMachO, hashing.FormatMachOUniversal, hashing.FormatAppBundle, hashing.FormatELF:
 		return true
 	}
 	return false

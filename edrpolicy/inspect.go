@@ -293,6 +293,11 @@ func inspectOne(ctx context.Context, h *hashing.Hasher, j job, vs []signers.Veri
 		applyResult(&ev, res)
 		break
 	}
+	if ev.SignatureStatus == "" && ev.IsExecutable() {
+		// No verifier for this format (ELF has no embedded signature scheme): nothing vouches
+		// for the file but its digest.
+		ev.SignatureStatus = signers.StatusUnsigned
+	}
 	return ev
 }
 

@@ -206,8 +206,10 @@ type smallInfo struct{ fs.FileInfo }
 
 func (s smallInfo) Size() int64 { return s.FileInfo.Size() - 100 }
 
-func (g growFile) Stat() (fs.FileInfo, error)             { return smallInfo{g.info}, nil }
-func (g growFile) ReadAt(p []byte, off int64) (int, error) { return g.File.(io.ReaderAt).ReadAt(p, off) }
+func (g growFile) Stat() (fs.FileInfo, error) { return smallInfo{g.info}, nil }
+func (g growFile) ReadAt(p []byte, off int64) (int, error) {
+	return g.File.(io.ReaderAt).ReadAt(p, off)
+}
 
 func (g growFS) Open(name string) (fs.File, error) {
 	f, err := g.MapFS.Open(name)

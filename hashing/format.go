@@ -13,6 +13,7 @@ const (
 	FormatPE             Format = "pe"              // PE/COFF (Windows executables, DLLs, EFI images)
 	FormatMachO          Format = "macho"           // a thin Mach-O (one architecture)
 	FormatMachOUniversal Format = "macho-universal" // a universal ("fat") Mach-O
+	FormatELF            Format = "elf"             // ELF (Linux executables and libraries; never signed)
 	FormatOther          Format = "other"           // anything else, including Java .class files
 	FormatAppBundle      Format = "app-bundle"      // a macOS .app directory (never returned by Sniff)
 )
@@ -71,6 +72,13 @@ func Sniff(head []byte, r io.ReaderAt, size int64) Format {
 		peOff := int64(binary.LittleEndian.Uint32(lf))
 		if sig := at(peOff, 4); sig != nil && string(sig) == "PE\x00\x00" {
 			return FormatPE
+		}
+		return FormatOther
+	}
+	if string(first) == "\x7fELF" {
+		// ident (16) + type, machine, version: an ELF header is at least 52 bytes.
+		if at(0, 52) != nil {
+			return FormatELF
 		}
 		return FormatOther
 	}

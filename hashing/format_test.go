@@ -68,6 +68,8 @@ func TestSniff(t *testing.T) {
 		{"fat zero count", fat(0, nil, 5000), FormatOther},
 		{"fat table truncated", fat(3, [][2]uint32{{4096, 1}}, 40), FormatOther},
 		{"text", []byte("#!/bin/sh\necho hi\n"), FormatOther},
+		{"elf", append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 57)...), FormatELF},
+		{"elf magic, truncated header", []byte("\x7fELF\x02\x01\x01\x00"), FormatOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

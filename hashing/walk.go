@@ -236,3 +236,20 @@ func Parallel(ctx context.Context, n, jobs int, fn func(worker, i int)) error {
 	wg.Wait()
 	return ctx.Err()
 }
+
+// String returns file, dir, symlink, other or error.
+func (k EntryKind) String() string {
+	switch k {
+	case KindFile:
+		return "file"
+	case KindDir:
+		return "dir"
+	case KindSymlink:
+		return "symlink"
+	case KindOther:
+		return "other"
+	case KindError:
+		return "error"
+	}
+	return fmt.Sprintf("EntryKind(%d)", int(k))
+}
