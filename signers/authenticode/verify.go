@@ -274,6 +274,11 @@ func parseEntry(e winCert, index int) ([]*parsedSig, error) {
 		s.problem("certificate entry %d has unsupported type %d (want PKCS#7 signed data)", index, e.typ)
 		return []*parsedSig{s}, nil
 	}
+	if e.revision != 0x0100 && e.revision != 0x0200 {
+		s := &parsedSig{index: index}
+		s.problem("certificate entry %d has unknown revision %#x", index, e.revision)
+		return []*parsedSig{s}, nil
+	}
 	psd, err := pkcs7.Unmarshal(e.data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: certificate entry %d: PKCS#7: %v", ErrMalformed, index, err)
@@ -307,6 +312,7 @@ func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth
 			s.problem("page hashes: %v", err)
 		}
 	}
+	checkStructure(&psd.ContentType, sd, s)
 	certs, certErr := sd.Certificates.Parse()
 	s.certs, s.certErr = certs, certErr
 	if certErr != nil {
@@ -336,6 +342,11 @@ func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth
 				}
 			}
 		}
+		for _, raw := range si.UnauthenticatedAttributes {
+			if !knownUnauthAttr(raw.Type) {
+				s.notes = append(s.notes, fmt.Sprintf("unknown unauthenticated attribute %v ignored", raw.Type))
+			}
+		}
 		if depth < maxNestingDepth {
 			for i, raw := range si.UnauthenticatedAttributes {
 				if !raw.Type.Equal(OIDNestedSignature) {
@@ -355,6 +366,46 @@ func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth
 		}
 	}
 	return out
+}
+
+// Unauthenticated attributes this package understands.
+var (
+	oidSignedData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidRFC3161Token         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
+	oidMSTimestampToken     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 3, 3, 1}
+	oidCounterSignature     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 6}
+	oidMSSpcUnsignedSealing = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 2, 6, 1}
+)
+
+func knownUnauthAttr(oid asn1.ObjectIdentifier) bool {
+	for _, k := range []asn1.ObjectIdentifier{OIDNestedSignature, oidRFC3161Token, oidMSTimestampToken, oidCounterSignature, oidMSSpcUnsignedSealing} {
+		if oid.Equal(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkStructure enforces the Authenticode profile of PKCS#7 that relic leaves unchecked: an
+// outer signedData content type, SignedData and SignerInfo version 1, and exactly one digest
+// algorithm, the SignerInfo's. Unchecked, these fields could be altered in a signed file
+// without any effect on the verdict.
+func checkStructure(ct *asn1.ObjectIdentifier, sd *pkcs7.SignedData, s *parsedSig) {
+	if !ct.Equal(oidSignedData) {
+		s.problem("content type %v is not signedData", *ct)
+	}
+	if sd.Version != 1 {
+		s.problem("SignedData version %d, want 1", sd.Version)
+	}
+	if len(sd.SignerInfos) == 1 {
+		si := &sd.SignerInfos[0]
+		if si.Version != 1 {
+			s.problem("SignerInfo version %d, want 1", si.Version)
+		}
+		if len(sd.DigestAlgorithmIdentifiers) != 1 || !sd.DigestAlgorithmIdentifiers[0].Algorithm.Equal(si.DigestAlgorithm.Algorithm) {
+			s.problem("SignedData digest algorithms do not match the SignerInfo's %v", si.DigestAlgorithm.Algorithm)
+		}
+	}
 }
 
 // readPageHashes extracts the SpcPageHashes (v1 SHA-1, v2 SHA-256) from the SpcPeImageData
@@ -416,6 +467,18 @@ func (v *Verifier) finish(s *parsedSig, sums, pages map[crypto.Hash][]byte, opts
 	}
 	if s.leaf == nil {
 		s.problem("signer certificate not found in the signature")
+	} else {
+		s.checkCertSignatures()
+	}
+	var chainErrs []error
+	if s.leaf != nil {
+		out.Chain, out.ChainError, chainErrs = v.chain(s, opts)
+	}
+	for _, err := range chainErrs {
+		if forgedCert(err) {
+			s.problem("a certificate in the signature does not verify under its issuer: %v", err)
+			break
+		}
 	}
 	if len(s.problems) == 0 && s.sig != nil {
 		out.Status = signers.StatusValid
@@ -426,15 +489,65 @@ func (v *Verifier) finish(s *parsedSig, sums, pages map[crypto.Hash][]byte, opts
 		}
 		out.Error = strings.Join(s.problems, "; ")
 	}
-	if s.leaf != nil {
-		out.Chain, out.ChainError = v.chain(s, opts)
-	}
+	out.Notes = s.notes
 	return out
+}
+
+// checkCertSignatures checks that every certificate of the signature (the signer's and the
+// timestamp's) whose issuer is bundled too is really signed by it, so that a certificate
+// altered inside the signature blob (a forged subject on the same key) makes the signature
+// invalid rather than merely untrusted. Algorithms Go refuses are not judged here.
+func (s *parsedSig) checkCertSignatures() {
+	all := append([]*x509.Certificate(nil), s.certs...)
+	if s.ts != nil {
+		all = append(all, s.ts.Intermediates...)
+		if s.ts.Certificate != nil {
+			all = append(all, s.ts.Certificate)
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range all {
+		if seen[string(c.Raw)] || bytes.Equal(c.RawIssuer, c.RawSubject) {
+			continue
+		}
+		seen[string(c.Raw)] = true
+		var found, ok bool
+		var lastErr error
+		for _, p := range all {
+			if p == c || !bytes.Equal(p.RawSubject, c.RawIssuer) {
+				continue
+			}
+			found = true
+			err := p.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
+			var ia x509.InsecureAlgorithmError
+			if err == nil || errors.As(err, &ia) || errors.Is(err, x509.ErrUnsupportedAlgorithm) {
+				ok = true
+				break
+			}
+			lastErr = err
+		}
+		if found && !ok {
+			s.problem("certificate %q is not signed by its bundled issuer: %v", c.Subject.CommonName, lastErr)
+			return
+		}
+	}
+}
+
+// forgedCert reports whether a chain error says that a trusted candidate issuer was found but
+// the certificate's signature does not verify under it (a tampered certificate), as opposed to
+// a missing root or a refused algorithm.
+func forgedCert(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.Contains(m, "possibly because of") &&
+		(strings.Contains(m, "verification error") || strings.Contains(m, "verification failure"))
 }
 
 // chain judges the signer's certificate chain, at the timestamp time when the signature
 // carries a verified timestamp whose own chain is trusted, else at opts.Now (or now).
-func (v *Verifier) chain(s *parsedSig, opts signers.Options) (signers.Chain, string) {
+func (v *Verifier) chain(s *parsedSig, opts signers.Options) (signers.Chain, string, []error) {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -464,21 +577,23 @@ func (v *Verifier) chain(s *parsedSig, opts signers.Options) (signers.Chain, str
 		at := s.ts.SigningTime
 		leafErr := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, at)
 		tsaErr := check(s.ts.Certificate, append(append([]*x509.Certificate(nil), s.ts.Intermediates...), intermediates...), x509.ExtKeyUsageTimeStamping, at)
+		errs := []error{leafErr, tsaErr}
 		if leafErr == nil && tsaErr != nil {
 			if err := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, now); err == nil {
-				return signers.ChainTrusted, ""
+				s.notes = append(s.notes, "timestamp chain not trusted, chain checked at the current time: "+tsaErr.Error())
+				return signers.ChainTrusted, "", errs
 			}
-			return signers.ClassifyChainError(tsaErr), "timestamp: " + tsaErr.Error()
+			return signers.ClassifyChainError(tsaErr), "timestamp: " + tsaErr.Error(), errs
 		}
 		if leafErr != nil {
-			return signers.ClassifyChainError(leafErr), leafErr.Error()
+			return signers.ClassifyChainError(leafErr), leafErr.Error(), errs
 		}
-		return signers.ChainTrusted, ""
+		return signers.ChainTrusted, "", errs
 	}
 	if err := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, now); err != nil {
-		return signers.ClassifyChainError(err), err.Error()
+		return signers.ClassifyChainError(err), err.Error(), []error{err}
 	}
-	return signers.ChainTrusted, ""
+	return signers.ChainTrusted, "", nil
 }
 
 // hashName names a digest algorithm the way the JSON contract does (sha1, sha256, ...).
