@@ -1,0 +1,819 @@
+package edrpolicy
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+// DecideOptions configure Decide.
+type DecideOptions struct {
+	// Profile describes the application (required).
+	Profile *profile.Profile
+	// OS is windows, mac or linux (required).
+	OS string
+	// Version is the application version (X.Y[.Z]); required when the profile's paths for
+	// OS depend on the version.
+	Version string
+	// VersionSource says where Version came from (recorded in the policy).
+	VersionSource string
+	// AssumePaths is the version whose path table to use when Version falls into a gap no
+	// source covers (code42 8.1: "8.0" or "8.2").
+	AssumePaths string
+	// Product is the profile's product (empty: the profile's default).
+	Product string
+	// Level is the weakest criterion accepted for executables (default hash).
+	Level Criterion
+	// Install is all-users (default) or per-user: which rows of the path table apply.
+	Install string
+	// PinSigners are leaf thumbprints (SHA-1 or SHA-256 hex) or Apple Team IDs whose
+	// signatures are accepted even when their chain does not reach a trusted root.
+	PinSigners []string
+	// InstallPaths maps a FileEvidence.Root (an inspected directory) to the folders it is
+	// installed as on endpoints; file rules name endpoint paths. A root without an entry keeps
+	// its own path. Generate fills it from the profile's main application folder.
+	InstallPaths map[string][]string
+	// NoScanExclusions drops the cache and archive scan exclusions the profile recommends.
+	NoScanExclusions bool
+	// IncludeLogs adds folder rules for log folders (roles that allow them on request).
+	IncludeLogs bool
+	// Force records a guardrail refusal as a warning instead of failing.
+	Force bool
+	// Now is the time for certificate-expiry warnings; zero means time.Now(). It is not
+	// written to the policy.
+	Now time.Time
+	// Timestamp, when not zero, is written to the policy as "generated".
+	Timestamp time.Time
+	// Governance is copied to every rule.
+	Governance Governance
+	// Previous is the policy this one replaces; an era or signer change is reported.
+	Previous *Policy
+}
+
+// ExpiryWarning is how close to its not_after a signer certificate gets a warning.
+const ExpiryWarning = 90 * 24 * time.Hour
+
+// Decide turns an inventory into a policy. It is a pure function of its inputs: it reads no
+// files and keeps no state.
+//
+// For each executable (PE, Mach-O, and scripts the profile lists) it picks the criterion:
+//
+//   - level hash: a hash rule (SHA-256), one per distinct file content.
+//   - level signer: a signer rule when the file's signature_status is valid and its covering
+//     signature's chain is trusted or its leaf is pinned (PinSigners); otherwise a hash rule
+//     whose reason says why (unsigned, ad-hoc, invalid, unknown root and not pinned, broken
+//     bundle seal). A file whose signature does not verify is never covered by a signer rule.
+//   - level path: a signer rule where one is possible (as durable across upgrades and
+//     stronger), otherwise an exact file path rule; a file whose signature does not verify
+//     gets a hash rule, since a path rule would trust whatever replaces it.
+//
+// Scan exclusions for caches and backup archives are path rules from the profile (for
+// products with backup), at every level unless NoScanExclusions. Every path rule passes the
+// guardrails (see CheckPathRule); a refusal is a *GuardrailError unless Force.
+func Decide(inv *Inventory, opts DecideOptions) (*Policy, error) {
+	d, err := newDecider(opts)
+	if err != nil {
+		return nil, err
+	}
+	return d.run(inv)
+}
+
+type decider struct {
+	opts     DecideOptions
+	prof     *profile.Profile
+	product  *profile.Product
+	version  profile.Version
+	table    *profile.Table
+	era      *profile.Era
+	expected []profile.ExpectedSigner
+	pins     map[string]bool
+	now      time.Time
+	pol      *Policy
+	warn     []Warning
+}
+
+func newDecider(opts DecideOptions) (*decider, error) {
+	p := opts.Profile
+	if p == nil {
+		return nil, fmt.Errorf("decide: no profile")
+	}
+	switch opts.OS {
+	case profile.OSWindows, profile.OSMac, profile.OSLinux:
+	default:
+		return nil, fmt.Errorf("--os %q: want windows, mac or linux", opts.OS)
+	}
+	if opts.Level == "" {
+		opts.Level = CriterionHash
+	}
+	if _, err := ParseCriterion(string(opts.Level)); err != nil {
+		return nil, fmt.Errorf("--level: %w", err)
+	}
+	d := &decider{opts: opts, prof: p, pins: map[string]bool{}, now: opts.Now}
+	if d.now.IsZero() {
+		d.now = time.Now()
+	}
+	var err error
+	if d.product, err = p.Product(opts.Product); err != nil {
+		return nil, err
+	}
+	if opts.Version != "" {
+		if d.version, err = profile.ParseVersion(opts.Version); err != nil {
+			return nil, fmt.Errorf("--app-version: %w", err)
+		}
+	} else if versioned(p, opts.OS) {
+		return nil, fmt.Errorf("profile %s: the %s paths depend on the version: give --app-version X.Y.Z (or auto with --root)", p.Name, opts.OS)
+	}
+	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install}
+	if opts.AssumePaths != "" {
+		if q.AssumePaths, err = profile.ParseVersion(opts.AssumePaths); err != nil {
+			return nil, fmt.Errorf("--assume-paths: %w", err)
+		}
+	}
+	if d.table, err = p.PathTable(q); err != nil {
+		return nil, err
+	}
+	if opts.AssumePaths != "" && d.table.Assumed == nil {
+		return nil, fmt.Errorf("--assume-paths %s: version %s is documented; --assume-paths is only for a version no source covers", opts.AssumePaths, d.version)
+	}
+	d.era = p.EraFor(d.version)
+	d.expected = p.ExpectedSigners(opts.OS, d.version)
+	for _, pin := range opts.PinSigners {
+		d.pins[normPin(pin)] = true
+	}
+	prod := ""
+	if d.product != nil {
+		prod = d.product.Name
+	}
+	d.pol = &Policy{
+		SchemaVersion:    SchemaVersion,
+		Profile:          p.Name,
+		Product:          prod,
+		OS:               opts.OS,
+		AppVersion:       d.version.String(),
+		AppVersionSource: opts.VersionSource,
+		Level:            opts.Level,
+		Rules:            []Rule{},
+		Warnings:         []Warning{},
+	}
+	if d.table.Assumed != nil {
+		d.pol.AssumedPaths = q.AssumePaths.String()
+		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed (--assume-paths)", d.table.Assumed.Message, q.AssumePaths)})
+	}
+	if d.era != nil {
+		d.pol.Era = d.era.Name
+	}
+	if !opts.Timestamp.IsZero() {
+		d.pol.Generated = opts.Timestamp.UTC().Format(time.RFC3339)
+	}
+	return d, nil
+}
+
+func versioned(p *profile.Profile, os string) bool {
+	for _, r := range p.Paths {
+		if r.OS == os && !r.Versions.All() {
+			return true
+		}
+	}
+	return false
+}
+
+func normPin(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.NewReplacer(":", "", " ", "").Replace(s)
+}
+
+// verdict is the decision for one executable.
+type verdict struct {
+	file      *FileEvidence
+	endpoints []string
+	crit      Criterion
+	reason    string
+	sig       *signers.Signature // covering signature for signer rules
+	tampered  bool
+}
+
+func (d *decider) run(inv *Inventory) (*Policy, error) {
+	broken := brokenBundles(inv)
+	scripts := d.prof.ScriptGlobs(d.opts.OS)
+	var execs []*verdict
+	var unreadable []string
+	for i := range inv.Files {
+		f := &inv.Files[i]
+		if f.Symlink != "" || f.Format == hashing.FormatAppBundle {
+			continue
+		}
+		if !f.IsExecutable() && !(len(scripts) > 0 && matchAny(scripts, f.Path)) {
+			continue
+		}
+		if f.SHA256 == "" {
+			unreadable = append(unreadable, displayName(*f))
+			continue
+		}
+		execs = append(execs, &verdict{file: f, endpoints: d.endpoints(*f)})
+	}
+	if len(unreadable) > 0 {
+		d.warn = append(d.warn, Warning{Code: "unreadable", Message: fmt.Sprintf("%d executable file(s) could not be read: no rule covers them", len(unreadable)), Files: unreadable})
+	}
+	if len(execs) == 0 {
+		d.warn = append(d.warn, Warning{Code: "no-executables", Message: "no executable files were found under the inspected roots: the policy has no rules for program files"})
+	}
+	var tampered, unexpected []string
+	for _, v := range execs {
+		sig, why, tamper := d.signerFor(v.file, broken)
+		v.tampered = tamper
+		if tamper {
+			tampered = append(tampered, v.endpoints...)
+		}
+		if sig != nil {
+			if msg := d.unexpectedSigner(sig); msg != "" {
+				unexpected = append(unexpected, v.endpoints...)
+			}
+		}
+		switch {
+		case d.opts.Level == CriterionHash:
+			v.crit, v.reason = CriterionHash, "--level hash: the exact SHA-256 of this build"
+		case sig != nil:
+			v.crit, v.sig = CriterionSigner, sig
+		case d.opts.Level == CriterionPath && !tamper:
+			v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); --level path accepts an exact file path"
+		case d.opts.Level == CriterionPath:
+			v.crit, v.reason = CriterionHash, why+"; a path rule would trust whatever replaces this file, so only its exact hash"
+		default:
+			v.crit, v.reason = CriterionHash, why
+		}
+	}
+	if len(tampered) > 0 {
+		d.warn = append(d.warn, Warning{Code: "tampered", Message: fmt.Sprintf("%d file(s) carry a signature that does not verify (tampered, truncated or a broken bundle seal): they get hash rules only; confirm the install is genuine before deploying", len(tampered)), Files: tampered})
+	}
+	if len(unexpected) > 0 {
+		d.warn = append(d.warn, Warning{Code: "unexpected-signer", Message: fmt.Sprintf("valid signatures from a Team ID other than the one expected for era %s (%s)", d.pol.Era, d.expectedTeams()), Files: unexpected})
+	}
+	d.pol.Rules = append(d.pol.Rules, d.hashRules(execs)...)
+	d.pol.Rules = append(d.pol.Rules, d.signerRules(execs)...)
+	fileRules := d.pathFileRules(execs)
+	folderRules := d.folderRules()
+	fileRules = dropCovered(fileRules, folderRules)
+	pathRules := append(fileRules, folderRules...)
+	if err := d.guard(pathRules); err != nil {
+		return nil, err
+	}
+	d.pol.Rules = append(d.pol.Rules, pathRules...)
+	for i := range d.pol.Rules {
+		d.applyGovernance(&d.pol.Rules[i])
+	}
+	sortRules(d.pol.Rules)
+	d.warnings(execs)
+	d.pol.Warnings = d.warn
+	sortWarnings(d.pol.Warnings)
+	d.summary(len(execs))
+	return d.pol, nil
+}
+
+// endpoints maps a file to the paths it has on endpoints.
+func (d *decider) endpoints(f FileEvidence) []string {
+	sep := "/"
+	if d.opts.OS == profile.OSWindows {
+		sep = `\`
+	}
+	rel := strings.ReplaceAll(f.Path, "/", sep)
+	bases, ok := d.opts.InstallPaths[f.Root]
+	if !ok || len(bases) == 0 {
+		if f.Root == "" {
+			return []string{f.Path}
+		}
+		return []string{strings.TrimRight(f.Root, `/\`) + "/" + f.Path}
+	}
+	out := make([]string, 0, len(bases))
+	for _, b := range bases {
+		out = append(out, strings.TrimRight(ExpandUserPath(d.opts.OS, b), `/\`)+sep+rel)
+	}
+	return out
+}
+
+// ExpandUserPath turns a profile path's user placeholders into the wildcards EDR consoles
+// take: "~" is /Users/* (mac) or /home/* (linux), and a Windows "<user>" segment is "*".
+func ExpandUserPath(os, p string) string {
+	switch os {
+	case profile.OSMac:
+		if p == "~" || strings.HasPrefix(p, "~/") {
+			return "/Users/*" + p[1:]
+		}
+	case profile.OSLinux:
+		if p == "~" || strings.HasPrefix(p, "~/") {
+			return "/home/*" + p[1:]
+		}
+	case profile.OSWindows:
+		return strings.ReplaceAll(p, "<user>", "*")
+	}
+	return p
+}
+
+func displayName(f FileEvidence) string {
+	if f.Root != "" && f.Root != f.Path {
+		return strings.TrimRight(f.Root, `/\`) + "/" + f.Path
+	}
+	return f.Path
+}
+
+// brokenBundles returns the bundle directories (root + "\x00" + path) whose seal is broken.
+func brokenBundles(inv *Inventory) map[string]string {
+	out := map[string]string{}
+	for _, f := range inv.Files {
+		if f.Format != hashing.FormatAppBundle {
+			continue
+		}
+		var why []string
+		if f.SignatureStatus == signers.StatusInvalid {
+			why = append(why, "bundle signature does not verify")
+		}
+		if f.Bundle != nil {
+			if n := len(f.Bundle.Modified); n > 0 {
+				why = append(why, fmt.Sprintf("%d sealed file(s) modified", n))
+			}
+			if n := len(f.Bundle.Missing); n > 0 {
+				why = append(why, fmt.Sprintf("%d sealed file(s) missing", n))
+			}
+			if n := len(f.Bundle.Added); n > 0 {
+				why = append(why, fmt.Sprintf("%d unsealed file(s) added", n))
+			}
+		}
+		if len(why) > 0 {
+			out[f.Root+"\x00"+f.Path] = f.Path + ": " + strings.Join(why, ", ")
+		}
+	}
+	return out
+}
+
+func enclosingBroken(broken map[string]string, f *FileEvidence) string {
+	for dir := path.Dir(f.Path); dir != "." && dir != "/" && dir != ""; dir = path.Dir(dir) {
+		if why, ok := broken[f.Root+"\x00"+dir]; ok {
+			return why
+		}
+	}
+	return ""
+}
+
+// signerFor returns the signature that may carry a signer rule for f, or why none may, and
+// whether f's signature (or its bundle's seal) is broken.
+func (d *decider) signerFor(f *FileEvidence, broken map[string]string) (*signers.Signature, string, bool) {
+	if why := enclosingBroken(broken, f); why != "" {
+		return nil, "the enclosing bundle's seal is broken (" + why + ")", true
+	}
+	switch f.SignatureStatus {
+	case signers.StatusUnsigned:
+		return nil, "unsigned: no signature to trust", false
+	case signers.StatusAdhoc:
+		return nil, "ad-hoc signature: no signer identity to trust", false
+	case signers.StatusInvalid:
+		why := "signature does not verify (tampered or malformed)"
+		for _, s := range f.Signatures {
+			if s.Status == signers.StatusInvalid && s.Error != "" {
+				why += ": " + s.Error
+				break
+			}
+		}
+		if f.Error != "" && !strings.Contains(why, ": ") {
+			why += ": " + f.Error
+		}
+		return nil, why, true
+	case signers.StatusValid:
+	default:
+		return nil, "no signature information for this file (no verifier for its format)", false
+	}
+	if len(f.Signatures) == 0 {
+		return nil, "signature status valid but no signature recorded", false
+	}
+	// Apple: every slice's signature must be valid, from one Team ID, trusted or pinned.
+	if f.Signatures[0].Kind == signers.KindApple {
+		first := &f.Signatures[0]
+		for i := range f.Signatures {
+			s := &f.Signatures[i]
+			if s.Status != signers.StatusValid {
+				return nil, "a slice's signature is " + string(s.Status), s.Status == signers.StatusInvalid
+			}
+			if s.TeamID == "" {
+				return nil, "no Team ID in the signature (not a Developer ID signer)", false
+			}
+			if s.TeamID != first.TeamID {
+				return nil, fmt.Sprintf("slices signed by different Team IDs (%s, %s)", first.TeamID, s.TeamID), false
+			}
+			if why := d.chainProblem(s); why != "" {
+				return nil, why, false
+			}
+		}
+		return first, "", false
+	}
+	// Authenticode: the primary signature, else a nested one, that is valid and trusted or
+	// pinned.
+	order := make([]*signers.Signature, 0, len(f.Signatures))
+	for i := range f.Signatures {
+		if !f.Signatures[i].Nested {
+			order = append(order, &f.Signatures[i])
+		}
+	}
+	for i := range f.Signatures {
+		if f.Signatures[i].Nested {
+			order = append(order, &f.Signatures[i])
+		}
+	}
+	why := ""
+	for _, s := range order {
+		if s.Status != signers.StatusValid || s.Signer == nil {
+			continue
+		}
+		w := d.chainProblem(s)
+		if w == "" {
+			return s, "", false
+		}
+		if why == "" {
+			why = w
+		}
+	}
+	if why == "" {
+		why = "no valid signature with a signer certificate"
+	}
+	return nil, why, false
+}
+
+// chainProblem returns "" when s's chain is trusted or its leaf pinned, else why not.
+func (d *decider) chainProblem(s *signers.Signature) string {
+	if d.pinned(s) {
+		return ""
+	}
+	if s.Chain == signers.ChainTrusted {
+		return ""
+	}
+	hint := ""
+	switch {
+	case s.Kind == signers.KindApple && s.TeamID != "":
+		hint = " (pin with --pin-signer " + s.TeamID + ")"
+	case s.Signer != nil:
+		hint = " (pin with --pin-signer " + s.Signer.ThumbprintSHA1 + ")"
+	}
+	chain := string(s.Chain)
+	if chain == "" {
+		chain = "not checked"
+	}
+	msg := "signer chain " + chain
+	if s.ChainError != "" {
+		msg += ": " + s.ChainError
+	}
+	return msg + ", and the leaf is not pinned" + hint
+}
+
+func (d *decider) pinned(s *signers.Signature) bool {
+	if s.TeamID != "" && d.pins[strings.ToLower(s.TeamID)] {
+		return true
+	}
+	if s.Signer != nil && (d.pins[normPin(s.Signer.ThumbprintSHA1)] || d.pins[normPin(s.Signer.ThumbprintSHA256)]) {
+		return true
+	}
+	return false
+}
+
+// expectedSigner reports whether s is the profile's expected signer for this era.
+func (d *decider) expectedSigner(s *signers.Signature) bool {
+	for _, e := range d.expected {
+		if e.TeamID != "" && s.TeamID == e.TeamID {
+			return true
+		}
+		if s.Signer != nil && (e.Organization != "" && strings.EqualFold(s.Signer.Organization, e.Organization) ||
+			e.CommonName != "" && strings.EqualFold(s.Signer.CommonName, e.CommonName)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decider) expectedTeams() string {
+	var t []string
+	for _, e := range d.expected {
+		if e.TeamID != "" {
+			t = append(t, e.TeamID)
+		}
+	}
+	return strings.Join(t, ", ")
+}
+
+// unexpectedSigner returns a message when s is an Apple signature from a Team ID other than
+// the era's expected one.
+func (d *decider) unexpectedSigner(s *signers.Signature) string {
+	if s.Kind != signers.KindApple || s.TeamID == "" || d.expectedTeams() == "" || d.expectedSigner(s) {
+		return ""
+	}
+	return "unexpected Team ID " + s.TeamID
+}
+
+func (d *decider) hashRules(execs []*verdict) []Rule {
+	bySum := map[string]*Rule{}
+	reasons := map[string]map[string]bool{}
+	var order []string
+	for _, v := range execs {
+		if v.crit != CriterionHash {
+			continue
+		}
+		r, ok := bySum[v.file.SHA256]
+		if !ok {
+			r = &Rule{Criterion: CriterionHash, Value: v.file.SHA256, Platform: d.opts.OS, Role: profile.RoleExecutable, Source: SourceInspected}
+			bySum[v.file.SHA256] = r
+			reasons[v.file.SHA256] = map[string]bool{}
+			order = append(order, v.file.SHA256)
+		}
+		r.Files = appendUnique(r.Files, v.endpoints...)
+		reasons[v.file.SHA256][v.reason] = true
+	}
+	out := make([]Rule, 0, len(order))
+	for _, k := range order {
+		r := bySum[k]
+		r.Reason = joinSet(reasons[k])
+		out = append(out, *r)
+	}
+	return out
+}
+
+func (d *decider) signerRules(execs []*verdict) []Rule {
+	byKey := map[string]*Rule{}
+	var order []string
+	for _, v := range execs {
+		if v.crit != CriterionSigner {
+			continue
+		}
+		s := v.sig
+		broad := d.pinned(s) || d.expectedSigner(s)
+		r := Rule{Criterion: CriterionSigner, Platform: d.opts.OS, Role: profile.RoleExecutable, Source: SourceInspected, Signer: s.Signer}
+		if s.Signer != nil {
+			r.Certificate = s.Signer.Raw
+			r.Expires = s.Signer.NotAfter.UTC().Format(time.RFC3339)
+		}
+		via := "chain trusted"
+		if d.pinned(s) {
+			via = "leaf pinned with --pin-signer"
+		}
+		if s.Kind == signers.KindApple {
+			r.Value, r.TeamID = s.TeamID, s.TeamID
+			if !broad {
+				r.SigningID = s.SigningID
+			}
+		} else {
+			r.Value = s.Signer.ThumbprintSHA1
+			if !broad {
+				r.FileName = path.Base(v.file.Path)
+				if v.file.PE != nil && v.file.PE.Version != nil && v.file.PE.Version.OriginalFilename != "" {
+					r.FileName = v.file.PE.Version.OriginalFilename
+				}
+			}
+		}
+		if broad {
+			r.Reason = "valid signature, " + via + "; one rule per signer survives upgrades until the certificate is renewed"
+		} else {
+			r.Reason = "valid signature, " + via + "; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file"
+		}
+		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
+		if have, ok := byKey[key]; ok {
+			have.Files = appendUnique(have.Files, v.endpoints...)
+			continue
+		}
+		r.Files = appendUnique(nil, v.endpoints...)
+		byKey[key] = &r
+		order = append(order, key)
+	}
+	out := make([]Rule, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	return out
+}
+
+func (d *decider) pathFileRules(execs []*verdict) []Rule {
+	seen := map[string]int{}
+	var out []Rule
+	for _, v := range execs {
+		if v.crit != CriterionPath {
+			continue
+		}
+		for _, e := range v.endpoints {
+			if i, ok := seen[e]; ok {
+				out[i].Files = appendUnique(out[i].Files, e)
+				continue
+			}
+			seen[e] = len(out)
+			out = append(out, Rule{Criterion: CriterionPath, Value: e, Platform: d.opts.OS, Role: profile.RoleExecutable, Match: MatchFile, Files: []string{e}, Reason: v.reason, Source: SourceInspected})
+		}
+	}
+	return out
+}
+
+func (d *decider) folderRules() []Rule {
+	var out []Rule
+	seen := map[string]bool{}
+	for _, row := range d.table.Rows {
+		var reason string
+		switch {
+		case row.Rule == profile.RuleScanExclusion && !d.opts.NoScanExclusions:
+			if row.BackupOnly && (d.product == nil || !d.product.Backup) {
+				continue
+			}
+			reason = "scan exclusion the source recommends: " + map[string]string{
+				profile.RoleCache:   "cache files are benign records of the app's own operations",
+				profile.RoleArchive: "backup archives are compressed and encrypted; scan the source, not the archive",
+			}[row.Role]
+		case row.Rule == profile.RuleOnRequest && row.Role == profile.RoleLogs && d.opts.IncludeLogs:
+			reason = "log folder, asked for with --include-logs"
+		default:
+			continue
+		}
+		val := ExpandUserPath(d.opts.OS, row.Path)
+		match := MatchSubfolders
+		if row.Kind == "file" {
+			match = MatchFile
+		}
+		if seen[val] {
+			continue
+		}
+		seen[val] = true
+		out = append(out, Rule{
+			Criterion: CriterionPath, Value: val, Platform: d.opts.OS, Role: row.Role, Match: match,
+			Files: []string{val}, Reason: strings.TrimSuffix(reason, ": "), Source: d.prof.SourceRefs(row.Source), Confidence: row.Confidence,
+		})
+	}
+	return out
+}
+
+// dropCovered removes file rules that lie under a folder rule (same criterion, no stronger).
+func dropCovered(files, folders []Rule) []Rule {
+	var out []Rule
+	for _, f := range files {
+		covered := false
+		for _, d := range folders {
+			if d.Match == MatchSubfolders && under(f.Value, d.Value) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func under(p, dir string) bool {
+	p, dir = strings.ToLower(strings.ReplaceAll(p, `\`, "/")), strings.ToLower(strings.ReplaceAll(dir, `\`, "/"))
+	dir = strings.TrimRight(dir, "/")
+	if ok, _ := path.Match(dir+"/*", p); ok {
+		return true
+	}
+	return strings.HasPrefix(p, dir+"/")
+}
+
+func (d *decider) guard(rules []Rule) error {
+	var ge GuardrailError
+	for _, r := range rules {
+		if why := CheckPathRule(d.opts.OS, r.Value); why != "" {
+			ge.Refusals = append(ge.Refusals, Refusal{Path: r.Value, Reason: why})
+		}
+	}
+	if len(ge.Refusals) == 0 {
+		return nil
+	}
+	if !d.opts.Force {
+		return &ge
+	}
+	for _, r := range ge.Refusals {
+		d.warn = append(d.warn, Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s kept with --force although it is %s", r.Path, r.Reason), Files: []string{r.Path}})
+	}
+	return nil
+}
+
+func (d *decider) applyGovernance(r *Rule) {
+	g := d.opts.Governance
+	r.Owner, r.Justification, r.Scope = g.Owner, g.Justification, g.Scope
+	if g.Expires != "" && (r.Expires == "" || g.Expires < r.Expires) {
+		r.Expires = g.Expires
+	}
+}
+
+func (d *decider) warnings(execs []*verdict) {
+	var nHash int
+	var hashFiles []string
+	for _, r := range d.pol.Rules {
+		switch r.Criterion {
+		case CriterionHash:
+			nHash++
+			hashFiles = append(hashFiles, r.Files...)
+		case CriterionSigner:
+			if r.Signer == nil {
+				continue
+			}
+			left := r.Signer.NotAfter.Sub(d.now)
+			switch {
+			case left < 0:
+				d.warn = append(d.warn, Warning{Code: "signer-expired", Message: fmt.Sprintf("signer %s (%s) expired on %s: files signed later carry a new certificate", r.Signer.CommonName, r.Value, r.Signer.NotAfter.UTC().Format("2006-01-02")), Files: r.Files})
+			case left < ExpiryWarning:
+				d.warn = append(d.warn, Warning{Code: "signer-expiring", Message: fmt.Sprintf("signer %s (%s) expires on %s, within 90 days: the next release will be signed with a renewed certificate", r.Signer.CommonName, r.Value, r.Signer.NotAfter.UTC().Format("2006-01-02")), Files: r.Files})
+			}
+		}
+	}
+	if nHash > 0 && len(execs) > 0 {
+		d.warn = append(d.warn, Warning{Code: "hash-upgrade", Message: fmt.Sprintf("%d hash rule(s) match version %s only: they break at the next upgrade (hashes change with every patch)", nHash, orUnknown(d.pol.AppVersion)), Files: hashFiles})
+	}
+	if d.opts.Level != CriterionHash && len(d.opts.PinSigners) == 0 {
+		for _, u := range d.prof.UnknownsFor("signer", d.opts.OS, d.version) {
+			d.warn = append(d.warn, Warning{Code: "unknown-signer", Message: u.Message + "; signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
+		}
+	}
+	for _, n := range d.prof.NotesFor(d.opts.OS, d.version) {
+		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceRefs(n.Source) + ")"})
+	}
+	if p := d.opts.Previous; p != nil {
+		d.compareWithPrevious(p)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// compareWithPrevious reports an era change and the signer values that appeared or went away.
+func (d *decider) compareWithPrevious(prev *Policy) {
+	if prev.Era != "" && d.pol.Era != "" && prev.Era != d.pol.Era {
+		d.warn = append(d.warn, Warning{Code: "signer-change", Message: fmt.Sprintf("era changed from %s (version %s) to %s (version %s): folder, service and signing certificate names change between eras; signer rules of the previous policy do not carry over", prev.Era, prev.AppVersion, d.pol.Era, d.pol.AppVersion)})
+	}
+	old, cur := map[string]bool{}, map[string]bool{}
+	for _, r := range prev.Rules {
+		if r.Criterion == CriterionSigner {
+			old[r.Value] = true
+		}
+	}
+	for _, r := range d.pol.Rules {
+		if r.Criterion == CriterionSigner {
+			cur[r.Value] = true
+		}
+	}
+	var gone, added []string
+	for v := range old {
+		if !cur[v] {
+			gone = append(gone, v)
+		}
+	}
+	for v := range cur {
+		if !old[v] {
+			added = append(added, v)
+		}
+	}
+	sort.Strings(gone)
+	sort.Strings(added)
+	if len(old) > 0 && (len(gone) > 0 || len(added) > 0) {
+		d.warn = append(d.warn, Warning{Code: "signer-change", Message: fmt.Sprintf("signers changed since the previous policy: removed [%s], added [%s]", strings.Join(gone, ", "), strings.Join(added, ", "))})
+	}
+}
+
+func (d *decider) summary(files int) {
+	s := Summary{Files: files, Rules: len(d.pol.Rules)}
+	for _, r := range d.pol.Rules {
+		switch r.Criterion {
+		case CriterionHash:
+			s.Hash++
+		case CriterionSigner:
+			s.Signer++
+		case CriterionPath:
+			s.Path++
+		}
+	}
+	s.Text = fmt.Sprintf("%d files → %d rules: %d hash, %d signer, %d path", s.Files, s.Rules, s.Hash, s.Signer, s.Path)
+	d.pol.Summary = s
+}
+
+func appendUnique(list []string, items ...string) []string {
+	for _, it := range items {
+		found := false
+		for _, x := range list {
+			if x == it {
+				found = true
+				break
+			}
+		}
+		if !found {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+func joinSet(m map[string]bool) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, "; ")
+}

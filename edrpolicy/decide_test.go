@@ -1,0 +1,458 @@
+package edrpolicy
+
+import (
+	"errors"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+var testNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func leaf(name, sha1 string, notAfter time.Time) *signers.Certificate {
+	return &signers.Certificate{
+		Subject: "CN=" + name, CommonName: name, Organization: name, Issuer: "CN=Test CA", Serial: "01",
+		ThumbprintSHA1: sha1, ThumbprintSHA256: strings.Repeat(sha1[:2], 32),
+		NotBefore: testNow.AddDate(-1, 0, 0), NotAfter: notAfter,
+	}
+}
+
+var (
+	vendorCert = leaf("Vendor Inc", "1111111111111111111111111111111111111111", testNow.AddDate(2, 0, 0))
+	otherCert  = leaf("Runtime Corp", "2222222222222222222222222222222222222222", testNow.AddDate(2, 0, 0))
+	soonCert   = leaf("Expiring Ltd", "3333333333333333333333333333333333333333", testNow.AddDate(0, 0, 30))
+)
+
+func authSig(cert *signers.Certificate, status signers.Status, chain signers.Chain, nested bool) signers.Signature {
+	return signers.Signature{Kind: signers.KindAuthenticode, Status: status, Chain: chain, Signer: cert, Nested: nested, DigestAlgorithm: "sha256"}
+}
+
+func peFile(root, rel, sha string, status signers.Status, sigs ...signers.Signature) FileEvidence {
+	return FileEvidence{Path: rel, Root: root, Size: 100, Format: hashing.FormatPE, Digests: hashing.Digests{SHA256: sha}, SignatureStatus: status, Signatures: sigs,
+		PE: &signers.PEInfo{Machine: "amd64", Version: &signers.PEVersion{OriginalFilename: strings.ToUpper(rel[strings.LastIndex(rel, "/")+1:])}}}
+}
+
+func apple(team, signingID string, status signers.Status, chain signers.Chain) signers.Signature {
+	return signers.Signature{Kind: signers.KindApple, Status: status, Chain: chain, TeamID: team, SigningID: signingID, Signer: leaf("Developer ID Application: X ("+team+")", "4444444444444444444444444444444444444444", testNow.AddDate(3, 0, 0))}
+}
+
+func machoFile(root, rel, sha string, status signers.Status, sigs ...signers.Signature) FileEvidence {
+	return FileEvidence{Path: rel, Root: root, Size: 100, Format: hashing.FormatMachO, Digests: hashing.Digests{SHA256: sha}, SignatureStatus: status, Signatures: sigs}
+}
+
+func h(c byte) string { return strings.Repeat(string(c), 64) }
+
+func code42(t *testing.T) *profile.Profile {
+	t.Helper()
+	p, err := profile.BuiltIn("code42")
+	require.NoError(t, err)
+	return p
+}
+
+// windowsInstall is a synthetic Code42 11.x Windows install as Inspect would report it.
+func windowsInstall() *Inventory {
+	const root = "/tmp/inst"
+	return &Inventory{SchemaVersion: 1, Files: []FileEvidence{
+		peFile(root, "CrashPlanService.exe", h('a'), signers.StatusValid, authSig(vendorCert, signers.StatusValid, signers.ChainTrusted, false)),
+		peFile(root, "electron/CrashPlanDesktop.exe", h('b'), signers.StatusValid, authSig(vendorCert, signers.StatusValid, signers.ChainUnknownRoot, false)),
+		peFile(root, "vcruntime140.dll", h('c'), signers.StatusValid, authSig(otherCert, signers.StatusValid, signers.ChainTrusted, false)),
+		peFile(root, "helper.exe", h('d'), signers.StatusUnsigned),
+		peFile(root, "copy/helper.exe", h('d'), signers.StatusUnsigned),
+		func() FileEvidence {
+			f := peFile(root, "tampered.exe", h('e'), signers.StatusInvalid, authSig(vendorCert, signers.StatusInvalid, signers.ChainTrusted, false))
+			f.Signatures[0].Error = "image digest mismatch"
+			return f
+		}(),
+		peFile(root, "nested.dll", h('f'), signers.StatusValid,
+			authSig(otherCert, signers.StatusValid, signers.ChainUnknownRoot, false),
+			authSig(vendorCert, signers.StatusValid, signers.ChainTrusted, true)),
+		{Path: "readme.txt", Root: root, Size: 5, Format: hashing.FormatOther, Digests: hashing.Digests{SHA256: h('9')}},
+	}}
+}
+
+func winOpts(t *testing.T, level Criterion) DecideOptions {
+	return DecideOptions{
+		Profile: code42(t), OS: "windows", Version: "11.2.1", Product: "crashplan", Level: level, Now: testNow,
+		InstallPaths: map[string][]string{"/tmp/inst": {`C:\Program Files\CrashPlan`}},
+	}
+}
+
+const pf = `C:\Program Files\CrashPlan\`
+
+func scanExclusionsWindows() []Rule {
+	return []Rule{
+		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\backupArchives`, Platform: "windows", Role: "archive", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\backupArchives`},
+			Reason: "scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive", Source: "support.code42.com CrashPlan/4 Change where backup data is stored; 000_c8ea74c03d1e87fa.txt", Confidence: "vendor-doc"},
+		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\cache`, Platform: "windows", Role: "cache", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\cache`},
+			Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "000_c8ea74c03d1e87fa.txt; 001_8909b713b88efa39.txt", Confidence: "vendor-doc"},
+	}
+}
+
+func stripCerts(rules []Rule) []Rule {
+	out := append([]Rule(nil), rules...)
+	for i := range out {
+		out[i].Signer = nil
+		out[i].Certificate = nil
+	}
+	return out
+}
+
+func TestDecideLevelHash(t *testing.T) {
+	pol, err := Decide(windowsInstall(), winOpts(t, CriterionHash))
+	require.NoError(t, err)
+	reason := "--level hash: the exact SHA-256 of this build"
+	want := []Rule{
+		{Criterion: "hash", Value: h('a'), Platform: "windows", Role: "executable", Files: []string{pf + "CrashPlanService.exe"}, Reason: reason, Source: "inspected"},
+		{Criterion: "hash", Value: h('b'), Platform: "windows", Role: "executable", Files: []string{pf + `electron\CrashPlanDesktop.exe`}, Reason: reason, Source: "inspected"},
+		{Criterion: "hash", Value: h('c'), Platform: "windows", Role: "executable", Files: []string{pf + "vcruntime140.dll"}, Reason: reason, Source: "inspected"},
+		{Criterion: "hash", Value: h('d'), Platform: "windows", Role: "executable", Files: []string{pf + `copy\helper.exe`, pf + "helper.exe"}, Reason: reason, Source: "inspected"},
+		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: reason, Source: "inspected"},
+		{Criterion: "hash", Value: h('f'), Platform: "windows", Role: "executable", Files: []string{pf + "nested.dll"}, Reason: reason, Source: "inspected"},
+	}
+	want = append(want, scanExclusionsWindows()...)
+	assert.Equal(t, want, pol.Rules)
+	assert.Equal(t, "7 files → 8 rules: 6 hash, 0 signer, 2 path", pol.Summary.Text)
+	assert.Equal(t, "crashplan", pol.Era)
+	assert.Equal(t, "11.2.1", pol.AppVersion)
+	codes := warningCodes(pol)
+	assert.Contains(t, codes, "hash-upgrade")
+	assert.Contains(t, codes, "tampered")
+	assert.NotContains(t, codes, "unknown-signer", "level hash needs no signer")
+}
+
+func warningCodes(p *Policy) []string {
+	var c []string
+	for _, w := range p.Warnings {
+		c = append(c, w.Code)
+	}
+	return c
+}
+
+func TestDecideLevelSigner(t *testing.T) {
+	opts := winOpts(t, CriterionSigner)
+	opts.PinSigners = []string{"11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11"}
+	pol, err := Decide(windowsInstall(), opts)
+	require.NoError(t, err)
+	exp := vendorCert.NotAfter.Format(time.RFC3339)
+	want := []Rule{
+		{Criterion: "hash", Value: h('d'), Platform: "windows", Role: "executable", Files: []string{pf + `copy\helper.exe`, pf + "helper.exe"}, Reason: "unsigned: no signature to trust", Source: "inspected"},
+		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: "signature does not verify (tampered or malformed): image digest mismatch", Source: "inspected"},
+		{Criterion: "signer", Value: vendorCert.ThumbprintSHA1, Platform: "windows", Role: "executable",
+			Files:  []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
+			Reason: "valid signature, leaf pinned with --pin-signer; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
+		{Criterion: "signer", Value: otherCert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "VCRUNTIME140.DLL",
+			Files:  []string{pf + "vcruntime140.dll"},
+			Reason: "valid signature, chain trusted; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: otherCert.NotAfter.Format(time.RFC3339)}},
+	}
+	want = append(want, scanExclusionsWindows()...)
+	assert.Equal(t, want, stripCerts(pol.Rules))
+	assert.Equal(t, vendorCert, pol.Rules[2].Signer)
+	assert.Equal(t, "7 files → 6 rules: 2 hash, 2 signer, 2 path", pol.Summary.Text)
+}
+
+func TestDecideSignerFallbacks(t *testing.T) {
+	// Without a pin, the unknown-root signature falls back to a hash; the trusted vendor
+	// signature gets a rule narrowed to its file name (no expected Windows signer is known).
+	pol, err := Decide(windowsInstall(), winOpts(t, CriterionSigner))
+	require.NoError(t, err)
+	byValue := map[string]Rule{}
+	for _, r := range pol.Rules {
+		byValue[r.Value+"|"+r.FileName] = r
+	}
+	assert.Equal(t, "signer chain unknown-root, and the leaf is not pinned (pin with --pin-signer "+vendorCert.ThumbprintSHA1+")", byValue[h('b')+"|"].Reason)
+	assert.Equal(t, []string{pf + "CrashPlanService.exe"}, byValue[vendorCert.ThumbprintSHA1+"|CRASHPLANSERVICE.EXE"].Files)
+	// nested.dll: primary unknown-root, nested signature trusted → signer rule via the nested one.
+	assert.Equal(t, []string{pf + "nested.dll"}, byValue[vendorCert.ThumbprintSHA1+"|NESTED.DLL"].Files)
+	assert.Contains(t, warningCodes(pol), "unknown-signer")
+	for _, r := range pol.Rules {
+		if r.Criterion == CriterionSigner {
+			assert.NotContains(t, r.Files, pf+"tampered.exe", "a tampered file is never covered by a signer rule")
+		}
+	}
+}
+
+func TestDecideLevelPath(t *testing.T) {
+	opts := winOpts(t, CriterionPath)
+	opts.PinSigners = []string{vendorCert.ThumbprintSHA256}
+	pol, err := Decide(windowsInstall(), opts)
+	require.NoError(t, err)
+	var got []string
+	for _, r := range pol.Rules {
+		got = append(got, string(r.Criterion)+" "+r.Value+" "+r.Match)
+	}
+	assert.Equal(t, []string{
+		"hash " + h('e') + " ", // tampered: hash only, never a path
+		"signer " + vendorCert.ThumbprintSHA1 + " ",
+		"signer " + otherCert.ThumbprintSHA1 + " ",
+		`path C:\ProgramData\CrashPlan\backupArchives subfolders`, // sorted by role: archive, cache, executable
+		`path C:\ProgramData\CrashPlan\cache subfolders`,
+		`path C:\Program Files\CrashPlan\copy\helper.exe file`,
+		`path C:\Program Files\CrashPlan\helper.exe file`,
+	}, got)
+	for _, r := range pol.Rules {
+		if r.Value == pf+"helper.exe" {
+			assert.Equal(t, "no signer rule possible (unsigned: no signature to trust); --level path accepts an exact file path", r.Reason)
+		}
+		if r.Value == h('e') {
+			assert.Contains(t, r.Reason, "a path rule would trust whatever replaces this file")
+		}
+	}
+}
+
+func TestDecideProducts(t *testing.T) {
+	for _, tc := range []struct {
+		product string
+		folders int
+	}{
+		{"crashplan", 2}, {"incydr-basic", 2}, {"incydr-advanced", 2}, {"incydr-gov-f1", 2},
+		{"incydr-professional", 0}, {"incydr-enterprise", 0}, {"incydr-horizon", 0}, {"incydr-gov-f2", 0},
+	} {
+		for _, osName := range []string{"windows", "mac", "linux"} {
+			opts := DecideOptions{Profile: code42(t), OS: osName, Version: "10.4", Product: tc.product, Now: testNow}
+			pol, err := Decide(&Inventory{}, opts)
+			require.NoError(t, err, tc.product)
+			n := 0
+			for _, r := range pol.Rules {
+				if r.Role == "cache" || r.Role == "archive" {
+					n++
+				}
+			}
+			assert.Equal(t, tc.folders, n, "%s %s", tc.product, osName)
+		}
+	}
+	opts := DecideOptions{Profile: code42(t), OS: "linux", Version: "10.4", Product: "crashplan", NoScanExclusions: true, Now: testNow}
+	pol, err := Decide(&Inventory{}, opts)
+	require.NoError(t, err)
+	assert.Empty(t, pol.Rules)
+}
+
+func TestDecidePerOSFolders(t *testing.T) {
+	for _, tc := range []struct {
+		os, version string
+		logs        bool
+		want        []string
+	}{
+		{"linux", "6.8.1", true, []string{"/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
+		{"linux", "6.8.2", true, []string{"/home/*/.code42/logs", "/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
+		{"mac", "10.0", false, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan"}},
+		{"mac", "11.0", true, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan", "/Library/Logs/CrashPlan", "/Users/*/Library/Logs/CrashPlan"}},
+		{"windows", "8.0", true, []string{`C:\ProgramData\CrashPlan\backupArchives`, `C:\ProgramData\CrashPlan\cache`, `C:\ProgramData\CrashPlan\log`, `C:\Users\*\AppData\Local\CrashPlan\log`}},
+	} {
+		pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: tc.os, Version: tc.version, IncludeLogs: tc.logs, Now: testNow})
+		require.NoError(t, err)
+		var got []string
+		for _, r := range pol.Rules {
+			got = append(got, r.Value)
+		}
+		assert.ElementsMatch(t, tc.want, got, "%s %s", tc.os, tc.version)
+	}
+}
+
+func TestDecideUnknownVersion(t *testing.T) {
+	_, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Version: "8.1", Now: testNow})
+	var ue *profile.UnknownError
+	require.True(t, errors.As(err, &ue))
+	assert.Contains(t, err.Error(), "--assume-paths 8.0|8.2")
+
+	pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Version: "8.1", AssumePaths: "8.2", Now: testNow})
+	require.NoError(t, err)
+	assert.Equal(t, "8.2", pol.AssumedPaths)
+	assert.Equal(t, "", pol.Era, "8.1 belongs to no documented era")
+	assert.Contains(t, warningCodes(pol), "assumed-paths")
+
+	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Version: "8.2", AssumePaths: "8.0", Now: testNow})
+	assert.ErrorContains(t, err, "only for a version no source covers")
+	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Now: testNow})
+	assert.ErrorContains(t, err, "--app-version")
+	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Install: "per-user", Now: testNow})
+	assert.ErrorContains(t, err, "Mac per-user install table")
+	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "solaris", Version: "10.0"})
+	assert.ErrorContains(t, err, "--os")
+	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Level: "folder"})
+	assert.ErrorContains(t, err, "--level")
+}
+
+func TestDecideCloudNotes(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{{"4.7", true}, {"4.8", false}, {"4.9", false}, {"5.3", true}, {"5.4", false}} {
+		pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "linux", Version: tc.v, Now: testNow})
+		require.NoError(t, err)
+		got := false
+		for _, w := range pol.Warnings {
+			if w.Code == "note" && strings.Contains(w.Message, "cannot connect") {
+				got = true
+			}
+		}
+		assert.Equal(t, tc.want, got, tc.v)
+	}
+}
+
+func macInstall() *Inventory {
+	const root = "/tmp/mac"
+	return &Inventory{SchemaVersion: 1, Files: []FileEvidence{
+		{Path: "Code42.app", Root: root, Format: hashing.FormatAppBundle, SignatureStatus: signers.StatusValid,
+			Bundle: &signers.BundleInfo{Identifier: "com.code42.app", ShortVersion: "10.4.1"}},
+		machoFile(root, "Code42.app/Contents/MacOS/Code42", h('1'), signers.StatusValid, apple("9YV9435DHD", "com.code42.app", signers.StatusValid, signers.ChainTrusted)),
+		machoFile(root, "Code42.app/Contents/Helpers/other", h('2'), signers.StatusValid, apple("ZZZZZZZZZZ", "com.example.helper", signers.StatusValid, signers.ChainTrusted)),
+		machoFile(root, "Code42.app/Contents/Helpers/adhoc", h('3'), signers.StatusAdhoc, signers.Signature{Kind: signers.KindApple, Status: signers.StatusAdhoc}),
+		{Path: "Broken.app", Root: root, Format: hashing.FormatAppBundle, SignatureStatus: signers.StatusValid,
+			Bundle: &signers.BundleInfo{Modified: []string{"Contents/Resources/x"}}},
+		machoFile(root, "Broken.app/Contents/MacOS/Broken", h('4'), signers.StatusValid, apple("9YV9435DHD", "com.code42.broken", signers.StatusValid, signers.ChainTrusted)),
+	}}
+}
+
+func TestDecideMac(t *testing.T) {
+	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.4.1", Product: "incydr-professional", Level: CriterionSigner, Now: testNow,
+		InstallPaths: map[string][]string{"/tmp/mac": {"/Applications"}}}
+	pol, err := Decide(macInstall(), opts)
+	require.NoError(t, err)
+	var got []string
+	for _, r := range pol.Rules {
+		got = append(got, strings.Join([]string{string(r.Criterion), r.Value, r.TeamID, r.SigningID, strings.Join(r.Files, ",")}, " "))
+	}
+	assert.Equal(t, []string{
+		"hash " + h('3') + "   /Applications/Code42.app/Contents/Helpers/adhoc",
+		"hash " + h('4') + "   /Applications/Broken.app/Contents/MacOS/Broken",
+		"signer 9YV9435DHD 9YV9435DHD  /Applications/Code42.app/Contents/MacOS/Code42",
+		"signer ZZZZZZZZZZ ZZZZZZZZZZ com.example.helper /Applications/Code42.app/Contents/Helpers/other",
+	}, got)
+	assert.Equal(t, "code42", pol.Era)
+	assert.Contains(t, pol.Rules[1].Reason, "Broken.app: 1 sealed file(s) modified")
+	assert.Equal(t, "ad-hoc signature: no signer identity to trust", pol.Rules[0].Reason)
+	codes := warningCodes(pol)
+	assert.Contains(t, codes, "unexpected-signer")
+	assert.Contains(t, codes, "tampered")
+
+	// The same install judged as 11.x: its Team ID 9YV9435DHD is not the CrashPlan era's.
+	opts.Version = "11.0"
+	pol, err = Decide(macInstall(), opts)
+	require.NoError(t, err)
+	for _, r := range pol.Rules {
+		if r.TeamID == "9YV9435DHD" {
+			assert.Equal(t, "com.code42.app", r.SigningID, "narrowed: not the era's expected signer")
+		}
+	}
+}
+
+func TestDecideUniversalMixedTeams(t *testing.T) {
+	f := machoFile("/r", "bin/tool", h('5'), signers.StatusValid,
+		apple("9YV9435DHD", "t", signers.StatusValid, signers.ChainTrusted),
+		apple("OTHERTEAM1", "t", signers.StatusValid, signers.ChainTrusted))
+	f.Format = hashing.FormatMachOUniversal
+	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow})
+	require.NoError(t, err)
+	require.Len(t, pol.Rules, 1)
+	assert.Equal(t, "slices signed by different Team IDs (9YV9435DHD, OTHERTEAM1)", pol.Rules[0].Reason)
+}
+
+func TestDecideWarnings(t *testing.T) {
+	inv := &Inventory{Files: []FileEvidence{
+		peFile("/r", "a.exe", h('a'), signers.StatusValid, authSig(soonCert, signers.StatusValid, signers.ChainTrusted, false)),
+	}}
+	opts := DecideOptions{Profile: code42(t), OS: "windows", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow,
+		Governance: Governance{Owner: "secops", Justification: "CHG-1", Expires: "2026-06-30T00:00:00Z", Scope: "all endpoints"}}
+	pol, err := Decide(inv, opts)
+	require.NoError(t, err)
+	require.Len(t, pol.Rules, 1)
+	assert.Equal(t, "secops", pol.Rules[0].Owner)
+	assert.Equal(t, soonCert.NotAfter.Format(time.RFC3339), pol.Rules[0].Expires, "the earlier of leaf not_after and governance expiry")
+	assert.Contains(t, warningCodes(pol), "signer-expiring")
+
+	prev := &Policy{SchemaVersion: 1, Era: "crashplan-legacy", AppVersion: "8.0", Rules: []Rule{{Criterion: CriterionSigner, Value: "oldthumb"}}}
+	opts.Previous = prev
+	pol, err = Decide(inv, opts)
+	require.NoError(t, err)
+	var msgs []string
+	for _, w := range pol.Warnings {
+		if w.Code == "signer-change" {
+			msgs = append(msgs, w.Message)
+		}
+	}
+	require.Len(t, msgs, 2)
+	assert.Contains(t, msgs[0]+msgs[1], "era changed from crashplan-legacy (version 8.0) to code42 (version 10.0)")
+	assert.Contains(t, msgs[0]+msgs[1], "removed [oldthumb], added ["+soonCert.ThumbprintSHA1+"]")
+}
+
+func TestDecideDeterministic(t *testing.T) {
+	opts := winOpts(t, CriterionSigner)
+	a, err := Decide(windowsInstall(), opts)
+	require.NoError(t, err)
+	inv := windowsInstall()
+	rand.New(rand.NewSource(1)).Shuffle(len(inv.Files), func(i, j int) { inv.Files[i], inv.Files[j] = inv.Files[j], inv.Files[i] })
+	b, err := Decide(inv, opts)
+	require.NoError(t, err)
+	ja, err := a.JSON()
+	require.NoError(t, err)
+	jb, err := b.JSON()
+	require.NoError(t, err)
+	assert.Equal(t, string(ja), string(jb))
+	assert.NotContains(t, string(ja), `"generated"`)
+	opts.Timestamp = testNow
+	c, err := Decide(windowsInstall(), opts)
+	require.NoError(t, err)
+	assert.Equal(t, "2026-01-01T00:00:00Z", c.Generated)
+}
+
+func TestCheckPathRule(t *testing.T) {
+	for _, tc := range []struct {
+		os, path, want string
+	}{
+		{"windows", `C:\`, "a drive root"},
+		{"windows", `d:`, "a drive root"},
+		{"windows", `\\server\share`, "a volume root"},
+		{"windows", `C:\Program Files`, "the whole of Program Files"},
+		{"windows", `C:\Program Files (x86)\`, "the whole of Program Files"},
+		{"windows", `C:\Users\*`, "a user-profile root"},
+		{"windows", `C:\Users\<user>\AppData\Local`, "a user-profile AppData root"},
+		{"windows", `C:\Windows\Temp\x`, "a temp folder"},
+		{"windows", `C:\Users\*\AppData\Local\Temp\CrashPlan`, "a temp folder"},
+		{"windows", `C:\Users\Public\stuff`, "a world-writable folder (C:\\Users\\Public)"},
+		{"windows", `C:\ProgramData`, "ProgramData: any user may create folders in it (world-writable)"},
+		{"windows", `C:\Program Files\CrashPlan\*`, "a bare wildcard (it trusts every file there)"},
+		{"windows", `*`, "a bare wildcard (it trusts every file there)"},
+		{"windows", `C:\Program Files\CrashPlan\..\x`, `the path contains ".."`},
+		{"windows", `CrashPlan\cache`, "not an absolute path"},
+		{"windows", `C:\ProgramData\CrashPlan\cache`, ""},
+		{"windows", `C:\Users\*\AppData\Local\CrashPlan\cache`, ""},
+		{"mac", "/", "the file system root"},
+		{"mac", "/Applications", "the whole of /Applications"},
+		{"mac", "/Applications/", "the whole of /Applications"},
+		{"mac", "/Volumes/Backup", "a volume root"},
+		{"mac", "/Users/*", "a user-profile root"},
+		{"mac", "/private/tmp/x", "a temp and world-writable folder"},
+		{"mac", "/Library/Caches/CrashPlan", ""},
+		{"mac", "/Users/*/Library/Logs/CrashPlan", ""},
+		{"linux", "/usr", "the whole of /usr"},
+		{"linux", "/usr/local", "the whole of /usr/local"},
+		{"linux", "/home/*", "a user-profile root"},
+		{"linux", "/tmp", "a temp and world-writable folder"},
+		{"linux", "/dev/shm/x", "a world-writable folder"},
+		{"linux", "/mnt/data", "a volume root"},
+		{"linux", "/usr/local/crashplan/*", "a bare wildcard (it trusts every file there)"},
+		{"linux", "/usr/local/crashplan/cache", ""},
+	} {
+		assert.Equal(t, tc.want, CheckPathRule(tc.os, tc.path), "%s %s", tc.os, tc.path)
+	}
+}
+
+func TestCheckPathRuleWorldWritableOnDisk(t *testing.T) {
+	dir, err := os.MkdirTemp(".", "ww-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	dir, err = filepath.Abs(dir)
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o777))
+	assert.Equal(t, "a world-writable folder on this machine", CheckPathRule("linux", dir))
+}

@@ -1,0 +1,129 @@
+package edrpolicy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+)
+
+// VersionAuto asks Generate to read the version from the inspected install.
+const VersionAuto = "auto"
+
+// GenerateOptions configure Generate: the install roots to inspect, how to find the version,
+// and the decision options.
+type GenerateOptions struct {
+	// Roots are the install folders to inspect (--root, repeatable). Without roots the policy
+	// holds only the profile's folder rules (scan exclusions).
+	Roots []string
+	// AppVersion is "auto" (read from the install) or X.Y[.Z]; it overrides Decide.Version.
+	AppVersion string
+	// Inspect configures the inspection of Roots.
+	Inspect InspectOptions
+	// Decide configures the decision. When Decide.InstallPaths is nil, each root is mapped to
+	// the profile's main application folder for the OS and version, so that file rules name
+	// the paths the files have on endpoints.
+	Decide DecideOptions
+}
+
+// Generate inspects the roots, determines the version, and decides the policy. The returned
+// policy is the one `edrpolicy generate` writes as policy.json.
+func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
+	d := opts.Decide
+	if d.Profile == nil {
+		return nil, fmt.Errorf("generate: no profile")
+	}
+	auto := opts.AppVersion == VersionAuto
+	switch {
+	case auto && len(opts.Roots) == 0:
+		return nil, fmt.Errorf("--app-version auto needs an install to read the version from: give --root DIR, or --app-version X.Y.Z")
+	case !auto && opts.AppVersion != "":
+		d.Version, d.VersionSource = opts.AppVersion, "--app-version"
+	}
+	if !auto {
+		// Fail on usage errors and unknown versions before spending time on the inspection.
+		if _, err := newDecider(d); err != nil {
+			return nil, err
+		}
+	} else if _, err := d.Profile.Product(d.Product); err != nil {
+		return nil, err
+	}
+	for _, r := range opts.Roots {
+		fi, err := os.Stat(r)
+		if err != nil {
+			return nil, fmt.Errorf("--root: %w", err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("--root %s: not a directory (give the install folder)", r)
+		}
+	}
+	inv := &Inventory{SchemaVersion: SchemaVersion, Files: []FileEvidence{}}
+	if len(opts.Roots) > 0 {
+		var err error
+		if inv, err = Inspect(ctx, opts.Roots, opts.Inspect); err != nil {
+			return nil, err
+		}
+	}
+	if auto {
+		dv, err := DetectVersion(inv, d.Profile, d.OS)
+		if err != nil {
+			return nil, fmt.Errorf("--app-version auto: %w", err)
+		}
+		d.Version, d.VersionSource = dv.Version, dv.Source
+	}
+	if d.InstallPaths == nil {
+		d.InstallPaths = InstallPaths(d.Profile, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)
+	}
+	return Decide(inv, d)
+}
+
+// InstallPaths maps each root to the profile's main application folder(s) for the OS,
+// version and install kind. For a Mac bundle folder, a root that is the bundle maps to the
+// bundle path and a root that contains the bundle maps to its parent (/Applications). Roots
+// are left out when the profile has no main folder for the query.
+func InstallPaths(p *profile.Profile, osName, version, assume, install string, roots []string) map[string][]string {
+	q := profile.PathQuery{OS: osName, Install: install}
+	if version != "" {
+		q.Version = profile.MustVersion(version)
+	}
+	if assume != "" {
+		q.AssumePaths = profile.MustVersion(assume)
+	}
+	t, err := p.PathTable(q)
+	if err != nil {
+		return map[string][]string{}
+	}
+	var mains []string
+	for _, r := range t.Rows {
+		if r.Role == profile.RoleExecutable && r.Kind == "folder" {
+			mains = append(mains, r.Path)
+		}
+	}
+	out := map[string][]string{}
+	if len(mains) == 0 {
+		return out
+	}
+	for _, root := range roots {
+		base := filepath.Base(filepath.Clean(root))
+		var to []string
+		for _, m := range mains {
+			mb := path.Base(filepath.ToSlash(m))
+			switch {
+			case osName != profile.OSWindows && path.Ext(mb) == ".app" && base != mb && exists(filepath.Join(root, mb)):
+				to = append(to, path.Dir(m))
+			default:
+				to = append(to, m)
+			}
+		}
+		out[root] = to
+	}
+	return out
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
