@@ -10,12 +10,8 @@ import (
 // issue that builds each. Each says so and exits 2, so scripts fail loudly rather than
 // silently doing nothing. Remove a command from here when its file lands.
 var notBuilt = []struct{ use, short, issue string }{
-	{"generate", "Inspect an install, decide rules, write policy.json and vendor files", "issue #6"},
 	{"export --vendor V [--format F] --out DIR policy.json", "Write vendor files from an existing policy", "issue #7"},
-	{"paths", "Show the profile's path table for an OS and version", "issue #6"},
-	{"ports", "Show the profile's network ports", "issue #6"},
 	{"diff OLD NEW", "Rule-level difference of two policy files", "issue #8"},
-	{"profiles", "List the built-in profiles", "issue #6"},
 	{"check policy.json", "Simulate and lint a policy", "no issue yet"},
 }
 

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+)
+
+// generateOptions are the flags of `edrpolicy generate`; run turns them into
+// edrpolicy.GenerateOptions.
+type generateOptions struct {
+	profile          string
+	os               string
+	appVersion       string
+	assumePaths      string
+	product          string
+	install          string
+	roots            []string
+	level            string
+	trustRoots       string
+	pins             []string
+	vendors          []string
+	out              string
+	previous         string
+	force            bool
+	includeLogs      bool
+	noScanExclusions bool
+	timestamp        string
+	jobs             int
+	gov              edrpolicy.Governance
+}
+
+func newGenerateCmd(a *app) *cobra.Command {
+	o := &generateOptions{}
+	c := &cobra.Command{
+		Use:   "generate [flags]",
+		Short: "Inspect an install, decide rules, write policy.json and vendor files",
+		Long: `generate inspects the install folders given with --root, reads the version (--app-version
+auto) or takes it from --app-version, and decides per executable the strongest criterion the
+--level allows: hash (default), signer (valid signature whose chain is trusted or whose leaf
+is pinned with --pin-signer; anything else falls back to a hash rule with the reason) or path
+(exact file paths; never a folder of executables). Scan exclusions for caches and backup
+archives come from the profile for products with backup.
+
+Without --out the policy is printed to stdout. With --out DIR, policy.json and
+MANIFEST.sha256 are written atomically; the same inputs give byte-identical files (no time
+is recorded unless --timestamp is given).
+
+Exit codes: 0 policy written; 2 usage error, a version or fact no source gives (the message
+names the flag that supplies it), or a guardrail refusal (--force records it as a warning).`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.profile, "profile", "code42", "built-in profile name or profile file (JSON)")
+	f.StringVar(&o.os, "os", "", "target OS: windows, mac or linux (required)")
+	f.StringVar(&o.appVersion, "app-version", edrpolicy.VersionAuto, "application version X.Y[.Z], or auto to read it from --root")
+	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, use the path table of this candidate version")
+	f.StringVar(&o.product, "product", "", "product or plan of the profile (code42: crashplan, incydr-basic, incydr-advanced, incydr-gov-f1, incydr-professional, incydr-enterprise, incydr-horizon, incydr-gov-f2)")
+	f.StringVar(&o.install, "install", profile.InstallAllUsers, "install kind: all-users or per-user")
+	f.StringArrayVar(&o.roots, "root", nil, "install folder to inspect (repeatable)")
+	f.StringVar(&o.level, "level", "hash", "weakest criterion accepted for executables: hash, signer or path")
+	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
+	f.StringArrayVar(&o.pins, "pin-signer", nil, "leaf thumbprint (SHA-1 or SHA-256 hex) or Apple Team ID to accept (repeatable)")
+	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor files to write: crowdstrike, sentinelone, defender (repeatable)")
+	f.StringVar(&o.out, "out", "", "output directory for policy.json and MANIFEST.sha256 (default: policy to stdout)")
+	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: an era or signer change is reported")
+	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing")
+	f.BoolVar(&o.includeLogs, "include-logs", false, "add folder rules for the profile's log folders")
+	f.BoolVar(&o.noScanExclusions, "no-scan-exclusions", false, "leave out the cache and backup-archive scan exclusions")
+	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time (RFC 3339; --timestamp alone means now)")
+	f.Lookup("timestamp").NoOptDefVal = "now"
+	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
+	f.StringVar(&o.gov.Owner, "owner", "", "governance: owner recorded on every rule")
+	f.StringVar(&o.gov.Justification, "justification", "", "governance: justification recorded on every rule")
+	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date (RFC 3339) recorded on every rule")
+	f.StringVar(&o.gov.Scope, "scope", "", "governance: scope (host group, policy) recorded on every rule")
+	return c
+}
+
+var knownVendors = map[string]bool{"crowdstrike": true, "sentinelone": true, "defender": true}
+
+func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, error) {
+	var g edrpolicy.GenerateOptions
+	for _, v := range o.vendors {
+		if !knownVendors[v] {
+			return g, usageErr("--vendor %q: want crowdstrike, sentinelone or defender", v)
+		}
+	}
+	if len(o.vendors) > 0 {
+		return g, usageErr("--vendor %s: vendor export is not built yet (issue #7); no files were written. Run without --vendor to get policy.json", strings.Join(o.vendors, ","))
+	}
+	if o.os == "" {
+		return g, usageErr("--os is required: windows, mac or linux")
+	}
+	level, err := edrpolicy.ParseCriterion(o.level)
+	if err != nil {
+		return g, usageErr("--level: %v", err)
+	}
+	if o.install != profile.InstallAllUsers && o.install != profile.InstallPerUser {
+		return g, usageErr("--install %q: want all-users or per-user", o.install)
+	}
+	prof, err := profile.Resolve(o.profile)
+	if err != nil {
+		return g, usageErr("--profile: %v", err)
+	}
+	vopts, err := verifyOptions(o.trustRoots)
+	if err != nil {
+		return g, err
+	}
+	d := edrpolicy.DecideOptions{
+		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
+		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
+		IncludeLogs: o.includeLogs, Force: o.force, Governance: o.gov,
+	}
+	if o.gov.Expires != "" {
+		if _, err := time.Parse(time.RFC3339, o.gov.Expires); err != nil {
+			return g, usageErr("--expires %q: want an RFC 3339 time such as 2027-01-31T00:00:00Z", o.gov.Expires)
+		}
+	}
+	switch o.timestamp {
+	case "":
+	case "now":
+		d.Timestamp = time.Now().UTC().Truncate(time.Second)
+	default:
+		ts, err := time.Parse(time.RFC3339, o.timestamp)
+		if err != nil {
+			return g, usageErr("--timestamp %q: want an RFC 3339 time, or no value for now", o.timestamp)
+		}
+		d.Timestamp = ts
+	}
+	if o.previous != "" {
+		prev, err := edrpolicy.ReadPolicy(o.previous)
+		if err != nil {
+			return g, usageErr("--previous: %v", err)
+		}
+		d.Previous = prev
+	}
+	roots := make([]string, len(o.roots))
+	for i, r := range o.roots {
+		roots[i] = filepath.Clean(r)
+	}
+	g = edrpolicy.GenerateOptions{
+		Roots:      roots,
+		AppVersion: o.appVersion,
+		Inspect:    edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts},
+		Decide:     d,
+	}
+	return g, nil
+}
+
+func (o *generateOptions) run(c *cobra.Command, a *app) error {
+	g, err := o.options(c)
+	if err != nil {
+		return err
+	}
+	bar := newProgressBar(a)
+	g.Inspect.Progress = bar.update
+	pol, err := edrpolicy.Generate(c.Context(), g)
+	bar.finish()
+	if err != nil {
+		var ue *profile.UnknownError
+		var ge *edrpolicy.GuardrailError
+		switch {
+		case errors.As(err, &ue), errors.As(err, &ge):
+			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
+		}
+		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
+	}
+	data, err := pol.JSON()
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("generate: encoding policy: %w", err)}
+	}
+	if o.out == "" {
+		if _, err := a.stdout.Write(data); err != nil {
+			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
+		}
+	} else {
+		if err := edrpolicy.WriteOutputs(o.out, []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}); err != nil {
+			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
+		}
+		fmt.Fprintf(a.stdout, "%s: %s, %s\n", filepath.Join(o.out, edrpolicy.PolicyFileName), pol.Summary.Text, plural(len(pol.Warnings), "warning"))
+	}
+	for _, w := range pol.Warnings {
+		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
+	}
+	return nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

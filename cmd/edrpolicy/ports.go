@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+)
+
+type portsOptions struct {
+	profile    string
+	appVersion string
+	component  string
+	format     string
+}
+
+// portsDoc is the JSON form of `ports --format json`.
+type portsDoc struct {
+	Profile    string            `json:"profile"`
+	AppVersion string            `json:"app_version,omitempty"`
+	Ports      []profile.PortRow `json:"ports"`
+	Notes      []profile.Note    `json:"notes"`
+}
+
+func newPortsCmd(a *app) *cobra.Command {
+	o := &portsOptions{}
+	c := &cobra.Command{
+		Use:   "ports --profile NAME [--app-version V]",
+		Short: "Show the profile's network ports",
+		Long: `ports prints the network ports of the application (component app) and its server (component
+server) with their version conditions, status and source. With --app-version, rows whose
+condition excludes the version are left out and the version's notes are shown.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(a) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.profile, "profile", "code42", "built-in profile name or profile file (JSON)")
+	f.StringVar(&o.appVersion, "app-version", "", "version X.Y[.Z] (default: every version)")
+	f.StringVar(&o.component, "component", "", "app or server (default: both)")
+	f.StringVar(&o.format, "format", "table", "output format: table or json")
+	return c
+}
+
+func (o *portsOptions) run(a *app) error {
+	if o.format != "table" && o.format != "json" {
+		return usageErr("--format: %q is not a format; use table or json", o.format)
+	}
+	if o.component != "" && o.component != "app" && o.component != "server" {
+		return usageErr("--component %q: want app or server", o.component)
+	}
+	prof, err := profile.Resolve(o.profile)
+	if err != nil {
+		return usageErr("--profile: %v", err)
+	}
+	q := profile.PortQuery{Component: o.component}
+	if o.appVersion != "" {
+		if q.Version, err = profile.ParseVersion(o.appVersion); err != nil {
+			return usageErr("--app-version: %v", err)
+		}
+	}
+	doc := portsDoc{Profile: prof.Name, AppVersion: q.Version.String(), Ports: prof.PortsFor(q), Notes: []profile.Note{}}
+	if !q.Version.IsZero() {
+		for _, n := range prof.NotesFor("", q.Version) {
+			doc.Notes = append(doc.Notes, n)
+		}
+	} else {
+		doc.Notes = append(doc.Notes, prof.Notes...)
+	}
+	if doc.Ports == nil {
+		doc.Ports = []profile.PortRow{}
+	}
+	if o.format == "json" {
+		return writeOut(writeJSON(a.stdout, doc))
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PORT\tPROTOCOL\tCOMPONENT\tDIRECTION\tFROM\tTO\tSTATUS\tVERSIONS\tDESCRIPTION\tSOURCE")
+	for _, r := range doc.Ports {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Port, r.Protocol, r.Component, r.Direction, r.From, r.To, r.Status, r.Versions.Describe(), r.Description, prof.SourceRefs(r.Source))
+	}
+	if err := tw.Flush(); err != nil {
+		return writeOut(err)
+	}
+	for _, n := range doc.Notes {
+		cond := ""
+		if !n.Versions.All() {
+			cond = " [" + n.Versions.Describe() + "]"
+		}
+		fmt.Fprintf(a.stdout, "note%s: %s (%s)\n", cond, n.Message, prof.SourceRefs(n.Source))
+	}
+	return nil
+}
