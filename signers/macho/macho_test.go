@@ -159,6 +159,13 @@ func TestTamper(t *testing.T) {
 				}
 			}
 			assert.True(t, found, "want an invalid signature mentioning %q: %s", tc.wantErr, describe(res))
+			if tc.name == "CodeDirectory identifier" || tc.name == "CMS signature value" {
+				// fullsailor still extracts the claimed signer from a CMS that does not verify.
+				require.NotNil(t, res.Signatures[0].Signer)
+				assert.Equal(t, "Developer ID Application: Fixture Corp (FIXTURE123)", res.Signatures[0].Signer.CommonName)
+				assert.Equal(t, signers.SignerDeveloperID, res.Signatures[0].SignerClass)
+				assert.Empty(t, res.Signatures[0].Chain, "no chain verdict for a signature that does not verify")
+			}
 		})
 	}
 }
@@ -206,7 +213,7 @@ func TestTruncatedSliceInUniversal(t *testing.T) {
 	assert.Equal(t, signers.StatusInvalid, res.Status, describe(res))
 }
 
-func TestMain_Executable_SpecialSlotsInBundle(t *testing.T) {
+func TestExecutableInBundleSpecialSlots(t *testing.T) {
 	f := getFixtures(t)
 	fsys := os.DirFS(filepath.Dir(f.app))
 	name := filepath.Base(f.app) + "/Contents/MacOS/Fixture"
