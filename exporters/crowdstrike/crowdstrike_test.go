@@ -1,0 +1,255 @@
+package crowdstrike_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters/crowdstrike"
+	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func export(t *testing.T, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
+	t.Helper()
+	files, warns, err := crowdstrike.New().Export(p, o)
+	require.NoError(t, err)
+	again, _, err := crowdstrike.New().Export(p, o)
+	require.NoError(t, err)
+	require.Equal(t, files, again, "same policy, same bytes")
+	m := map[string][]byte{}
+	for _, f := range files {
+		m[f.Name] = f.Data
+	}
+	return m, warns
+}
+
+func TestGolden(t *testing.T) {
+	group := "0123456789abcdef0123456789abcdef"
+	cases := []struct {
+		name string
+		p    *edrpolicy.Policy
+		o    core.Options
+	}{
+		{"windows", tp.Windows(t), core.Options{}},
+		{"windows-groups-md5-expiry", tp.Windows(t), core.Options{Expiration: "rule", Digests: tp.Digests(tp.Sum("CrashPlanService.exe")),
+			CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{strings.ToUpper(group)}, Action: "no_action", MD5: true, ExcludedFrom: []string{"blocking", "extraction"}}}},
+		{"mac", tp.Mac(t), core.Options{Expiration: "2026-06-30"}},
+		{"linux", tp.Linux(), core.Options{}},
+		{"tricky", tp.TrickyNames(), core.Options{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files, _, err := crowdstrike.New().Export(c.p, c.o)
+			require.NoError(t, err)
+			tp.Golden(t, c.name, files, *update)
+		})
+	}
+}
+
+// TestParseBack decodes every JSON file into the documented field set, rejecting unknown
+// fields, and checks the CSV header.
+func TestParseBack(t *testing.T) {
+	files, warns := export(t, tp.Windows(t), core.Options{Expiration: "rule"})
+	require.Contains(t, files, "crowdstrike-ioc.json")
+	require.Contains(t, files, "crowdstrike-ioc.csv")
+	require.Contains(t, files, "crowdstrike-ml-exclusions.json")
+	require.Contains(t, files, "crowdstrike-cert-exclusions.json")
+
+	var body crowdstrike.IOCBody
+	strict(t, files["crowdstrike-ioc.json"], &body)
+	require.Len(t, body.Indicators, 1)
+	ind := body.Indicators[0]
+	assert.Equal(t, "sha256", ind.Type)
+	assert.Equal(t, tp.Sum("CrashPlanService.exe"), ind.Value)
+	assert.Equal(t, "allow", ind.Action)
+	assert.Equal(t, []string{"windows"}, ind.Platforms)
+	assert.True(t, ind.AppliedGlobally)
+	assert.Empty(t, ind.Severity, "allow takes no severity")
+	assert.Empty(t, ind.Expiration, "hash rule without governance expiry")
+	for _, want := range []string{"code42 crashplan 11.4.1", `C:\Program Files\CrashPlan\CrashPlanService.exe`, "reason: --level hash"} {
+		assert.Contains(t, ind.Description, want)
+	}
+	assert.Equal(t, "edrpolicy", ind.Source)
+	assert.Equal(t, "CrashPlanService.exe", ind.Metadata.Filename)
+
+	var mls []crowdstrike.MLExclusion
+	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
+	var values []string
+	for _, m := range mls {
+		values = append(values, m.Value)
+		assert.Equal(t, []string{"all"}, m.Groups)
+		assert.Equal(t, []string{"blocking"}, m.ExcludedFrom)
+		assert.Contains(t, m.Comment, "edrpolicy: code42 crashplan 11.4.1")
+	}
+	assert.Equal(t, []string{`Program Files\CrashPlan\CrashPlanService.exe`, `ProgramData\CrashPlan\cache\**`, `Users\*\AppData\Local\CrashPlan\log\*`}, values)
+
+	var certs crowdstrike.CertExclusions
+	strict(t, files["crowdstrike-cert-exclusions.json"], &certs)
+	require.Len(t, certs.Exclusions, 1, "the narrowed signer rule is skipped")
+	c := certs.Exclusions[0]
+	assert.Equal(t, "enabled", c.Status)
+	assert.True(t, c.AppliedGlobally)
+	assert.Len(t, c.Certificate.Thumbprint, 40)
+	assert.Equal(t, "2024-01-01T00:00:00Z", c.Certificate.ValidFrom)
+	assert.Equal(t, "2027-01-01T00:00:00Z", c.Certificate.ValidTo)
+	for _, f := range []string{c.Certificate.Issuer, c.Certificate.Subject, c.Certificate.Serial} {
+		assert.NotEmpty(t, f)
+	}
+
+	rows, err := csv.NewReader(bytes.NewReader(files["crowdstrike-ioc.csv"])).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, crowdstrike.CSVHeader, rows[0])
+	assert.Len(t, rows, 2)
+
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "narrowed to one file"), "narrowed signer rule")
+	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "column headers are UNCONFIRMED"))
+	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "glob semantics are UNCONFIRMED"))
+}
+
+func TestHostGroupsAndMD5(t *testing.T) {
+	sum := tp.Sum("CrashPlanService.exe")
+	files, _ := export(t, tp.Windows(t), core.Options{Digests: tp.Digests(sum),
+		CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{"0123456789ABCDEF0123456789ABCDEF"}, MD5: true}})
+	var body crowdstrike.IOCBody
+	strict(t, files["crowdstrike-ioc.json"], &body)
+	require.Len(t, body.Indicators, 2)
+	assert.Equal(t, "md5", body.Indicators[1].Type)
+	assert.Len(t, body.Indicators[1].Value, 32)
+	for _, ind := range body.Indicators {
+		assert.False(t, ind.AppliedGlobally)
+		assert.Equal(t, []string{"0123456789abcdef0123456789abcdef"}, ind.HostGroups)
+		assert.NotEqual(t, "sha1", ind.Type, "Falcon has no sha1 IOC type")
+	}
+	var mls []crowdstrike.MLExclusion
+	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
+	assert.Equal(t, []string{"0123456789abcdef0123456789abcdef"}, mls[0].Groups)
+}
+
+func TestMacTeamIDFallback(t *testing.T) {
+	files, warns := export(t, tp.Mac(t), core.Options{})
+	var certs crowdstrike.CertExclusions
+	strict(t, files["crowdstrike-cert-exclusions.json"], &certs)
+	require.Len(t, certs.Exclusions, 1)
+	assert.True(t, hasWarning(warns, core.WarnFallback, "not an Apple Team ID"))
+	var mls []crowdstrike.MLExclusion
+	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
+	assert.Equal(t, "/Library/Caches/CrashPlan/**", mls[0].Value)
+}
+
+func TestSplitAt2000(t *testing.T) {
+	files, _ := export(t, tp.Hashes(4100), core.Options{Formats: []string{"json"}})
+	require.NotContains(t, files, "crowdstrike-ioc.json")
+	for name, n := range map[string]int{"crowdstrike-ioc-001.json": 2000, "crowdstrike-ioc-002.json": 2000, "crowdstrike-ioc-003.json": 100} {
+		var body crowdstrike.IOCBody
+		strict(t, files[name], &body)
+		assert.Len(t, body.Indicators, n, name)
+	}
+	assert.Len(t, files, 3, "json only: no CSV")
+}
+
+func TestGlobMetacharactersRefused(t *testing.T) {
+	files, warns := export(t, tp.Linux(), core.Options{})
+	var mls []crowdstrike.MLExclusion
+	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
+	for _, m := range mls {
+		assert.NotContains(t, m.Value, "?")
+	}
+	assert.True(t, hasWarning(warns, core.WarnSkipped, `"/opt/what?.bin") not exported: the name contains '?'`))
+}
+
+func TestTrickyNamesSurvive(t *testing.T) {
+	files, _ := export(t, tp.TrickyNames(), core.Options{})
+	var body crowdstrike.IOCBody
+	strict(t, files["crowdstrike-ioc.json"], &body)
+	rows, err := csv.NewReader(bytes.NewReader(files["crowdstrike-ioc.csv"])).ReadAll()
+	require.NoError(t, err)
+	var mls []crowdstrike.MLExclusion
+	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
+	for i, n := range tp.Tricky {
+		assert.Equal(t, n, body.Indicators[i].Metadata.Filename)
+		assert.Contains(t, body.Indicators[i].Description, `C:\Apps\`+n)
+		assert.Equal(t, core.CSVCell(n), rows[i+1][10], "CSV file name cell")
+		assert.Contains(t, rows[i+1][9], n)
+		assert.Contains(t, []string{`Apps\` + n, "/opt/apps/" + n}, mls[2*i].Value)
+	}
+	for _, row := range rows[1:] {
+		for _, cell := range row {
+			if cell != "" {
+				assert.NotContains(t, "=+-@\t\r", cell[:1], "cell %q would run as a formula", cell)
+			}
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	bad := tp.Windows(t)
+	bad.Rules[0].Value = "ABC"
+	for name, c := range map[string]struct {
+		p    *edrpolicy.Policy
+		o    core.Options
+		want string
+	}{
+		"group":  {tp.Windows(t), core.Options{CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{"all"}}}, `host group "all"`},
+		"action": {tp.Windows(t), core.Options{CrowdStrike: core.CrowdStrikeOptions{Action: "prevent"}}, `action "prevent"`},
+		"hash":   {bad, core.Options{}, `rule 1 (hash "ABC"): sha256 "ABC" is 3 characters, want 64 hex digits`},
+		"expiry": {tp.Windows(t), core.Options{Expiration: "soon"}, `expiration "soon"`},
+		"source": {tp.Windows(t), core.Options{CrowdStrike: core.CrowdStrikeOptions{Source: strings.Repeat("x", 257)}}, "1 to 256"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := crowdstrike.New().Export(c.p, c.o)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestEmptyFilesNotWritten(t *testing.T) {
+	p := tp.Linux()
+	p.Rules = p.Rules[:1]
+	files, _ := export(t, p, core.Options{})
+	assert.Equal(t, []string{"crowdstrike-ioc.csv", "crowdstrike-ioc.json"}, keys(files))
+}
+
+func strict(t *testing.T, data []byte, v any) {
+	t.Helper()
+	require.NotEmpty(t, data)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(v))
+}
+
+func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+	for _, w := range ws {
+		if w.Code == code && strings.Contains(w.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
