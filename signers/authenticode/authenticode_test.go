@@ -248,12 +248,12 @@ func TestTamper(t *testing.T) {
 	muts := []mut{
 		{"code byte", func(t *testing.T, b []byte) []byte {
 			s := sectionOf(t, b, ".text")
-			return flip(int(s.PointerToRaw + s.SizeOfRawData/2))(t, b)
+			return flip(int(s.PointerToRaw+s.SizeOfRawData/2))(t, b)
 		}},
 		{"section header name", func(t *testing.T, b []byte) []byte {
 			p, _ := parsePE(headerReader{head: b, size: int64(len(b))})
 			off := int(p.certDirOff) + 8 + (16-5)*8 // the section table follows 16 directories
-			return flip(off + 1)(t, b)
+			return flip(off+1)(t, b)
 		}},
 		{"section header size", func(t *testing.T, b []byte) []byte {
 			p, _ := parsePE(headerReader{head: b, size: int64(len(b))})
@@ -262,11 +262,11 @@ func TestTamper(t *testing.T) {
 		}},
 		{"timestamp field in the COFF header", func(t *testing.T, b []byte) []byte {
 			peOff := int(binary.LittleEndian.Uint32(b[0x3c:]))
-			return flip(peOff + 8)(t, b)
+			return flip(peOff+8)(t, b)
 		}},
 		{"last byte before the certificate table", func(t *testing.T, b []byte) []byte {
 			start, _, _ := certDir(t, b)
-			return flip(start - 1)(t, b)
+			return flip(start-1)(t, b)
 		}},
 		{"truncated by 1 byte", func(t *testing.T, b []byte) []byte { return b[:len(b)-1] }},
 		{"truncated to half", func(t *testing.T, b []byte) []byte { return b[:len(b)/2] }},
@@ -313,7 +313,7 @@ func TestTamper(t *testing.T) {
 		frac := frac
 		muts = append(muts, mut{fmt.Sprintf("%s byte at %d%%", blobMut, frac), func(t *testing.T, b []byte) []byte {
 			start, size, _ := certDir(t, b)
-			return flip(start + 8 + (size-8-1)*frac/100)(t, b)
+			return flip(start+8+(size-8-1)*frac/100)(t, b)
 		}})
 	}
 	for name, path := range paths {

@@ -153,7 +153,7 @@ func pageHashes(r io.ReaderAt, p *peFile, alg crypto.Hash, buf []byte) ([]byte, 
 	return out, nil
 }
 
-// Tap computes the Authenticode image digest (SHA-256, and SHA-1 for signed files) and
+// Tap computes the Authenticode image digest (SHA-256) and
 // captures the certificate table while the hasher streams the file once. It never fails a
 // Write: a problem only makes Verify fall back to reading the file itself.
 type Tap struct {
@@ -207,11 +207,9 @@ func (v *Verifier) StreamTap(format hashing.Format, head []byte, size int64) sig
 	if err != nil || !monotonic(plan) {
 		return nil
 	}
-	algs := []crypto.Hash{crypto.SHA256}
-	if p.certSize > 0 {
-		algs = append(algs, crypto.SHA1)
-	}
-	return &Tap{pe: p, d: newDigester(plan, pad, algs)}
+	// SHA-256 only: it is the reported digest and what nearly every signature uses. A SHA-1
+	// (or other) signature makes Verify hash the planned ranges once more.
+	return &Tap{pe: p, d: newDigester(plan, pad, []crypto.Hash{crypto.SHA256})}
 }
 
 // sums returns the tap's digests, finishing them on the first call.

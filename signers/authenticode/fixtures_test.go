@@ -20,15 +20,15 @@ import (
 
 // fixtureSet is built once per test binary (TestMain) and shared by all tests.
 type fixtureSet struct {
-	dir                       string
-	ca, rsaLeaf, ecLeaf, tsa  *testfixtures.KeyPair
-	caPEM                     string
-	unsigned64, unsigned32    string
-	rsa64, ecTS64, rsaTSPH32  string
-	sha1PH64, dual            string
-	version                   testfixtures.PEVersionInfo
-	buildErr                  error
-	dualErr                   error
+	dir                      string
+	ca, rsaLeaf, ecLeaf, tsa *testfixtures.KeyPair
+	caPEM                    string
+	unsigned64, unsigned32   string
+	rsa64, ecTS64, rsaTSPH32 string
+	sha1PH64, dual           string
+	version                  testfixtures.PEVersionInfo
+	buildErr                 error
+	dualErr                  error
 }
 
 var fx fixtureSet

@@ -13,7 +13,24 @@ import (
 // data, so that mutations hit the parsed structures rather than code bytes.
 func fuzzSeed(t testing.TB, path string) []byte {
 	b := readFile(t, path)
-	return b
+	p, err := parsePE(headerReader{head: b, size: int64(len(b))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := append([]byte(nil), b[:p.sizeOfHeaders]...)
+	// Keep the section table but make every section empty, then put the certificate table
+	// (if any) right after the headers.
+	peOff := int(le.Uint32(hdr[0x3c:]))
+	optSize := int(le.Uint16(hdr[peOff+20:]))
+	for i := range p.sections {
+		off := peOff + 24 + optSize + i*sectionHeaderSize
+		copy(hdr[off+16:off+24], make([]byte, 8))
+	}
+	if p.certSize > 0 {
+		le.PutUint32(hdr[p.certDirOff:], uint32(len(hdr)))
+		hdr = append(hdr, b[p.certStart:p.certStart+p.certSize]...)
+	}
+	return hdr
 }
 
 func FuzzVerify(f *testing.F) {
