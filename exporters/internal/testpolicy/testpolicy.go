@@ -88,7 +88,7 @@ func Windows(t testing.TB) *edrpolicy.Policy {
 			{Criterion: edrpolicy.CriterionHash, Value: Sum("CrashPlanService.exe"), Platform: "windows", Role: "executable",
 				Files: []string{`C:\Program Files\CrashPlan\CrashPlanService.exe`}, Reason: "--level hash: the exact SHA-256 of this build", Source: "inspected", Governance: gov},
 			{Criterion: edrpolicy.CriterionSigner, Value: cert.ThumbprintSHA1, Platform: "windows", Role: "executable",
-				Files: []string{`C:\Program Files\CrashPlan\CrashPlanDesktop.exe`, `C:\Program Files\CrashPlan\CrashPlanService.exe`},
+				Files:  []string{`C:\Program Files\CrashPlan\CrashPlanDesktop.exe`, `C:\Program Files\CrashPlan\CrashPlanService.exe`},
 				Reason: "valid signature, chain trusted; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected",
 				Signer: cert, Certificate: der, Governance: edrpolicy.Governance{Owner: gov.Owner, Justification: gov.Justification, Scope: gov.Scope, Expires: "2027-01-01T00:00:00Z"}},
 			{Criterion: edrpolicy.CriterionSigner, Value: cert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "helper.exe",

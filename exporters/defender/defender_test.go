@@ -1,0 +1,330 @@
+package defender_test
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"howett.net/plist"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters/defender"
+	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func export(t *testing.T, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
+	t.Helper()
+	files, warns, err := defender.New().Export(p, o)
+	require.NoError(t, err)
+	again, _, err := defender.New().Export(p, o)
+	require.NoError(t, err)
+	require.Equal(t, files, again, "same policy, same bytes")
+	m := map[string][]byte{}
+	for _, f := range files {
+		m[f.Name] = f.Data
+	}
+	return m, warns
+}
+
+func TestGolden(t *testing.T) {
+	cases := []struct {
+		name string
+		p    *edrpolicy.Policy
+		o    core.Options
+	}{
+		{"windows", tp.Windows(t), core.Options{Expiration: "rule"}},
+		{"windows-sha1-groups", tp.Windows(t), core.Options{Expiration: "2026-06-30", Digests: tp.Digests(tp.Sum("CrashPlanService.exe")),
+			Defender: core.DefenderOptions{SHA1: true, RbacGroups: []string{"Servers"}}}},
+		{"mac", tp.Mac(t), core.Options{}},
+		{"linux", tp.Linux(), core.Options{Defender: core.DefenderOptions{MergePolicy: "admin_only"}}},
+		{"tricky", tp.TrickyNames(), core.Options{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files, _, err := defender.New().Export(c.p, c.o)
+			require.NoError(t, err)
+			tp.Golden(t, c.name, files, *update)
+		})
+	}
+}
+
+func TestParseBackWindows(t *testing.T) {
+	p := tp.Windows(t)
+	files, warns := export(t, p, core.Options{Expiration: "rule"})
+	assert.ElementsMatch(t, []string{"defender-indicators-001.csv", "defender-indicators.json", "defender-cert-001.cer", "defender-av-exclusions.ps1"}, keysOf(files))
+
+	rows := readCSV(t, files["defender-indicators-001.csv"])
+	assert.Equal(t, "IndicatorType,IndicatorValue,ExpirationTime,Action,Severity,Title,Description,RecommendedActions,RbacGroups,Category,MitreTechniques,GenerateAlert", strings.Join(rows[0], ","))
+	require.Len(t, rows, 2, "one hash row; no certificate rows in CSV")
+	assert.Equal(t, []string{"FileSha256", tp.Sum("CrashPlanService.exe"), "", "Allowed", "Informational"}, rows[1][:5])
+	assert.Contains(t, rows[1][6], "CrashPlanService.exe")
+
+	body := decodeIndicators(t, files["defender-indicators.json"])
+	require.Len(t, body.Indicators, 2)
+	cert := body.Indicators[1]
+	assert.Equal(t, "CertificateThumbprint", cert.IndicatorType)
+	assert.Equal(t, p.Rules[1].Signer.ThumbprintSHA1, cert.IndicatorValue)
+	assert.Equal(t, "2027-01-01T00:00:00Z", cert.ExpirationTime, "--expiration rule takes the governance expiry")
+	assert.Equal(t, "Allowed", cert.Action)
+	assert.False(t, cert.GenerateAlert)
+	assert.NotNil(t, cert.RbacGroupNames)
+
+	c, err := x509.ParseCertificate(files["defender-cert-001.cer"])
+	require.NoError(t, err)
+	assert.Equal(t, "Code42 Software, Inc.", c.Subject.CommonName)
+
+	ps := string(files["defender-av-exclusions.ps1"])
+	stmts := checkScript(t, ps)
+	assert.Equal(t, []string{
+		`-ExclusionPath C:\Program Files\CrashPlan\CrashPlanService.exe`,
+		`-ExclusionProcess C:\Program Files\CrashPlan\CrashPlanService.exe`,
+		`-ExclusionPath C:\ProgramData\CrashPlan\cache`,
+		`-ExclusionPath C:\Users\*\AppData\Local\CrashPlan\log`,
+	}, stmts)
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "narrowed to one file"))
+	assert.True(t, hasWarning(warns, core.WarnFallback, "always cover subfolders"))
+	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "CertificateThumbprint"))
+}
+
+func TestParseBackMacLinux(t *testing.T) {
+	files, warns := export(t, tp.Mac(t), core.Options{})
+	var w defender.WDAV
+	_, err := plist.Unmarshal(files["com.microsoft.wdav.plist"], &w)
+	require.NoError(t, err)
+	assert.Equal(t, "merge", w.AntivirusEngine.MergePolicy)
+	require.Len(t, w.AntivirusEngine.Exclusions, 4)
+	assert.Equal(t, "/Library/Caches/CrashPlan", w.AntivirusEngine.Exclusions[0].Path)
+	assert.True(t, *w.AntivirusEngine.Exclusions[0].IsDirectory)
+	assert.Equal(t, "excludedFileName", w.AntivirusEngine.Exclusions[3].Type)
+	assert.True(t, hasWarning(warns, core.WarnFallback, "not Apple Team IDs"))
+	assert.True(t, hasWarning(warns, core.WarnNote, "enableFileHashComputation"))
+	body := decodeIndicators(t, files["defender-indicators.json"])
+	assert.Equal(t, "CertificateThumbprint", body.Indicators[1].IndicatorType)
+
+	files, warns = export(t, tp.Linux(), core.Options{})
+	var m defender.Managed
+	strict(t, files["mdatp_managed.json"], &m)
+	assert.Equal(t, "merge", m.ExclusionSettings.MergePolicy)
+	var paths []string
+	for _, e := range m.ExclusionSettings.Exclusions {
+		paths = append(paths, e.Type+" "+e.Path+e.Name)
+		assert.Equal(t, []string{"epp"}, e.Scopes)
+	}
+	assert.Equal(t, []string{"excludedPath /usr/local/crashplan/cache", "excludedPath /usr/local/crashplan/bin/CrashPlanService", "excludedFileName /usr/local/crashplan/bin/CrashPlanService"}, paths)
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "'?'"), "a literal ? would be a wildcard")
+	assert.NotContains(t, files, "defender-av-exclusions.ps1")
+	assert.NotContains(t, files, "com.microsoft.wdav.plist")
+}
+
+func TestCSVSplit1200(t *testing.T) {
+	files, _ := export(t, tp.Hashes(1200), core.Options{})
+	for name, n := range map[string]int{"defender-indicators-001.csv": 500, "defender-indicators-002.csv": 500, "defender-indicators-003.csv": 200} {
+		rows := readCSV(t, files[name])
+		assert.Equal(t, defender.CSVHeader, rows[0], name)
+		assert.Len(t, rows, n+1, name)
+	}
+	assert.NotContains(t, files, "defender-indicators-004.csv")
+	for name, n := range map[string]int{"defender-indicators-001.json": 500, "defender-indicators-002.json": 500, "defender-indicators-003.json": 200} {
+		assert.Len(t, decodeIndicators(t, files[name]).Indicators, n, name)
+	}
+	assert.NotContains(t, files, "defender-indicators.json")
+}
+
+func TestTenantLimit(t *testing.T) {
+	_, _, err := defender.New().Export(tp.Hashes(15001), core.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "15001 indicators exceed Defender's limit of 15000")
+	_, _, err = defender.New().Export(tp.Hashes(15000), core.Options{Formats: []string{"json"}})
+	require.NoError(t, err)
+}
+
+func TestExpirationFormats(t *testing.T) {
+	files, _ := export(t, tp.Windows(t), core.Options{Expiration: "2026-06-30T12:30:00+02:00"})
+	rows := readCSV(t, files["defender-indicators-001.csv"])
+	assert.Equal(t, "2026-06-30T10:30:00.0Z", rows[1][2])
+	assert.Equal(t, "2026-06-30T10:30:00Z", decodeIndicators(t, files["defender-indicators.json"]).Indicators[0].ExpirationTime)
+}
+
+func TestTrickyNamesSurvive(t *testing.T) {
+	files, _ := export(t, tp.TrickyNames(), core.Options{})
+	rows := readCSV(t, files["defender-indicators-001.csv"])
+	body := decodeIndicators(t, files["defender-indicators.json"])
+	for i, n := range tp.Tricky {
+		assert.Contains(t, rows[i+1][6], n, "CSV description")
+		assert.Contains(t, body.Indicators[i].Description, n)
+		for _, cell := range rows[i+1] {
+			if cell != "" {
+				assert.NotContains(t, "=+-@\t\r", cell[:1], "cell %q would run as a formula", cell)
+			}
+		}
+	}
+	stmts := checkScript(t, string(files["defender-av-exclusions.ps1"]))
+	var wantPS []string
+	for _, n := range tp.Tricky {
+		wantPS = append(wantPS, `-ExclusionPath C:\Apps\`+n, `-ExclusionProcess C:\Apps\`+n)
+	}
+	assert.Equal(t, wantPS, stmts, "every name round-trips through the script's quoting")
+	var m defender.Managed
+	strict(t, files["mdatp_managed.json"], &m)
+	for i, n := range tp.Tricky {
+		assert.Equal(t, "/opt/apps/"+n, m.ExclusionSettings.Exclusions[2*i].Path)
+	}
+	pwsh(t, files["defender-av-exclusions.ps1"])
+}
+
+func TestPSQuoteRoundTrip(t *testing.T) {
+	for _, s := range append(tp.Tricky, "", "'", "''", "‘’‚‛", "a'b‘c’d", "$x `n \"q\"", "#>\n<#", "C:\\dir\\") {
+		q := core.PSQuote(s)
+		got, rest, err := unquotePS(q)
+		require.NoError(t, err, q)
+		assert.Equal(t, s, got, q)
+		assert.Empty(t, rest, "the literal ends where PSQuote ends it: %s", q)
+	}
+}
+
+func TestWindowsPathLimits(t *testing.T) {
+	p := &edrpolicy.Policy{SchemaVersion: 1, Profile: "x", OS: "windows"}
+	for _, v := range []string{`C:\*\*\*\*\*\*\*\x`, `*:\x`, `relative\x`} {
+		p.Rules = append(p.Rules, edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: v, Platform: "windows", Role: "cache", Match: edrpolicy.MatchFile})
+	}
+	files, warns := export(t, p, core.Options{})
+	assert.Empty(t, files)
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "at most 6"))
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "drive letter"))
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "not a full path"))
+}
+
+func TestErrors(t *testing.T) {
+	bad := tp.Windows(t)
+	bad.Rules[1].Certificate = []byte("not the certificate")
+	_, _, err := defender.New().Export(bad, core.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rule 2 (signer")
+	_, _, err = defender.New().Export(tp.Windows(t), core.Options{Defender: core.DefenderOptions{MergePolicy: "replace"}})
+	assert.ErrorContains(t, err, `merge policy "replace"`)
+}
+
+// checkScript checks the structure of the PowerShell file: comments, the param block with
+// a [switch]$WhatIf, and Add-MpPreference statements whose only argument is a single-quoted
+// literal and which all pass -WhatIf:$WhatIf. It returns "-Param value" per statement.
+func checkScript(t *testing.T, s string) []string {
+	t.Helper()
+	require.True(t, strings.Contains(s, "param(\n    [switch]$WhatIf\n)\n"), "param block")
+	before, _, _ := strings.Cut(s, "param(")
+	for _, l := range strings.Split(strings.TrimSuffix(before, "\n"), "\n") {
+		require.True(t, strings.HasPrefix(l, "#"), "only comments before param: %q", l)
+	}
+	_, rest, _ := strings.Cut(s, "param(\n    [switch]$WhatIf\n)\n")
+	var stmts []string
+	for rest != "" {
+		line, tail, _ := strings.Cut(rest, "\n")
+		switch {
+		case line == "", strings.HasPrefix(line, "# "), line == "Set-StrictMode -Version 2.0", line == "$ErrorActionPreference = 'Stop'":
+			rest = tail
+			continue
+		}
+		const cmd = "Add-MpPreference -"
+		require.True(t, strings.HasPrefix(rest, cmd), "unexpected statement %q", line)
+		rest = rest[len(cmd):]
+		param, after, ok := strings.Cut(rest, " ")
+		require.True(t, ok)
+		require.Contains(t, []string{"ExclusionPath", "ExclusionProcess"}, param)
+		val, after, err := unquotePS(after)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(after, " -WhatIf:$WhatIf\n"), "statement ends with -WhatIf:$WhatIf: %q", after)
+		rest = after[len(" -WhatIf:$WhatIf\n"):]
+		stmts = append(stmts, "-"+param+" "+val)
+	}
+	return stmts
+}
+
+// unquotePS reads a PowerShell single-quoted string at the start of s as PowerShell's
+// tokenizer does: any of ' ‘ ’ ‚ ‛ opens and closes it, and two quote characters in a row
+// stand for the second one.
+func unquotePS(s string) (string, string, error) {
+	isQ := func(r rune) bool { return strings.ContainsRune("'\u2018\u2019\u201a\u201b", r) }
+	rs := []rune(s)
+	if len(rs) == 0 || !isQ(rs[0]) {
+		return "", "", fmt.Errorf("no opening quote in %q", s)
+	}
+	var b strings.Builder
+	for i := 1; i < len(rs); i++ {
+		if isQ(rs[i]) {
+			if i+1 < len(rs) && isQ(rs[i+1]) {
+				b.WriteRune(rs[i+1])
+				i++
+				continue
+			}
+			return b.String(), string(rs[i+1:]), nil
+		}
+		b.WriteRune(rs[i])
+	}
+	return "", "", fmt.Errorf("unterminated string %q", s)
+}
+
+// pwsh runs PowerShell's parser over the script when pwsh is installed.
+func pwsh(t *testing.T, script []byte) {
+	bin, err := exec.LookPath("pwsh")
+	if err != nil {
+		t.Log("pwsh not installed: PowerShell syntax check skipped (structure and quoting checked above)")
+		return
+	}
+	f := filepath.Join(t.TempDir(), "x.ps1")
+	require.NoError(t, os.WriteFile(f, script, 0o644))
+	cmd := `$e=$null; [void][System.Management.Automation.Language.Parser]::ParseFile('` + strings.ReplaceAll(f, "'", "''") + `',[ref]$null,[ref]$e); if ($e.Count) { $e | Out-String | Write-Error; exit 1 }`
+	out, err := exec.Command(bin, "-NoProfile", "-NonInteractive", "-Command", cmd).CombinedOutput()
+	require.NoError(t, err, "pwsh parse: %s", out)
+}
+
+func readCSV(t *testing.T, data []byte) [][]string {
+	t.Helper()
+	require.NotEmpty(t, data)
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	require.NoError(t, err)
+	return rows
+}
+
+func decodeIndicators(t *testing.T, data []byte) defender.ImportBody {
+	t.Helper()
+	var b defender.ImportBody
+	strict(t, data, &b)
+	return b
+}
+
+func strict(t *testing.T, data []byte, v any) {
+	t.Helper()
+	require.NotEmpty(t, data)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(v))
+}
+
+func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+	for _, w := range ws {
+		if w.Code == code && strings.Contains(w.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func keysOf(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

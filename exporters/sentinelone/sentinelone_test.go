@@ -1,0 +1,161 @@
+package sentinelone_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var site = core.SentinelOneOptions{SiteIDs: []string{"225494730938493804"}}
+
+func TestGolden(t *testing.T) {
+	cases := []struct {
+		name string
+		p    *edrpolicy.Policy
+		o    core.Options
+	}{
+		{"windows", tp.Windows(t), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService.exe")), SentinelOne: site}},
+		{"windows-nosha1", tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{GroupIDs: []string{"225494730938493915"}, Mode: "disable_in_process_monitor"}}},
+		{"mac-sha256", tp.Mac(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}}},
+		{"linux", tp.Linux(), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService-linux")), SentinelOne: core.SentinelOneOptions{AccountIDs: []string{"1"}, SiteIDs: []string{"2"}}}},
+		{"tricky", tp.TrickyNames(), core.Options{SentinelOne: site}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files, _, err := sentinelone.New().Export(c.p, c.o)
+			require.NoError(t, err)
+			again, _, err := sentinelone.New().Export(c.p, c.o)
+			require.NoError(t, err)
+			require.Equal(t, files, again)
+			tp.Golden(t, c.name, files, *update)
+		})
+	}
+}
+
+func bodies(t *testing.T, files []edrpolicy.OutputFile) []sentinelone.Body {
+	t.Helper()
+	require.Len(t, files, 1)
+	require.Equal(t, sentinelone.FileName, files[0].Name)
+	var out []sentinelone.Body
+	dec := json.NewDecoder(bytes.NewReader(files[0].Data))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&out))
+	return out
+}
+
+func TestParseBack(t *testing.T) {
+	sum := tp.Sum("CrashPlanService.exe")
+	dg := tp.Digests(sum)
+	files, warns, err := sentinelone.New().Export(tp.Windows(t), core.Options{Digests: dg, SentinelOne: site})
+	require.NoError(t, err)
+	bs := bodies(t, files)
+	var types []string
+	for _, b := range bs {
+		types = append(types, b.Data.Type+"/"+b.Data.PathExclusionType)
+		assert.Equal(t, []string{"225494730938493804"}, b.Filter.SiteIDs)
+		assert.False(t, b.Filter.Tenant)
+		assert.Equal(t, "windows", b.Data.OSType)
+		assert.True(t, strings.HasPrefix(b.Data.Description, "edrpolicy: code42 crashplan 11.4.1;"), b.Data.Description)
+	}
+	assert.Equal(t, []string{"white_hash/", "certificate/", "path/file", "path/subfolders", "path/folder"}, types)
+	assert.Equal(t, dg[sum].SHA1, bs[0].Data.Value, "white_hash takes the SHA-1")
+	assert.Equal(t, "Code42 Software, Inc.", bs[1].Data.Value)
+	assert.Equal(t, `C:\ProgramData\CrashPlan\cache\`, bs[3].Data.Value)
+	assert.Equal(t, "suppress", bs[3].Data.Mode)
+	assert.Empty(t, bs[1].Data.Mode, "mode is for path exclusions only")
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "narrowed to one file"))
+	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "UNCONFIRMED"))
+}
+
+func TestHashWithoutSHA1(t *testing.T) {
+	files, warns, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	for _, b := range bodies(t, files) {
+		assert.NotEqual(t, "white_hash", b.Data.Type)
+	}
+	assert.True(t, hasWarning(warns, core.WarnSkipped, "S1 hash exclusions take SHA-1"))
+
+	files, warns, err = sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
+	require.NoError(t, err)
+	bs := bodies(t, files)
+	assert.Equal(t, tp.Sum("CrashPlanService.exe"), bs[0].Data.Value)
+	assert.True(t, bs[0].Filter.Tenant)
+	assert.True(t, hasWarning(warns, core.WarnFallback, "UNCONFIRMED"))
+}
+
+func TestMacCertificate(t *testing.T) {
+	files, warns, err := sentinelone.New().Export(tp.Mac(t), core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	bs := bodies(t, files)
+	var found bool
+	for _, b := range bs {
+		assert.Equal(t, "macos", b.Data.OSType)
+		if b.Data.Type == "certificate" {
+			found = true
+			assert.Equal(t, "Developer ID Application: Code42 Software, Inc (9YV9435DHD)", b.Data.Value)
+		}
+	}
+	assert.True(t, found)
+	assert.True(t, hasWarning(warns, core.WarnFallback, "macOS is UNCONFIRMED"))
+}
+
+func TestTrickyNamesSurvive(t *testing.T) {
+	files, _, err := sentinelone.New().Export(tp.TrickyNames(), core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	bs := bodies(t, files)
+	require.Len(t, bs, 2*len(tp.Tricky))
+	for i, n := range tp.Tricky {
+		assert.Equal(t, `C:\Apps\`+n, bs[2*i].Data.Value)
+		assert.Equal(t, "/opt/apps/"+n, bs[2*i+1].Data.Value)
+		assert.Contains(t, bs[2*i].Data.Description, n)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for name, c := range map[string]struct {
+		o    core.SentinelOneOptions
+		want string
+	}{
+		"no scope":   {core.SentinelOneOptions{}, "no scope"},
+		"both":       {core.SentinelOneOptions{Tenant: true, SiteIDs: []string{"1"}}, "tenant-wide scope takes no"},
+		"bad id":     {core.SentinelOneOptions{GroupIDs: []string{"abc"}}, `scope ID "abc"`},
+		"bad mode":   {core.SentinelOneOptions{Tenant: true, Mode: "ignore"}, `mode "ignore"`},
+		"empty mode": {core.SentinelOneOptions{SiteIDs: []string{""}}, `scope ID ""`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: c.o})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestNothingToWrite(t *testing.T) {
+	p := tp.Linux()
+	p.Rules = p.Rules[:1] // one hash rule, no SHA-1 known
+	files, warns, err := sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	assert.Empty(t, files, "an empty file is not written")
+	assert.Len(t, warns, 1)
+}
+
+func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+	for _, w := range ws {
+		if w.Code == code && strings.Contains(w.Message, text) {
+			return true
+		}
+	}
+	return false
+}
