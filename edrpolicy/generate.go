@@ -37,9 +37,13 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 		return nil, fmt.Errorf("generate: no profile")
 	}
 	auto := opts.AppVersion == VersionAuto
+	// A profile whose paths for the OS do not depend on the version needs none.
+	needVersion := versioned(d.Profile, d.OS)
 	switch {
-	case auto && len(opts.Roots) == 0:
+	case auto && len(opts.Roots) == 0 && needVersion:
 		return nil, fmt.Errorf("--app-version auto needs an install to read the version from: give --root DIR, or --app-version X.Y.Z")
+	case auto && len(opts.Roots) == 0:
+		auto = false
 	case !auto && opts.AppVersion != "":
 		d.Version, d.VersionSource = opts.AppVersion, "--app-version"
 	}
@@ -69,10 +73,12 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 	}
 	if auto {
 		dv, err := DetectVersion(inv, d.Profile, d.OS)
-		if err != nil {
+		switch {
+		case err == nil:
+			d.Version, d.VersionSource = dv.Version, dv.Source
+		case needVersion:
 			return nil, fmt.Errorf("--app-version auto: %w", err)
 		}
-		d.Version, d.VersionSource = dv.Version, dv.Source
 	}
 	if d.InstallPaths == nil {
 		d.InstallPaths = InstallPaths(d.Profile, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)

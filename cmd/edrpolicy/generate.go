@@ -75,7 +75,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing")
 	f.BoolVar(&o.includeLogs, "include-logs", false, "add folder rules for the profile's log folders")
 	f.BoolVar(&o.noScanExclusions, "no-scan-exclusions", false, "leave out the cache and backup-archive scan exclusions")
-	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time (RFC 3339; --timestamp alone means now)")
+	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time: --timestamp (now) or --timestamp=2026-01-31T00:00:00Z")
 	f.Lookup("timestamp").NoOptDefVal = "now"
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
 	f.StringVar(&o.gov.Owner, "owner", "", "governance: owner recorded on every rule")
