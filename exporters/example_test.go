@@ -1,0 +1,94 @@
+package exporters_test
+
+import (
+	"fmt"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters"
+)
+
+func examplePolicy() *edrpolicy.Policy {
+	return &edrpolicy.Policy{
+		SchemaVersion: edrpolicy.SchemaVersion, Profile: "code42", Product: "crashplan", OS: "windows", AppVersion: "11.4.1",
+		Rules: []edrpolicy.Rule{
+			{Criterion: edrpolicy.CriterionHash, Value: "73cb3858a687a8494ca3323053016282f3dad39d42cf62ca4e79dda2aac7d9ac", Platform: "windows",
+				Role: "executable", Files: []string{`C:\Program Files\CrashPlan\CrashPlanService.exe`}, Reason: "exact build"},
+			{Criterion: edrpolicy.CriterionPath, Value: `C:\ProgramData\CrashPlan\cache`, Platform: "windows", Role: "cache",
+				Match: edrpolicy.MatchSubfolders, Files: []string{`C:\ProgramData\CrashPlan\cache`}, Reason: "scan exclusion"},
+		},
+	}
+}
+
+// Export renders a policy for several vendors at once; the caller writes the files with
+// edrpolicy.WriteOutputs.
+func ExampleExport() {
+	files, warns, err := exporters.Export(exporters.Default(), examplePolicy(), []string{"crowdstrike", "defender"}, exporters.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, f := range files {
+		fmt.Println(f.Name)
+	}
+	for _, w := range warns {
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// crowdstrike-ioc.json
+	// crowdstrike-ioc.csv
+	// crowdstrike-ml-exclusions.json
+	// defender-indicators-001.csv
+	// defender-indicators.json
+	// defender-av-exclusions.ps1
+	// export-unconfirmed
+	// export-unconfirmed
+	// export-unconfirmed
+}
+
+// lineCount is a third-party exporter: it writes one text file listing the rule values.
+type lineCount struct{}
+
+func (lineCount) Name() string      { return "lines" }
+func (lineCount) Formats() []string { return []string{"txt"} }
+func (lineCount) Export(p *edrpolicy.Policy, _ exporters.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
+	var data []byte
+	for _, r := range p.Rules {
+		data = append(data, r.Value+"\n"...)
+	}
+	return []edrpolicy.OutputFile{{Name: "lines.txt", Data: data}}, nil, nil
+}
+
+// Registry.Register adds your own exporter next to the built-ins.
+func ExampleRegistry_Register() {
+	reg := exporters.Default()
+	if err := reg.Register(lineCount{}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(reg.Names())
+	files, _, _ := exporters.Export(reg, examplePolicy(), []string{"lines"}, exporters.Options{})
+	fmt.Print(string(files[0].Data))
+	// Output:
+	// [crowdstrike defender lines sentinelone]
+	// 73cb3858a687a8494ca3323053016282f3dad39d42cf62ca4e79dda2aac7d9ac
+	// C:\ProgramData\CrashPlan\cache
+}
+
+// PSQuote makes any file name a safe PowerShell literal.
+func ExamplePSQuote() {
+	fmt.Println(exporters.PSQuote(`C:\Apps\O'Brien $(calc).exe`))
+	// Output: 'C:\Apps\O''Brien $(calc).exe'
+}
+
+// CSVCell neutralises cells a spreadsheet would run as formulas.
+func ExampleCSVCell() {
+	fmt.Println(exporters.CSVCell("=1+1"), exporters.CSVCell("tool.exe"))
+	// Output: '=1+1 tool.exe
+}
+
+// EscapeGlob refuses a literal metacharacter a vendor cannot escape.
+func ExampleEscapeGlob() {
+	_, err := exporters.EscapeGlob("/opt/what?.bin", exporters.GlobSyntax{Vendor: "Microsoft Defender", Meta: "?"})
+	fmt.Println(err)
+	// Output: the name contains '?', which Microsoft Defender reads as a wildcard and has no documented escape for
+}

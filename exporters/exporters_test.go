@@ -1,0 +1,77 @@
+package exporters_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/hashing"
+)
+
+func TestDefaultIsFresh(t *testing.T) {
+	a, b := exporters.Default(), exporters.Default()
+	require.NoError(t, a.Register(lineCount{}))
+	assert.Equal(t, []string{"crowdstrike", "defender", "sentinelone"}, b.Names(), "registering on one registry does not change another")
+	assert.Error(t, a.Register(lineCount{}), "duplicate")
+	assert.Error(t, a.Register(nil))
+	_, ok := a.Lookup("lines")
+	assert.True(t, ok)
+}
+
+type badName struct{ lineCount }
+
+func (badName) Name() string { return "Bad Name" }
+
+func TestRegisterName(t *testing.T) {
+	assert.ErrorContains(t, exporters.NewRegistry().Register(badName{}), `name "Bad Name"`)
+}
+
+func TestExportErrors(t *testing.T) {
+	reg := exporters.Default()
+	p := examplePolicy()
+	_, _, err := exporters.Export(reg, p, []string{"carbonblack"}, exporters.Options{})
+	assert.ErrorContains(t, err, `vendor "carbonblack": unknown; known vendors: crowdstrike, defender, sentinelone`)
+	_, _, err = exporters.Export(reg, p, nil, exporters.Options{})
+	assert.ErrorContains(t, err, "no vendor")
+	_, _, err = exporters.Export(reg, p, []string{"sentinelone"}, exporters.Options{Formats: []string{"csv"}})
+	assert.ErrorContains(t, err, `format "csv": not written by sentinelone`)
+	_, _, err = exporters.Export(reg, p, []string{"sentinelone"}, exporters.Options{})
+	assert.ErrorContains(t, err, "sentinelone: no scope")
+	_, _, err = exporters.Export(nil, p, []string{"defender"}, exporters.Options{})
+	assert.Error(t, err)
+}
+
+type clash struct{ lineCount }
+
+func (clash) Name() string { return "clash" }
+
+func TestExportNameClash(t *testing.T) {
+	reg := exporters.NewRegistry()
+	require.NoError(t, reg.Register(lineCount{}))
+	require.NoError(t, reg.Register(clash{}))
+	_, _, err := exporters.Export(reg, examplePolicy(), []string{"lines", "clash"}, exporters.Options{})
+	assert.ErrorContains(t, err, "lines and clash both write lines.txt")
+}
+
+func TestFormatsFilter(t *testing.T) {
+	files, _, err := exporters.Export(exporters.Default(), examplePolicy(), []string{"defender", "crowdstrike"}, exporters.Options{Formats: []string{"csv"}})
+	require.NoError(t, err)
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	assert.Equal(t, []string{"defender-indicators-001.csv", "crowdstrike-ioc.csv"}, names)
+}
+
+func TestDigestsFromInventory(t *testing.T) {
+	inv := &edrpolicy.Inventory{Files: []edrpolicy.FileEvidence{
+		{Path: "a", Digests: hashing.Digests{SHA256: "AB", SHA1: "cd"}},
+		{Path: "b"},
+	}}
+	got := exporters.DigestsFromInventory(inv)
+	assert.Equal(t, map[string]hashing.Digests{"ab": {SHA256: "AB", SHA1: "cd"}}, got)
+	assert.Empty(t, exporters.DigestsFromInventory(nil))
+}
