@@ -10,7 +10,6 @@ import (
 // issue that builds each. Each says so and exits 2, so scripts fail loudly rather than
 // silently doing nothing. Remove a command from here when its file lands.
 var notBuilt = []struct{ use, short, issue string }{
-	{"export --vendor V [--format F] --out DIR policy.json", "Write vendor files from an existing policy", "issue #7"},
 	{"diff OLD NEW", "Rule-level difference of two policy files", "issue #8"},
 	{"check policy.json", "Simulate and lint a policy", "no issue yet"},
 }

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters"
+)
+
+// vendorFlags are the export options shared by `export` and (later) `generate --vendor`:
+// bind them with bind and turn them into library options with options.
+type vendorFlags struct {
+	formats    []string
+	expiration string
+	inspection string
+
+	hostGroups   []string
+	csAction     string
+	md5          bool
+	excludedFrom []string
+
+	s1Accounts, s1Sites, s1Groups []string
+	s1Tenant                      bool
+	s1Mode                        string
+	s1SHA256                      bool
+
+	defenderGroups []string
+	defenderSHA1   bool
+	mergePolicy    string
+}
+
+func (v *vendorFlags) bind(f *pflag.FlagSet) {
+	f.StringSliceVar(&v.formats, "format", nil, "kinds of file to write: json, csv, cer, ps1, plist (comma-separated; default all)")
+	f.StringVar(&v.expiration, "expiration", "", "expiry written into indicators: rule (each rule's expires), YYYY-MM-DD or RFC 3339 (default none)")
+	f.StringVar(&v.inspection, "inspection", "", "output of 'inspect --format json --digests sha1,md5' for the same install: SHA-1 for SentinelOne and Defender, MD5 for Falcon")
+	f.StringSliceVar(&v.hostGroups, "host-group", nil, "CrowdStrike host group ID (32 hex; repeatable; default: applied globally)")
+	f.StringVar(&v.csAction, "cs-action", "allow", "CrowdStrike IOC action: allow or no_action")
+	f.BoolVar(&v.md5, "md5", false, "CrowdStrike: also write md5 IOCs (needs --inspection with md5)")
+	f.StringSliceVar(&v.excludedFrom, "ml-excluded-from", nil, "CrowdStrike ML exclusions excluded_from: blocking, extraction (default blocking)")
+	f.StringSliceVar(&v.s1Accounts, "s1-account-id", nil, "SentinelOne account ID scope (repeatable)")
+	f.StringSliceVar(&v.s1Sites, "s1-site-id", nil, "SentinelOne site ID scope (repeatable)")
+	f.StringSliceVar(&v.s1Groups, "s1-group-id", nil, "SentinelOne group ID scope (repeatable)")
+	f.BoolVar(&v.s1Tenant, "s1-tenant", false, "SentinelOne: tenant-wide (global) scope")
+	f.StringVar(&v.s1Mode, "s1-mode", "suppress", "SentinelOne path exclusion mode")
+	f.BoolVar(&v.s1SHA256, "s1-sha256", false, "SentinelOne: also write white_hash with SHA-256 values (S1 accepting them is UNCONFIRMED)")
+	f.StringSliceVar(&v.defenderGroups, "defender-group", nil, "Defender device group (RBAC) name (repeatable; default all devices)")
+	f.BoolVar(&v.defenderSHA1, "defender-sha1", false, "Defender: also write FileSha1 indicators (needs --inspection with sha1)")
+	f.StringVar(&v.mergePolicy, "merge-policy", "merge", "Defender macOS/Linux exclusions merge policy: merge or admin_only")
+}
+
+// options turns the flags into exporters.Options; errors are usage errors naming the flag.
+func (v *vendorFlags) options() (exporters.Options, error) {
+	o := exporters.Options{
+		Formats:    v.formats,
+		Expiration: v.expiration,
+		CrowdStrike: exporters.CrowdStrikeOptions{
+			HostGroups: v.hostGroups, Action: v.csAction, MD5: v.md5, ExcludedFrom: v.excludedFrom,
+		},
+		SentinelOne: exporters.SentinelOneOptions{
+			Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256,
+		},
+		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy},
+	}
+	if v.inspection != "" {
+		data, err := os.ReadFile(v.inspection)
+		if err != nil {
+			return o, usageErr("--inspection: %v", err)
+		}
+		var inv edrpolicy.Inventory
+		if err := json.Unmarshal(data, &inv); err != nil {
+			return o, usageErr("--inspection %s: not inspect JSON: %v", v.inspection, err)
+		}
+		o.Digests = exporters.DigestsFromInventory(&inv)
+	}
+	return o, nil
+}
+
+type exportOptions struct {
+	vendors []string
+	out     string
+	flags   vendorFlags
+}
+
+func newExportCmd(a *app) *cobra.Command {
+	o := &exportOptions{}
+	c := &cobra.Command{
+		Use:   "export --vendor V [--format F] --out DIR policy.json",
+		Short: "Write vendor files from an existing policy",
+		Long: `export renders policy.json as the files each EDR vendor imports (crowdstrike, sentinelone,
+defender) and writes them into --out together with a copy of policy.json and MANIFEST.sha256.
+A vendor file that would be empty is not written.
+
+Warnings (a rule a vendor cannot express and the fallback used, formats no primary source
+confirms) go to stderr. policy.json holds SHA-256 only: give --inspection (inspect --format json
+--digests sha1,md5 of the same install) for SentinelOne's SHA-1 hash exclusions.
+
+Exit codes: 0 written; 1 written, but some rule could not be exported for a vendor (see the
+warnings); 2 usage or fatal error (nothing written).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return o.run(a, args[0]) },
+	}
+	f := c.Flags()
+	f.StringSliceVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated)")
+	f.StringVar(&o.out, "out", "", "output directory")
+	o.flags.bind(f)
+	return c
+}
+
+func (o *exportOptions) run(a *app, policyFile string) error {
+	if len(o.vendors) == 0 {
+		return usageErr("--vendor: give at least one of %s", strings.Join(exporters.Default().Names(), ", "))
+	}
+	if o.out == "" {
+		return usageErr("--out: give the output directory")
+	}
+	raw, err := os.ReadFile(policyFile)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	p, err := edrpolicy.ReadPolicy(policyFile)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	opts, err := o.flags.options()
+	if err != nil {
+		return err
+	}
+	files, warns, err := exporters.Export(exporters.Default(), p, o.vendors, opts)
+	if err != nil {
+		return usageErr("export %s: %v", policyFile, err)
+	}
+	files = append(files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
+	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("export: %w", err)}
+	}
+	skipped := printExportWarnings(a, warns)
+	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, o.out)
+	if skipped > 0 {
+		return attention()
+	}
+	return nil
+}
+
+// printExportWarnings writes the warnings to stderr, one per line, and returns how many say
+// a rule was not exported.
+func printExportWarnings(a *app, warns []edrpolicy.Warning) int {
+	skipped := 0
+	for _, w := range warns {
+		if w.Code == exporters.WarnSkipped {
+			skipped++
+		}
+		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, strings.ReplaceAll(w.Message, "\n", `\n`))
+	}
+	return skipped
+}
