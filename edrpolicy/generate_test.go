@@ -156,10 +156,11 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		require.NoError(t, err)
 		ls := lines(pol)
 		require.Len(t, ls, 3)
-		assert.Equal(t, ruleLine{CriterionHash, s.unsigned, []string{cp + "unsigned.exe"}, "unsigned: no signature to trust"}, ls[0])
-		assert.Equal(t, CriterionHash, ls[1].Criterion)
-		assert.Equal(t, s.tampered, ls[1].Value)
-		assert.True(t, strings.HasPrefix(ls[1].Reason, tamperedReason+": image digest mismatch"), ls[1].Reason)
+		// Hash rules sort by digest, and the signed bytes differ per run (RSA signatures).
+		hashes := map[string]ruleLine{ls[0].Value: ls[0], ls[1].Value: ls[1]}
+		assert.Equal(t, ruleLine{CriterionHash, s.unsigned, []string{cp + "unsigned.exe"}, "unsigned: no signature to trust"}, hashes[s.unsigned])
+		assert.Equal(t, []string{cp + "tampered.exe"}, hashes[s.tampered].Files)
+		assert.True(t, strings.HasPrefix(hashes[s.tampered].Reason, tamperedReason+": image digest mismatch"), hashes[s.tampered].Reason)
 		// Not pinned and no expected Windows signer is known: narrowed to the file name
 		// (OriginalFilename, the same for both copies).
 		assert.Equal(t, ruleLine{CriterionSigner, s.leafSHA1, []string{cp + "CrashPlanService.exe", cp + `electron\CrashPlanDesktop.exe`},
