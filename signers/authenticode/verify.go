@@ -24,7 +24,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sassoftware/relic/v7/lib/authenticode"
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
@@ -291,10 +290,10 @@ func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth
 	s := &parsedSig{index: index, nested: nested}
 	out := []*parsedSig{s}
 	sd := &psd.Content
-	if !sd.ContentInfo.ContentType.Equal(authenticode.OidSpcIndirectDataContent) {
+	if !sd.ContentInfo.ContentType.Equal(oidSpcIndirectDataContent) {
 		s.problem("content type %v is not SpcIndirectDataContent", sd.ContentInfo.ContentType)
 	}
-	var ind authenticode.SpcIndirectDataContentPe
+	var ind spcIndirectDataContentPe
 	if err := sd.ContentInfo.Unmarshal(&ind); err != nil {
 		s.problem("SpcIndirectDataContent: %v", err)
 	} else {
@@ -410,23 +409,23 @@ func checkStructure(ct *asn1.ObjectIdentifier, sd *pkcs7.SignedData, s *parsedSi
 
 // readPageHashes extracts the SpcPageHashes (v1 SHA-1, v2 SHA-256) from the SpcPeImageData
 // moniker, when present.
-func readPageHashes(ind *authenticode.SpcIndirectDataContentPe, s *parsedSig) error {
+func readPageHashes(ind *spcIndirectDataContentPe, s *parsedSig) error {
 	mon := ind.Data.Value.File.Moniker
-	if !bytes.Equal(mon.ClassID, authenticode.SpcUUIDPageHashes) {
+	if !bytes.Equal(mon.ClassID, spcUUIDPageHashes) {
 		return nil
 	}
 	var set asn1.RawValue
 	if _, err := asn1.Unmarshal(mon.SerializedData, &set); err != nil {
 		return err
 	}
-	var attr authenticode.SpcAttributePageHashes
+	var attr spcAttributePageHashes
 	if _, err := asn1.Unmarshal(set.Bytes, &attr); err != nil {
 		return err
 	}
 	switch {
-	case attr.Type.Equal(authenticode.OidSpcPageHashV1):
+	case attr.Type.Equal(oidSpcPageHashV1):
 		s.pageHashFunc = crypto.SHA1
-	case attr.Type.Equal(authenticode.OidSpcPageHashV2):
+	case attr.Type.Equal(oidSpcPageHashV2):
 		s.pageHashFunc = crypto.SHA256
 	default:
 		return fmt.Errorf("unknown page hash type %v", attr.Type)
