@@ -13,8 +13,9 @@
 //     linker-signed signatures alike (relic refuses ad-hoc signatures, so this is done here);
 //   - special slots are compared with the embedded requirements and entitlements and, when the
 //     file sits in its bundle, with Info.plist and _CodeSignature/CodeResources on disk;
-//   - a CMS signature (BER or DER) is verified with relic, including Apple's hash-agility
-//     attributes, and its timestamp token; the signer chain is checked against Apple's root
+//   - a CMS signature (BER or DER) is verified with relic's lib/pkcs7 and lib/pkcs9 (not
+//     lib/fruit/csblob, which does not build for every target), including Apple's
+//     hash-agility attributes, and its timestamp token; the signer chain is checked against Apple's root
 //     CA and Options.Roots and reported apart, as signers.Chain.
 //
 // A signature that verifies is valid when it carries CMS and adhoc otherwise. The signer is

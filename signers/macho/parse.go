@@ -40,6 +40,7 @@ const (
 	magicEmbeddedSignature = 0xfade0cc0
 	magicCodeDirectory     = 0xfade0c02
 	magicRequirements      = 0xfade0c01
+	magicRequirement       = 0xfade0c00
 	magicEntitlements      = 0xfade7171
 	magicEntitlementsDER   = 0xfade7172
 	magicBlobWrapper       = 0xfade0b01
@@ -53,6 +54,8 @@ const (
 	slotAltCDFirst      = 0x1000
 	slotAltCDLast       = 0x1004
 	slotCMS             = 0x10000
+
+	reqTypeDesignated = 3 // designated requirement in a requirements SuperBlob (CSCommon.h)
 )
 
 // ErrNotMachO is returned for input that is neither a thin nor a universal Mach-O file.

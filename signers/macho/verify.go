@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/fullsailor/pkcs7"
-	"github.com/sassoftware/relic/v7/lib/fruit/csblob"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"howett.net/plist"
 
@@ -31,10 +30,10 @@ type Verifier struct {
 
 // New returns a Verifier for hashing.FormatMachO and hashing.FormatMachOUniversal that also
 // implements signers.BundleVerifier for .app (and .xpc, .appex, .framework) bundles. Apple's
-// root CA (embedded in relic) is always trusted; Options.Roots adds more.
+// root CA (appleRootCA) is always trusted; Options.Roots adds more.
 func New() *Verifier {
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM([]byte(csblob.RootCA))
+	pool.AppendCertsFromPEM([]byte(appleRootCA))
 	return &Verifier{appleRoots: pool}
 }
 
@@ -199,20 +198,15 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 		sig.Status = signers.StatusAdhoc
 		return sl, sig, nil
 	}
-	vb, err := relicVerify(sb.raw)
+	ts, err := verifyCMS(sb)
 	if err != nil {
 		return fail("CMS signature: %v", err)
 	}
-	ts := vb.Signature
 	leaf := ts.Certificate
-	csblob.MarkHandledExtensions(leaf)
-	for _, c := range ts.Intermediates {
-		csblob.MarkHandledExtensions(c)
-	}
 	sig.Signer = signers.NewCertificate(leaf)
 	sl.SignerClass = classify(leaf)
 	sig.SignerClass = sl.SignerClass
-	certTeam := csblob.TeamID(leaf)
+	certTeam := certTeamID(leaf)
 	if cd.team != "" && certTeam != "" && cd.team != certTeam {
 		return fail("Team ID %q in the CodeDirectory differs from %q in the signing certificate", cd.team, certTeam)
 	}
@@ -229,18 +223,6 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	sig.Chain, sig.ChainError = v.chain(ts, opts, &sig.Notes)
 	sig.Status = signers.StatusValid
 	return sl, sig, nil
-}
-
-// relicVerify checks the CMS signature (BER or DER), the hash-agility attributes and the
-// embedded special slots with relic. The blob was validated by parseSuperBlob first; the
-// recover is a second line of defence against a panic inside the library on hostile input.
-func relicVerify(blob []byte) (vb *csblob.VerifiedBlob, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			vb, err = nil, fmt.Errorf("malformed signature (%v)", r)
-		}
-	}()
-	return csblob.Verify(blob, csblob.VerifyParams{})
 }
 
 // chain verifies the signer chain against Apple's root, then against Options.Roots. A valid
@@ -448,16 +430,11 @@ func designatedRequirement(blob []byte) (text string) {
 	if err != nil {
 		return ""
 	}
-	defer func() {
-		if recover() != nil {
-			text = ""
-		}
-	}()
 	for _, it := range items {
-		if it.slot != uint32(csblob.DesignatedRequirement) || len(it.data) <= 8 {
+		if it.slot != reqTypeDesignated || len(it.data) <= 8 || binary.BigEndian.Uint32(it.data) != magicRequirement {
 			continue
 		}
-		s, err := (&csblob.Requirement{Raw: it.data[8:]}).Format()
+		s, err := formatRequirement(it.data[8:])
 		if err != nil {
 			return ""
 		}
