@@ -520,7 +520,7 @@ func (d *decider) hashRules(execs []*verdict) []Rule {
 		}
 		r, ok := bySum[v.file.SHA256]
 		if !ok {
-			r = &Rule{Criterion: CriterionHash, Value: v.file.SHA256, Platform: d.opts.OS, Role: profile.RoleExecutable, Source: SourceInspected}
+			r = &Rule{Criterion: CriterionHash, Value: v.file.SHA256, SHA1: v.file.SHA1, MD5: v.file.MD5, Platform: d.opts.OS, Role: profile.RoleExecutable, Source: SourceInspected}
 			bySum[v.file.SHA256] = r
 			reasons[v.file.SHA256] = map[string]bool{}
 			order = append(order, v.file.SHA256)

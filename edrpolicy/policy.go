@@ -70,6 +70,11 @@ type Governance struct {
 type Rule struct {
 	Criterion Criterion `json:"criterion"`
 	Value     string    `json:"value"`
+	// SHA1 and MD5 are, on hash rules, the same file's other digests when the inspection
+	// computed them (generate asks for them when a vendor needs them: SentinelOne and
+	// Defender's FileSha1 take SHA-1, Falcon can take MD5). Value is always the SHA-256.
+	SHA1 string `json:"sha1,omitempty"`
+	MD5  string `json:"md5,omitempty"`
 	Platform  string    `json:"platform"`
 	// Role is executable (any rule over program files), cache, logs, identity, config or archive.
 	Role string `json:"role"`

@@ -13,7 +13,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters"
 )
 
-// vendorFlags are the export options shared by `export` and (later) `generate --vendor`:
+// vendorFlags are the export options shared by `export` and `generate --vendor`:
 // bind them with bind and turn them into library options with options.
 type vendorFlags struct {
 	formats    []string

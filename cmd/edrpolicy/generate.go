@@ -11,6 +11,8 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
 // generateOptions are the flags of `edrpolicy generate`; run turns them into
@@ -35,6 +37,7 @@ type generateOptions struct {
 	timestamp        string
 	jobs             int
 	gov              edrpolicy.Governance
+	vendor           vendorFlags
 }
 
 func newGenerateCmd(a *app) *cobra.Command {
@@ -82,20 +85,25 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.StringVar(&o.gov.Justification, "justification", "", "governance: justification recorded on every rule")
 	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date (RFC 3339) recorded on every rule")
 	f.StringVar(&o.gov.Scope, "scope", "", "governance: scope (host group, policy) recorded on every rule")
+	o.vendor.bind(f)
+	// generate inspects the install itself and asks for the digests the vendors need.
+	_ = f.MarkHidden("inspection")
 	return c
 }
 
-var knownVendors = map[string]bool{"crowdstrike": true, "sentinelone": true, "defender": true}
-
 func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, error) {
 	var g edrpolicy.GenerateOptions
+	reg := exporters.Default()
 	for _, v := range o.vendors {
-		if !knownVendors[v] {
-			return g, usageErr("--vendor %q: want crowdstrike, sentinelone or defender", v)
+		if _, ok := reg.Lookup(v); !ok {
+			return g, usageErr("--vendor %q: want %s", v, strings.Join(reg.Names(), ", "))
 		}
 	}
-	if len(o.vendors) > 0 {
-		return g, usageErr("--vendor %s: vendor export is not built yet (issue #7); no files were written. Run without --vendor to get policy.json", strings.Join(o.vendors, ","))
+	if len(o.vendors) > 0 && o.out == "" {
+		return g, usageErr("--vendor needs --out DIR: vendor files are written next to policy.json")
+	}
+	if o.vendor.inspection != "" {
+		return g, usageErr("--inspection is for export: generate computes the digests the vendors need itself")
 	}
 	if o.os == "" {
 		return g, usageErr("--os is required: windows, mac or linux")
@@ -150,7 +158,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	g = edrpolicy.GenerateOptions{
 		Roots:      roots,
 		AppVersion: o.appVersion,
-		Inspect:    edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts},
+		Inspect:    edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts, Digests: o.digestsForVendors()},
 		Decide:     d,
 	}
 	return g, nil
@@ -182,16 +190,56 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		if _, err := a.stdout.Write(data); err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 		}
-	} else {
-		if err := edrpolicy.WriteOutputs(o.out, []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}); err != nil {
-			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
+		for _, w := range pol.Warnings {
+			fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
 		}
-		fmt.Fprintf(a.stdout, "%s: %s, %s\n", filepath.Join(o.out, edrpolicy.PolicyFileName), pol.Summary.Text, plural(len(pol.Warnings), "warning"))
+		return nil
+	}
+	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
+	var exportWarns []edrpolicy.Warning
+	if len(o.vendors) > 0 {
+		eopts, err := o.vendor.options()
+		if err != nil {
+			return err
+		}
+		vfiles, warns, err := exporters.Export(exporters.Default(), pol, o.vendors, eopts)
+		if err != nil {
+			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
+		}
+		files, exportWarns = append(files, vfiles...), warns
+	}
+	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
+	}
+	fmt.Fprintf(a.stdout, "%s: %s, %s\n", filepath.Join(o.out, edrpolicy.PolicyFileName), pol.Summary.Text, plural(len(pol.Warnings), "warning"))
+	if len(files) > 1 {
+		fmt.Fprintf(a.stdout, "%s: %s and %s\n", o.out, plural(len(files)-1, "vendor file"), edrpolicy.ManifestName)
 	}
 	for _, w := range pol.Warnings {
 		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
 	}
+	if printExportWarnings(a, exportWarns) > 0 {
+		return attention()
+	}
 	return nil
+}
+
+// digestsForVendors asks the inspection for the digests the chosen vendors take besides
+// SHA-256: SHA-1 for SentinelOne hash exclusions and Defender FileSha1 indicators, MD5 for
+// Falcon md5 IOCs. They land on the hash rules of policy.json (sha1, md5).
+func (o *generateOptions) digestsForVendors() hashing.Algorithms {
+	var a hashing.Algorithms
+	for _, v := range o.vendors {
+		switch v {
+		case "sentinelone":
+			a.SHA1 = true
+		case "defender":
+			a.SHA1 = a.SHA1 || o.vendor.defenderSHA1
+		case "crowdstrike":
+			a.MD5 = a.MD5 || o.vendor.md5
+		}
+	}
+	return a
 }
 
 func plural(n int, word string) string {

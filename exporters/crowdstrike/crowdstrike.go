@@ -202,7 +202,7 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 			}
 			iocs, names = append(iocs, ind), append(names, fname)
 			if cs.MD5 {
-				md5 := o.Digests[sum].MD5
+				md5 := core.ExtraDigests(&o, r, sum).MD5
 				if md5 == "" {
 					warns = append(warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %s: no MD5 known (give the inspection's digests); only the sha256 indicator was written", Name, core.RuleRef(i, r)), Files: r.Files})
 					continue

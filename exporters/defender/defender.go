@@ -198,7 +198,7 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 			ind.IndicatorType, ind.IndicatorValue = "FileSha256", sum
 			files = append(files, ind)
 			if do.SHA1 {
-				s1 := o.Digests[sum].SHA1
+				s1 := core.ExtraDigests(&o, r, sum).SHA1
 				if s1 == "" {
 					warns = append(warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %s: no SHA-1 known (give the inspection's digests); only the FileSha256 indicator was written", Name, core.RuleRef(i, r)), Files: r.Files})
 					continue

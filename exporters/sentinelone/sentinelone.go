@@ -122,7 +122,7 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: sha256 %v", core.RuleRef(i, r), err)
 			}
-			sha1 := o.Digests[sum].SHA1
+			sha1 := core.ExtraDigests(&o, r, sum).SHA1
 			if sha1 != "" {
 				v, err := core.HexDigest(sha1, 40)
 				if err != nil {

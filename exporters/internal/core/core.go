@@ -392,3 +392,17 @@ func IsDigits(s string) bool {
 	}
 	return true
 }
+
+// ExtraDigests returns the SHA-1 and MD5 known for hash rule r whose SHA-256 is sum: the
+// rule's own (policy.json carries them when the inspection computed them), else those in
+// o.Digests (from an `inspect --digests sha1,md5` output).
+func ExtraDigests(o *Options, r *edrpolicy.Rule, sum string) hashing.Digests {
+	d := o.Digests[sum]
+	if r.SHA1 != "" {
+		d.SHA1 = r.SHA1
+	}
+	if r.MD5 != "" {
+		d.MD5 = r.MD5
+	}
+	return d
+}
