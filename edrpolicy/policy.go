@@ -73,9 +73,9 @@ type Rule struct {
 	// SHA1 and MD5 are, on hash rules, the same file's other digests when the inspection
 	// computed them (generate asks for them when a vendor needs them: SentinelOne and
 	// Defender's FileSha1 take SHA-1, Falcon can take MD5). Value is always the SHA-256.
-	SHA1 string `json:"sha1,omitempty"`
-	MD5  string `json:"md5,omitempty"`
-	Platform  string    `json:"platform"`
+	SHA1     string `json:"sha1,omitempty"`
+	MD5      string `json:"md5,omitempty"`
+	Platform string `json:"platform"`
 	// Role is executable (any rule over program files), cache, logs, identity, config or archive.
 	Role string `json:"role"`
 	// Match is file, folder or subfolders (path rules only).
