@@ -25,6 +25,7 @@ type generateOptions struct {
 	product          string
 	install          string
 	roots            []string
+	installPaths     []string
 	level            string
 	trustRoots       string
 	pins             []string
@@ -69,6 +70,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.StringVar(&o.product, "product", "", "product or plan of the profile (code42: crashplan, incydr-basic, incydr-advanced, incydr-gov-f1, incydr-professional, incydr-enterprise, incydr-horizon, incydr-gov-f2)")
 	f.StringVar(&o.install, "install", profile.InstallAllUsers, "install kind: all-users or per-user")
 	f.StringArrayVar(&o.roots, "root", nil, "install folder to inspect (repeatable)")
+	f.StringArrayVar(&o.installPaths, "install-path", nil, "the folder each --root is installed as on endpoints, in --root order (default: the profile's main application folder)")
 	f.StringVar(&o.level, "level", "hash", "weakest criterion accepted for executables: hash, signer or path")
 	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
 	f.StringArrayVar(&o.pins, "pin-signer", nil, "leaf thumbprint (SHA-1 or SHA-256 hex) or Apple Team ID to accept (repeatable)")
@@ -154,6 +156,18 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	roots := make([]string, len(o.roots))
 	for i, r := range o.roots {
 		roots[i] = filepath.Clean(r)
+	}
+	if len(o.installPaths) > 0 {
+		if len(o.installPaths) != len(roots) {
+			return g, usageErr("--install-path: give one per --root, in the same order (%d --root, %d --install-path)", len(roots), len(o.installPaths))
+		}
+		d.InstallPaths = map[string][]string{}
+		for i, r := range roots {
+			if o.installPaths[i] == "" {
+				return g, usageErr("--install-path %d is empty", i+1)
+			}
+			d.InstallPaths[r] = append(d.InstallPaths[r], o.installPaths[i])
+		}
 	}
 	g = edrpolicy.GenerateOptions{
 		Roots:      roots,
