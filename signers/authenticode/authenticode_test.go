@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -508,9 +509,19 @@ func TestTamperSweep(t *testing.T) {
 			b := append([]byte(nil), orig...)
 			b[off] ^= 0x01
 			res, err := verifyBytes(t, v, b, signers.Options{Roots: fx.ca.Pool()})
-			// A flip must never go unnoticed: an error, an invalid signature, or at least a
-			// different report (a timestamp that is no longer recognised, a chain note).
-			if err == nil && res.Status != signers.StatusInvalid && assert.ObjectsAreEqual(base, res) {
+			if err != nil || signers.Aggregate(res.Signatures) == signers.StatusInvalid {
+				continue // detected: the file is not trusted
+			}
+			// Still valid: the flip must not have changed what is trusted. Same signatures,
+			// same signers, same signed digests; a timestamp may only disappear (which
+			// weakens the evidence) and the chain may only become less trusted.
+			if os.Getenv("DEBUG_SWEEP") != "" {
+				j1, _ := json.Marshal(base.Signatures)
+				j2, _ := json.Marshal(res.Signatures)
+				t.Logf("byte %d\nBASE %s\nGOT  %s", off-start, j1, j2)
+			}
+			requireNoStrongerEvidence(t, base, res, fmt.Sprintf("%s byte %d", filepath.Base(f), off-start))
+			if assert.ObjectsAreEqual(base, res) {
 				valid++
 				t.Logf("%s: flipping certificate-table byte %d (of %d) went unnoticed", filepath.Base(f), off-start, size)
 			}
@@ -526,5 +537,47 @@ func TestTamperSweep(t *testing.T) {
 			// bundles the TSA certificate twice, so a flip in one copy is unused).
 			assert.LessOrEqual(t, valid*4, (size+step-1)/step, "more than 25% of flips unnoticed")
 		}
+	}
+}
+
+// requireNoStrongerEvidence states the property that matters for exceptions: a tampered file
+// that still verifies must not carry a signature a signer rule would accept in place of the
+// original's. A signer rule needs a trusted chain or a pinned leaf thumbprint, so every
+// still-valid signature must either be one of the original's (same signer thumbprint, signed
+// digest and timestamp or none) or be untrusted under a thumbprint the original did not have
+// (a certificate altered in the blob: indistinguishable from an attacker's own signature,
+// which no rule trusts). Signatures may disappear (a flipped OID hides a nested signature in
+// an unauthenticated attribute, which no signature protects; Windows reads it the same way).
+func requireNoStrongerEvidence(t *testing.T, base, got *signers.Result, what string) {
+	t.Helper()
+	require.LessOrEqual(t, len(got.Signatures), len(base.Signatures), "%s: a signature appeared", what)
+	known := map[string]*signers.Signature{}
+	for i := range base.Signatures {
+		if b := &base.Signatures[i]; b.Signer != nil {
+			known[b.Signer.ThumbprintSHA256] = b
+		}
+	}
+	for _, g := range got.Signatures {
+		if g.Status != signers.StatusValid {
+			continue
+		}
+		require.NotNil(t, g.Signer, what)
+		b, same := known[g.Signer.ThumbprintSHA256]
+		if !same {
+			require.NotEqual(t, signers.ChainTrusted, g.Chain, "%s: an altered signer certificate is trusted", what)
+			continue
+		}
+		require.Equal(t, b.SignedDigest, g.SignedDigest, "%s: signed digest changed under the original signer", what)
+		require.Equal(t, b.DigestAlgorithm, g.DigestAlgorithm, what)
+		if g.Timestamp != nil {
+			require.NotNil(t, b.Timestamp, "%s: a timestamp appeared", what)
+			require.True(t, b.Timestamp.Equal(*g.Timestamp), "%s: timestamp changed from %v to %v but still valid", what, b.Timestamp, g.Timestamp)
+		}
+		if g.Chain == signers.ChainTrusted {
+			require.Equal(t, signers.ChainTrusted, b.Chain, "%s: chain became trusted", what)
+		}
+	}
+	if got.PE != nil && base.PE != nil {
+		require.Equal(t, base.PE.AuthenticodeSHA256, got.PE.AuthenticodeSHA256, what)
 	}
 }

@@ -91,8 +91,16 @@ func (v *Verifier) systemPool() *x509.CertPool {
 // digest and certificate table come from the streaming read and Verify itself reads only the
 // version resource; otherwise it reads the headers, the certificate table and the hashed
 // ranges of the file once.
-func (v *Verifier) Verify(ctx context.Context, in signers.Input, opts signers.Options) (*signers.Result, error) {
-	res, err := v.verify(ctx, in, opts)
+func (v *Verifier) Verify(ctx context.Context, in signers.Input, opts signers.Options) (res *signers.Result, err error) {
+	// The ASN.1 and PKCS#7 code underneath (relic) has panicked on crafted input (an empty
+	// TSTInfo field in a timestamp token, found by TestTamperSweep): a panic on a hostile file
+	// is a malformed file, never a crash and never a valid signature.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("%s: authenticode: %w: parser failure: %v", in.Path, ErrMalformed, r)
+		}
+	}()
+	res, err = v.verify(ctx, in, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: authenticode: %w", in.Path, err)
 	}
