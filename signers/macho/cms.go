@@ -1,6 +1,7 @@
 package macho
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/hmac"
 	"crypto/x509"
@@ -134,8 +135,8 @@ func verifyCMS(sb *superBlob) (ts *pkcs9.TimestampedSignature, err error) {
 	if !psd.ContentType.Equal(pkcs7.OidSignedData) {
 		return nil, fmt.Errorf("CMS content type %s is not signedData", psd.ContentType)
 	}
-	if n := len(psd.Content.SignerInfos); n != 1 {
-		return nil, fmt.Errorf("CMS has %d signers, want exactly one", n)
+	if err := checkSignedDataFields(&psd.Content, pkcs7.OidData); err != nil {
+		return nil, err
 	}
 	sig, err := psd.Content.Verify(sb.cds[0].raw, false)
 	if err != nil {
@@ -145,6 +146,17 @@ func verifyCMS(sb *superBlob) (ts *pkcs9.TimestampedSignature, err error) {
 		return nil, errors.New("CMS signer not found")
 	}
 	attrs := sig.SignerInfo.AuthenticatedAttributes
+	if len(attrs) > 0 {
+		// RFC 5652 5.3: with signed attributes, content-type must be present and name the
+		// eContentType, which the signature does not otherwise cover.
+		var ct asn1.ObjectIdentifier
+		if err := attrs.GetOne(pkcs7.OidAttributeContentType, &ct); err != nil {
+			return nil, fmt.Errorf("content-type attribute: %w", err)
+		}
+		if !ct.Equal(pkcs7.OidData) {
+			return nil, fmt.Errorf("signed content type %s is not id-data", ct)
+		}
+	}
 	bound := make([]bool, len(sb.cds)) // CodeDirectory i is bound by a hash-agility attribute
 	bound[0] = true                    // the slot-0 CodeDirectory is the signed content itself
 	if err := checkCDHashPlist(attrs, sb.cds, bound); err != nil {
@@ -162,11 +174,94 @@ func verifyCMS(sb *superBlob) (ts *pkcs9.TimestampedSignature, err error) {
 	for _, c := range sig.Intermediates {
 		markHandledExtensions(c)
 	}
+	if err := checkTimestampToken(sig.SignerInfo.UnauthenticatedAttributes); err != nil {
+		return nil, fmt.Errorf("timestamp token: %w", err)
+	}
 	t, err := pkcs9.VerifyOptionalTimestamp(sig)
 	if err != nil {
 		return nil, fmt.Errorf("timestamp: %w", err)
 	}
 	return &t, nil
+}
+
+var oidRSAPSS = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
+
+// checkSignedDataFields checks the parts of a SignedData that its signature does not cover
+// but that must be consistent with it, so that as few bytes of a CMS blob as possible can be
+// changed without effect: the versions, the single signer, the eContentType (id-data,
+// detached), the signature algorithm's parameters and the digestAlgorithms set, which must
+// list the signer's digest algorithm. Not covered by any signature, by design of CMS: the
+// certificate bag (a changed certificate fails the signature or the chain, except a spare
+// copy of a root) and the unsigned attributes (damaging the timestamp token drops or fails
+// the timestamp).
+func checkSignedDataFields(sd *pkcs7.SignedData, contentType asn1.ObjectIdentifier) error {
+	if sd.Version != 1 && sd.Version != 3 {
+		return fmt.Errorf("CMS SignedData version %d", sd.Version)
+	}
+	if n := len(sd.SignerInfos); n != 1 {
+		return fmt.Errorf("CMS has %d signers, want exactly one", n)
+	}
+	if !sd.ContentInfo.ContentType.Equal(contentType) {
+		return fmt.Errorf("CMS content type %s, want %s", sd.ContentInfo.ContentType, contentType)
+	}
+	si := &sd.SignerInfos[0]
+	if si.Version != 1 {
+		return fmt.Errorf("CMS SignerInfo version %d, want 1 (issuer and serial number)", si.Version)
+	}
+	// Parameters of the signature algorithm: absent or NULL, except for RSASSA-PSS.
+	if p := si.DigestEncryptionAlgorithm.Parameters.FullBytes; len(p) != 0 && !bytes.Equal(p, []byte{0x05, 0x00}) &&
+		!si.DigestEncryptionAlgorithm.Algorithm.Equal(oidRSAPSS) {
+		return fmt.Errorf("unexpected parameters for signature algorithm %s", si.DigestEncryptionAlgorithm.Algorithm)
+	}
+	alg := si.DigestAlgorithm
+	for _, a := range sd.DigestAlgorithmIdentifiers {
+		if a.Algorithm.Equal(alg.Algorithm) && bytes.Equal(a.Parameters.FullBytes, alg.Parameters.FullBytes) {
+			return nil
+		}
+	}
+	return fmt.Errorf("signer digest algorithm %s is not listed in the SignedData", alg.Algorithm)
+}
+
+// checkTimestampToken applies checkSignedDataFields to an RFC 3161 timestamp token in the
+// unsigned attributes, and checks the envelope that relic's lib/pkcs9 reads without looking
+// at its tags: the attribute's SET, the token's content type and the [0] OCTET STRING that
+// wraps the TSTInfo.
+func checkTimestampToken(attrs pkcs7.AttributeList) error {
+	for _, a := range attrs {
+		if !a.Type.Equal(pkcs9.OidAttributeTimeStampToken) {
+			continue
+		}
+		if a.Values.Class != asn1.ClassUniversal || a.Values.Tag != asn1.TagSet || !a.Values.IsCompound {
+			return errors.New("attribute values are not a SET")
+		}
+		var token pkcs7.ContentInfoSignedData
+		if err := attrs.GetOne(pkcs9.OidAttributeTimeStampToken, &token); err != nil {
+			return err
+		}
+		if !token.ContentType.Equal(pkcs7.OidSignedData) {
+			return fmt.Errorf("content type %s is not signedData", token.ContentType)
+		}
+		if err := checkSignedDataFields(&token.Content, pkcs9.OidTSTInfo); err != nil {
+			return err
+		}
+		var ci struct {
+			Type    asn1.ObjectIdentifier
+			Wrapper asn1.RawValue
+		}
+		if _, err := asn1.Unmarshal(token.Content.ContentInfo.Raw, &ci); err != nil {
+			return fmt.Errorf("encapsulated content: %w", err)
+		}
+		if ci.Wrapper.Class != asn1.ClassContextSpecific || ci.Wrapper.Tag != 0 || !ci.Wrapper.IsCompound {
+			return errors.New("encapsulated content is not tagged [0]")
+		}
+		var inner asn1.RawValue
+		if rest, err := asn1.Unmarshal(ci.Wrapper.Bytes, &inner); err != nil || len(rest) != 0 ||
+			inner.Class != asn1.ClassUniversal || inner.Tag != asn1.TagOctetString || inner.IsCompound {
+			return errors.New("encapsulated TSTInfo is not an OCTET STRING")
+		}
+		return nil
+	}
+	return nil
 }
 
 // checkCDHashPlist checks the 1.2.840.113635.100.9.1 attribute when present: an OCTET
