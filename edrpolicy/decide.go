@@ -52,8 +52,14 @@ type DecideOptions struct {
 	Timestamp time.Time
 	// Governance is copied to every rule.
 	Governance Governance
-	// Previous is the policy this one replaces; an era or signer change is reported.
+	// Previous is the policy this one replaces: an era or signer change (a renewed
+	// certificate above all) is reported as a signer-change warning, and the previous rules
+	// the new install no longer matches are listed in Policy.Superseded.
 	Previous *Policy
+	// KeepPrevious adds the superseded rules of Previous to the policy, each labelled with
+	// the version it belongs to (Rule.AppVersion), for the rollout window in which both
+	// versions run (see KeepPreviousRules). It needs Previous.
+	KeepPrevious bool
 }
 
 // ExpiryWarning is how close to its not_after a signer certificate gets a warning.
@@ -140,6 +146,9 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	}
 	if opts.AssumePaths != "" && d.table.Assumed == nil {
 		return nil, fmt.Errorf("--assume-paths %s: version %s is documented; --assume-paths is only for a version no source covers", opts.AssumePaths, d.version)
+	}
+	if err := checkPrevious(opts); err != nil {
+		return nil, err
 	}
 	d.era = p.EraFor(d.version)
 	d.expected = p.ExpectedSigners(opts.OS, d.version)
@@ -269,6 +278,9 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	}
 	sortRules(d.pol.Rules)
 	d.warnings(execs)
+	if d.opts.Previous != nil {
+		d.supersede(d.opts.Previous)
+	}
 	d.pol.Warnings = d.warn
 	sortWarnings(d.pol.Warnings)
 	d.summary(len(execs))
@@ -790,6 +802,9 @@ func (d *decider) summary(files int) {
 		}
 	}
 	s.Text = fmt.Sprintf("%d files → %d rules: %d hash, %d signer, %d path", s.Files, s.Rules, s.Hash, s.Signer, s.Path)
+	if kept := keptCount(d.pol.Rules); kept > 0 {
+		s.Text += fmt.Sprintf(" (%d kept from %s)", kept, orUnknown(d.opts.Previous.AppVersion))
+	}
 	d.pol.Summary = s
 }
 

@@ -96,6 +96,10 @@ type Rule struct {
 	// Certificate is the leaf certificate's DER (base64 in JSON), for exporters that upload
 	// the certificate itself.
 	Certificate []byte `json:"certificate,omitempty"`
+	// AppVersion is set on a rule kept from the previous policy for the rollout window
+	// (DecideOptions.KeepPrevious, `generate --keep-previous`): the application version the
+	// rule belongs to. Rules of the current version leave it empty.
+	AppVersion string `json:"app_version,omitempty"`
 	Governance
 }
 
@@ -138,6 +142,32 @@ type Policy struct {
 	Summary   Summary   `json:"summary"`
 	Rules     []Rule    `json:"rules"`
 	Warnings  []Warning `json:"warnings"`
+	// PreviousAppVersion is the app_version of the policy given as DecideOptions.Previous
+	// (`generate --previous`).
+	PreviousAppVersion string `json:"previous_app_version,omitempty"`
+	// Superseded lists the rules of the previous policy that this install no longer
+	// matches (a file with a new hash, a signer with a new certificate, a file that is gone),
+	// each with the version it belonged to and what replaced it. With KeepPrevious they are
+	// also among Rules, labelled with that version.
+	Superseded []Superseded `json:"superseded,omitempty"`
+}
+
+// Superseded is a rule of the previous policy that the new install no longer matches.
+type Superseded struct {
+	Criterion Criterion `json:"criterion"`
+	Value     string    `json:"value"`
+	Platform  string    `json:"platform"`
+	Role      string    `json:"role"`
+	Files     []string  `json:"files"`
+	// AppVersion is the version the rule belonged to.
+	AppVersion string `json:"app_version"`
+	// By is the value of the rule that replaces it (a new hash, a renewed certificate's
+	// thumbprint); empty when nothing replaces it.
+	By string `json:"by,omitempty"`
+	// Reason is the change, as Diff words it.
+	Reason string `json:"reason"`
+	// Kept is true when the rule is still in Rules for the rollout window (KeepPrevious).
+	Kept bool `json:"kept"`
 }
 
 // JSON returns the policy as indented JSON with a final newline (HTML characters unescaped).

@@ -32,6 +32,8 @@ type generateOptions struct {
 	vendors          []string
 	out              string
 	previous         string
+	keepPrevious     bool
+	yes              bool
 	force            bool
 	includeLogs      bool
 	noScanExclusions bool
@@ -57,6 +59,11 @@ Without --out the policy is printed to stdout. With --out DIR, policy.json and
 MANIFEST.sha256 are written atomically; the same inputs give byte-identical files (no time
 is recorded unless --timestamp is given).
 
+After an upgrade, --previous old/policy.json lists in "superseded" the previous rules the
+new install no longer matches and warns (signer-change) when a signer's certificate was
+renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
+staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
+
 Exit codes: 0 policy written; 2 usage error, a version or fact no source gives (the message
 names the flag that supplies it), or a guardrail refusal (--force records it as a warning).`,
 		Args: cobra.NoArgs,
@@ -76,7 +83,9 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.StringArrayVar(&o.pins, "pin-signer", nil, "leaf thumbprint (SHA-1 or SHA-256 hex) or Apple Team ID to accept (repeatable)")
 	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor files to write: crowdstrike, sentinelone, defender (repeatable)")
 	f.StringVar(&o.out, "out", "", "output directory for policy.json and MANIFEST.sha256 (default: policy to stdout)")
-	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: an era or signer change is reported")
+	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: renewed signers and era changes are reported, superseded rules listed")
+	f.BoolVar(&o.keepPrevious, "keep-previous", false, "with --previous: also keep the superseded rules, labelled with their app_version, for a staged rollout")
+	f.BoolVar(&o.yes, "yes", false, "unattended run (accepted for scripts; generate never prompts)")
 	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing")
 	f.BoolVar(&o.includeLogs, "include-logs", false, "add folder rules for the profile's log folders")
 	f.BoolVar(&o.noScanExclusions, "no-scan-exclusions", false, "leave out the cache and backup-archive scan exclusions")
@@ -128,7 +137,10 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	d := edrpolicy.DecideOptions{
 		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
 		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
-		IncludeLogs: o.includeLogs, Force: o.force, Governance: o.gov,
+		IncludeLogs: o.includeLogs, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
+	}
+	if o.keepPrevious && o.previous == "" {
+		return g, usageErr("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
 	}
 	if o.gov.Expires != "" {
 		if _, err := time.Parse(time.RFC3339, o.gov.Expires); err != nil {
