@@ -248,8 +248,8 @@ func TestInspectProgress(t *testing.T) {
 
 // 100,000 empty files: every one reported, in order, with the SHA-256 of nothing.
 func TestInspectManyEmptyFiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("creates 100,000 files")
+	if testing.Short() || raceEnabled {
+		t.Skip("creates 100,000 files (skipped with -short and -race)")
 	}
 	dir := t.TempDir()
 	const n = 100_000

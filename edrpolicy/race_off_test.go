@@ -1,0 +1,5 @@
+//go:build !race
+
+package edrpolicy
+
+const raceEnabled = false
