@@ -56,9 +56,11 @@ type DecideOptions struct {
 	// certificate above all) is reported as a signer-change warning, and the previous rules
 	// the new install no longer matches are listed in Policy.Superseded.
 	Previous *Policy
-	// KeepPrevious adds the superseded rules of Previous to the policy, each labelled with
-	// the version it belongs to (Rule.AppVersion), for the rollout window in which both
-	// versions run (see KeepPreviousRules). It needs Previous.
+	// KeepPrevious adds the superseded rules of Previous that belong to another version to
+	// the policy, each labelled with that version (Rule.AppVersion), for the rollout window in
+	// which both versions run; rules Previous itself kept stay too, so that repeated runs
+	// during the rollout give the same policy. Leave it off to end the window. It needs
+	// Previous.
 	KeepPrevious bool
 }
 
@@ -803,7 +805,13 @@ func (d *decider) summary(files int) {
 	}
 	s.Text = fmt.Sprintf("%d files → %d rules: %d hash, %d signer, %d path", s.Files, s.Rules, s.Hash, s.Signer, s.Path)
 	if kept := keptCount(d.pol.Rules); kept > 0 {
-		s.Text += fmt.Sprintf(" (%d kept from %s)", kept, orUnknown(d.opts.Previous.AppVersion))
+		var old []Rule
+		for _, r := range d.pol.Rules {
+			if r.AppVersion != "" {
+				old = append(old, r)
+			}
+		}
+		s.Text += fmt.Sprintf(" (%d kept from %s)", kept, keptVersions(old))
 	}
 	d.pol.Summary = s
 }

@@ -33,6 +33,10 @@ func checkPrevious(opts DecideOptions) error {
 func (d *decider) supersede(prev *Policy) {
 	d.pol.PreviousAppVersion = prev.AppVersion
 	diff := Diff(prev, d.pol)
+	prevSuperseded := map[string]Superseded{}
+	for _, s := range prev.Superseded {
+		prevSuperseded[supersededKey(s.Criterion, s.Value, s.AppVersion, s.Files)] = s
+	}
 	var kept []Rule
 	var keptFiles, goneFiles []string
 	for _, c := range diff.Changes {
@@ -50,12 +54,20 @@ func (d *decider) supersede(prev *Policy) {
 		if c.New != nil {
 			s.By = c.New.Value
 		}
-		// A rule kept from an older version in the previous policy belongs to a rollout
-		// window that has ended: it is listed, never kept again.
-		if d.opts.KeepPrevious && ver == prev.AppVersion {
+		// A rule a previous union kept keeps the entry that said why (repeated runs during the
+		// rollout give the same policy).
+		if was, ok := prevSuperseded[supersededKey(old.Criterion, old.Value, ver, old.Files)]; ok && old.AppVersion != "" {
+			s = was
+		}
+		// Rules of another version stay while the rollout window is open (KeepPrevious), also
+		// those a previous union already kept, so that a nightly run during the rollout gives
+		// the same policy; a superseded rule of the current version itself is never kept.
+		if d.opts.KeepPrevious && ver != d.pol.AppVersion {
 			s.Kept = true
-			old.AppVersion = ver
-			old.Reason = strings.TrimSuffix(old.Reason, ".") + fmt.Sprintf("; kept from version %s for the rollout window (--keep-previous): remove once every device runs %s", orUnknown(ver), orUnknown(d.pol.AppVersion))
+			if old.AppVersion == "" {
+				old.AppVersion = ver
+				old.Reason = strings.TrimSuffix(old.Reason, ".") + fmt.Sprintf("; kept from version %s for the rollout window (--keep-previous): remove once every device runs a later version", orUnknown(ver))
+			}
 			kept = append(kept, old)
 			keptFiles = append(keptFiles, old.Files...)
 		} else {
@@ -85,7 +97,7 @@ func (d *decider) supersede(prev *Policy) {
 		d.warn = append(d.warn, Warning{Code: "superseded", Message: msg, Files: dedupe(append(append([]string{}, keptFiles...), goneFiles...))})
 	}
 	if len(kept) > 0 {
-		d.warn = append(d.warn, Warning{Code: "kept-previous", Message: fmt.Sprintf("%d rule(s) of version %s kept for the rollout window (labelled app_version %s): regenerate without --keep-previous once every device runs %s", len(kept), orUnknown(prev.AppVersion), orUnknown(prev.AppVersion), orUnknown(d.pol.AppVersion)), Files: dedupe(keptFiles)})
+		d.warn = append(d.warn, Warning{Code: "kept-previous", Message: fmt.Sprintf("%d rule(s) of version %s kept for the rollout window (labelled with their app_version): regenerate without --keep-previous once every device runs %s", len(kept), keptVersions(kept), orUnknown(d.pol.AppVersion)), Files: dedupe(keptFiles)})
 		d.pol.Rules = append(d.pol.Rules, kept...)
 		sortRules(d.pol.Rules)
 	}
@@ -124,6 +136,21 @@ func notAfter(r *Rule) string {
 		return ""
 	}
 	return " (not_after " + r.Signer.NotAfter.UTC().Format(time.DateOnly) + ")"
+}
+
+func supersededKey(c Criterion, value, version string, files []string) string {
+	f := append([]string(nil), files...)
+	sort.Strings(f)
+	return strings.Join(append([]string{string(c), value, version}, f...), "\x00")
+}
+
+func keptVersions(rules []Rule) string {
+	var vs []string
+	for _, r := range rules {
+		vs = appendUnique(vs, r.AppVersion)
+	}
+	sort.Strings(vs)
+	return strings.Join(vs, ", ")
 }
 
 func keptCount(rules []Rule) int {
