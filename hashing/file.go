@@ -37,7 +37,13 @@ func (h *Hasher) SumFile(r io.Reader, ra io.ReaderAt, size int64, taps TapFunc) 
 	if taps != nil {
 		ws = taps(format, head, size)
 	}
-	d, n, err := h.SumWithHead(head, r, ws...)
+	rest := r
+	if m < SniffLen {
+		// ReadFull stopped at EOF: there is nothing more to read (a small file costs one
+		// read, not two). A file that grew since is caught by the size check below.
+		rest = eofReader{}
+	}
+	d, n, err := h.SumWithHead(head, rest, ws...)
 	if err != nil {
 		return FileSum{}, err
 	}
@@ -46,3 +52,7 @@ func (h *Hasher) SumFile(r io.Reader, ra io.ReaderAt, size int64, taps TapFunc) 
 	}
 	return FileSum{Digests: d, Format: format, Size: n}, nil
 }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }

@@ -65,8 +65,17 @@ func (f osFS) Open(name string) (fs.File, error) {
 		file.Close()
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fmt.Errorf("%w (%s)", ErrNotRegular, describeMode(fi.Mode()))}
 	}
-	return file, nil
+	return statFile{File: file, info: fi}, nil
 }
+
+// statFile is an open file that answers Stat from the fstat Open already made (one system
+// call per file saved on trees of many small files). Everything else is the *os.File's.
+type statFile struct {
+	*os.File
+	info fs.FileInfo
+}
+
+func (s statFile) Stat() (fs.FileInfo, error) { return s.info, nil }
 
 func (f osFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err := f.check("readdir", name); err != nil {

@@ -34,6 +34,19 @@ PY
   for i in 1 2 3 4; do head -c $((200 << 20)) /dev/urandom > "$tree/large$i.bin"; done
   touch "$tree/.complete"
 fi
+many=$dir/many
+if [ ! -f "$many/.complete" ]; then
+  echo "bench: creating 100,000 empty files in $many" >&2
+  rm -rf "$many"; mkdir -p "$many"
+  python3 - "$many" <<'PY'
+import os, sys
+for d in range(100):
+    sub = os.path.join(sys.argv[1], "d%03d" % d); os.makedirs(sub)
+    for i in range(1000):
+        open(os.path.join(sub, "f%04d" % i), "w").close()
+PY
+  touch "$many/.complete"
+fi
 if [ ! -f "$big" ]; then
   echo "bench: creating 2 GiB file $big" >&2
   head -c $((2 << 30)) /dev/urandom > "$big"
@@ -71,6 +84,10 @@ for f in inv["files"]:
 (cd "$tree" && find . -type f ! -name .complete -print0 | xargs -0 sha256sum) | sort > "$dir/coreutils.sums"
 if cmp -s "$dir/edr.sums" "$dir/coreutils.sums"; then agree=yes; else agree=NO; fi
 
+t_many=$(best "$bin" inspect --format json "$many")
+t_manysum=$(best sh -c "cd '$many' && find . -type f ! -name .complete -print0 | xargs -0 sha256sum")
+many_n=$("$bin" inspect --format json "$many" | grep -c '"path"')
+
 cat "$big" > /dev/null
 /usr/bin/time -o "$dir/time.out" -f '%M' "$bin" inspect --format json "$big" > /dev/null
 rss=$(tail -1 "$dir/time.out")
@@ -87,5 +104,6 @@ printf '%-52s %8ss\n' "find | xargs sha256sum" "$t_sum"
 printf '%-52s %8ss\n' "find | xargs -P$(nproc) sha256sum" "$t_sump"
 echo "speed-up vs sha256sum: $(ratio "$t_edr" "$t_sum")x (vs parallel sha256sum: $(ratio "$t_edr" "$t_sump")x; one worker vs sha256sum: $(ratio "$t_edr1" "$t_sum")x)"
 echo "digests agree with sha256sum on all $files files: $agree"
+echo "100,000 empty files ($many_n records incl. .complete): edrpolicy ${t_many}s vs sha256sum ${t_manysum}s"
 echo "single 2 GiB file: edrpolicy ${t_big}s vs sha256sum ${t_bigsum}s ($(ratio "$t_big" "$t_bigsum")x), peak RSS $((rss / 1024)) MiB ($rss KiB)"
 [ "$agree" = yes ]
