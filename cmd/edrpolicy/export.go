@@ -38,10 +38,10 @@ type vendorFlags struct {
 func (v *vendorFlags) bind(f *pflag.FlagSet) {
 	f.StringSliceVar(&v.formats, "format", nil, "kinds of file to write: json, csv, cer, ps1, plist (comma-separated; default all)")
 	f.StringVar(&v.expiration, "expiration", "", "expiry written into indicators: rule (each rule's expires), YYYY-MM-DD or RFC 3339 (default none)")
-	f.StringVar(&v.inspection, "inspection", "", "output of 'inspect --format json --digests sha1,md5' for the same install: SHA-1 for SentinelOne and Defender, MD5 for Falcon")
+	f.StringVar(&v.inspection, "inspection", "", "output of 'inspect --format json --digests sha1,md5' for the same install, for hash rules whose policy carries no sha1/md5 (policies from generate --vendor carry them)")
 	f.StringSliceVar(&v.hostGroups, "host-group", nil, "CrowdStrike host group ID (32 hex; repeatable; default: applied globally)")
 	f.StringVar(&v.csAction, "cs-action", "allow", "CrowdStrike IOC action: allow or no_action")
-	f.BoolVar(&v.md5, "md5", false, "CrowdStrike: also write md5 IOCs (needs --inspection with md5)")
+	f.BoolVar(&v.md5, "md5", false, "CrowdStrike: also write md5 IOCs (generate computes MD5 then; export needs md5 on the policy's hash rules or --inspection)")
 	f.StringSliceVar(&v.excludedFrom, "ml-excluded-from", nil, "CrowdStrike ML exclusions excluded_from: blocking, extraction (default blocking)")
 	f.StringSliceVar(&v.s1Accounts, "s1-account-id", nil, "SentinelOne account ID scope (repeatable)")
 	f.StringSliceVar(&v.s1Sites, "s1-site-id", nil, "SentinelOne site ID scope (repeatable)")
@@ -50,7 +50,7 @@ func (v *vendorFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&v.s1Mode, "s1-mode", "suppress", "SentinelOne path exclusion mode")
 	f.BoolVar(&v.s1SHA256, "s1-sha256", false, "SentinelOne: also write white_hash with SHA-256 values (S1 accepting them is UNCONFIRMED)")
 	f.StringSliceVar(&v.defenderGroups, "defender-group", nil, "Defender device group (RBAC) name (repeatable; default all devices)")
-	f.BoolVar(&v.defenderSHA1, "defender-sha1", false, "Defender: also write FileSha1 indicators (needs --inspection with sha1)")
+	f.BoolVar(&v.defenderSHA1, "defender-sha1", false, "Defender: also write FileSha1 indicators (generate computes SHA-1 then; export needs sha1 on the policy's hash rules or --inspection)")
 	f.StringVar(&v.mergePolicy, "merge-policy", "merge", "Defender macOS/Linux exclusions merge policy: merge or admin_only")
 }
 
@@ -97,8 +97,9 @@ defender) and writes them into --out together with a copy of policy.json and MAN
 A vendor file that would be empty is not written.
 
 Warnings (a rule a vendor cannot express and the fallback used, formats no primary source
-confirms) go to stderr. policy.json holds SHA-256 only: give --inspection (inspect --format json
---digests sha1,md5 of the same install) for SentinelOne's SHA-1 hash exclusions.
+confirms) go to stderr. SentinelOne hash exclusions take SHA-1: a policy written by generate
+--vendor sentinelone carries sha1 on its hash rules; for another policy give --inspection
+(inspect --format json --digests sha1,md5 of the same install).
 
 Exit codes: 0 written; 1 written, but some rule could not be exported for a vendor (see the
 warnings); 2 usage or fatal error (nothing written).`,
