@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -207,25 +209,71 @@ type OutputFile struct {
 
 // WriteOutputs writes files into dir atomically (each through a temporary file, fsync and
 // rename) and then MANIFEST.sha256 in sha256sum format listing every file written, sorted by
-// name. The directory is created if needed.
+// name. The directory is created if needed. Every name is checked before anything is written.
+//
+// Files that the previous MANIFEST.sha256 in dir listed but this run does not write (say a
+// defender-indicators-003.csv from a policy that had more rules) are removed after the new
+// manifest is in place, so that a job importing everything in dir never imports a stale file.
+// Files the manifest never listed are left alone.
 func WriteOutputs(dir string, files []OutputFile) error {
+	sorted := append([]OutputFile(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	written := map[string]bool{}
+	for _, f := range sorted {
+		if !plainName(f.Name) || f.Name == ManifestName {
+			return fmt.Errorf("output file name %q is not a plain file name", f.Name)
+		}
+		if written[f.Name] {
+			return fmt.Errorf("output file %q is given twice", f.Name)
+		}
+		written[f.Name] = true
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--out %s: %w", dir, err)
 	}
-	sorted := append([]OutputFile(nil), files...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	previous := manifestNames(filepath.Join(dir, ManifestName))
 	var manifest strings.Builder
 	for _, f := range sorted {
-		if f.Name == "" || strings.ContainsAny(f.Name, `/\`) || f.Name == ManifestName {
-			return fmt.Errorf("output file name %q is not a plain file name", f.Name)
-		}
 		if err := atomicfile.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
 			return err
 		}
 		sum := sha256.Sum256(f.Data)
 		fmt.Fprintf(&manifest, "%s  %s\n", hex.EncodeToString(sum[:]), f.Name)
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, ManifestName), []byte(manifest.String()), 0o644)
+	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestName), []byte(manifest.String()), 0o644); err != nil {
+		return err
+	}
+	for _, name := range previous {
+		if written[name] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing %s, written by an earlier run and not by this one: %w", filepath.Join(dir, name), err)
+		}
+	}
+	return nil
+}
+
+func plainName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
+}
+
+// manifestNames returns the plain file names a sha256sum-format manifest lists; nothing when
+// it is missing or unreadable.
+func manifestNames(file string) []string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, line := range strings.Split(string(data), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || !plainName(name) || name == ManifestName {
+			continue
+		}
+		names = append(names, name)
+	}
+	return names
 }
 
 // ManifestName is the name of the checksum file WriteOutputs writes.

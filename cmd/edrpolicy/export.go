@@ -94,7 +94,9 @@ func newExportCmd(a *app) *cobra.Command {
 		Short: "Write vendor files from an existing policy",
 		Long: `export renders policy.json as the files each EDR vendor imports (crowdstrike, sentinelone,
 defender) and writes them into --out together with a copy of policy.json and MANIFEST.sha256.
-A vendor file that would be empty is not written.
+A vendor file that would be empty is not written. Files an earlier run listed in --out's
+manifest and this run does not write are removed (export all vendors in one run, or use one
+directory per vendor).
 
 Warnings (a rule a vendor cannot express and the fallback used, formats no primary source
 confirms) go to stderr. SentinelOne hash exclusions take SHA-1: a policy written by generate

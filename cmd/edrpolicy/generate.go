@@ -55,9 +55,10 @@ is pinned with --pin-signer; anything else falls back to a hash rule with the re
 (exact file paths; never a folder of executables). Scan exclusions for caches and backup
 archives come from the profile for products with backup.
 
-Without --out the policy is printed to stdout. With --out DIR, policy.json and
-MANIFEST.sha256 are written atomically; the same inputs give byte-identical files (no time
-is recorded unless --timestamp is given).
+Without --out the policy is printed to stdout. With --out DIR, policy.json, the vendor files
+and MANIFEST.sha256 are written atomically; the same inputs give byte-identical files (no
+time is recorded unless --timestamp is given). Files an earlier run listed in DIR's manifest
+and this run does not write are removed, so DIR always holds exactly one run's files.
 
 After an upgrade, --previous old/policy.json lists in "superseded" the previous rules the
 new install no longer matches and warns (signer-change) when a signer's certificate was
