@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,44 +33,48 @@ func (r *rootList) String() string     { return fmt.Sprint(*r) }
 func (r *rootList) Set(s string) error { *r = append(*r, s); return nil }
 
 func main() {
-	os.Exit(run())
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run() int {
+func run(args []string, stdout, stderr io.Writer) int {
 	var roots, vendors rootList
-	osName := flag.String("os", "", "windows, mac or linux")
-	prof := flag.String("profile", "code42", "built-in profile name or profile file")
-	level := flag.String("level", "signer", "hash, signer or path")
-	trust := flag.String("roots", "", "PEM file of extra trusted roots")
-	current := flag.String("current", "", "policy.json deployed today (missing on the first run)")
-	out := flag.String("out", "", "directory for the new policy.json, vendor files and MANIFEST.sha256")
-	keep := flag.Bool("keep-previous", false, "keep the current policy's superseded rules (staged rollout)")
-	flag.Var(&roots, "root", "install folder to inspect (repeatable)")
-	flag.Var(&vendors, "vendor", "vendor files to write (repeatable)")
-	flag.Parse()
+	flags := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	osName := flags.String("os", "", "windows, mac or linux")
+	prof := flags.String("profile", "code42", "built-in profile name or profile file")
+	level := flags.String("level", "signer", "hash, signer or path")
+	trust := flags.String("roots", "", "PEM file of extra trusted roots")
+	current := flags.String("current", "", "policy.json deployed today (missing on the first run)")
+	out := flags.String("out", "", "directory for the new policy.json, vendor files and MANIFEST.sha256")
+	keep := flags.Bool("keep-previous", false, "keep the current policy's superseded rules (staged rollout)")
+	flags.Var(&roots, "root", "install folder to inspect (repeatable)")
+	flags.Var(&vendors, "vendor", "vendor files to write (repeatable)")
+	if err := flags.Parse(args); err != nil {
+		return 2
+	}
 	if *osName == "" || *out == "" || len(roots) == 0 {
-		fmt.Fprintln(os.Stderr, "refresh: -os, -root and -out are required")
+		fmt.Fprintln(stderr, "refresh: -os, -root and -out are required")
 		return 2
 	}
 	p, err := profile.Resolve(*prof)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "refresh: -profile:", err)
+		fmt.Fprintln(stderr, "refresh: -profile:", err)
 		return 2
 	}
 	crit, err := edrpolicy.ParseCriterion(*level)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "refresh: -level:", err)
+		fmt.Fprintln(stderr, "refresh: -level:", err)
 		return 2
 	}
 	var vopts signers.Options
 	if *trust != "" {
 		pem, err := os.ReadFile(*trust)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "refresh: -roots:", err)
+			fmt.Fprintln(stderr, "refresh: -roots:", err)
 			return 2
 		}
 		if vopts.Roots, _, err = signers.ParseRoots(pem); err != nil {
-			fmt.Fprintf(os.Stderr, "refresh: -roots %s: %v\n", *trust, err)
+			fmt.Fprintf(stderr, "refresh: -roots %s: %v\n", *trust, err)
 			return 2
 		}
 	}
@@ -78,7 +83,7 @@ func run() int {
 	if *current != "" {
 		prev, err = edrpolicy.ReadPolicy(*current)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintln(os.Stderr, "refresh: -current:", err)
+			fmt.Fprintln(stderr, "refresh: -current:", err)
 			return 2
 		}
 	}
@@ -89,47 +94,51 @@ func run() int {
 		Decide:     edrpolicy.DecideOptions{Profile: p, OS: *osName, Level: crit, Previous: prev, KeepPrevious: *keep && prev != nil},
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "refresh:", err)
+		fmt.Fprintln(stderr, "refresh:", err)
 		return 2
 	}
 	data, err := pol.JSON()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "refresh:", err)
+		fmt.Fprintln(stderr, "refresh:", err)
 		return 2
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	if len(vendors) > 0 {
 		vfiles, warns, err := exporters.Export(exporters.Default(), pol, vendors, exporters.Options{})
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "refresh:", err)
+			fmt.Fprintln(stderr, "refresh:", err)
 			return 2
 		}
 		files = append(files, vfiles...)
 		for _, w := range warns {
-			fmt.Fprintf(os.Stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
+			fmt.Fprintf(stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
 		}
 	}
 	if err := edrpolicy.WriteOutputs(*out, files); err != nil {
-		fmt.Fprintln(os.Stderr, "refresh:", err)
+		fmt.Fprintln(stderr, "refresh:", err)
 		return 2
 	}
 	for _, w := range pol.Warnings {
 		if w.Code == "signer-change" || w.Code == "superseded" || w.Code == "kept-previous" {
-			fmt.Fprintf(os.Stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
+			fmt.Fprintf(stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
 		}
 	}
 	d := edrpolicy.Diff(prev, pol)
 	if d.Equal() {
-		fmt.Printf("%s: unchanged (version %s): nothing to re-import\n", filepath.Join(*out, edrpolicy.PolicyFileName), pol.AppVersion)
+		fmt.Fprintf(stdout, "%s: unchanged (version %s): nothing to re-import\n", filepath.Join(*out, edrpolicy.PolicyFileName), pol.AppVersion)
 		return 0
 	}
 	for _, f := range d.Fields {
-		fmt.Printf("%s: %s → %s\n", f.Field, f.Old, f.New)
+		fmt.Fprintf(stdout, "%s: %s → %s\n", f.Field, f.Old, f.New)
 	}
 	for _, c := range d.Changes {
-		fmt.Printf("%-7s %-6s %s: %s\n", c.Change, c.Criterion, c.Files[0], c.Reason)
+		file := "-"
+		if len(c.Files) > 0 {
+			file = c.Files[0]
+		}
+		fmt.Fprintf(stdout, "%-7s %-6s %s: %s\n", c.Change, c.Criterion, file, c.Reason)
 	}
-	fmt.Printf("%d changed, %d added, %d removed: re-import the exceptions from %s\n",
+	fmt.Fprintf(stdout, "%d changed, %d added, %d removed: re-import the exceptions from %s\n",
 		d.Count(edrpolicy.ChangeChanged), d.Count(edrpolicy.ChangeAdded), d.Count(edrpolicy.ChangeRemoved), *out)
 	return 1
 }
