@@ -120,15 +120,18 @@ func displayPath(f edrpolicy.FileEvidence) string {
 
 func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PATH\tFORMAT\tSIZE\tSIGNATURE\tSIGNER\tSHA256")
+	fmt.Fprintln(tw, "PATH\tFORMAT\tSIZE\tSIGNATURE\tCHAIN\tSIGNER\tSHA256")
 	for _, f := range inv.Files {
-		status, signer, digest := string(f.SignatureStatus), "", f.SHA256
+		status, chain, signer, digest := string(f.SignatureStatus), "", "", f.SHA256
 		if status == "" {
 			status = "-"
 		}
 		for _, s := range f.Signatures {
+			if chain == "" {
+				chain = string(s.Chain)
+			}
 			if s.Signer != nil && s.Signer.CommonName != "" {
-				signer = s.Signer.CommonName
+				signer, chain = s.Signer.CommonName, string(s.Chain)
 				break
 			}
 			if s.TeamID != "" {
@@ -137,6 +140,9 @@ func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
 		}
 		if signer == "" {
 			signer = "-"
+		}
+		if chain == "" {
+			chain = "-"
 		}
 		format := string(f.Format)
 		if f.Symlink != "" && f.Format == "" {
@@ -149,7 +155,7 @@ func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
 		if f.Error != "" {
 			digest = "error: " + f.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", displayPath(f), format, f.Size, status, signer, digest)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", displayPath(f), format, f.Size, status, chain, signer, digest)
 	}
 	return tw.Flush()
 }
