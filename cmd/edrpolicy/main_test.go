@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -12,6 +13,22 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"edrpolicy": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		// edrpolicy-flip FILE OFFSET flips one bit of FILE at OFFSET, to tamper with a copy.
+		"edrpolicy-flip": func() {
+			if len(os.Args) != 3 {
+				os.Exit(2)
+			}
+			b, err := os.ReadFile(os.Args[1])
+			off, err2 := strconv.Atoi(os.Args[2])
+			if err != nil || err2 != nil || off < 0 || off >= len(b) {
+				os.Exit(2)
+			}
+			b[off] ^= 1
+			if os.WriteFile(os.Args[1], b, 0o644) != nil {
+				os.Exit(2)
+			}
+			os.Exit(0)
+		},
 	})
 }
 
