@@ -1,0 +1,129 @@
+package edrpolicy
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+// copyTree copies the committed sample tree src into a temporary folder, so a test can
+// tamper with it.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	require.NoError(t, filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	}))
+	return dst
+}
+
+// The Mac sample (a sealed CrashPlan.app with a Developer-ID-style signed Mach-O) through every
+// level, then with a sealed resource modified and with a byte of code flipped: the exact rules.
+func TestGenerateMacSampleEveryLevel(t *testing.T) {
+	sample := filepath.Join("..", "examples", "sample")
+	pem, err := os.ReadFile(filepath.Join(sample, "ca.pem"))
+	require.NoError(t, err)
+	roots, _, err := signers.ParseRoots(pem)
+	require.NoError(t, err)
+	prof, err := profile.Resolve("code42")
+	require.NoError(t, err)
+	gen := func(root string, level Criterion) *Policy {
+		t.Helper()
+		pol, err := Generate(context.Background(), GenerateOptions{
+			Roots: []string{root}, AppVersion: VersionAuto,
+			Inspect: InspectOptions{Verify: signers.Options{Roots: roots}},
+			Decide:  DecideOptions{Profile: prof, OS: "mac", Level: level},
+		})
+		require.NoError(t, err)
+		return pol
+	}
+	const (
+		exe       = "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"
+		exeSHA256 = "7253b620926d59d13bf29f8e8bc848380dedbe7f1c17a39b0cda39ea509d0f2b"
+		archives  = "/Library/Application Support/CrashPlan/BackupArchives"
+		caches    = "/Library/Caches/CrashPlan"
+	)
+	scan := []string{"path " + archives + " subfolders", "path " + caches + " subfolders"}
+	rules := func(p *Policy) []string {
+		var out []string
+		for _, r := range p.Rules {
+			s := string(r.Criterion) + " " + r.Value
+			if r.Match != "" {
+				s += " " + r.Match
+			}
+			if r.SigningID != "" {
+				s += " signing_id=" + r.SigningID
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	root := copyTree(t, filepath.Join(sample, "mac"))
+
+	hash := gen(root, CriterionHash)
+	assert.Equal(t, "11.1.0", hash.AppVersion)
+	assert.Equal(t, append([]string{"hash " + exeSHA256}, scan...), rules(hash))
+	assert.Equal(t, []string{exe}, hash.Rules[0].Files)
+
+	// The sample Team ID is not the one the profile expects for 11.x (UGHXR79U6M), so the
+	// signer rule is narrowed to the signing identifier, and a warning says so.
+	for _, level := range []Criterion{CriterionSigner, CriterionPath} {
+		p := gen(root, level)
+		assert.Equal(t, append([]string{"signer EDRSAMPLE1 signing_id=com.example.edrpolicy-sample.crashplan"}, scan...), rules(p), level)
+		assert.Equal(t, "EDRSAMPLE1", p.Rules[0].TeamID)
+		assert.Contains(t, warningCodes(p), "unexpected-signer")
+	}
+
+	// A sealed resource changed: the bundle seal is broken, so its executable is tampered
+	// evidence and gets a hash rule at every level, never a signer or path rule.
+	notice := filepath.Join(root, "CrashPlan.app", "Contents", "Resources", "NOTICE.txt")
+	f, err := os.OpenFile(notice, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("tampered\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	for _, level := range []Criterion{CriterionHash, CriterionSigner, CriterionPath} {
+		p := gen(root, level)
+		assert.Equal(t, append([]string{"hash " + exeSHA256}, scan...), rules(p), level)
+		if level != CriterionHash {
+			assert.Contains(t, p.Rules[0].Reason, "the enclosing bundle's seal is broken", level)
+			assert.Contains(t, warningCodes(p), "tampered", level)
+		}
+	}
+
+	// A byte of code flipped in a fresh copy: the page hash fails, the file is invalid.
+	root2 := copyTree(t, filepath.Join(sample, "mac"))
+	bin := filepath.Join(root2, "CrashPlan.app", "Contents", "MacOS", "CrashPlan")
+	data, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	data[0x1010] ^= 0x01
+	require.NoError(t, os.WriteFile(bin, data, 0o755))
+	for _, level := range []Criterion{CriterionSigner, CriterionPath} {
+		p := gen(root2, level)
+		require.Equal(t, CriterionHash, p.Rules[0].Criterion, level)
+		assert.NotEqual(t, exeSHA256, p.Rules[0].Value)
+		assert.Contains(t, warningCodes(p), "tampered", level)
+		for _, r := range p.Rules[1:] {
+			assert.Equal(t, CriterionPath, r.Criterion, level)
+			assert.NotContains(t, r.Files, exe, "no path rule may cover a tampered executable")
+		}
+	}
+}
