@@ -191,14 +191,14 @@ func TestAltCDGood(t *testing.T) {
 			assert.Equal(t, tc.timestamp, sig.Timestamp != nil, "timestamp")
 			require.NotNil(t, sig.Signer)
 			assert.Equal(t, "Developer ID Application: Fixture Corp (FIXTURE123)", sig.Signer.CommonName)
-			// What the verifier reports as the signed digest is the slot-0 CodeDirectory's own
-			// digest (SHA-1 here). The CMS messageDigest is SHA-256 over the same bytes, which
-			// is checked against openssl below.
-			assert.Equal(t, "sha1", sig.DigestAlgorithm)
-			assert.Equal(t, wantCD, sig.SignedDigest)
+			// The signed digest is what the CMS signature covers: the slot-0 CodeDirectory
+			// under the signer's digest algorithm (SHA-256), i.e. its messageDigest — not
+			// CD0's own SHA-1, which is the CDHash (the slice reports that).
 			md := sha256.Sum256(cd0)
 			assert.Equal(t, md[:], tc.info.MessageDigest)
-			assert.NotEqual(t, hex.EncodeToString(md[:]), sig.SignedDigest)
+			assert.Equal(t, "sha256", sig.DigestAlgorithm)
+			assert.Equal(t, hex.EncodeToString(md[:]), sig.SignedDigest)
+			assert.True(t, strings.HasPrefix(wantCD, sig.CDHash), "the CDHash stays sha1(CD0)")
 
 			// Without trusted roots the signature stays valid with an unknown chain.
 			res2, err := verifyBytes(t, b, signers.Options{})

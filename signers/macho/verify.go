@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/sassoftware/relic/v7/lib/x509tools"
 	"io"
 	"sort"
 	"strings"
@@ -201,6 +202,15 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	ts, err := verifyCMS(sb)
 	if err != nil {
 		return fail("CMS signature: %v", err)
+	}
+	// What the CMS signature covers is the slot-0 CodeDirectory under the signer's digest
+	// algorithm (its messageDigest): report that, not CD0's own hash type, which is SHA-1 for
+	// a codesign signature with a SHA-1 primary and a SHA-256 alternate CodeDirectory.
+	if h, err := x509tools.PkixDigestToHashE(ts.SignerInfo.DigestAlgorithm); err == nil && h.Available() {
+		d := h.New()
+		d.Write(cd.raw)
+		sig.DigestAlgorithm = strings.ReplaceAll(strings.ToLower(h.String()), "-", "")
+		sig.SignedDigest = hex.EncodeToString(d.Sum(nil))
 	}
 	leaf := ts.Certificate
 	sig.Signer = signers.NewCertificate(leaf)
