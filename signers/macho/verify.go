@@ -341,7 +341,13 @@ func checkPages(ctx context.Context, r io.ReaderAt, size int64, cd *codeDir) err
 		}
 		return nil
 	}
-	buf := make([]byte, pageSize)
+	// Pages are streamed through the hash with a bounded buffer: a page is up to 16 MiB, and
+	// with page size 0 ("one page") it is the whole codeLimit, which a crafted file makes as
+	// large as itself.
+	nh, _, _, _ := newHash(cd.hashType) // validated in parseCodeDirectory
+	h := nh()
+	buf := make([]byte, min(pageSize, 64<<10))
+	var sum []byte
 	for i := uint32(0); i < cd.nCode; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -353,11 +359,17 @@ func checkPages(ctx context.Context, r io.ReaderAt, size int64, cd *codeDir) err
 		if off+n > cd.codeLimit {
 			n = cd.codeLimit - off
 		}
-		page := buf[:n]
-		if err := readAt(r, page, off, size); err != nil {
-			return fmt.Errorf("page %d: %w", i, err)
+		h.Reset()
+		for done := int64(0); done < n; {
+			chunk := buf[:min(int64(len(buf)), n-done)]
+			if err := readAt(r, chunk, off+done, size); err != nil {
+				return fmt.Errorf("page %d: %w", i, err)
+			}
+			h.Write(chunk)
+			done += int64(len(chunk))
 		}
-		if !hmac.Equal(cd.digest(page), cd.codeSlot(i)) {
+		sum = h.Sum(sum[:0])
+		if !hmac.Equal(sum[:cd.hashSize], cd.codeSlot(i)) {
 			return fmt.Errorf("page hash mismatch: page %d (offset %d) of the %s CodeDirectory: the code was modified after signing", i, off, hashTypeName(cd.hashType))
 		}
 	}
