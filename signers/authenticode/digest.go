@@ -100,6 +100,9 @@ func digestAt(r io.ReaderAt, plan []region, pad int64, algs []crypto.Hash, buf [
 // (signtool, osslsigncode, relic) produce them: the headers without the excluded fields,
 // zero-padded to a page; then every page of every section in section-table order, each
 // zero-padded; then an entry with the end offset and an all-zero digest.
+// maxPageHashHeaders bounds the header bytes read at once for page hashes.
+const maxPageHashHeaders = 1 << 20
+
 func pageHashes(r io.ReaderAt, p *peFile, alg crypto.Hash, buf []byte) ([]byte, error) {
 	if !alg.Available() {
 		return nil, fmt.Errorf("page hash algorithm %v unavailable", alg)
@@ -121,7 +124,12 @@ func pageHashes(r io.ReaderAt, p *peFile, alg crypto.Hash, buf []byte) ([]byte, 
 		}
 		out = h.Sum(out)
 	}
-	// Header page: the hashed header bytes, padded by (pageSize - SizeOfHeaders) zeros.
+	// Header page: the hashed header bytes, padded by (pageSize - SizeOfHeaders) zeros. Real
+	// headers fit in a page or two; a crafted SizeOfHeaders as large as the file must not
+	// make us hold the file in memory.
+	if p.sizeOfHeaders > maxPageHashHeaders {
+		return nil, fmt.Errorf("%w: SizeOfHeaders %#x is too large for page hashes (at most %#x)", ErrMalformed, p.sizeOfHeaders, maxPageHashHeaders)
+	}
 	hdr := make([]byte, p.sizeOfHeaders)
 	if _, err := r.ReadAt(hdr, 0); err != nil {
 		return nil, fmt.Errorf("read headers: %w", err)
