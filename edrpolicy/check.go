@@ -1,0 +1,950 @@
+package edrpolicy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/signers"
+)
+
+// Finding levels; the strings are those of SARIF 2.1.0 and of `check --format json`.
+const (
+	LevelError   = "error"
+	LevelWarning = "warning"
+	LevelNote    = "note"
+)
+
+// Finding ids. Lint findings (EDR0xx) look at the policy alone; simulation findings (EDR1xx)
+// need the install (CheckOptions.Roots). The ids are stable: scripts and SARIF viewers key
+// on them.
+const (
+	// FindingPolicyHeader: schema_version, os or level of the policy is not one this version
+	// knows (error), or the policy has no rules (warning).
+	FindingPolicyHeader = "EDR001"
+	// FindingCriterion: a rule's criterion is not hash, signer or path.
+	FindingCriterion = "EDR002"
+	// FindingRole: a rule's role is missing or unknown.
+	FindingRole = "EDR003"
+	// FindingPlatform: a rule's platform is unknown (error) or not the policy's os (warning).
+	FindingPlatform = "EDR004"
+	// FindingHashValue: a hash rule's value is not 64 lower-case hex digits (a SHA-256).
+	FindingHashValue = "EDR005"
+	// FindingHashExtra: a hash rule's sha1 (40) or md5 (32) is not lower-case hex of its length.
+	FindingHashExtra = "EDR006"
+	// FindingSignerIdentity: a signer rule has no signer certificate thumbprint or Team ID, or
+	// its value is not one of them.
+	FindingSignerIdentity = "EDR007"
+	// FindingPathMatch: a path rule has no value, or its match is missing or unknown.
+	FindingPathMatch = "EDR008"
+	// FindingGuardrail: a path rule a guardrail refuses (error), or one the policy records as
+	// kept with --force (warning).
+	FindingGuardrail = "EDR009"
+	// FindingExecutableFolder: an executable-role path rule over a folder (match folder or
+	// subfolders): never allowed, it trusts whatever lands there.
+	FindingExecutableFolder = "EDR010"
+	// FindingSignerExpired: a signer rule's certificate has expired.
+	FindingSignerExpired = "EDR011"
+	// FindingSignerExpiring: a signer rule's certificate expires within
+	// CheckOptions.ExpiryWarning.
+	FindingSignerExpiring = "EDR012"
+	// FindingGovernanceExpires: a rule's governance expires date is past (warning) or is not
+	// an RFC 3339 time (error).
+	FindingGovernanceExpires = "EDR013"
+	// FindingDuplicate: a rule repeats an earlier one.
+	FindingDuplicate = "EDR014"
+	// FindingCoveredByFolder: a file path rule lies in a folder another path rule covers.
+	FindingCoveredByFolder = "EDR015"
+	// FindingWeakerThanLevel: an executable rule is weaker than the policy's level.
+	FindingWeakerThanLevel = "EDR016"
+
+	// FindingNotCovered: an inspected executable no rule covers: the EDR would not allow it.
+	FindingNotCovered = "EDR101"
+	// FindingPathTampered: a path rule covers a file whose signature does not verify (or whose
+	// bundle seal is broken): the exception would trust modified code.
+	FindingPathTampered = "EDR102"
+	// FindingStaleHash: a hash rule matches no inspected file (a new build replaced it).
+	FindingStaleHash = "EDR103"
+	// FindingUnusedSigner: a signer rule matches no inspected file (a renewed certificate, a
+	// file that is gone).
+	FindingUnusedSigner = "EDR104"
+	// FindingUnreadable: a file could not be read, so it was not simulated.
+	FindingUnreadable = "EDR105"
+	// FindingNoInstallPath: the endpoint folder of a root is unknown: path rules were matched
+	// against the inspected paths.
+	FindingNoInstallPath = "EDR106"
+)
+
+// FindingRule describes a finding id: its default level and a one-line description (the SARIF
+// rule's shortDescription).
+type FindingRule struct {
+	ID          string `json:"id"`
+	Level       string `json:"level"`
+	Description string `json:"description"`
+}
+
+// FindingRules returns the catalogue of finding ids in id order. Each call returns a new slice.
+func FindingRules() []FindingRule {
+	return []FindingRule{
+		{FindingPolicyHeader, LevelError, "policy schema_version, os or level is unknown, or the policy has no rules"},
+		{FindingCriterion, LevelError, "rule criterion is not hash, signer or path"},
+		{FindingRole, LevelError, "rule role is missing or unknown"},
+		{FindingPlatform, LevelError, "rule platform is unknown or not the policy's os"},
+		{FindingHashValue, LevelError, "hash rule value is not a SHA-256 (64 lower-case hex digits)"},
+		{FindingHashExtra, LevelError, "hash rule sha1 or md5 has the wrong length or is not lower-case hex"},
+		{FindingSignerIdentity, LevelError, "signer rule has no certificate thumbprint or Team ID, or its value is neither"},
+		{FindingPathMatch, LevelError, "path rule has no value, or its match is not file, folder or subfolders"},
+		{FindingGuardrail, LevelError, "path rule refused by a guardrail (a warning when recorded as forced)"},
+		{FindingExecutableFolder, LevelError, "executable path rule over a folder: never allowed"},
+		{FindingSignerExpired, LevelError, "signer certificate has expired"},
+		{FindingSignerExpiring, LevelWarning, "signer certificate expires soon"},
+		{FindingGovernanceExpires, LevelWarning, "governance expires date is past or malformed"},
+		{FindingDuplicate, LevelWarning, "duplicate rule"},
+		{FindingCoveredByFolder, LevelWarning, "file path rule already covered by a folder rule"},
+		{FindingWeakerThanLevel, LevelWarning, "executable rule weaker than the policy's level"},
+		{FindingNotCovered, LevelError, "executable no rule covers: it would not be allowed"},
+		{FindingPathTampered, LevelError, "path rule covers a file whose signature does not verify"},
+		{FindingStaleHash, LevelWarning, "hash rule matches no inspected file (stale after an upgrade)"},
+		{FindingUnusedSigner, LevelWarning, "signer rule matches no inspected file"},
+		{FindingUnreadable, LevelWarning, "file could not be read and was not simulated"},
+		{FindingNoInstallPath, LevelNote, "endpoint folder of a root unknown: path rules matched against inspected paths"},
+	}
+}
+
+// CheckOptions configure Check.
+type CheckOptions struct {
+	// Roots are install folders to simulate the policy against (optional: without them Check
+	// only lints).
+	Roots []string
+	// InstallPaths maps a root to the folders it is installed as on endpoints, as
+	// DecideOptions.InstallPaths. A root without an entry is mapped like Generate does (the
+	// profile's main application folder) when the policy's profile is a built-in, else by
+	// finding the policy paths that end with the root's relative file paths.
+	InstallPaths map[string][]string
+	// Inspect configures the inspection of Roots (extra trusted roots, jobs, verifiers).
+	Inspect InspectOptions
+	// Now is the time for expiry findings; zero means time.Now().
+	Now time.Time
+	// ExpiryWarning is how close to its not_after a signer certificate gets a warning; zero
+	// means 90 days (the package's ExpiryWarning).
+	ExpiryWarning time.Duration
+}
+
+// Finding is one problem Check found.
+type Finding struct {
+	// ID is the stable finding id (EDR001, ...; see FindingRules).
+	ID string `json:"id"`
+	// Level is error, warning or note. An error fails the check.
+	Level string `json:"level"`
+	// Rule is the index of the rule in the policy's rules, when the finding is about a rule.
+	Rule *int `json:"rule,omitempty"`
+	// Criterion and Value identify that rule.
+	Criterion Criterion `json:"criterion,omitempty"`
+	Value     string    `json:"value,omitempty"`
+	// File is the file the finding is about (an endpoint path, or the inspected path when
+	// the endpoint folder is unknown), or a root for FindingNoInstallPath.
+	File    string `json:"file,omitempty"`
+	Message string `json:"message"`
+}
+
+// RuleRef returns "rules[N]" for a finding about a rule, else "".
+func (f Finding) RuleRef() string {
+	if f.Rule == nil {
+		return ""
+	}
+	return fmt.Sprintf("rules[%d]", *f.Rule)
+}
+
+// CheckSummary counts findings by level.
+type CheckSummary struct {
+	Errors   int    `json:"errors"`
+	Warnings int    `json:"warnings"`
+	Notes    int    `json:"notes"`
+	Text     string `json:"text"`
+}
+
+// Simulation is what the policy does to the inspected install.
+type Simulation struct {
+	// Roots are the inspected roots with the endpoint folders they were mapped to.
+	Roots []SimulatedRoot `json:"roots"`
+	// Executables counts the executables simulated; Hash, Signer and Path those covered by
+	// each criterion (the strongest when several cover a file), NotCovered the rest.
+	Executables int `json:"executables"`
+	Hash        int `json:"hash"`
+	Signer      int `json:"signer"`
+	Path        int `json:"path"`
+	NotCovered  int `json:"not_covered"`
+	// Files is one record per executable, sorted by path.
+	Files []SimulatedFile `json:"files"`
+	// Text is "N executables: a covered by hash, b by signer, c by path, d not covered".
+	Text string `json:"text"`
+}
+
+// SimulatedRoot is an inspected root and the endpoint folders its files were given.
+type SimulatedRoot struct {
+	Root         string   `json:"root"`
+	InstallPaths []string `json:"install_paths,omitempty"`
+	// From says where InstallPaths came from: "option", "profile", "policy" (inferred from the
+	// policy's paths) or "none".
+	From string `json:"from"`
+}
+
+// SimulatedFile is one executable and the rule that covers it.
+type SimulatedFile struct {
+	// Path is the inspected file (root/relative path).
+	Path string `json:"path"`
+	// Endpoints are the paths the file has on endpoints.
+	Endpoints []string `json:"endpoints"`
+	SHA256    string   `json:"sha256,omitempty"`
+	// CoveredBy is hash, signer or path; empty when no rule covers the file.
+	CoveredBy Criterion `json:"covered_by,omitempty"`
+	// Rule is the index of the covering rule.
+	Rule *int `json:"rule,omitempty"`
+	// Tampered is true when the file's signature (or its bundle's seal) does not verify.
+	Tampered bool `json:"tampered,omitempty"`
+}
+
+// CheckReport is the result of Check; its JSON form is `check --format json`.
+type CheckReport struct {
+	SchemaVersion int          `json:"schema_version"`
+	Findings      []Finding    `json:"findings"`
+	Summary       CheckSummary `json:"summary"`
+	// Simulation is present when roots were given.
+	Simulation *Simulation `json:"simulation,omitempty"`
+}
+
+// Failed reports whether any finding is an error.
+func (r *CheckReport) Failed() bool {
+	for _, f := range r.Findings {
+		if f.Level == LevelError {
+			return true
+		}
+	}
+	return false
+}
+
+// Check lints a policy and, with CheckOptions.Roots, simulates it against an install.
+//
+// Lint looks at every rule: malformed criteria, roles, platforms, hashes, signers and path
+// matches; the guardrails of CheckPathRule (an error unless the policy's warnings record the
+// path as kept with --force); executable path rules over folders; expired and expiring
+// signer certificates; past governance expiry dates; duplicate rules and file rules a folder
+// rule already covers; rules weaker than the policy's level.
+//
+// Simulation inspects the roots and asks, for every executable, which rule would allow it: a
+// hash rule by SHA-256; a signer rule when the file's signature is valid and one of its
+// signatures has the rule's thumbprint (or Apple Team ID) and, if the rule is narrowed, its
+// file_name or signing_id; a path rule by the file's endpoint path. Executables no rule
+// covers, path rules over files whose signature does not verify, and hash and signer rules
+// that match nothing are reported.
+//
+// The error return is for a nil policy, a root that is not a directory and a cancelled
+// context; everything about the policy itself is a Finding.
+func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, error) {
+	if pol == nil {
+		return nil, fmt.Errorf("check: no policy")
+	}
+	c := &checker{pol: pol, opts: opts, now: opts.Now, soon: opts.ExpiryWarning}
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
+	if c.soon <= 0 {
+		c.soon = ExpiryWarning
+	}
+	c.lint()
+	if len(opts.Roots) > 0 {
+		if err := c.simulate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	sortFindings(c.findings)
+	rep := &CheckReport{SchemaVersion: SchemaVersion, Findings: c.findings, Simulation: c.sim}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	for _, f := range rep.Findings {
+		switch f.Level {
+		case LevelError:
+			rep.Summary.Errors++
+		case LevelWarning:
+			rep.Summary.Warnings++
+		default:
+			rep.Summary.Notes++
+		}
+	}
+	s := &rep.Summary
+	s.Text = fmt.Sprintf("%s, %s, %s", countNoun(s.Errors, "error"), countNoun(s.Warnings, "warning"), countNoun(s.Notes, "note"))
+	return rep, nil
+}
+
+func countNoun(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+type checker struct {
+	pol      *Policy
+	opts     CheckOptions
+	now      time.Time
+	soon     time.Duration
+	findings []Finding
+	sim      *Simulation
+}
+
+func (c *checker) add(id, level string, rule int, file, format string, args ...any) {
+	f := Finding{ID: id, Level: level, File: file, Message: fmt.Sprintf(format, args...)}
+	if rule >= 0 && rule < len(c.pol.Rules) {
+		i := rule
+		f.Rule = &i
+		f.Criterion, f.Value = c.pol.Rules[i].Criterion, c.pol.Rules[i].Value
+	}
+	c.findings = append(c.findings, f)
+}
+
+var (
+	reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	reHex40 = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	reHex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
+)
+
+func knownOS(os string) bool {
+	return os == profile.OSWindows || os == profile.OSMac || os == profile.OSLinux
+}
+
+func knownRole(r string) bool {
+	switch r {
+	case profile.RoleExecutable, profile.RoleCache, profile.RoleLogs, profile.RoleIdentity, profile.RoleConfig, profile.RoleArchive:
+		return true
+	}
+	return false
+}
+
+func (c *checker) lint() {
+	p := c.pol
+	if p.SchemaVersion != SchemaVersion {
+		c.add(FindingPolicyHeader, LevelError, -1, "", "schema_version %d: this edrpolicy reads %d", p.SchemaVersion, SchemaVersion)
+	}
+	if !knownOS(p.OS) {
+		c.add(FindingPolicyHeader, LevelError, -1, "", "os %q: want windows, mac or linux", p.OS)
+	}
+	if _, err := ParseCriterion(string(p.Level)); err != nil {
+		c.add(FindingPolicyHeader, LevelError, -1, "", "level %q: want hash, signer or path", p.Level)
+	}
+	if len(p.Rules) == 0 {
+		c.add(FindingPolicyHeader, LevelWarning, -1, "", "the policy has no rules: it allows nothing")
+	}
+	forced := map[string]bool{}
+	for _, w := range p.Warnings {
+		if w.Code == "guardrail-forced" {
+			for _, f := range w.Files {
+				forced[f] = true
+			}
+		}
+	}
+	for i := range p.Rules {
+		c.lintRule(i, forced)
+	}
+	c.lintDuplicates()
+	c.lintCovered()
+}
+
+func (c *checker) lintRule(i int, forced map[string]bool) {
+	r := &c.pol.Rules[i]
+	if !knownRole(r.Role) {
+		c.add(FindingRole, LevelError, i, "", "role %q: want executable, cache, logs, identity, config or archive", r.Role)
+	}
+	switch {
+	case !knownOS(r.Platform):
+		c.add(FindingPlatform, LevelError, i, "", "platform %q: want windows, mac or linux", r.Platform)
+	case knownOS(c.pol.OS) && r.Platform != c.pol.OS:
+		c.add(FindingPlatform, LevelWarning, i, "", "platform %s in a policy for %s", r.Platform, c.pol.OS)
+	}
+	if g := r.Governance.Expires; g != "" && r.Criterion != CriterionSigner {
+		c.lintExpires(i, g)
+	}
+	switch r.Criterion {
+	case CriterionHash:
+		if !reHex64.MatchString(r.Value) {
+			c.add(FindingHashValue, LevelError, i, "", "hash rule value %q is not a SHA-256: want 64 lower-case hex digits", r.Value)
+		}
+		if r.SHA1 != "" && !reHex40.MatchString(r.SHA1) {
+			c.add(FindingHashExtra, LevelError, i, "", "sha1 %q: want 40 lower-case hex digits", r.SHA1)
+		}
+		if r.MD5 != "" && !reHex32.MatchString(r.MD5) {
+			c.add(FindingHashExtra, LevelError, i, "", "md5 %q: want 32 lower-case hex digits", r.MD5)
+		}
+	case CriterionSigner:
+		c.lintSigner(i)
+	case CriterionPath:
+		c.lintPath(i, forced)
+	default:
+		c.add(FindingCriterion, LevelError, i, "", "criterion %q: want hash, signer or path", r.Criterion)
+	}
+	if r.Role == profile.RoleExecutable && c.weaker(r.Criterion) {
+		c.add(FindingWeakerThanLevel, LevelWarning, i, "", "%s rule for program files in a policy of level %s: a weaker criterion than the policy accepts", r.Criterion, c.pol.Level)
+	}
+}
+
+// weaker reports whether an executable rule of criterion cr is weaker than the policy's
+// level. Signer rules are allowed at level path (Decide prefers them there), and a hash rule
+// is never weaker.
+func (c *checker) weaker(cr Criterion) bool {
+	lvl, err := ParseCriterion(string(c.pol.Level))
+	if err != nil {
+		return false
+	}
+	switch cr {
+	case CriterionSigner, CriterionPath:
+		return cr.rank() > lvl.rank()
+	}
+	return false
+}
+
+func (c *checker) lintExpires(i int, expires string) {
+	t, err := time.Parse(time.RFC3339, expires)
+	if err != nil {
+		c.add(FindingGovernanceExpires, LevelError, i, "", "expires %q is not an RFC 3339 time such as 2027-01-31T00:00:00Z", expires)
+		return
+	}
+	if t.Before(c.now) {
+		c.add(FindingGovernanceExpires, LevelWarning, i, "", "expires %s is past: review the rule (renew the justification or remove it)", t.UTC().Format("2006-01-02"))
+	}
+}
+
+func (c *checker) lintSigner(i int) {
+	r := &c.pol.Rules[i]
+	s := r.Signer
+	hasThumb := s != nil && (s.ThumbprintSHA1 != "" || s.ThumbprintSHA256 != "")
+	switch {
+	case r.Value == "":
+		c.add(FindingSignerIdentity, LevelError, i, "", "signer rule without a value: want the leaf thumbprint or the Apple Team ID")
+	case r.TeamID != "":
+		if !strings.EqualFold(r.Value, r.TeamID) {
+			c.add(FindingSignerIdentity, LevelError, i, "", "signer rule value %s is not its team_id %s", r.Value, r.TeamID)
+		}
+	case !hasThumb:
+		c.add(FindingSignerIdentity, LevelError, i, "", "signer rule without a signer certificate thumbprint or team_id: nothing identifies the signer")
+	case !strings.EqualFold(r.Value, s.ThumbprintSHA1) && !strings.EqualFold(r.Value, s.ThumbprintSHA256):
+		c.add(FindingSignerIdentity, LevelError, i, "", "signer rule value %s is neither thumbprint of its signer certificate", r.Value)
+	}
+	// The certificate's not_after and the governance review date.
+	if s != nil && !s.NotAfter.IsZero() {
+		day := s.NotAfter.UTC().Format("2006-01-02")
+		switch left := s.NotAfter.Sub(c.now); {
+		case left < 0:
+			c.add(FindingSignerExpired, LevelError, i, "", "signer certificate %s expired on %s: files signed after that carry a renewed certificate this rule does not match", orUnknown(s.CommonName), day)
+		case left < c.soon:
+			c.add(FindingSignerExpiring, LevelWarning, i, "", "signer certificate %s expires on %s, within %d days: the next release will be signed with a renewed certificate", orUnknown(s.CommonName), day, int(c.soon.Hours()/24))
+		}
+	}
+	if r.Expires != "" && (s == nil || !sameInstant(r.Expires, s.NotAfter)) {
+		c.lintExpires(i, r.Expires)
+	}
+}
+
+// sameInstant reports whether the RFC 3339 string names t (a signer rule's expires taken from
+// the certificate, which the certificate findings already cover).
+func sameInstant(s string, t time.Time) bool {
+	u, err := time.Parse(time.RFC3339, s)
+	return err == nil && u.Equal(t)
+}
+
+func (c *checker) lintPath(i int, forced map[string]bool) {
+	r := &c.pol.Rules[i]
+	if strings.TrimSpace(r.Value) == "" {
+		c.add(FindingPathMatch, LevelError, i, "", "path rule without a value")
+		return
+	}
+	switch r.Match {
+	case MatchFile, MatchFolder, MatchSubfolders:
+	case "":
+		c.add(FindingPathMatch, LevelError, i, "", "path rule without match: want file, folder or subfolders")
+	default:
+		c.add(FindingPathMatch, LevelError, i, "", "match %q: want file, folder or subfolders", r.Match)
+	}
+	if r.Role == profile.RoleExecutable && (r.Match == MatchFolder || r.Match == MatchSubfolders) {
+		c.add(FindingExecutableFolder, LevelError, i, "", "executable path rule over a %s (%s): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths", r.Match, r.Value)
+	}
+	platform := r.Platform
+	if !knownOS(platform) {
+		platform = c.pol.OS
+	}
+	if why := CheckPathRule(platform, r.Value); why != "" {
+		if forced[r.Value] {
+			c.add(FindingGuardrail, LevelWarning, i, "", "path rule %s is %s: kept with --force (recorded in the policy's warnings)", r.Value, why)
+		} else {
+			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: narrow the path, or regenerate with --force to record it", r.Value, why)
+		}
+	}
+}
+
+// dupKey identifies a rule for duplicate detection, as Diff pairs the same exception (path
+// values compared as paths, thumbprints case-insensitively).
+func dupKey(r *Rule) string {
+	v := r.Value
+	if r.Criterion == CriterionPath {
+		v = normPath(r.Platform, v)
+	} else if r.Criterion == CriterionSigner {
+		v = strings.ToLower(v)
+	}
+	return strings.Join([]string{string(r.Criterion), r.Platform, r.Role, v, r.Match, r.FileName, r.SigningID}, "\x00")
+}
+
+func (c *checker) lintDuplicates() {
+	first := map[string]int{}
+	for i := range c.pol.Rules {
+		k := dupKey(&c.pol.Rules[i])
+		if j, ok := first[k]; ok {
+			c.add(FindingDuplicate, LevelWarning, i, "", "duplicate of rules[%d]: remove one", j)
+			continue
+		}
+		first[k] = i
+	}
+}
+
+func (c *checker) lintCovered() {
+	rules := c.pol.Rules
+	for i := range rules {
+		f := &rules[i]
+		if f.Criterion != CriterionPath || f.Match != MatchFile || f.Value == "" {
+			continue
+		}
+		for j := range rules {
+			d := &rules[j]
+			if j == i || d.Criterion != CriterionPath || d.Platform != f.Platform || d.Value == "" {
+				continue
+			}
+			if (d.Match == MatchSubfolders || d.Match == MatchFolder) && pathRuleMatches(d, f.Platform, f.Value) {
+				c.add(FindingCoveredByFolder, LevelWarning, i, f.Value, "file rule already covered by the %s rule rules[%d] (%s): remove it or narrow the folder rule", d.Match, j, d.Value)
+				break
+			}
+		}
+	}
+}
+
+// normPath is a path in comparable form: slash-separated, without a trailing separator, lower
+// case on Windows (whose paths are case-insensitive).
+func normPath(platform, p string) string {
+	p = strings.ReplaceAll(strings.TrimSpace(p), `\`, "/")
+	if platform == profile.OSWindows {
+		p = strings.ToLower(p)
+	}
+	if len(p) > 1 {
+		p = strings.TrimRight(p, "/")
+	}
+	return p
+}
+
+// globMatch matches a normalised path against a normalised rule value whose segments may
+// hold wildcards (* within a segment, as the consoles and the profiles use them).
+func globMatch(pattern, name string) bool {
+	if pattern == name {
+		return true
+	}
+	if !strings.ContainsAny(pattern, "*?[") {
+		return false
+	}
+	ok, err := path.Match(pattern, name)
+	return err == nil && ok
+}
+
+// pathRuleMatches reports whether path rule r covers the endpoint path p.
+func pathRuleMatches(r *Rule, platform, p string) bool {
+	v, n := normPath(platform, r.Value), normPath(platform, p)
+	switch r.Match {
+	case MatchFile:
+		return globMatch(v, n)
+	case MatchFolder:
+		return globMatch(v, path.Dir(n))
+	case MatchSubfolders:
+		for dir := path.Dir(n); ; dir = path.Dir(dir) {
+			if globMatch(v, dir) {
+				return true
+			}
+			if dir == "/" || dir == "." || !strings.Contains(dir, "/") {
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// simExec is one executable under simulation.
+type simExec struct {
+	file      *FileEvidence
+	display   string
+	endpoints []string
+	tampered  bool
+}
+
+func (c *checker) simulate(ctx context.Context) error {
+	roots := make([]string, len(c.opts.Roots))
+	for i, r := range c.opts.Roots {
+		roots[i] = filepath.Clean(r)
+		fi, err := os.Stat(roots[i])
+		if err != nil {
+			return fmt.Errorf("check: root: %w", err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("check: root %s: not a directory (give the install folder)", r)
+		}
+	}
+	inv, err := Inspect(ctx, roots, c.opts.Inspect)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	prof := c.profile()
+	var scripts []string
+	if prof != nil {
+		scripts = prof.ScriptGlobs(c.pol.OS)
+	}
+	broken := brokenBundles(inv)
+	var execs []*simExec
+	for i := range inv.Files {
+		f := &inv.Files[i]
+		if f.Symlink != "" || f.Format == hashing.FormatAppBundle {
+			continue
+		}
+		if f.SHA256 == "" && (f.Error != "" || f.IsExecutable()) {
+			// Unread, it may be an executable: say so rather than pass it over.
+			why := f.Error
+			if why == "" {
+				why = "no digest"
+			}
+			c.add(FindingUnreadable, LevelWarning, -1, displayName(*f), "file could not be read (%s): not simulated; an executable here would not be checked", why)
+			continue
+		}
+		if !f.IsExecutable() && !(len(scripts) > 0 && matchAny(scripts, f.Path)) {
+			continue
+		}
+		execs = append(execs, &simExec{file: f, display: displayName(*f), tampered: f.SignatureStatus == signers.StatusInvalid || enclosingBroken(broken, f) != ""})
+	}
+	sim := &Simulation{Files: []SimulatedFile{}}
+	mapping := c.installPaths(prof, roots, execs)
+	for _, root := range roots {
+		m := mapping[root]
+		sim.Roots = append(sim.Roots, SimulatedRoot{Root: root, InstallPaths: m.paths, From: m.from})
+		if m.from == "none" {
+			c.add(FindingNoInstallPath, LevelNote, -1, root, "the endpoint folder of root %s is unknown (no profile mapping, no policy path ends with its files): path rules were matched against the inspected paths; give --install-path", root)
+		}
+	}
+	for _, e := range execs {
+		e.endpoints = endpointsFor(c.pol.OS, e.file, mapping[e.file.Root].paths)
+	}
+	c.cover(sim, execs, inv)
+	c.sim = sim
+	return nil
+}
+
+// profile returns the policy's profile when it is a built-in, else nil.
+func (c *checker) profile() *profile.Profile {
+	if c.pol.Profile == "" {
+		return nil
+	}
+	p, err := profile.BuiltIn(c.pol.Profile)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+type rootMapping struct {
+	paths []string
+	from  string
+}
+
+// installPaths maps each root to endpoint folders: the option, else the profile (as Generate
+// does), else the folders policy paths give when they end with the root's files.
+func (c *checker) installPaths(prof *profile.Profile, roots []string, execs []*simExec) map[string]rootMapping {
+	out := map[string]rootMapping{}
+	opt := map[string][]string{}
+	for k, v := range c.opts.InstallPaths {
+		opt[filepath.Clean(k)] = v
+	}
+	var fromProfile map[string][]string
+	if prof != nil && c.validVersions() {
+		fromProfile = InstallPaths(prof, c.pol.OS, c.pol.AppVersion, c.pol.AssumedPaths, "", roots)
+	}
+	for _, root := range roots {
+		switch {
+		case len(opt[root]) > 0:
+			out[root] = rootMapping{paths: opt[root], from: "option"}
+		case len(fromProfile[root]) > 0:
+			out[root] = rootMapping{paths: fromProfile[root], from: "profile"}
+		default:
+			if bases := c.inferBases(root, execs); len(bases) > 0 {
+				out[root] = rootMapping{paths: bases, from: "policy"}
+			} else {
+				out[root] = rootMapping{from: "none"}
+			}
+		}
+	}
+	return out
+}
+
+// validVersions reports whether the policy's app_version and assumed_paths parse (InstallPaths
+// needs them to).
+func (c *checker) validVersions() bool {
+	for _, v := range []string{c.pol.AppVersion, c.pol.AssumedPaths} {
+		if v == "" {
+			continue
+		}
+		if _, err := profile.ParseVersion(v); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// inferBases finds the endpoint folders of a root from the policy: every rule file or path
+// value that ends with a file's path relative to the root gives the folder before it.
+func (c *checker) inferBases(root string, execs []*simExec) []string {
+	var paths []string
+	for i := range c.pol.Rules {
+		r := &c.pol.Rules[i]
+		paths = append(paths, r.Files...)
+		if r.Criterion == CriterionPath {
+			paths = append(paths, r.Value)
+		}
+	}
+	found := map[string]bool{}
+	for _, e := range execs {
+		if e.file.Root != root {
+			continue
+		}
+		rel := "/" + normPath(c.pol.OS, e.file.Path)
+		for _, p := range paths {
+			n := normPath(c.pol.OS, p)
+			if len(n) > len(rel) && strings.HasSuffix(n, rel) {
+				found[strings.TrimRight(p[:len(n)-len(rel)], `/\`)] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(found))
+	for b := range found {
+		out = append(out, b)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// endpointsFor is the file's paths on endpoints under the given folders, as Decide names them.
+func endpointsFor(osName string, f *FileEvidence, bases []string) []string {
+	if len(bases) == 0 {
+		return []string{displayName(*f)}
+	}
+	sep := "/"
+	if osName == profile.OSWindows {
+		sep = `\`
+	}
+	rel := strings.ReplaceAll(f.Path, "/", sep)
+	out := make([]string, 0, len(bases))
+	for _, b := range bases {
+		out = append(out, strings.TrimRight(ExpandUserPath(osName, b), `/\`)+sep+rel)
+	}
+	return out
+}
+
+// signerMatches reports whether signer rule r allows file f: f's signature is valid and one
+// of its valid signatures is from r's signer, and f has r's file_name or signing_id.
+func signerMatches(r *Rule, f *FileEvidence) bool {
+	if f.SignatureStatus != signers.StatusValid {
+		return false
+	}
+	for i := range f.Signatures {
+		s := &f.Signatures[i]
+		if s.Status != signers.StatusValid {
+			continue
+		}
+		if r.TeamID != "" {
+			if s.TeamID != r.TeamID {
+				continue
+			}
+		} else {
+			if s.Signer == nil || r.Value == "" {
+				continue
+			}
+			if !strings.EqualFold(r.Value, s.Signer.ThumbprintSHA1) && !strings.EqualFold(r.Value, s.Signer.ThumbprintSHA256) {
+				continue
+			}
+		}
+		if r.SigningID != "" && s.SigningID != r.SigningID {
+			continue
+		}
+		if r.FileName != "" && !strings.EqualFold(r.FileName, peFileName(f)) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// peFileName is the name a narrowed signer rule names: the PE OriginalFilename, else the base
+// name.
+func peFileName(f *FileEvidence) string {
+	if f.PE != nil && f.PE.Version != nil && f.PE.Version.OriginalFilename != "" {
+		return f.PE.Version.OriginalFilename
+	}
+	return path.Base(f.Path)
+}
+
+func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
+	rules := c.pol.Rules
+	sums := map[string]bool{}
+	for i := range inv.Files {
+		if s := inv.Files[i].SHA256; s != "" {
+			sums[s] = true
+		}
+	}
+	usedSigner := map[int]bool{}
+	for _, e := range execs {
+		sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
+		hashRule, signerRule := -1, -1
+		pathRule := map[string]int{} // endpoint → first path rule covering it
+		for i := range rules {
+			r := &rules[i]
+			switch r.Criterion {
+			case CriterionHash:
+				if hashRule < 0 && strings.EqualFold(r.Value, e.file.SHA256) {
+					hashRule = i
+				}
+			case CriterionSigner:
+				if signerMatches(r, e.file) {
+					usedSigner[i] = true
+					if signerRule < 0 {
+						signerRule = i
+					}
+				}
+			case CriterionPath:
+				for _, ep := range e.endpoints {
+					if pathRuleMatches(r, c.pol.OS, ep) {
+						if _, ok := pathRule[ep]; !ok {
+							pathRule[ep] = i
+						}
+						if e.tampered {
+							c.add(FindingPathTampered, LevelError, i, ep, "path rule covers a file whose signature does not verify (tampered, truncated or a broken bundle seal): the exception would allow modified code; remove the path rule, or confirm the install is genuine and use a hash rule")
+						}
+					}
+				}
+			}
+		}
+		var uncovered []string
+		for _, ep := range e.endpoints {
+			if _, ok := pathRule[ep]; !ok {
+				uncovered = append(uncovered, ep)
+			}
+		}
+		switch {
+		case hashRule >= 0:
+			sf.CoveredBy, sf.Rule = CriterionHash, intPtr(hashRule)
+			sim.Hash++
+		case signerRule >= 0:
+			sf.CoveredBy, sf.Rule = CriterionSigner, intPtr(signerRule)
+			sim.Signer++
+		case len(uncovered) == 0:
+			sf.CoveredBy, sf.Rule = CriterionPath, intPtr(pathRule[e.endpoints[0]])
+			sim.Path++
+		default:
+			sim.NotCovered++
+			for _, ep := range uncovered {
+				c.add(FindingNotCovered, LevelError, -1, ep, "%s", notCoveredMessage(e.file))
+			}
+		}
+		sim.Files = append(sim.Files, sf)
+	}
+	sim.Executables = len(execs)
+	sort.Slice(sim.Files, func(i, j int) bool { return sim.Files[i].Path < sim.Files[j].Path })
+	sim.Text = fmt.Sprintf("%s: %d covered by hash, %d by signer, %d by path, %d not covered", countNoun(sim.Executables, "executable"), sim.Hash, sim.Signer, sim.Path, sim.NotCovered)
+	for i := range rules {
+		r := &rules[i]
+		level, kept := LevelWarning, ""
+		if r.AppVersion != "" && r.AppVersion != c.pol.AppVersion {
+			level, kept = LevelNote, fmt.Sprintf(" (kept from version %s for the rollout window: expected while endpoints run both versions)", r.AppVersion)
+		}
+		switch r.Criterion {
+		case CriterionHash:
+			if r.Value != "" && !sums[strings.ToLower(r.Value)] {
+				c.add(FindingStaleHash, level, i, firstFile(r.Files), "hash rule matches no inspected file: stale (a new build replaced the file, or it is gone)%s", kept)
+			}
+		case CriterionSigner:
+			if !usedSigner[i] {
+				c.add(FindingUnusedSigner, level, i, firstFile(r.Files), "signer rule matches no inspected file: its certificate was renewed or its files are gone%s", kept)
+			}
+		}
+	}
+}
+
+func notCoveredMessage(f *FileEvidence) string {
+	why := "would not be allowed: no hash, signer or path rule covers it"
+	switch f.SignatureStatus {
+	case signers.StatusValid:
+		for _, s := range f.Signatures {
+			if s.Status != signers.StatusValid {
+				continue
+			}
+			switch {
+			case s.TeamID != "":
+				return why + fmt.Sprintf(" (valid signature, Team ID %s)", s.TeamID)
+			case s.Signer != nil:
+				return why + fmt.Sprintf(" (valid signature by %s, thumbprint %s)", orUnknown(s.Signer.CommonName), s.Signer.ThumbprintSHA1)
+			}
+		}
+	case signers.StatusUnsigned:
+		return why + " (unsigned)"
+	case signers.StatusAdhoc:
+		return why + " (ad-hoc signature)"
+	case signers.StatusInvalid:
+		return why + " (signature does not verify)"
+	}
+	return why
+}
+
+func intPtr(i int) *int { return &i }
+
+func levelRank(l string) int {
+	switch l {
+	case LevelError:
+		return 0
+	case LevelWarning:
+		return 1
+	}
+	return 2
+}
+
+// sortFindings orders findings by level (errors first), id, rule index (policy-level
+// findings first), file and message.
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if levelRank(a.Level) != levelRank(b.Level) {
+			return levelRank(a.Level) < levelRank(b.Level)
+		}
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		ai, bi := -1, -1
+		if a.Rule != nil {
+			ai = *a.Rule
+		}
+		if b.Rule != nil {
+			bi = *b.Rule
+		}
+		if ai != bi {
+			return ai < bi
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Message < b.Message
+	})
+}
