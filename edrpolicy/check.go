@@ -473,7 +473,7 @@ func (c *checker) lintPath(i int, forced map[string]bool) {
 		c.add(FindingPathMatch, LevelError, i, "", "match %q: want file, folder or subfolders", r.Match)
 	}
 	if r.Role == profile.RoleExecutable && (r.Match == MatchFolder || r.Match == MatchSubfolders) {
-		c.add(FindingExecutableFolder, LevelError, i, "", "executable path rule over a %s (%s): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths", r.Match, r.Value)
+		c.add(FindingExecutableFolder, LevelError, i, "", "executable path rule over a folder (%s, match %s): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths", r.Value, r.Match)
 	}
 	platform := r.Platform
 	if !knownOS(platform) {

@@ -113,7 +113,7 @@ func TestCheckLint(t *testing.T) {
 		{"executable folder", func(p *Policy) {
 			p.Level = CriterionPath
 			p.Rules[2].Role, p.Rules[2].Value = "executable", `C:\Program Files\App`
-		}, []fnd{{"EDR010", "error", 2, `executable path rule over a subfolders (C:\Program Files\App): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths`}}},
+		}, []fnd{{"EDR010", "error", 2, `executable path rule over a folder (C:\Program Files\App, match subfolders): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths`}}},
 		{"executable file path at level path", func(p *Policy) {
 			p.Level = CriterionPath
 			p.Rules[2].Role, p.Rules[2].Value, p.Rules[2].Match = "executable", `C:\Program Files\App\app.exe`, MatchFile

@@ -28,7 +28,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad format", []string{"inspect", "--format", "yaml", dir}, 2, "--format"},
 		{"no args", []string{"inspect"}, 2, "requires at least 1 arg"},
 		{"unknown command", []string{"nope"}, 2, "unknown command"},
-		{"not built: check", []string{"check", "x"}, 2, "not built yet"},
+		{"check: missing policy", []string{"check", filepath.Join(dir, "nope.json")}, 2, "check: policy: open " + filepath.Join(dir, "nope.json")},
 		{"version", []string{"--version"}, 0, ""},
 	}
 	for _, tt := range tests {

@@ -9,9 +9,7 @@ import (
 // notBuilt lists the contract's commands whose implementation has not landed yet, with the
 // issue that builds each. Each says so and exits 2, so scripts fail loudly rather than
 // silently doing nothing. Remove a command from here when its file lands.
-var notBuilt = []struct{ use, short, issue string }{
-	{"check policy.json", "Simulate and lint a policy", "no issue yet"},
-}
+var notBuilt = []struct{ use, short, issue string }{}
 
 func notBuiltCommands(a *app) []*cobra.Command {
 	var cmds []*cobra.Command
