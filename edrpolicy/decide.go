@@ -465,8 +465,6 @@ func (d *decider) chainProblem(s *signers.Signature) string {
 	}
 	hint := ""
 	switch {
-	case s.Kind == signers.KindApple && s.TeamID != "":
-		hint = " (pin with --pin-signer " + s.TeamID + ")"
 	case s.Signer != nil:
 		hint = " (pin with --pin-signer " + s.Signer.ThumbprintSHA1 + ")"
 	}
@@ -481,8 +479,13 @@ func (d *decider) chainProblem(s *signers.Signature) string {
 	return msg + ", and the leaf is not pinned" + hint
 }
 
+// pinned reports whether s's leaf is pinned. A thumbprint pin names one certificate, whose
+// private key alone can make a valid signature. A Team ID is only a name: anyone can issue a
+// certificate whose OU says "9YV9435DHD", so a Team ID pin counts only for a signature whose
+// chain is trusted (to Apple, or to --roots) — it then widens a narrowed rule, it never makes
+// an untrusted signer trusted.
 func (d *decider) pinned(s *signers.Signature) bool {
-	if s.TeamID != "" && d.pins[strings.ToLower(s.TeamID)] {
+	if s.TeamID != "" && d.pins[strings.ToLower(s.TeamID)] && s.Chain == signers.ChainTrusted {
 		return true
 	}
 	if s.Signer != nil && (d.pins[normPin(s.Signer.ThumbprintSHA1)] || d.pins[normPin(s.Signer.ThumbprintSHA256)]) {

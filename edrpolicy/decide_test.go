@@ -465,3 +465,35 @@ func TestCheckPathRuleWorldWritableOnDisk(t *testing.T) {
 	}
 	assert.Equal(t, "a world-writable folder on this machine", got)
 }
+
+// A Team ID is a name anyone can put in a self-made certificate: pinning it must not make an
+// untrusted Apple signature a signer rule. A thumbprint pin (one certificate) does.
+func TestDecideTeamIDPinNeedsTrustedChain(t *testing.T) {
+	forged := apple("9YV9435DHD", "com.code42.app", signers.StatusValid, signers.ChainUnknownRoot)
+	f := machoFile("/r", "Code42.app/Contents/MacOS/Code42", h('6'), signers.StatusValid, forged)
+	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow,
+		PinSigners: []string{"9YV9435DHD"}}
+	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, opts)
+	require.NoError(t, err)
+	require.Len(t, pol.Rules, 1)
+	assert.Equal(t, CriterionHash, pol.Rules[0].Criterion)
+	assert.Contains(t, pol.Rules[0].Reason, "signer chain unknown-root")
+	assert.Contains(t, pol.Rules[0].Reason, "and the leaf is not pinned (pin with --pin-signer "+forged.Signer.ThumbprintSHA1+")")
+
+	// Pinning that exact certificate is an explicit decision about one key: allowed.
+	opts.PinSigners = []string{forged.Signer.ThumbprintSHA256}
+	pol, err = Decide(&Inventory{Files: []FileEvidence{f}}, opts)
+	require.NoError(t, err)
+	require.Len(t, pol.Rules, 1)
+	assert.Equal(t, CriterionSigner, pol.Rules[0].Criterion)
+
+	// With a trusted chain the Team ID pin applies (it widens the rule to the whole team).
+	trusted := apple("ZZZZZZZZZZ", "com.example.helper", signers.StatusValid, signers.ChainTrusted)
+	g := machoFile("/r", "Code42.app/Contents/Helpers/other", h('7'), signers.StatusValid, trusted)
+	opts.PinSigners = []string{"zzzzzzzzzz"}
+	pol, err = Decide(&Inventory{Files: []FileEvidence{g}}, opts)
+	require.NoError(t, err)
+	require.Len(t, pol.Rules, 1)
+	assert.Equal(t, CriterionSigner, pol.Rules[0].Criterion)
+	assert.Empty(t, pol.Rules[0].SigningID, "a pinned team is not narrowed")
+}
