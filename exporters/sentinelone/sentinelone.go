@@ -169,7 +169,7 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 		return nil, warns, nil
 	}
 	if certs > 0 {
-		warns = append(warns, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: fmt.Sprintf("%s: %s: %d certificate exclusion(s) use the signer's certificate common name as S1's publisher name; the exact string S1 expects is UNCONFIRMED: compare it with the publisher S1 shows for the file", Name, FileName, certs)})
+		warns = append(warns, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: fmt.Sprintf("%s: %s: %d certificate exclusion(s) use the signer's certificate common name as S1's publisher name; the exact string S1 expects is UNCONFIRMED: compare it with the publisher S1 shows for the file. A publisher-name exclusion is broader than the policy's signer rule, which names one certificate: it covers every certificate issued under that name, renewals included", Name, FileName, certs)})
 	}
 	data, err := core.JSON(bodies)
 	if err != nil {
