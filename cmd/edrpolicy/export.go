@@ -30,9 +30,10 @@ type vendorFlags struct {
 	s1Mode                        string
 	s1SHA256                      bool
 
-	defenderGroups []string
-	defenderSHA1   bool
-	mergePolicy    string
+	defenderGroups    []string
+	defenderSHA1      bool
+	defenderProcesses bool
+	mergePolicy       string
 }
 
 func (v *vendorFlags) bind(f *pflag.FlagSet) {
@@ -51,6 +52,7 @@ func (v *vendorFlags) bind(f *pflag.FlagSet) {
 	f.BoolVar(&v.s1SHA256, "s1-sha256", false, "SentinelOne: also write white_hash with SHA-256 values (S1 accepting them is UNCONFIRMED)")
 	f.StringSliceVar(&v.defenderGroups, "defender-group", nil, "Defender device group (RBAC) name (repeatable; default all devices)")
 	f.BoolVar(&v.defenderSHA1, "defender-sha1", false, "Defender: also write FileSha1 indicators (generate computes SHA-1 then; export needs sha1 on the policy's hash rules or --inspection)")
+	f.BoolVar(&v.defenderProcesses, "defender-process-exclusions", false, "Defender: also write -ExclusionProcess for executable path rules (Defender then scans nothing those processes open; off by default)")
 	f.StringVar(&v.mergePolicy, "merge-policy", "merge", "Defender macOS/Linux exclusions merge policy: merge or admin_only")
 }
 
@@ -65,7 +67,7 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 		SentinelOne: exporters.SentinelOneOptions{
 			Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256,
 		},
-		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy},
+		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
 	}
 	if v.inspection != "" {
 		data, err := os.ReadFile(v.inspection)

@@ -14,8 +14,9 @@
 //   - defender-cert-001.cer, ...: each signer rule's leaf certificate (DER), for the portal's
 //     certificate upload.
 //   - defender-av-exclusions.ps1: Windows Defender Antivirus exclusions for the Windows path
-//     rules (Add-MpPreference -ExclusionPath, and -ExclusionProcess for executables), every
-//     value single-quoted; run it with -WhatIf first.
+//     rules (Add-MpPreference -ExclusionPath; -ExclusionProcess for executables only when
+//     DefenderOptions.ProcessExclusions asks for it, because it excludes every file the process
+//     opens), every value single-quoted; run it with -WhatIf first.
 //   - mdatp_managed.json: Linux antivirus exclusions (exclusionSettings, scope epp).
 //   - com.microsoft.wdav.plist: macOS antivirus exclusions (antivirusEngine), written with
 //     howett.net/plist.
@@ -165,6 +166,7 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 		mac      []MacExclusion
 		warns    []edrpolicy.Warning
 		platNote = map[string]bool{}
+		procs    int
 	)
 	yes, no := true, false
 	for i := range p.Rules {
@@ -261,8 +263,9 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 				}
 				c := fmt.Sprintf("%s: %s", core.RuleRef(i, r), desc)
 				ps = append(ps, psLine{comment: c, param: "ExclusionPath", value: v})
-				if exe {
+				if exe && do.ProcessExclusions {
 					ps = append(ps, psLine{param: "ExclusionProcess", value: v})
+					procs++
 				}
 			case "linux":
 				if !strings.HasPrefix(r.Value, "/") {
@@ -350,6 +353,9 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 	}
 	if o.Wants("ps1") && len(ps) > 0 {
 		out = append(out, edrpolicy.OutputFile{Name: "defender-av-exclusions.ps1", Data: script(p, ps)})
+		if procs > 0 {
+			warns = append(warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: defender-av-exclusions.ps1: %d -ExclusionProcess line(s) as asked: Defender will not scan any file those processes open, which is far broader than the executables' own rules", Name, procs)})
+		}
 	}
 	if o.Wants("json") && len(linux) > 0 {
 		data, err := core.JSON(Managed{ExclusionSettings{Exclusions: linux, MergePolicy: merge}})

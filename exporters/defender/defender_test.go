@@ -51,6 +51,7 @@ func TestGolden(t *testing.T) {
 		{"mac", tp.Mac(t), core.Options{}},
 		{"linux", tp.Linux(), core.Options{Defender: core.DefenderOptions{MergePolicy: "admin_only"}}},
 		{"tricky", tp.TrickyNames(), core.Options{}},
+		{"windows-process-exclusions", tp.Windows(t), core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -90,7 +91,6 @@ func TestParseBackWindows(t *testing.T) {
 	stmts := checkScript(t, ps)
 	assert.Equal(t, []string{
 		`-ExclusionPath C:\Program Files\CrashPlan\CrashPlanService.exe`,
-		`-ExclusionProcess C:\Program Files\CrashPlan\CrashPlanService.exe`,
 		`-ExclusionPath C:\ProgramData\CrashPlan\cache`,
 		`-ExclusionPath C:\Users\*\AppData\Local\CrashPlan\log`,
 	}, stmts)
@@ -174,7 +174,7 @@ func TestTrickyNamesSurvive(t *testing.T) {
 	stmts := checkScript(t, string(files["defender-av-exclusions.ps1"]))
 	var wantPS []string
 	for _, n := range tp.Tricky {
-		wantPS = append(wantPS, `-ExclusionPath C:\Apps\`+n, `-ExclusionProcess C:\Apps\`+n)
+		wantPS = append(wantPS, `-ExclusionPath C:\Apps\`+n)
 	}
 	assert.Equal(t, wantPS, stmts, "every name round-trips through the script's quoting")
 	var m defender.Managed
@@ -327,4 +327,19 @@ func keysOf(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// -ExclusionProcess stops Defender scanning everything a process opens: never by default,
+// and said out loud when asked for.
+func TestProcessExclusionsOptIn(t *testing.T) {
+	p := tp.Windows(t)
+	files, warns := export(t, p, core.Options{})
+	assert.NotContains(t, string(files["defender-av-exclusions.ps1"]), "Add-MpPreference -ExclusionProcess")
+	assert.False(t, hasWarning(warns, core.WarnNote, "-ExclusionProcess"))
+
+	files, warns = export(t, p, core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}})
+	stmts := checkScript(t, string(files["defender-av-exclusions.ps1"]))
+	assert.Contains(t, stmts, `-ExclusionProcess C:\Program Files\CrashPlan\CrashPlanService.exe`)
+	assert.NotContains(t, stmts, `-ExclusionProcess C:\ProgramData\CrashPlan\cache`, "folders never become process exclusions")
+	assert.True(t, hasWarning(warns, core.WarnNote, "1 -ExclusionProcess line(s) as asked"))
 }

@@ -15,26 +15,19 @@ $ErrorActionPreference = 'Stop'
 
 # rule 7 (path "C:\\Apps\\=HYPERLINK(\"evil\",\"click\")"): edrpolicy: code42 =cmd|' /C calc'!A0 1.0; path rule (executable); files: C:\Apps\=HYPERLINK("evil","click"); reason: exact path
 Add-MpPreference -ExclusionPath 'C:\Apps\=HYPERLINK("evil","click")' -WhatIf:$WhatIf
-Add-MpPreference -ExclusionProcess 'C:\Apps\=HYPERLINK("evil","click")' -WhatIf:$WhatIf
 
 # rule 9 (path "C:\\Apps\\O'Brien's \"tool\", v2.exe"): edrpolicy: code42 =cmd|' /C calc'!A0 1.0; path rule (executable); files: C:\Apps\O'Brien's "tool", v2.exe; reason: exact path
 Add-MpPreference -ExclusionPath 'C:\Apps\O''Brien''s "tool", v2.exe' -WhatIf:$WhatIf
-Add-MpPreference -ExclusionProcess 'C:\Apps\O''Brien''s "tool", v2.exe' -WhatIf:$WhatIf
 
 # rule 11 (path "C:\\Apps\\line\nbreak.exe"): edrpolicy: code42 =cmd|' /C calc'!A0 1.0; path rule (executable); files: C:\Apps\line\nbreak.exe; reason: exact path
 Add-MpPreference -ExclusionPath 'C:\Apps\line
 break.exe' -WhatIf:$WhatIf
-Add-MpPreference -ExclusionProcess 'C:\Apps\line
-break.exe' -WhatIf:$WhatIf
 
 # rule 13 (path "C:\\Apps\\ünïcødé 工具 ‘quoted’.exe"): edrpolicy: code42 =cmd|' /C calc'!A0 1.0; path rule (executable); files: C:\Apps\ünïcødé 工具 ‘quoted’.exe; reason: exact path
 Add-MpPreference -ExclusionPath 'C:\Apps\ünïcødé 工具 ‘‘quoted’’.exe' -WhatIf:$WhatIf
-Add-MpPreference -ExclusionProcess 'C:\Apps\ünïcødé 工具 ‘‘quoted’’.exe' -WhatIf:$WhatIf
 
 # rule 15 (path "C:\\Apps\\+plus-@at.exe"): edrpolicy: code42 =cmd|' /C calc'!A0 1.0; path rule (executable); files: C:\Apps\+plus-@at.exe; reason: exact path
 Add-MpPreference -ExclusionPath 'C:\Apps\+plus-@at.exe' -WhatIf:$WhatIf
-Add-MpPreference -ExclusionProcess 'C:\Apps\+plus-@at.exe' -WhatIf:$WhatIf
 
 # rule 17 (path "C:\\Apps\\$(calc) `tick` $env:X.exe"): edrpolicy: code42 =cmd|' /C calc'!A0 1.0; path rule (executable); files: C:\Apps\$(calc) `tick` $env:X.exe; reason: exact path
 Add-MpPreference -ExclusionPath 'C:\Apps\$(calc) `tick` $env:X.exe' -WhatIf:$WhatIf
-Add-MpPreference -ExclusionProcess 'C:\Apps\$(calc) `tick` $env:X.exe' -WhatIf:$WhatIf

@@ -15,7 +15,6 @@ $ErrorActionPreference = 'Stop'
 
 # rule 4 (path "C:\\Program Files\\CrashPlan\\CrashPlanService.exe"): edrpolicy: code42 crashplan 11.4.1; path rule (executable); files: C:\Program Files\CrashPlan\CrashPlanService.exe; reason: no signer rule possible (unsigned); --level path accepts an exact file path
 Add-MpPreference -ExclusionPath 'C:\Program Files\CrashPlan\CrashPlanService.exe' -WhatIf:$WhatIf
-Add-MpPreference -ExclusionProcess 'C:\Program Files\CrashPlan\CrashPlanService.exe' -WhatIf:$WhatIf
 
 # rule 5 (path "C:\\ProgramData\\CrashPlan\\cache"): edrpolicy: code42 crashplan 11.4.1; path rule (cache); files: C:\ProgramData\CrashPlan\cache; reason: scan exclusion the source recommends: cache files are benign records of the app's own operations
 Add-MpPreference -ExclusionPath 'C:\ProgramData\CrashPlan\cache' -WhatIf:$WhatIf
