@@ -277,8 +277,10 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 					isDir = &yes
 				}
 				linux = append(linux, LinuxExclusion{Type: "excludedPath", IsDirectory: isDir, Path: r.Value, Scopes: []string{"epp"}})
-				if exe {
+				if exe && do.ProcessExclusions {
+					// excludedFileName is mdatp's process exclusion: what the process opens.
 					linux = append(linux, LinuxExclusion{Type: "excludedFileName", Name: r.Value, Scopes: []string{"epp"}})
+					procs++
 				}
 			case "mac":
 				if !strings.HasPrefix(r.Value, "/") {
@@ -290,8 +292,9 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 					isDir = &yes
 				}
 				mac = append(mac, MacExclusion{Type: "excludedPath", IsDirectory: isDir, Path: r.Value})
-				if exe {
+				if exe && do.ProcessExclusions {
 					mac = append(mac, MacExclusion{Type: "excludedFileName", Name: r.Value})
+					procs++
 				}
 			default:
 				return nil, nil, fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(i, r), r.Platform)
@@ -353,9 +356,9 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 	}
 	if o.Wants("ps1") && len(ps) > 0 {
 		out = append(out, edrpolicy.OutputFile{Name: "defender-av-exclusions.ps1", Data: script(p, ps)})
-		if procs > 0 {
-			warns = append(warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: defender-av-exclusions.ps1: %d -ExclusionProcess line(s) as asked: Defender will not scan any file those processes open, which is far broader than the executables' own rules", Name, procs)})
-		}
+	}
+	if procs > 0 {
+		warns = append(warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %d process exclusion(s) as asked (-ExclusionProcess, excludedFileName): Defender will not scan any file those processes open, which is far broader than the executables' own rules", Name, procs)})
 	}
 	if o.Wants("json") && len(linux) > 0 {
 		data, err := core.JSON(Managed{ExclusionSettings{Exclusions: linux, MergePolicy: merge}})

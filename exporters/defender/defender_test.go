@@ -105,9 +105,17 @@ func TestParseBackMacLinux(t *testing.T) {
 	_, err := plist.Unmarshal(files["com.microsoft.wdav.plist"], &w)
 	require.NoError(t, err)
 	assert.Equal(t, "merge", w.AntivirusEngine.MergePolicy)
-	require.Len(t, w.AntivirusEngine.Exclusions, 4)
+	require.Len(t, w.AntivirusEngine.Exclusions, 3, "no process exclusion unless asked")
 	assert.Equal(t, "/Library/Caches/CrashPlan", w.AntivirusEngine.Exclusions[0].Path)
 	assert.True(t, *w.AntivirusEngine.Exclusions[0].IsDirectory)
+	assert.Equal(t, "excludedPath", w.AntivirusEngine.Exclusions[2].Type)
+	assert.False(t, *w.AntivirusEngine.Exclusions[2].IsDirectory)
+
+	files, _ = export(t, tp.Mac(t), core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}})
+	w = defender.WDAV{}
+	_, err = plist.Unmarshal(files["com.microsoft.wdav.plist"], &w)
+	require.NoError(t, err)
+	require.Len(t, w.AntivirusEngine.Exclusions, 4)
 	assert.Equal(t, "excludedFileName", w.AntivirusEngine.Exclusions[3].Type)
 	assert.True(t, hasWarning(warns, core.WarnFallback, "not Apple Team IDs"))
 	assert.True(t, hasWarning(warns, core.WarnNote, "enableFileHashComputation"))
@@ -123,7 +131,7 @@ func TestParseBackMacLinux(t *testing.T) {
 		paths = append(paths, e.Type+" "+e.Path+e.Name)
 		assert.Equal(t, []string{"epp"}, e.Scopes)
 	}
-	assert.Equal(t, []string{"excludedPath /usr/local/crashplan/cache", "excludedPath /usr/local/crashplan/bin/CrashPlanService", "excludedFileName /usr/local/crashplan/bin/CrashPlanService"}, paths)
+	assert.Equal(t, []string{"excludedPath /usr/local/crashplan/cache", "excludedPath /usr/local/crashplan/bin/CrashPlanService"}, paths)
 	assert.True(t, hasWarning(warns, core.WarnSkipped, "'?'"), "a literal ? would be a wildcard")
 	assert.NotContains(t, files, "defender-av-exclusions.ps1")
 	assert.NotContains(t, files, "com.microsoft.wdav.plist")
@@ -180,7 +188,7 @@ func TestTrickyNamesSurvive(t *testing.T) {
 	var m defender.Managed
 	strict(t, files["mdatp_managed.json"], &m)
 	for i, n := range tp.Tricky {
-		assert.Equal(t, "/opt/apps/"+n, m.ExclusionSettings.Exclusions[2*i].Path)
+		assert.Equal(t, "/opt/apps/"+n, m.ExclusionSettings.Exclusions[i].Path)
 	}
 	pwsh(t, files["defender-av-exclusions.ps1"])
 }
@@ -335,11 +343,11 @@ func TestProcessExclusionsOptIn(t *testing.T) {
 	p := tp.Windows(t)
 	files, warns := export(t, p, core.Options{})
 	assert.NotContains(t, string(files["defender-av-exclusions.ps1"]), "Add-MpPreference -ExclusionProcess")
-	assert.False(t, hasWarning(warns, core.WarnNote, "-ExclusionProcess"))
+	assert.False(t, hasWarning(warns, core.WarnNote, "process exclusion"))
 
 	files, warns = export(t, p, core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}})
 	stmts := checkScript(t, string(files["defender-av-exclusions.ps1"]))
 	assert.Contains(t, stmts, `-ExclusionProcess C:\Program Files\CrashPlan\CrashPlanService.exe`)
 	assert.NotContains(t, stmts, `-ExclusionProcess C:\ProgramData\CrashPlan\cache`, "folders never become process exclusions")
-	assert.True(t, hasWarning(warns, core.WarnNote, "1 -ExclusionProcess line(s) as asked"))
+	assert.True(t, hasWarning(warns, core.WarnNote, "1 process exclusion(s) as asked"))
 }

@@ -73,7 +73,8 @@ type DefenderOptions struct {
 	SHA1 bool
 	// MergePolicy is the macOS/Linux exclusions merge policy: merge (default) or admin_only.
 	MergePolicy string
-	// ProcessExclusions adds Add-MpPreference -ExclusionProcess for executable file rules.
+	// ProcessExclusions adds process exclusions for executable file rules (Windows
+	// -ExclusionProcess, macOS/Linux excludedFileName).
 	// Off by default: a process exclusion stops Defender scanning every file the process
 	// opens (for a backup agent, every file on the disk), far more than a rule over one
 	// executable asks for. Turn it on only to fix measured contention, knowing the hole.
