@@ -212,3 +212,35 @@ func worldWritable(p string) bool {
 	}
 	return fi.Mode().Perm()&0o002 != 0
 }
+
+// Refusals checks the policy's path rules against the guardrails, as Decide does, and returns
+// the ones refused that the policy does not record as kept with --force (a guardrail-forced
+// warning naming the path); nil when there are none. Exporters call it so that a policy edited
+// by hand cannot carry a drive root or a temp folder into a vendor file unnoticed.
+func (p *Policy) Refusals() *GuardrailError {
+	forced := map[string]bool{}
+	for _, w := range p.Warnings {
+		if w.Code == "guardrail-forced" {
+			for _, f := range w.Files {
+				forced[f] = true
+			}
+		}
+	}
+	var ge GuardrailError
+	for _, r := range p.Rules {
+		if r.Criterion != CriterionPath || forced[r.Value] {
+			continue
+		}
+		os := r.Platform
+		if os == "" {
+			os = p.OS
+		}
+		if why := CheckPathRule(os, r.Value); why != "" {
+			ge.Refusals = append(ge.Refusals, Refusal{Path: r.Value, Reason: why})
+		}
+	}
+	if len(ge.Refusals) == 0 {
+		return nil
+	}
+	return &ge
+}

@@ -113,8 +113,10 @@ func (r *Registry) Names() []string {
 
 // Export runs the named vendors' exporters over p, in the order given, and returns all their
 // files and warnings. It fails when a vendor is unknown, when a format in o.Formats is
-// written by none of the vendors, when two exporters would write the same file name, or when
-// an exporter fails (the error names the vendor).
+// written by none of the vendors, when two exporters would write the same file name, when an
+// exporter fails (the error names the vendor), or when a path rule is one the guardrails
+// refuse (a drive root, a temp folder, a bare wildcard...) and neither the policy (a
+// guardrail-forced warning from generate --force) nor o.Force forces it.
 func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
 	if reg == nil {
 		return nil, nil, fmt.Errorf("exporters: nil registry")
@@ -124,6 +126,15 @@ func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]
 	}
 	if len(vendors) == 0 {
 		return nil, nil, fmt.Errorf("no vendor given; known vendors: %s", strings.Join(reg.Names(), ", "))
+	}
+	var forcedWarns []edrpolicy.Warning
+	if ge := p.Refusals(); ge != nil {
+		if !o.Force {
+			return nil, nil, ge
+		}
+		for _, r := range ge.Refusals {
+			forcedWarns = append(forcedWarns, edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported with --force although it is %s", r.Path, r.Reason), Files: []string{r.Path}})
+		}
 	}
 	var exps []Exporter
 	seen := map[string]bool{}
@@ -148,7 +159,7 @@ func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]
 		}
 	}
 	var files []edrpolicy.OutputFile
-	var warns []edrpolicy.Warning
+	warns := forcedWarns
 	names := map[string]string{}
 	for _, e := range exps {
 		fs, ws, err := e.Export(p, o)

@@ -75,3 +75,40 @@ func TestDigestsFromInventory(t *testing.T) {
 	assert.Equal(t, map[string]hashing.Digests{"ab": {SHA256: "AB", SHA1: "cd"}}, got)
 	assert.Empty(t, exporters.DigestsFromInventory(nil))
 }
+
+// A hand-edited policy cannot carry a path rule the guardrails refuse into a vendor file: it is
+// refused unless generate recorded it as forced or the export is forced.
+func TestExportGuardrails(t *testing.T) {
+	reg := exporters.Default()
+	p := &edrpolicy.Policy{SchemaVersion: edrpolicy.SchemaVersion, Profile: "code42", OS: "windows", Level: edrpolicy.CriterionPath,
+		Rules: []edrpolicy.Rule{
+			{Criterion: edrpolicy.CriterionPath, Value: `C:\`, Match: edrpolicy.MatchSubfolders, Platform: "windows", Role: "cache", Files: []string{`C:\`}},
+			{Criterion: edrpolicy.CriterionPath, Value: `C:\Windows\Temp\x`, Match: edrpolicy.MatchFolder, Platform: "windows", Role: "cache", Files: []string{`C:\Windows\Temp\x`}},
+			{Criterion: edrpolicy.CriterionPath, Value: `C:\ProgramData\CrashPlan\cache`, Match: edrpolicy.MatchSubfolders, Platform: "windows", Role: "cache", Files: []string{`C:\ProgramData\CrashPlan\cache`}},
+		}}
+	_, _, err := exporters.Export(reg, p, []string{"defender"}, exporters.Options{})
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "refused 2 path rule(s)")
+	assert.ErrorContains(t, err, `C:\`)
+	assert.ErrorContains(t, err, `C:\Windows\Temp\x`)
+	assert.ErrorContains(t, err, "--force")
+
+	files, warns, err := exporters.Export(reg, p, []string{"defender"}, exporters.Options{Force: true})
+	require.NoError(t, err)
+	assert.NotEmpty(t, files)
+	var forced []string
+	for _, w := range warns {
+		if w.Code == "guardrail-forced" {
+			forced = append(forced, w.Files...)
+		}
+	}
+	assert.Equal(t, []string{`C:\`, `C:\Windows\Temp\x`}, forced)
+
+	// generate --force recorded them: no error, no new warning.
+	p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Files: []string{`C:\`}}, {Code: "guardrail-forced", Files: []string{`C:\Windows\Temp\x`}}}
+	_, warns, err = exporters.Export(reg, p, []string{"defender"}, exporters.Options{})
+	require.NoError(t, err)
+	for _, w := range warns {
+		assert.NotEqual(t, "guardrail-forced", w.Code)
+	}
+}

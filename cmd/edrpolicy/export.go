@@ -86,6 +86,7 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 type exportOptions struct {
 	vendors []string
 	out     string
+	force   bool
 	flags   vendorFlags
 }
 
@@ -113,6 +114,7 @@ warnings); 2 usage or fatal error (nothing written).`,
 	f := c.Flags()
 	f.StringSliceVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated)")
 	f.StringVar(&o.out, "out", "", "output directory")
+	f.BoolVar(&o.force, "force", false, "export path rules the guardrails refuse (drive roots, temp folders, bare wildcards) that the policy does not record as forced")
 	o.flags.bind(f)
 	return c
 }
@@ -136,6 +138,7 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if err != nil {
 		return err
 	}
+	opts.Force = o.force
 	files, warns, err := exporters.Export(exporters.Default(), p, o.vendors, opts)
 	if err != nil {
 		return usageErr("export %s: %v", policyFile, err)

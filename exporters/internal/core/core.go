@@ -32,6 +32,10 @@ type Options struct {
 	// carries only SHA-256; DigestsFromInventory builds this from `inspect` output.
 	Digests map[string]hashing.Digests
 
+	// Force exports path rules the guardrails refuse (drive roots, temp folders, bare
+	// wildcards...) that the policy does not already record as forced; each becomes a warning.
+	Force bool
+
 	CrowdStrike CrowdStrikeOptions
 	SentinelOne SentinelOneOptions
 	Defender    DefenderOptions
