@@ -8,6 +8,12 @@
 package edrpolicy
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
@@ -70,4 +76,40 @@ func (inv *Inventory) Failed() int {
 		}
 	}
 	return n
+}
+
+// WriteJSON writes the inventory as indented JSON (two spaces, HTML characters unescaped,
+// final newline): byte for byte what encoding/json's Encoder with SetIndent("", "  ") and
+// SetEscapeHTML(false) writes, but one file at a time, so that the output of a walk over
+// hundreds of thousands of files is never held in memory twice.
+func (inv *Inventory) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "{\n  \"schema_version\": %d,\n  \"files\": ", inv.SchemaVersion)
+	if inv.Files == nil {
+		bw.WriteString("null\n}\n")
+		return bw.Flush()
+	}
+	if len(inv.Files) == 0 {
+		bw.WriteString("[]\n}\n")
+		return bw.Flush()
+	}
+	bw.WriteString("[\n")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	for i := range inv.Files {
+		buf.Reset()
+		if err := enc.Encode(&inv.Files[i]); err != nil {
+			return fmt.Errorf("file %s: %w", inv.Files[i].Path, err)
+		}
+		bw.WriteString("    ")
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		if i < len(inv.Files)-1 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+	}
+	bw.WriteString("  ]\n}\n")
+	return bw.Flush()
 }

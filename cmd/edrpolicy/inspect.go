@@ -70,7 +70,7 @@ func (o *inspectOptions) run(c *cobra.Command, a *app, args []string) error {
 		return &exitErr{code: exitError, err: fmt.Errorf("inspect: %w", err)}
 	}
 	if o.format == "json" {
-		err = writeJSON(a.stdout, inv)
+		err = inv.WriteJSON(a.stdout)
 	} else {
 		err = writeInventoryTable(a.stdout, inv)
 	}
