@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -395,26 +394,4 @@ func TestCheckKeptRulesAreNotes(t *testing.T) {
 	assert.Equal(t, []fnd{{"EDR103", "note", 1, "hash rule matches no inspected file: stale (a new build replaced the file, or it is gone) (kept from version 1.0.0 for the rollout window: expected while endpoints run both versions)"}}, findingsOf(rep))
 	assert.False(t, rep.Failed())
 	assert.Equal(t, "0 errors, 0 warnings, 1 note", rep.Summary.Text)
-}
-
-// TestCheckUnreadable: a file that cannot be read (here a FIFO) is reported, not simulated.
-func TestCheckUnreadable(t *testing.T) {
-	root := t.TempDir()
-	elf(t, filepath.Join(root, "app"), "app")
-	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-	rep, err := Check(context.Background(), checkBase(), CheckOptions{Roots: []string{root}, InstallPaths: map[string][]string{root: {`C:\App`}}, Now: testNow})
-	require.NoError(t, err)
-	var got []Finding
-	for _, f := range rep.Findings {
-		if f.ID == FindingUnreadable {
-			got = append(got, f)
-		}
-	}
-	require.Len(t, got, 1)
-	assert.Equal(t, "warning", got[0].Level)
-	assert.Equal(t, root+"/pipe", got[0].File)
-	assert.Contains(t, got[0].Message, "file could not be read (")
-	assert.Equal(t, "1 executable: 0 covered by hash, 0 by signer, 0 by path, 1 not covered", rep.Simulation.Text)
 }
