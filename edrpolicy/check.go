@@ -343,14 +343,7 @@ func (c *checker) lint() {
 	if len(p.Rules) == 0 {
 		c.add(FindingPolicyHeader, LevelWarning, -1, "", "the policy has no rules: it allows nothing")
 	}
-	forced := map[string]bool{}
-	for _, w := range p.Warnings {
-		if w.Code == "guardrail-forced" {
-			for _, f := range w.Files {
-				forced[f] = true
-			}
-		}
-	}
+	forced := p.forcedPaths()
 	for i := range p.Rules {
 		c.lintRule(i, forced)
 	}

@@ -218,14 +218,7 @@ func worldWritable(p string) bool {
 // warning naming the path); nil when there are none. Exporters call it so that a policy edited
 // by hand cannot carry a drive root or a temp folder into a vendor file unnoticed.
 func (p *Policy) Refusals() *GuardrailError {
-	forced := map[string]bool{}
-	for _, w := range p.Warnings {
-		if w.Code == "guardrail-forced" {
-			for _, f := range w.Files {
-				forced[f] = true
-			}
-		}
-	}
+	forced := p.forcedPaths()
 	var ge GuardrailError
 	for _, r := range p.Rules {
 		if r.Criterion != CriterionPath || forced[r.Value] {
@@ -243,4 +236,17 @@ func (p *Policy) Refusals() *GuardrailError {
 		return nil
 	}
 	return &ge
+}
+
+// forcedPaths are the path rules the policy records as kept with --force.
+func (p *Policy) forcedPaths() map[string]bool {
+	forced := map[string]bool{}
+	for _, w := range p.Warnings {
+		if w.Code == "guardrail-forced" {
+			for _, f := range w.Files {
+				forced[f] = true
+			}
+		}
+	}
+	return forced
 }
