@@ -27,16 +27,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func export(t *testing.T, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
 	t.Helper()
-	files, warns, err := defender.New().Export(p, o)
-	require.NoError(t, err)
-	again, _, err := defender.New().Export(p, o)
-	require.NoError(t, err)
-	require.Equal(t, files, again, "same policy, same bytes")
-	m := map[string][]byte{}
-	for _, f := range files {
-		m[f.Name] = f.Data
-	}
-	return m, warns
+	return tp.Export(t, defender.New(), p, o)
 }
 
 func TestGolden(t *testing.T) {

@@ -34,11 +34,9 @@ func TestGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			tp.Export(t, sentinelone.New(), c.p, c.o) // same bytes twice
 			files, _, err := sentinelone.New().Export(c.p, c.o)
 			require.NoError(t, err)
-			again, _, err := sentinelone.New().Export(c.p, c.o)
-			require.NoError(t, err)
-			require.Equal(t, files, again)
 			tp.Golden(t, c.name, files, *update)
 		})
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
@@ -212,4 +213,34 @@ func Golden(t *testing.T, dir string, files []edrpolicy.OutputFile, update bool)
 			t.Errorf("%s: golden file the export no longer writes", filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// Exporter is what Export needs of a vendor exporter.
+type Exporter interface {
+	Export(*edrpolicy.Policy, core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error)
+}
+
+// Export runs e over p twice, fails unless both runs give the same files byte for byte, and
+// returns the files by name with the warnings.
+func Export(t testing.TB, e Exporter, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
+	t.Helper()
+	files, warns, err := e.Export(p, o)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	again, _, err := e.Export(p, o)
+	if err != nil {
+		t.Fatalf("export again: %v", err)
+	}
+	if len(files) != len(again) {
+		t.Fatalf("same policy, %d files then %d", len(files), len(again))
+	}
+	m := map[string][]byte{}
+	for i, f := range files {
+		if f.Name != again[i].Name || !bytes.Equal(f.Data, again[i].Data) {
+			t.Fatalf("same policy, different bytes in %s", f.Name)
+		}
+		m[f.Name] = f.Data
+	}
+	return m, warns
 }
