@@ -18,6 +18,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/sassoftware/relic/v7/lib/authenticode"
+	"github.com/sassoftware/relic/v7/lib/binpatch"
 	"github.com/sassoftware/relic/v7/lib/certloader"
 )
 
@@ -130,6 +131,11 @@ func PESign(leaf *KeyPair, intermediates []*x509.Certificate, in, out string, o 
 	if err != nil {
 		return fmt.Errorf("%s: sign: %w", in, err)
 	}
+	return applyAndFixChecksum(patch, f, in, out)
+}
+
+// applyAndFixChecksum writes the signed file and recomputes its PE checksum.
+func applyAndFixChecksum(patch *binpatch.PatchSet, f *os.File, in, out string) error {
 	if err := patch.Apply(f, out); err != nil {
 		return fmt.Errorf("%s: write %s: %w", in, out, err)
 	}

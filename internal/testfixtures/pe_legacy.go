@@ -213,15 +213,7 @@ func PEAddLegacyTimestamp(in, out string, t *LegacyTSA) error {
 		return err
 	}
 	defer f.Close()
-	if err := patch.Apply(f, out); err != nil {
-		return fmt.Errorf("%s: write %s: %w", in, out, err)
-	}
-	g, err := os.OpenFile(out, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	return authenticode.FixPEChecksum(g)
+	return applyAndFixChecksum(patch, f, in, out)
 }
 
 // legacyContentInfo is the content of a legacy Authenticode TimeStampRequest:
