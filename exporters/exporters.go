@@ -226,3 +226,17 @@ func EscapeGlob(value string, g GlobSyntax) (string, error) { return core.Escape
 // Describe is the description every exported entry carries: application, version, files,
 // and the reason for the criterion.
 func Describe(p *edrpolicy.Policy, r *edrpolicy.Rule) string { return core.Describe(p, r) }
+
+// Entry is one exception as a vendor console holds it (kind, vendor type, value, file); see
+// core.Entry. EntryKind is hash, certificate or path.
+type (
+	Entry     = core.Entry
+	EntryKind = core.EntryKind
+)
+
+// Entry kinds.
+const (
+	EntryHash        = core.EntryHash
+	EntryCertificate = core.EntryCertificate
+	EntryPath        = core.EntryPath
+)

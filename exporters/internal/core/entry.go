@@ -1,0 +1,45 @@
+package core
+
+// EntryKind is what a vendor entry matches on, in the vendor's own terms.
+type EntryKind string
+
+// Entry kinds. A vendor entry either matches a file's content (hash), the certificate (or
+// publisher) that signed it, or its path.
+const (
+	EntryHash        EntryKind = "hash"
+	EntryCertificate EntryKind = "certificate"
+	EntryPath        EntryKind = "path"
+)
+
+// Entry is one exception as a vendor console holds it: the unit that exporters write and
+// that reading the written files back gives again. It is the shared vocabulary of the
+// coverage report (which entry covers which executable), of `check OUT_DIR` (which parses
+// the vendor files back into entries and simulates the vendor's matching), and of the
+// per-console upgrade plan (entries to add, delete and keep).
+//
+// Only the fields a vendor file really holds are filled when an entry is parsed back from a
+// file; Rule and Files come from the policy and are set only when the exporter writes it.
+type Entry struct {
+	// Vendor is the exporter name: crowdstrike, sentinelone, defender.
+	Vendor string `json:"vendor"`
+	// Kind is hash, certificate or path.
+	Kind EntryKind `json:"kind"`
+	// Type is the vendor's own name for the entry's type: FileSha256, FileSha1,
+	// CertificateThumbprint, ExclusionPath, excludedPath (Defender); sha256, md5,
+	// ml-exclusion, cert-exclusion (CrowdStrike); white_hash, certificate, path (SentinelOne).
+	Type string `json:"type"`
+	// Value is the entry's value exactly as the vendor file holds it (a lower-case hex digest,
+	// a thumbprint, a path pattern in the vendor's syntax, a publisher name).
+	Value string `json:"value"`
+	// Platform is windows, mac or linux (the vendor's OS field mapped to the policy's names).
+	Platform string `json:"platform,omitempty"`
+	// Match is file, folder or subfolders for path entries that say so.
+	Match string `json:"match,omitempty"`
+	// File is the output file that holds the entry (defender-indicators-001.csv, ...).
+	File string `json:"file"`
+	// Rule is the 1-based index of the policy rule the entry was written for (0 when parsed
+	// back from a file).
+	Rule int `json:"rule,omitempty"`
+	// Files are the endpoint paths of the policy rule the entry was written for.
+	Files []string `json:"files,omitempty"`
+}
