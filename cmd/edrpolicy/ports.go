@@ -62,9 +62,7 @@ func (o *portsOptions) run(a *app) error {
 	}
 	doc := portsDoc{Profile: prof.Name, AppVersion: q.Version.String(), Ports: prof.PortsFor(q), Notes: []profile.Note{}}
 	if !q.Version.IsZero() {
-		for _, n := range prof.NotesFor("", q.Version) {
-			doc.Notes = append(doc.Notes, n)
-		}
+		doc.Notes = append(doc.Notes, prof.NotesFor("", q.Version)...)
 	} else {
 		doc.Notes = append(doc.Notes, prof.Notes...)
 	}

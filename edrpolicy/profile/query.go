@@ -63,10 +63,7 @@ func (e *UnknownError) Error() string {
 		}
 	}
 	if len(e.Gap.Candidates) > 0 {
-		flags := make([]string, len(e.Gap.Candidates))
-		for i, c := range e.Gap.Candidates {
-			flags[i] = c
-		}
+		flags := append([]string(nil), e.Gap.Candidates...)
 		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version with --app-version", e.Gap.Flag, strings.Join(flags, "|"))
 	} else {
 		fmt.Fprintf(&b, "\nsupply it with %s", e.Gap.Flag)

@@ -31,10 +31,8 @@ func MachOBuildHello(dir, goarch string) (string, error) {
 	}
 	src := filepath.Join(filepath.Dir(self), "machohello")
 	out := filepath.Join(dir, "hello-"+goarch)
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
+	// `go test` puts its own GOROOT/bin first on the PATH of the processes it starts.
+	gobin := "go"
 	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH="+goarch, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")

@@ -80,10 +80,8 @@ func PEBuildHello(dir, goarch string, o PEBuildOptions) (string, error) {
 	if o.PadBytes > 0 {
 		out = filepath.Join(dir, fmt.Sprintf("hello-%s-pad%d.exe", goarch, o.PadBytes))
 	}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
+	// `go test` puts its own GOROOT/bin first on the PATH of the processes it starts.
+	gobin := "go"
 	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH="+goarch, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false", "GOWORK=off")
@@ -293,8 +291,7 @@ func peVersionBlob(v PEVersionInfo) []byte {
 			b.WriteByte(0)
 		}
 	}
-	var node func(key string, value []byte, text bool, children ...[]byte) []byte
-	node = func(key string, value []byte, text bool, children ...[]byte) []byte {
+	node := func(key string, value []byte, text bool, children ...[]byte) []byte {
 		var b bytes.Buffer
 		b.Write(make([]byte, 6))
 		b.Write(u16(key))
@@ -349,4 +346,93 @@ func peVersionBlob(v PEVersionInfo) []byte {
 	binary.LittleEndian.PutUint16(tr[2:], 0x04b0)
 	vfi := node("VarFileInfo", nil, true, node("Translation", tr[:], false))
 	return node("VS_VERSION_INFO", fixed, false, sfi, vfi)
+}
+
+// PEAppendSignature writes out: the signed PE at first with the certificate-table entries of
+// second appended after its own (each WIN_CERTIFICATE 8-byte aligned), the certificate
+// directory's size updated and the PE checksum fixed. second must be the same image signed
+// again (with another signer, say): the certificate table is not part of the image digest, so
+// every entry stays a valid signature of the image. This is the shape of Debian's shim, which
+// has carried one signature by Microsoft's 2011 UEFI CA and one by its 2023 CA.
+func PEAppendSignature(first, second, out string) error {
+	a, err := os.ReadFile(first)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(second)
+	if err != nil {
+		return err
+	}
+	aDir, aOff, aSize, err := peCertTable(a)
+	if err != nil {
+		return fmt.Errorf("%s: %w", first, err)
+	}
+	_, bOff, bSize, err := peCertTable(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", second, err)
+	}
+	if !sameImage(a[:aOff], b[:bOff], aDir) {
+		return fmt.Errorf("%s and %s are not the same image", first, second)
+	}
+	if aOff+aSize != len(a) || aOff%8 != 0 {
+		return fmt.Errorf("%s: the certificate table is not 8-aligned at the end of the file", first)
+	}
+	table := append(append([]byte{}, a[aOff:aOff+aSize]...), make([]byte, (8-aSize%8)%8)...)
+	table = append(table, b[bOff:bOff+bSize]...)
+	outb := append(append([]byte{}, a[:aOff]...), table...)
+	binary.LittleEndian.PutUint32(outb[aDir+4:], uint32(len(table)))
+	if err := os.WriteFile(out, outb, 0o644); err != nil {
+		return err
+	}
+	g, err := os.OpenFile(out, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	return authenticode.FixPEChecksum(g)
+}
+
+// sameImage reports whether two PE images (without their certificate tables) are the same
+// but for what signing changes: the checksum and the certificate directory entry.
+func sameImage(a, b []byte, dirOff int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	pe := int(binary.LittleEndian.Uint32(a[0x3c:]))
+	a, b = bytes.Clone(a), bytes.Clone(b)
+	for _, z := range [][2]int{{pe + 24 + 64, 4}, {dirOff, 8}} {
+		clear(a[z[0] : z[0]+z[1]])
+		clear(b[z[0] : z[0]+z[1]])
+	}
+	return bytes.Equal(a, b)
+}
+
+// peCertTable returns the file offset of the certificate directory entry and the certificate
+// table's offset and size.
+func peCertTable(b []byte) (dirOff, off, size int, err error) {
+	if len(b) < 0x40 {
+		return 0, 0, 0, errors.New("not a PE file")
+	}
+	pe := int(binary.LittleEndian.Uint32(b[0x3c:]))
+	if pe+24+2 > len(b) || string(b[pe:pe+4]) != "PE\x00\x00" {
+		return 0, 0, 0, errors.New("not a PE file")
+	}
+	opt := pe + 24
+	switch binary.LittleEndian.Uint16(b[opt:]) {
+	case 0x10b:
+		dirOff = opt + 96 + 4*8
+	case 0x20b:
+		dirOff = opt + 112 + 4*8
+	default:
+		return 0, 0, 0, errors.New("unknown optional header magic")
+	}
+	if dirOff+8 > len(b) {
+		return 0, 0, 0, errors.New("truncated optional header")
+	}
+	off = int(binary.LittleEndian.Uint32(b[dirOff:]))
+	size = int(binary.LittleEndian.Uint32(b[dirOff+4:]))
+	if off == 0 || size == 0 || off+size > len(b) {
+		return 0, 0, 0, errors.New("no certificate table")
+	}
+	return dirOff, off, size, nil
 }

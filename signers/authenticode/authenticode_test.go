@@ -39,11 +39,10 @@ func TestVerifyFixtures(t *testing.T) {
 	v := NewWithoutSystemRoots()
 	unsignedDigest := relicImprint(t, fx.unsigned64, crypto.SHA256)
 	type want struct {
-		alg     string
-		cn      string
-		ts      bool
-		nested  bool
-		leafSHA string
+		alg    string
+		cn     string
+		ts     bool
+		nested bool
 	}
 	cases := []struct {
 		name    string
@@ -84,6 +83,7 @@ func TestVerifyFixtures(t *testing.T) {
 					assert.Empty(t, s.Error)
 					assert.Equal(t, signers.KindAuthenticode, s.Kind)
 					assert.Equal(t, w.alg, s.DigestAlgorithm)
+					assert.Equal(t, w.nested, s.Nested)
 					h := crypto.SHA256
 					if w.alg == "sha1" {
 						h = crypto.SHA1

@@ -149,7 +149,7 @@ func (v *Verifier) verifyBundle(ctx context.Context, fsys fs.FS, dir string, opt
 	}
 	rawInfo, err := readCapped(fsys, lay.info, maxInfoPlist)
 	if err != nil {
-		return nil, fmt.Errorf("Info.plist: %w", err)
+		return nil, fmt.Errorf("reading Info.plist: %w", err)
 	}
 	var ip infoPlist
 	if _, err := plist.Unmarshal(rawInfo, &ip); err != nil {

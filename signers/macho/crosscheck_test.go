@@ -14,17 +14,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edrpolicy/edrpolicy/internal/corpus"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
-// corpusDir is where scripts/corpus/macho.sh puts real signed binaries.
-func corpusDir() string {
-	base := os.Getenv("EDRPOLICY_CORPUS")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache", "edrpolicy-corpus")
+// corpusFile is the path of a real signed binary that scripts/corpus/macho.sh fetched (npm
+// packages pinned by version), or "" when the corpus does not hold it.
+func corpusFile(name string) string {
+	f, ok := corpus.Lookup("macho", name)
+	if !ok {
+		return ""
 	}
-	return filepath.Join(base, "macho")
+	return f.Path
 }
 
 // needTool skips when an external tool is missing, except in CI where it must be present.
@@ -41,7 +42,7 @@ func needTool(t *testing.T, name string) string {
 }
 
 // independent is what blacktop/go-macho says about each slice.
-type independent struct{ arch, cdhash, id, team string }
+type independent struct{ cdhash, id, team string }
 
 func goMachoSlices(t *testing.T, b []byte) []independent {
 	t.Helper()
@@ -144,7 +145,6 @@ func TestCrossCheckFixtures(t *testing.T) {
 // TestCorpus checks real Developer-ID-signed and ad-hoc binaries from npm packages (fetched
 // by scripts/corpus/macho.sh). Versions are pinned there, so identities are stable.
 func TestCorpus(t *testing.T) {
-	dir := corpusDir()
 	tests := []struct {
 		file   string
 		status signers.Status
@@ -162,14 +162,7 @@ func TestCorpus(t *testing.T) {
 	total := 0
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			p := filepath.Join(dir, tc.file)
-			if _, err := os.Stat(p); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("corpus file %s missing: run scripts/corpus/macho.sh", p)
-				}
-				t.Skipf("corpus file %s missing: run scripts/corpus/macho.sh to fetch it", p)
-			}
-			b := readFile(t, p)
+			b := readFile(t, corpus.NeedFile(t, "macho", tc.file).Path)
 			res, err := verifyBytes(t, b, signers.Options{})
 			require.NoError(t, err)
 			assert.Equal(t, tc.status, res.Status, describe(res))

@@ -261,12 +261,12 @@ func TestRequirementMatchesRelic(t *testing.T) {
 	}))
 	corpus := 0
 	for _, name := range []string{"sentry-cli-universal", "bun-darwin-arm64", "vsce-sign-darwin-arm64"} {
-		p := filepath.Join(corpusDir(), name)
-		if _, err := os.Stat(p); err != nil {
+		p := corpusFile(name)
+		if p == "" {
 			if os.Getenv("CI") == "true" {
-				t.Fatalf("corpus file %s missing: run scripts/corpus/macho.sh", p)
+				t.Fatalf("corpus file %s missing: run scripts/fetch-corpus.sh", name)
 			}
-			t.Logf("corpus file %s missing; comparing fixtures only", p)
+			t.Logf("corpus file %s missing; comparing fixtures only", name)
 			continue
 		}
 		files = append(files, p)
