@@ -139,4 +139,3 @@ func missing(t testing.TB, format string, args ...any) {
 	}
 	t.Skipf(format, args...)
 }
-
