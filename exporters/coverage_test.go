@@ -54,25 +54,25 @@ func TestCoverageWindows(t *testing.T) {
 	thumb := p.Rules[1].Signer.ThumbprintSHA1
 	want := map[string]map[string]string{ // vendor → file#rule → "kind type value-prefix file fallback?"
 		"crowdstrike": {
-			svc + "#1": "hash sha256 " + tp.Sum("CrashPlanService.exe") + " crowdstrike-ioc.json",
-			desk + "#2": "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
-			svc + "#2": "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
+			svc + "#1":    "hash sha256 " + tp.Sum("CrashPlanService.exe") + " crowdstrike-ioc.json",
+			desk + "#2":   "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
+			svc + "#2":    "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
 			helper + "#3": "hash sha256 " + tp.Sum("helper.exe") + " crowdstrike-ioc.json fallback",
-			svc + "#4": `path ml-exclusion Program Files\CrashPlan\CrashPlanService.exe crowdstrike-ml-exclusions.json`,
+			svc + "#4":    `path ml-exclusion Program Files\CrashPlan\CrashPlanService.exe crowdstrike-ml-exclusions.json`,
 		},
 		"defender": {
-			svc + "#1": "hash FileSha256 " + tp.Sum("CrashPlanService.exe") + " defender-indicators-001.csv",
-			desk + "#2": "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
-			svc + "#2": "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
+			svc + "#1":    "hash FileSha256 " + tp.Sum("CrashPlanService.exe") + " defender-indicators-001.csv",
+			desk + "#2":   "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
+			svc + "#2":    "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
 			helper + "#3": "hash FileSha256 " + tp.Sum("helper.exe") + " defender-indicators-001.csv fallback",
-			svc + "#4": "path ExclusionPath " + svc + " defender-av-exclusions.ps1",
+			svc + "#4":    "path ExclusionPath " + svc + " defender-av-exclusions.ps1",
 		},
 		"sentinelone": {
-			svc + "#1": "hash white_hash " + o.Digests[tp.Sum("CrashPlanService.exe")].SHA1 + " sentinelone-exclusions.json",
-			desk + "#2": "certificate certificate Code42 Software, Inc. sentinelone-exclusions.json",
-			svc + "#2": "certificate certificate Code42 Software, Inc. sentinelone-exclusions.json",
+			svc + "#1":    "hash white_hash " + o.Digests[tp.Sum("CrashPlanService.exe")].SHA1 + " sentinelone-exclusions.json",
+			desk + "#2":   "certificate certificate Code42 Software, Inc. sentinelone-exclusions.json",
+			svc + "#2":    "certificate certificate Code42 Software, Inc. sentinelone-exclusions.json",
 			helper + "#3": "hash white_hash " + tp.FileDigests("helper.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
-			svc + "#4": "path path " + svc + " sentinelone-exclusions.json",
+			svc + "#4":    "path path " + svc + " sentinelone-exclusions.json",
 		},
 	}
 	written := map[string]bool{}
