@@ -139,31 +139,54 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 		return err
 	}
 	opts.Force = o.force
-	files, warns, err := exporters.Export(exporters.Default(), p, o.vendors, opts)
+	res, err := exporters.Collect(exporters.Default(), p, o.vendors, opts)
 	if err != nil {
 		return usageErr("export %s: %v", policyFile, err)
 	}
-	files = append(files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
+	files := append(res.Files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("export: %w", err)}
 	}
-	skipped := printExportWarnings(a, warns)
+	attn := printExportResult(a, res)
 	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, o.out)
-	if skipped > 0 {
+	if attn {
 		return attention()
 	}
 	return nil
 }
 
-// printExportWarnings writes the warnings to stderr, one per line, and returns how many say
-// a rule was not exported.
-func printExportWarnings(a *app, warns []edrpolicy.Warning) int {
+// printExportResult writes the export's warnings to stderr, one per line, then one coverage
+// line per vendor, and reports whether something needs attention (a rule not exported, an
+// executable no entry covers).
+func printExportResult(a *app, res *exporters.Result) bool {
 	skipped := 0
-	for _, w := range warns {
+	for _, w := range res.Warnings {
 		if w.Code == exporters.WarnSkipped {
 			skipped++
 		}
-		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, strings.ReplaceAll(w.Message, "\n", `\n`))
+		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, escapeControls(w.Message))
 	}
-	return skipped
+	for i := range res.Coverage.Vendors {
+		fmt.Fprintf(a.stderr, "edrpolicy: coverage: %s\n", res.Coverage.Vendors[i].Line())
+	}
+	return skipped > 0 || res.Coverage.NotCovered() > 0
+}
+
+// escapeControls shows control characters (a file name can hold ESC, CR, LF) as escapes, so
+// that a message stays one line and cannot move the terminal's cursor.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
