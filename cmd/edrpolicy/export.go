@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -34,6 +35,7 @@ type vendorFlags struct {
 	defenderSHA1      bool
 	defenderProcesses bool
 	mergePolicy       string
+	defenderMerge     string
 }
 
 func (v *vendorFlags) bind(f *pflag.FlagSet) {
@@ -54,6 +56,27 @@ func (v *vendorFlags) bind(f *pflag.FlagSet) {
 	f.BoolVar(&v.defenderSHA1, "defender-sha1", false, "Defender: also write FileSha1 indicators (generate computes SHA-1 then; export needs sha1 on the policy's hash rules or --inspection)")
 	f.BoolVar(&v.defenderProcesses, "defender-process-exclusions", false, "Defender: also write -ExclusionProcess for executable path rules (Defender then scans nothing those processes open; off by default)")
 	f.StringVar(&v.mergePolicy, "merge-policy", "merge", "Defender macOS/Linux exclusions merge policy: merge or admin_only")
+	f.StringVar(&v.defenderMerge, "defender-merge", "", "Defender: the device's existing mdatp_managed.json, com.microsoft.wdav plist or .mobileconfig to merge the macOS/Linux exclusions into (a device takes one managed configuration)")
+}
+
+// maxMergeFile bounds --defender-merge: a managed configuration is a few kilobytes.
+const maxMergeFile = 16 << 20
+
+// readMergeFile reads the --defender-merge file, at most maxMergeFile bytes.
+func readMergeFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, usageErr("--defender-merge: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxMergeFile+1))
+	if err != nil {
+		return nil, usageErr("--defender-merge %s: %v", name, err)
+	}
+	if len(data) > maxMergeFile {
+		return nil, usageErr("--defender-merge %s: larger than %d MiB: not a managed configuration", name, maxMergeFile>>20)
+	}
+	return data, nil
 }
 
 // options turns the flags into exporters.Options; errors are usage errors naming the flag.
@@ -68,6 +91,13 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 			Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256,
 		},
 		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
+	}
+	if v.defenderMerge != "" {
+		data, err := readMergeFile(v.defenderMerge)
+		if err != nil {
+			return o, err
+		}
+		o.Defender.MergeWith, o.Defender.MergeName = data, v.defenderMerge
 	}
 	if v.inspection != "" {
 		data, err := os.ReadFile(v.inspection)

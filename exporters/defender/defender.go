@@ -23,9 +23,15 @@
 //     -WhatIf, so the script has its own dry run (-WhatIf or -DryRun prints each command);
 //     without it, it adds the exclusions, then compares Get-MpPreference with what was meant
 //     and exits 1 naming what is missing.
-//   - mdatp_managed.json: Linux antivirus exclusions (exclusionSettings, scope epp).
+//   - mdatp_managed.json: Linux antivirus exclusions (exclusionSettings, scope epp), with
+//     mdatp_managed.README.txt saying it must be merged into the device's configuration.
 //   - com.microsoft.wdav.plist: macOS antivirus exclusions (antivirusEngine), written with
-//     howett.net/plist.
+//     howett.net/plist; its header comment says it must be merged.
+//   - With DefenderOptions.MergeWith (--defender-merge FILE), mdatp_managed.json,
+//     com.microsoft.wdav.plist or com.microsoft.wdav.mobileconfig is the given existing file
+//     with the exclusions merged in (see merge.go): a device takes one managed
+//     configuration. The files stay valid against the schema Microsoft publishes for these
+//     settings (mdatp-xplat macos/schema/schema.json).
 //
 // Which hash algorithm CertificateThumbprint takes is not stated by Microsoft (UNCONFIRMED);
 // edrpolicy writes the SHA-1 of the leaf certificate, the Windows meaning of "thumbprint".
@@ -493,26 +499,85 @@ func (pl *plan) renderScript(res *core.VendorResult, ps []item) {
 	res.Add("defender-av-exclusions.ps1", script(pl.p, lines), entries...)
 }
 
-// renderManaged writes mdatp_managed.json (Linux) and com.microsoft.wdav.plist (macOS).
+// renderManaged writes mdatp_managed.json (Linux) and com.microsoft.wdav.plist (macOS), each
+// merged into the existing configuration DefenderOptions.MergeWith when given.
 func (pl *plan) renderManaged(res *core.VendorResult, linux, mac []item) error {
-	if pl.o.Wants("json") && len(linux) > 0 {
-		ex := make([]LinuxExclusion, len(linux))
-		entries := make([]core.Entry, len(linux))
-		for i, it := range linux {
-			ex[i], entries[i] = *it.linux, it.entry
+	do := pl.o.Defender
+	var kind MergeKind
+	if len(do.MergeWith) > 0 {
+		var err error
+		if kind, err = mergeKind(do.MergeName, do.MergeWith); err != nil {
+			return err
 		}
+		if err := pl.checkMerge(kind, len(linux), len(mac)); err != nil {
+			return err
+		}
+	}
+	if pl.o.Wants("json") && (len(linux) > 0 || kind == MergeJSON) {
+		if err := pl.renderLinux(res, linux, kind); err != nil {
+			return err
+		}
+	}
+	if pl.o.Wants("plist") && (len(mac) > 0 || kind == MergePlist || kind == MergeMobileconfig) {
+		if err := pl.renderMac(res, mac, kind); err != nil {
+			return err
+		}
+	}
+	if (pl.o.Wants("json") && len(linux) > 0) || (pl.o.Wants("plist") && len(mac) > 0) {
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": mdatp_managed.json and com.microsoft.wdav.plist have no field for a description: each entry's description is in policy.json and the export's warnings; these antivirus exclusions do not stop EDR alerts"})
+	}
+	return nil
+}
+
+// checkMerge refuses a merge base for the other OS than the policy's exclusions, or one
+// whose kind of file was not asked for.
+func (pl *plan) checkMerge(kind MergeKind, linux, mac int) error {
+	name := pl.o.Defender.MergeName
+	switch {
+	case kind == MergeJSON && !pl.o.Wants("json"):
+		return fmt.Errorf("--defender-merge %s: an mdatp_managed.json, and --format leaves out json", name)
+	case kind != MergeJSON && !pl.o.Wants("plist"):
+		return fmt.Errorf("--defender-merge %s: a macOS profile or plist, and --format leaves out plist", name)
+	case kind == MergeJSON && linux == 0 && mac > 0:
+		return fmt.Errorf("--defender-merge %s: an mdatp_managed.json (Linux), but the policy's antivirus exclusions are for macOS: give the com.microsoft.wdav profile or plist", name)
+	case kind != MergeJSON && mac == 0 && linux > 0:
+		return fmt.Errorf("--defender-merge %s: a macOS profile or plist, but the policy's antivirus exclusions are for Linux: give the mdatp_managed.json", name)
+	}
+	return nil
+}
+
+func (pl *plan) renderLinux(res *core.VendorResult, linux []item, kind MergeKind) error {
+	ex := make([]LinuxExclusion, len(linux))
+	entries := make([]core.Entry, len(linux))
+	for i, it := range linux {
+		ex[i], entries[i] = *it.linux, it.entry
+	}
+	if kind != MergeJSON {
 		data, err := core.JSON(Managed{ExclusionSettings{Exclusions: ex, MergePolicy: pl.merge}})
 		if err != nil {
 			return fmt.Errorf("mdatp_managed.json: %v", err)
 		}
 		res.Add("mdatp_managed.json", data, entries...)
+		res.Add(readmeName, []byte(readme))
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": mdatp_managed.json replaces a device's existing managed configuration: merge it into the existing file with --defender-merge FILE rather than deploying it as it is (" + readmeName + ")"})
+		return nil
 	}
-	if pl.o.Wants("plist") && len(mac) > 0 {
-		ex := make([]MacExclusion, len(mac))
-		entries := make([]core.Entry, len(mac))
-		for i, it := range mac {
-			ex[i], entries[i] = *it.mac, it.entry
-		}
+	data, notes, err := mergeJSON(pl.o.Defender.MergeWith, ex, pl.merge)
+	if err != nil {
+		return fmt.Errorf("--defender-merge %s: %v", pl.o.Defender.MergeName, err)
+	}
+	res.Add("mdatp_managed.json", data, entries...)
+	pl.mergeNotes(res, notes)
+	return nil
+}
+
+func (pl *plan) renderMac(res *core.VendorResult, mac []item, kind MergeKind) error {
+	ex := make([]MacExclusion, len(mac))
+	entries := make([]core.Entry, len(mac))
+	for i, it := range mac {
+		ex[i], entries[i] = *it.mac, it.entry
+	}
+	if kind != MergePlist && kind != MergeMobileconfig {
 		var buf bytes.Buffer
 		enc := plist.NewEncoderForFormat(&buf, plist.XMLFormat)
 		enc.Indent("\t")
@@ -520,12 +585,26 @@ func (pl *plan) renderManaged(res *core.VendorResult, linux, mac []item) error {
 			return fmt.Errorf("com.microsoft.wdav.plist: %v", err)
 		}
 		buf.WriteByte('\n')
-		res.Add("com.microsoft.wdav.plist", buf.Bytes(), entries...)
+		res.Add("com.microsoft.wdav.plist", withMergeNote(buf.Bytes()), entries...)
+		return nil
 	}
-	if (pl.o.Wants("json") && len(linux) > 0) || (pl.o.Wants("plist") && len(mac) > 0) {
-		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": mdatp_managed.json and com.microsoft.wdav.plist have no field for a description: each entry's description is in policy.json and the export's warnings; these antivirus exclusions do not stop EDR alerts"})
+	data, notes, err := mergePlist(pl.o.Defender.MergeWith, kind, ex, pl.merge)
+	if err != nil {
+		return fmt.Errorf("--defender-merge %s: %v", pl.o.Defender.MergeName, err)
 	}
+	name := "com.microsoft.wdav.plist"
+	if kind == MergeMobileconfig {
+		name = MobileconfigName
+	}
+	res.Add(name, data, entries...)
+	pl.mergeNotes(res, notes)
 	return nil
+}
+
+func (pl *plan) mergeNotes(res *core.VendorResult, notes []string) {
+	for _, n := range notes {
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: --defender-merge %s: %s", Name, pl.o.Defender.MergeName, n)})
+	}
 }
 
 // windowsPathProblem says why a Windows value cannot be an antivirus exclusion, or "".

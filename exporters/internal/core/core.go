@@ -85,6 +85,14 @@ type DefenderOptions struct {
 	// opens (for a backup agent, every file on the disk), far more than a rule over one
 	// executable asks for. Turn it on only to fix measured contention, knowing the hole.
 	ProcessExclusions bool
+	// MergeWith is the device's existing managed configuration, to merge the macOS or Linux
+	// exclusions into (a device takes one; a second one replaces or conflicts with it): an
+	// mdatp_managed.json (Linux), a com.microsoft.wdav plist or a .mobileconfig holding a
+	// com.microsoft.wdav payload (macOS). The output is that file with the exclusions
+	// added: every other setting and exclusion kept, no duplicates, its merge policy kept.
+	// MergeName names it in messages.
+	MergeWith []byte
+	MergeName string
 }
 
 // Warning codes the exporters use.
