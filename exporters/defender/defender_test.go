@@ -370,3 +370,27 @@ func TestProcessExclusionsOptIn(t *testing.T) {
 	assert.NotContains(t, stmts, `-ExclusionProcess C:\ProgramData\CrashPlan\cache`, "folders never become process exclusions")
 	assert.True(t, hasWarning(warns, core.WarnNote, "1 process exclusion(s) as asked"))
 }
+
+// Names with the typographic quotes PowerShell also reads as quotes (U+2018, U+2019, U+201A,
+// U+201B) and other non-ASCII characters round-trip through the script's quoting, and the
+// file is UTF-8 with a BOM, so Windows PowerShell 5.1 does not read them in the ANSI code
+// page (where some of their bytes decode into a quote).
+func TestScriptNonASCIINamesRoundTrip(t *testing.T) {
+	names := []string{"O’Brien’s tool.exe", "‘single’.exe", "‚low‛.exe", "it'’s.exe", "café ünïcødé.exe", "Привет.exe", "工具.exe", "emoji 😀.exe",
+		"combining é.exe", "nbsp\u00a0name.exe", "’; Start-Process calc; ’.exe", "€uro.exe"}
+	p := &edrpolicy.Policy{SchemaVersion: 1, Profile: "x", OS: "windows", Level: edrpolicy.CriterionPath}
+	for _, n := range names {
+		v := `C:\Program Files\App\` + n
+		p.Rules = append(p.Rules, edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: v, Platform: "windows", Role: "executable", Match: edrpolicy.MatchFile, Files: []string{v}})
+	}
+	files, _ := export(t, p, core.Options{})
+	ps := files["defender-av-exclusions.ps1"]
+	require.True(t, bytes.HasPrefix(ps, []byte{0xef, 0xbb, 0xbf}), "starts with EF BB BF")
+	assert.Equal(t, 1, bytes.Count(ps, []byte{0xef, 0xbb, 0xbf}), "one BOM")
+	stmts := checkScript(t, string(ps))
+	require.Len(t, stmts, len(names))
+	for i, n := range names {
+		assert.Equal(t, `-ExclusionPath C:\Program Files\App\`+n, stmts[i])
+	}
+	pwsh(t, ps)
+}

@@ -177,3 +177,22 @@ func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
 	}
 	return false
 }
+
+// The Interoperability modes are for Windows agents: refused for macOS and Linux policies,
+// with the modes that work named; the other modes pass.
+func TestInteroperabilityModesWindowsOnly(t *testing.T) {
+	for _, mode := range []string{"disable_in_process_monitor", "disable_in_process_monitor_deep"} {
+		for name, p := range map[string]*edrpolicy.Policy{"mac": tp.Mac(t), "linux": tp.Linux()} {
+			_, _, err := sentinelone.New().Export(p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+			require.Error(t, err, "%s %s", mode, name)
+			assert.Contains(t, err.Error(), `mode "`+mode+`" (Interoperability) is for Windows agents only`)
+			assert.Contains(t, err.Error(), "use suppress, disable_all_monitors or disable_all_monitors_deep")
+		}
+		_, _, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		assert.NoError(t, err, "Windows takes %s", mode)
+	}
+	for _, mode := range []string{"suppress", "disable_all_monitors", "disable_all_monitors_deep", "suppress_dfi_only"} {
+		_, _, err := sentinelone.New().Export(tp.Linux(), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		assert.NoError(t, err, mode)
+	}
+}
