@@ -7,6 +7,20 @@
 // with edrpolicy.WriteOutputs (atomically, with MANIFEST.sha256). The same policy and options
 // always give byte-identical files.
 //
+// Each vendor writes only what it can express. Where it cannot express a rule (no vendor
+// expresses a signer rule narrowed to its files; Defender certificate indicators are
+// Windows-only; a path holding a character the vendor reads as a pattern cannot name one
+// file), it writes the strongest criterion it can within the policy's level: the files'
+// hashes in its own hash type (policy.json's file_digests), or at --level path a file's exact
+// path; an export-fallback warning and the entry's description say so. A file nothing covers
+// is an export-skipped warning naming the vendor and the file.
+//
+// Collect returns, besides the files, every vendor Entry written and the Coverage
+// (coverage.json, part of the output set): for each vendor, each executable of the policy and
+// the entry that covers it, or why none does. Entries describe their rule by its files and
+// reason, never by the application version or the rule's position, so a rule that did not
+// change gives the same entry byte for byte in the next run.
+//
 // Default returns a new Registry holding the three built-in exporters; Registry.Register adds
 // your own. There is no package-level registry to mutate.
 //
