@@ -76,6 +76,9 @@ func developerIDCorpus(t *testing.T) ([]string, []string) {
 		t.Logf("no corpus at %s: the macOS scenario runs on the sample only", base)
 		return nil, nil
 	}
+	if _, err := os.Stat(filepath.Join(base, "macho")); err == nil {
+		base = filepath.Join(base, "macho") // the Mach-O part of the cache; its layout inside is not assumed
+	}
 	inv, err := edrpolicy.Inspect(context.Background(), []string{base}, edrpolicy.InspectOptions{Verify: signers.Options{}})
 	require.NoError(t, err)
 	var out, ids []string

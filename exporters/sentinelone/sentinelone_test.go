@@ -196,3 +196,27 @@ func TestInteroperabilityModesWindowsOnly(t *testing.T) {
 		assert.NoError(t, err, mode)
 	}
 }
+
+// A narrowed signer rule whose files have no SHA-1 known: at --level path the files' exact
+// paths (the level allows them), at --level signer nothing within the level, so not covered.
+func TestNarrowedSignerFallsBackToPathAtLevelPath(t *testing.T) {
+	p := tp.Windows(t)
+	p.Rules = p.Rules[2:3] // the narrowed signer rule
+	p.Rules[0].FileDigests[0].SHA1 = ""
+	p.Level = edrpolicy.CriterionPath
+	files, warns, err := sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	bs := bodies(t, files)
+	require.Len(t, bs, 1)
+	assert.Equal(t, "path", bs[0].Data.Type)
+	assert.Equal(t, "file", bs[0].Data.PathExclusionType)
+	assert.Equal(t, `C:\Program Files\CrashPlan\helper.exe`, bs[0].Data.Value)
+	assert.Contains(t, bs[0].Data.Description, "exported as this file's exact path (--level path)")
+	assert.True(t, hasWarning(warns, core.WarnFallback, "fallback used: the exact path of 1 file(s) (--level path)"))
+
+	p.Level = edrpolicy.CriterionSigner
+	files, warns, err = sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	assert.Empty(t, files)
+	assert.True(t, hasWarning(warns, core.WarnSkipped, `C:\Program Files\CrashPlan\helper.exe NOT COVERED: the rule is narrowed to its files, and an S1 certificate exclusion covers everything the publisher signs; no hash entry either: S1 hash exclusions take SHA-1`))
+}
