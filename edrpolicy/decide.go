@@ -258,6 +258,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		default:
 			v.crit, v.reason = CriterionHash, why
 		}
+		d.exactPathOrHash(v)
 	}
 	if len(tampered) > 0 {
 		d.warn = append(d.warn, Warning{Code: "tampered", Message: fmt.Sprintf("%d file(s) carry a signature that does not verify (tampered, truncated or a broken bundle seal): they get hash rules only; confirm the install is genuine before deploying", len(tampered)), Files: tampered})
@@ -562,7 +563,7 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 			continue
 		}
 		s := v.sig
-		broad := d.pinned(s) || d.expectedSigner(s)
+		broad := d.broadSigner(s)
 		r := Rule{Criterion: CriterionSigner, Platform: d.opts.OS, Role: profile.RoleExecutable, Source: SourceInspected, Signer: s.Signer}
 		if s.Signer != nil {
 			r.Certificate = s.Signer.Raw
@@ -594,9 +595,11 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
 		if have, ok := byKey[key]; ok {
 			have.Files = appendUnique(have.Files, v.endpoints...)
+			addFileDigests(have, v)
 			continue
 		}
 		r.Files = appendUnique(nil, v.endpoints...)
+		addFileDigests(&r, v)
 		byKey[key] = &r
 		order = append(order, key)
 	}
@@ -620,7 +623,8 @@ func (d *decider) pathFileRules(execs []*verdict) []Rule {
 				continue
 			}
 			seen[e] = len(out)
-			out = append(out, Rule{Criterion: CriterionPath, Value: e, Platform: d.opts.OS, Role: profile.RoleExecutable, Match: MatchFile, Files: []string{e}, Reason: v.reason, Source: SourceInspected})
+			out = append(out, Rule{Criterion: CriterionPath, Value: e, Platform: d.opts.OS, Role: profile.RoleExecutable, Match: MatchFile, Files: []string{e}, Reason: v.reason, Source: SourceInspected,
+				FileDigests: []FileDigest{{Path: e, SHA256: v.file.SHA256, SHA1: v.file.SHA1, MD5: v.file.MD5}}})
 		}
 	}
 	return out

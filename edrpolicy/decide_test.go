@@ -148,11 +148,13 @@ func TestDecideLevelSigner(t *testing.T) {
 		{Criterion: "hash", Value: h('d'), Platform: "windows", Role: "executable", Files: []string{pf + `copy\helper.exe`, pf + "helper.exe"}, Reason: "unsigned: no signature to trust", Source: "inspected"},
 		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: "signature does not verify (tampered or malformed): image digest mismatch", Source: "inspected"},
 		{Criterion: "signer", Value: vendorCert.ThumbprintSHA1, Platform: "windows", Role: "executable",
-			Files:  []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
-			Reason: "valid signature, leaf pinned with --pin-signer; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
+			Files:       []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
+			FileDigests: []FileDigest{{Path: pf + "CrashPlanService.exe", SHA256: h('a')}, {Path: pf + `electron\CrashPlanDesktop.exe`, SHA256: h('b')}, {Path: pf + "nested.dll", SHA256: h('f')}},
+			Reason:      "valid signature, leaf pinned with --pin-signer; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
 		{Criterion: "signer", Value: otherCert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "VCRUNTIME140.DLL",
-			Files:  []string{pf + "vcruntime140.dll"},
-			Reason: "valid signature, chain trusted; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: otherCert.NotAfter.Format(time.RFC3339)}},
+			Files:       []string{pf + "vcruntime140.dll"},
+			FileDigests: []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c')}},
+			Reason:      "valid signature, chain trusted; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: otherCert.NotAfter.Format(time.RFC3339)}},
 	}
 	want = append(want, scanExclusionsWindows()...)
 	assert.Equal(t, want, stripCerts(pol.Rules))
@@ -193,15 +195,22 @@ func TestDecideLevelPath(t *testing.T) {
 	assert.Equal(t, []string{
 		"hash " + h('e') + " ", // tampered: hash only, never a path
 		"signer " + vendorCert.ThumbprintSHA1 + " ",
-		"signer " + otherCert.ThumbprintSHA1 + " ",
 		`path C:\ProgramData\CrashPlan\backupArchives subfolders`, // sorted by role: archive, cache, executable
 		`path C:\ProgramData\CrashPlan\cache subfolders`,
 		`path C:\Program Files\CrashPlan\copy\helper.exe file`,
 		`path C:\Program Files\CrashPlan\helper.exe file`,
+		// Trusted but neither pinned nor expected: a signer rule would be narrowed to the
+		// file, which no console can express, so the exact path the level allows.
+		`path C:\Program Files\CrashPlan\vcruntime140.dll file`,
 	}, got)
 	for _, r := range pol.Rules {
 		if r.Value == pf+"helper.exe" {
 			assert.Equal(t, "no signer rule possible (unsigned: no signature to trust); --level path accepts an exact file path", r.Reason)
+			assert.Equal(t, []FileDigest{{Path: pf + "helper.exe", SHA256: h('d')}}, r.FileDigests)
+		}
+		if r.Value == pf+"vcruntime140.dll" {
+			assert.Contains(t, r.Reason, "no EDR console can express")
+			assert.Equal(t, []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c')}}, r.FileDigests)
 		}
 		if r.Value == h('e') {
 			assert.Contains(t, r.Reason, "a path rule would trust whatever replaces this file")
@@ -496,4 +505,60 @@ func TestDecideTeamIDPinNeedsTrustedChain(t *testing.T) {
 	require.Len(t, pol.Rules, 1)
 	assert.Equal(t, CriterionSigner, pol.Rules[0].Criterion)
 	assert.Empty(t, pol.Rules[0].SigningID, "a pinned team is not narrowed")
+}
+
+// No path rule names a file whose path a policy or vendor pattern would read as a pattern, or
+// that holds a control character: such files get hash rules with the reason, whether the
+// character is in the file name or in a folder name, on every OS. The policy's own '*' in an
+// install folder (a per-user install) stays a path rule.
+func TestDecidePatternNamesGetHashRules(t *testing.T) {
+	names := []string{"*.dll", "a?.exe", "[x].exe", "a]b.exe", "{a,b}.exe", "100%.exe", "%TEMP%.exe", `back\slash.exe`,
+		"esc\x1b[2J.exe", "cr\r.exe", "lf\n.exe", "del\x7f.exe", "c1\u0085.exe", "csi\u009b.exe", "bad\xff.exe", "**"}
+	for _, osName := range []string{"windows", "mac", "linux"} {
+		for _, n := range names {
+			for _, rel := range []string{n, n + "/tool.exe", "dir/" + n + "/sub/tool.exe"} {
+				inv := &Inventory{SchemaVersion: 1, Files: []FileEvidence{peFile("/tmp/inst", rel, h('a'), signers.StatusUnsigned)}}
+				inv.Files[0].Path = rel // peFile derives the original file name only
+				opts := DecideOptions{Profile: code42(t), OS: osName, Version: "11.2.1", Product: "crashplan", Level: CriterionPath, Now: testNow, NoScanExclusions: true,
+					InstallPaths: map[string][]string{"/tmp/inst": {"/opt/app"}}}
+				pol, err := Decide(inv, opts)
+				require.NoError(t, err, "%s %q", osName, rel)
+				require.Len(t, pol.Rules, 1, "%s %q", osName, rel)
+				r := pol.Rules[0]
+				assert.Equal(t, CriterionHash, r.Criterion, "%s %q", osName, rel)
+				assert.Contains(t, r.Reason, "a path rule could not name exactly this file", "%s %q", osName, rel)
+			}
+		}
+	}
+	// Ordinary names, and the policy's own '*' of a per-user install folder: path rules.
+	for _, rel := range []string{"tool.exe", "dir (x86)/tool-1.0_b+c.exe", "ünïcødé 工具 ‘q’.exe", "a,b;c=d.exe"} {
+		inv := &Inventory{SchemaVersion: 1, Files: []FileEvidence{peFile("/tmp/inst", rel, h('a'), signers.StatusUnsigned)}}
+		inv.Files[0].Path = rel
+		opts := winOpts(t, CriterionPath)
+		opts.NoScanExclusions = true
+		opts.InstallPaths = map[string][]string{"/tmp/inst": {`C:\Users\<user>\AppData\Local\CrashPlan`}}
+		pol, err := Decide(inv, opts)
+		require.NoError(t, err)
+		require.Len(t, pol.Rules, 1)
+		assert.Equal(t, CriterionPath, pol.Rules[0].Criterion, rel)
+		assert.Equal(t, `C:\Users\*\AppData\Local\CrashPlan\`+strings.ReplaceAll(rel, "/", `\`), pol.Rules[0].Value)
+	}
+	// Without an install path the inspected root is part of the endpoint path: judged too.
+	inv := &Inventory{SchemaVersion: 1, Files: []FileEvidence{peFile("/tmp/in*st", "tool.exe", h('a'), signers.StatusUnsigned)}}
+	pol, err := Decide(inv, DecideOptions{Profile: code42(t), OS: "linux", Version: "11.2.1", Level: CriterionPath, Now: testNow, NoScanExclusions: true, InstallPaths: map[string][]string{}})
+	require.NoError(t, err)
+	assert.Equal(t, CriterionHash, pol.Rules[0].Criterion)
+
+	// A narrowed signer at level path whose path cannot be written stays the narrowed signer
+	// rule (exporters fall back to its files' hashes); with a plain name it becomes the path.
+	for _, tc := range []struct{ rel, crit string }{{"lib/a?.dll", "signer"}, {"lib/a.dll", "path"}} {
+		inv := &Inventory{SchemaVersion: 1, Files: []FileEvidence{peFile("/tmp/inst", tc.rel, h('c'), signers.StatusValid, authSig(otherCert, signers.StatusValid, signers.ChainTrusted, false))}}
+		opts := winOpts(t, CriterionPath)
+		opts.NoScanExclusions = true
+		pol, err := Decide(inv, opts)
+		require.NoError(t, err)
+		require.Len(t, pol.Rules, 1)
+		assert.Equal(t, tc.crit, string(pol.Rules[0].Criterion), tc.rel)
+		assert.Equal(t, h('c'), pol.Rules[0].FileDigests[0].SHA256)
+	}
 }

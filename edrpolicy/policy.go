@@ -84,6 +84,10 @@ type Rule struct {
 	Match string `json:"match,omitempty"`
 	// Files are the paths the rule covers (endpoint paths where the install location is known).
 	Files []string `json:"files"`
+	// FileDigests are, on signer rules and executable path rules, each covered file with its
+	// digests (sorted by path): what an exporter falls back to for a vendor that cannot
+	// express the rule itself (see FileDigest).
+	FileDigests []FileDigest `json:"file_digests,omitempty"`
 	// Reason says why this criterion and not a stronger one.
 	Reason string `json:"reason"`
 	// Source is the profile's source documents (seed article, supplement source) or "inspected".
@@ -285,6 +289,7 @@ const PolicyFileName = "policy.json"
 func sortRules(rules []Rule) {
 	for i := range rules {
 		sort.Strings(rules[i].Files)
+		sortFileDigests(rules[i].FileDigests)
 	}
 	sort.SliceStable(rules, func(i, j int) bool {
 		a, b := rules[i], rules[j]

@@ -84,13 +84,18 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	assert.Equal(t, []string{exe}, hash.Rules[0].Files)
 
 	// The sample Team ID is not the one the profile expects for 11.x (UGHXR79U6M), so the
-	// signer rule is narrowed to the signing identifier, and a warning says so.
-	for _, level := range []Criterion{CriterionSigner, CriterionPath} {
-		p := gen(root, level)
-		assert.Equal(t, append([]string{"signer EDRSAMPLE1 signing_id=com.example.edrpolicy-sample.crashplan"}, scan...), rules(p), level)
-		assert.Equal(t, "EDRSAMPLE1", p.Rules[0].TeamID)
-		assert.Contains(t, warningCodes(p), "unexpected-signer")
-	}
+	// signer rule is narrowed to the signing identifier, and a warning says so. At level
+	// path the exact path the level allows wins over that narrowed rule (no console can
+	// express a signer narrowed to one file).
+	p := gen(root, CriterionSigner)
+	assert.Equal(t, append([]string{"signer EDRSAMPLE1 signing_id=com.example.edrpolicy-sample.crashplan"}, scan...), rules(p))
+	assert.Equal(t, "EDRSAMPLE1", p.Rules[0].TeamID)
+	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[0].FileDigests)
+	assert.Contains(t, warningCodes(p), "unexpected-signer")
+	p = gen(root, CriterionPath)
+	assert.Equal(t, append(scan, "path "+exe+" file"), rules(p))
+	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[2].FileDigests)
+	assert.Contains(t, warningCodes(p), "unexpected-signer")
 
 	// A sealed resource changed: the bundle seal is broken, so its executable is tampered
 	// evidence and gets a hash rule at every level, never a signer or path rule.

@@ -40,9 +40,31 @@ func ExampleExport() {
 	// defender-indicators-001.csv
 	// defender-indicators.json
 	// defender-av-exclusions.ps1
+	// coverage.json
 	// export-unconfirmed
 	// export-unconfirmed
 	// export-unconfirmed
+}
+
+// Collect also gives each vendor entry written and, per vendor, which entry covers each
+// executable of the policy (coverage.json).
+func ExampleCollect() {
+	res, err := exporters.Collect(exporters.Default(), examplePolicy(), []string{"crowdstrike", "defender"}, exporters.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, v := range res.Coverage.Vendors {
+		fmt.Println(v.Line())
+		for _, x := range v.Executables {
+			fmt.Printf("  %s: %s %s in %s\n", x.File, x.CoveredBy.Type, x.CoveredBy.Value[:12], x.CoveredBy.File)
+		}
+	}
+	// Output:
+	// crowdstrike: 1 executables: 1 by hash, 0 by certificate, 0 by path, 0 fallback, 0 NOT COVERED
+	//   C:\Program Files\CrashPlan\CrashPlanService.exe: sha256 73cb3858a687 in crowdstrike-ioc.json
+	// defender: 1 executables: 1 by hash, 0 by certificate, 0 by path, 0 fallback, 0 NOT COVERED
+	//   C:\Program Files\CrashPlan\CrashPlanService.exe: FileSha256 73cb3858a687 in defender-indicators-001.csv
 }
 
 // lineCount is a third-party exporter: it writes one text file listing the rule values.

@@ -7,6 +7,20 @@
 // with edrpolicy.WriteOutputs (atomically, with MANIFEST.sha256). The same policy and options
 // always give byte-identical files.
 //
+// Each vendor writes only what it can express. Where it cannot express a rule (no vendor
+// expresses a signer rule narrowed to its files; Defender certificate indicators are
+// Windows-only; a path holding a character the vendor reads as a pattern cannot name one
+// file), it writes the strongest criterion it can within the policy's level: the files'
+// hashes in its own hash type (policy.json's file_digests), or at --level path a file's exact
+// path; an export-fallback warning and the entry's description say so. A file nothing covers
+// is an export-skipped warning naming the vendor and the file.
+//
+// Collect returns, besides the files, every vendor Entry written and the Coverage
+// (coverage.json, part of the output set): for each vendor, each executable of the policy and
+// the entry that covers it, or why none does. Entries describe their rule by its files and
+// reason, never by the application version or the rule's position, so a rule that did not
+// change gives the same entry byte for byte in the next run.
+//
 // Default returns a new Registry holding the three built-in exporters; Registry.Register adds
 // your own. There is no package-level registry to mutate.
 //
@@ -111,38 +125,113 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Export runs the named vendors' exporters over p, in the order given, and returns all their
-// files and warnings. It fails when a vendor is unknown, when a format in o.Formats is
-// written by none of the vendors, when two exporters would write the same file name, when an
-// exporter fails (the error names the vendor), or when a path rule is one the guardrails
-// refuse (a drive root, a temp folder, a bare wildcard...) and neither the policy (a
-// guardrail-forced warning from generate --force) nor o.Force forces it.
+// Collector is implemented by exporters that report what they write: the entries in each
+// file and the policy files no entry covers (the built-in exporters do). Collect computes
+// coverage.json from it; an exporter without it is exported but left out of the coverage.
+type Collector interface {
+	Collect(p *edrpolicy.Policy, o Options) (*VendorResult, error)
+}
+
+// VendorResult is one vendor's export: files, the entries written into them, the policy files
+// no entry covers, warnings.
+type VendorResult = core.VendorResult
+
+// Uncovered is a group of a rule's files that a vendor's entries do not cover, and why.
+type Uncovered = core.Uncovered
+
+// Result is an export of a policy for several vendors.
+type Result struct {
+	// Files are the vendor files, in vendor order, then coverage.json (when at least one
+	// vendor reports its entries). Write them with edrpolicy.WriteOutputs.
+	Files []edrpolicy.OutputFile
+	// Entries are every vendor entry written, each with its vendor and file.
+	Entries []Entry
+	// Warnings are the guardrail-forced, fallback, skipped, unconfirmed and note warnings.
+	Warnings []edrpolicy.Warning
+	// Coverage is coverage.json's content: per vendor, each executable of the policy and the
+	// entry that covers it, or why none does.
+	Coverage *Coverage
+}
+
+// Export runs the named vendors' exporters over p and returns the files (coverage.json
+// included) and warnings. It is Collect without the entries and coverage.
 func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
+	res, err := Collect(reg, p, vendors, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Files, res.Warnings, nil
+}
+
+// Collect runs the named vendors' exporters over p, in the order given, and returns all their
+// files, entries and warnings, and the coverage of the policy's executables per vendor. It
+// fails when a vendor is unknown, when a format in o.Formats is written by none of the
+// vendors, when two exporters would write the same file name, when an exporter fails (the
+// error names the vendor), or when a path rule is one the guardrails refuse (a drive root, a
+// temp folder, a bare wildcard...) and neither the policy (a guardrail-forced warning from
+// generate --force) nor o.Force forces it.
+func Collect(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) (*Result, error) {
 	if reg == nil {
-		return nil, nil, fmt.Errorf("exporters: nil registry")
+		return nil, fmt.Errorf("exporters: nil registry")
 	}
 	if p == nil {
-		return nil, nil, fmt.Errorf("exporters: nil policy")
+		return nil, fmt.Errorf("exporters: nil policy")
 	}
 	if len(vendors) == 0 {
-		return nil, nil, fmt.Errorf("no vendor given; known vendors: %s", strings.Join(reg.Names(), ", "))
+		return nil, fmt.Errorf("no vendor given; known vendors: %s", strings.Join(reg.Names(), ", "))
 	}
-	var forcedWarns []edrpolicy.Warning
+	res := &Result{Coverage: &Coverage{SchemaVersion: CoverageSchemaVersion, Vendors: []VendorCoverage{}}}
 	if ge := p.Refusals(); ge != nil {
 		if !o.Force {
-			return nil, nil, ge
+			return nil, ge
 		}
 		for _, r := range ge.Refusals {
-			forcedWarns = append(forcedWarns, edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported with --force although it is %s", r.Path, r.Reason), Files: []string{r.Path}})
+			res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported with --force although it is %s", r.Path, r.Reason), Files: []string{r.Path}})
 		}
 	}
+	exps, err := lookupAll(reg, vendors, o)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{CoverageFileName: "coverage"}
+	for _, e := range exps {
+		vr, err := runOne(e, p, o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		for _, f := range vr.Files {
+			if prev, dup := names[f.Name]; dup {
+				return nil, fmt.Errorf("%s and %s both write %s", prev, e.Name(), f.Name)
+			}
+			names[f.Name] = e.Name()
+		}
+		res.Files = append(res.Files, vr.Files...)
+		res.Warnings = append(res.Warnings, vr.Warnings...)
+		res.Entries = append(res.Entries, vr.Entries...)
+		if _, ok := e.(Collector); ok {
+			res.Coverage.Vendors = append(res.Coverage.Vendors, vendorCoverage(p, vr))
+		}
+	}
+	if len(res.Coverage.Vendors) > 0 {
+		sort.Slice(res.Coverage.Vendors, func(i, j int) bool { return res.Coverage.Vendors[i].Vendor < res.Coverage.Vendors[j].Vendor })
+		data, err := res.Coverage.JSON()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", CoverageFileName, err)
+		}
+		res.Files = append(res.Files, edrpolicy.OutputFile{Name: CoverageFileName, Data: data})
+	}
+	return res, nil
+}
+
+// lookupAll returns the exporters of vendors (each once) and checks o.Formats against them.
+func lookupAll(reg *Registry, vendors []string, o Options) ([]Exporter, error) {
 	var exps []Exporter
 	seen := map[string]bool{}
 	kinds := map[string]bool{}
 	for _, v := range vendors {
 		e, ok := reg.Lookup(v)
 		if !ok {
-			return nil, nil, fmt.Errorf("vendor %q: unknown; known vendors: %s", v, strings.Join(reg.Names(), ", "))
+			return nil, fmt.Errorf("vendor %q: unknown; known vendors: %s", v, strings.Join(reg.Names(), ", "))
 		}
 		if seen[v] {
 			continue
@@ -155,27 +244,29 @@ func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]
 	}
 	for _, f := range o.Formats {
 		if !kinds[f] {
-			return nil, nil, fmt.Errorf("format %q: not written by %s (formats: %s)", f, strings.Join(vendors, ", "), strings.Join(sortedKeys(kinds), ", "))
+			return nil, fmt.Errorf("format %q: not written by %s (formats: %s)", f, strings.Join(vendors, ", "), strings.Join(sortedKeys(kinds), ", "))
 		}
 	}
-	var files []edrpolicy.OutputFile
-	warns := forcedWarns
-	names := map[string]string{}
-	for _, e := range exps {
-		fs, ws, err := e.Export(p, o)
+	return exps, nil
+}
+
+// runOne exports p with e, through Collect when e reports its entries.
+func runOne(e Exporter, p *edrpolicy.Policy, o Options) (*VendorResult, error) {
+	if c, ok := e.(Collector); ok {
+		vr, err := c.Collect(p, o)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", e.Name(), err)
+			return nil, err
 		}
-		for _, f := range fs {
-			if prev, dup := names[f.Name]; dup {
-				return nil, nil, fmt.Errorf("%s and %s both write %s", prev, e.Name(), f.Name)
-			}
-			names[f.Name] = e.Name()
+		if vr.Vendor == "" {
+			vr.Vendor = e.Name()
 		}
-		files = append(files, fs...)
-		warns = append(warns, ws...)
+		return vr, nil
 	}
-	return files, warns, nil
+	fs, ws, err := e.Export(p, o)
+	if err != nil {
+		return nil, err
+	}
+	return &VendorResult{Vendor: e.Name(), Files: fs, Warnings: ws}, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -63,7 +63,7 @@ func TestFormatsFilter(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Name)
 	}
-	assert.Equal(t, []string{"defender-indicators-001.csv", "crowdstrike-ioc.csv"}, names)
+	assert.Equal(t, []string{"defender-indicators-001.csv", "crowdstrike-ioc.csv", "coverage.json"}, names)
 }
 
 func TestDigestsFromInventory(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -34,6 +35,7 @@ type vendorFlags struct {
 	defenderSHA1      bool
 	defenderProcesses bool
 	mergePolicy       string
+	defenderMerge     string
 }
 
 func (v *vendorFlags) bind(f *pflag.FlagSet) {
@@ -54,6 +56,27 @@ func (v *vendorFlags) bind(f *pflag.FlagSet) {
 	f.BoolVar(&v.defenderSHA1, "defender-sha1", false, "Defender: also write FileSha1 indicators (generate computes SHA-1 then; export needs sha1 on the policy's hash rules or --inspection)")
 	f.BoolVar(&v.defenderProcesses, "defender-process-exclusions", false, "Defender: also write -ExclusionProcess for executable path rules (Defender then scans nothing those processes open; off by default)")
 	f.StringVar(&v.mergePolicy, "merge-policy", "merge", "Defender macOS/Linux exclusions merge policy: merge or admin_only")
+	f.StringVar(&v.defenderMerge, "defender-merge", "", "Defender: the device's existing mdatp_managed.json, com.microsoft.wdav plist or .mobileconfig to merge the macOS/Linux exclusions into (a device takes one managed configuration)")
+}
+
+// maxMergeFile bounds --defender-merge: a managed configuration is a few kilobytes.
+const maxMergeFile = 16 << 20
+
+// readMergeFile reads the --defender-merge file, at most maxMergeFile bytes.
+func readMergeFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, usageErr("--defender-merge: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxMergeFile+1))
+	if err != nil {
+		return nil, usageErr("--defender-merge %s: %v", name, err)
+	}
+	if len(data) > maxMergeFile {
+		return nil, usageErr("--defender-merge %s: larger than %d MiB: not a managed configuration", name, maxMergeFile>>20)
+	}
+	return data, nil
 }
 
 // options turns the flags into exporters.Options; errors are usage errors naming the flag.
@@ -68,6 +91,13 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 			Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256,
 		},
 		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
+	}
+	if v.defenderMerge != "" {
+		data, err := readMergeFile(v.defenderMerge)
+		if err != nil {
+			return o, err
+		}
+		o.Defender.MergeWith, o.Defender.MergeName = data, v.defenderMerge
 	}
 	if v.inspection != "" {
 		data, err := os.ReadFile(v.inspection)
@@ -139,31 +169,54 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 		return err
 	}
 	opts.Force = o.force
-	files, warns, err := exporters.Export(exporters.Default(), p, o.vendors, opts)
+	res, err := exporters.Collect(exporters.Default(), p, o.vendors, opts)
 	if err != nil {
 		return usageErr("export %s: %v", policyFile, err)
 	}
-	files = append(files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
+	files := append(res.Files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("export: %w", err)}
 	}
-	skipped := printExportWarnings(a, warns)
+	attn := printExportResult(a, res)
 	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, o.out)
-	if skipped > 0 {
+	if attn {
 		return attention()
 	}
 	return nil
 }
 
-// printExportWarnings writes the warnings to stderr, one per line, and returns how many say
-// a rule was not exported.
-func printExportWarnings(a *app, warns []edrpolicy.Warning) int {
+// printExportResult writes the export's warnings to stderr, one per line, then one coverage
+// line per vendor, and reports whether something needs attention (a rule not exported, an
+// executable no entry covers).
+func printExportResult(a *app, res *exporters.Result) bool {
 	skipped := 0
-	for _, w := range warns {
+	for _, w := range res.Warnings {
 		if w.Code == exporters.WarnSkipped {
 			skipped++
 		}
-		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, strings.ReplaceAll(w.Message, "\n", `\n`))
+		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, escapeControls(w.Message))
 	}
-	return skipped
+	for i := range res.Coverage.Vendors {
+		fmt.Fprintf(a.stderr, "edrpolicy: coverage: %s\n", res.Coverage.Vendors[i].Line())
+	}
+	return skipped > 0 || res.Coverage.NotCovered() > 0
+}
+
+// escapeControls shows control characters (a file name can hold ESC, CR, LF) as escapes, so
+// that a message stays one line and cannot move the terminal's cursor.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -223,29 +223,34 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		return nil
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
-	var exportWarns []edrpolicy.Warning
+	var exported *exporters.Result
 	if len(o.vendors) > 0 {
 		eopts, err := o.vendor.options()
 		if err != nil {
 			return err
 		}
-		vfiles, warns, err := exporters.Export(exporters.Default(), pol, o.vendors, eopts)
+		exported, err = exporters.Collect(exporters.Default(), pol, o.vendors, eopts)
 		if err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
 		}
-		files, exportWarns = append(files, vfiles...), warns
+		files = append(files, exported.Files...)
 	}
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
 	fmt.Fprintf(a.stdout, "%s: %s, %s\n", filepath.Join(o.out, edrpolicy.PolicyFileName), pol.Summary.Text, plural(len(pol.Warnings), "warning"))
-	if len(files) > 1 {
-		fmt.Fprintf(a.stdout, "%s: %s and %s\n", o.out, plural(len(files)-1, "vendor file"), edrpolicy.ManifestName)
+	if exported != nil {
+		n := len(files) - 1 // policy.json
+		also := ""
+		if len(exported.Coverage.Vendors) > 0 {
+			n, also = n-1, ", "+exporters.CoverageFileName
+		}
+		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", o.out, plural(n, "vendor file"), also, edrpolicy.ManifestName)
 	}
 	for _, w := range pol.Warnings {
 		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
 	}
-	if printExportWarnings(a, exportWarns) > 0 {
+	if exported != nil && printExportResult(a, exported) {
 		return attention()
 	}
 	return nil

@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 			}
 			os.Exit(0)
 		},
+		// edrpolicy-covered DIR parses every vendor file of an output set back and checks
+		// that each executable of its policy.json is covered for every vendor, and that
+		// coverage.json agrees with the files (parseback_test.go).
+		"edrpolicy-covered": func() { os.Exit(coveredMain()) },
 	})
 }
 

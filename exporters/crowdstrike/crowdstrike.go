@@ -20,10 +20,21 @@
 // volume, as psfalcon's ConvertTo-FalconMlExclusion builds them); a folder rule becomes
 // "folder\*" and a subfolders rule "folder\**". Falcon's glob semantics ('*' within a
 // segment, '**' across segments, case, escaping) are UNCONFIRMED; so is the treatment of
-// '?', '[', ']', '{' and '}', so a path containing them is refused with a warning.
+// '?', '[', ']', '{', '}' and (macOS, Linux) '\', and no escape is documented: a path
+// holding one of them, '**', '%' or a control character gets no ML exclusion.
+//
+// What Falcon cannot express falls back (see core.MakePlan): a signer rule narrowed to its
+// files (a certificate exclusion covers everything the certificate signs) and an executable's
+// path Falcon cannot write become sha256 IOCs of the files (policy.json's file_digests), with
+// an export-fallback warning and the reason in each IOC's description. The string formats
+// Falcon stores for a certificate's serial and issuer are UNCONFIRMED: the warning says how to
+// check them with Falcon's own certificate lookup, and each certificate exclusion's
+// description holds the certificate's SHA-256.
 package crowdstrike
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -40,9 +51,11 @@ const Name = "crowdstrike"
 // batch size psfalcon uses; the API's own maximum is UNCONFIRMED).
 const MaxIndicatorsPerBody = 2000
 
-// Glob is Falcon's path pattern syntax as far as edrpolicy relies on it. No escape character
-// is documented (UNCONFIRMED), so literal metacharacters make the rule be refused.
-var glob = core.GlobSyntax{Vendor: "CrowdStrike Falcon", Meta: "?[]{}"}
+// glob is Falcon's path pattern syntax as far as edrpolicy relies on it: '*' and '**', and
+// (UNCONFIRMED) '?', '[', ']', '{', '}' and on macOS/Linux '\'. No escape character is
+// documented (UNCONFIRMED), so a path holding one of them gets no ML exclusion: an
+// executable's file falls back to its hash.
+var glob = core.GlobSyntax{Vendor: "CrowdStrike Falcon (glob semantics UNCONFIRMED)", Meta: "?[]{}"}
 
 // Exporter is the Falcon exporter.
 type Exporter struct{}
@@ -126,164 +139,337 @@ var platforms = map[string]string{"windows": "windows", "mac": "mac", "linux": "
 
 var reDrive = regexp.MustCompile(`^[A-Za-z]:\\`)
 
-// Export renders p. See the package documentation for the files.
-func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
-	cs := o.CrowdStrike
-	action := cs.Action
-	if action == "" {
-		action = "allow"
+// settings are the validated options.
+type settings struct {
+	action, source           string
+	hostGroups, groups, excl []string
+}
+
+func newSettings(cs core.CrowdStrikeOptions) (*settings, error) {
+	s := &settings{action: cs.Action, source: cs.Source, excl: cs.ExcludedFrom}
+	if s.action == "" {
+		s.action = "allow"
 	}
-	if action != "allow" && action != "no_action" {
-		return nil, nil, fmt.Errorf("action %q: an exception takes allow or no_action", action)
+	if s.action != "allow" && s.action != "no_action" {
+		return nil, fmt.Errorf("action %q: an exception takes allow or no_action", s.action)
 	}
 	for _, g := range cs.HostGroups {
 		if !core.IsHex32(g) {
-			return nil, nil, fmt.Errorf("host group %q: want a 32-hex Falcon host group ID", g)
+			return nil, fmt.Errorf("host group %q: want a 32-hex Falcon host group ID", g)
 		}
 	}
-	hostGroups := lower(cs.HostGroups)
-	source := cs.Source
-	if source == "" {
-		source = "edrpolicy"
+	s.hostGroups = lower(cs.HostGroups)
+	if s.source == "" {
+		s.source = "edrpolicy"
 	}
-	if n := len([]rune(source)); n > 256 {
-		return nil, nil, fmt.Errorf("source: %d characters, Falcon takes 1 to 256", n)
+	if n := len([]rune(s.source)); n > 256 {
+		return nil, fmt.Errorf("source: %d characters, Falcon takes 1 to 256", n)
 	}
-	excludedFrom := cs.ExcludedFrom
-	if len(excludedFrom) == 0 {
-		excludedFrom = []string{"blocking"}
+	if len(s.excl) == 0 {
+		s.excl = []string{"blocking"}
 	}
-	for _, e := range excludedFrom {
+	for _, e := range s.excl {
 		if e != "blocking" && e != "extraction" {
-			return nil, nil, fmt.Errorf("excluded_from %q: want blocking or extraction", e)
+			return nil, fmt.Errorf("excluded_from %q: want blocking or extraction", e)
 		}
 	}
-	groups := hostGroups
-	if len(groups) == 0 {
-		groups = []string{"all"}
+	s.groups = s.hostGroups
+	if len(s.groups) == 0 {
+		s.groups = []string{"all"}
 	}
+	return s, nil
+}
 
-	var (
-		iocs  []Indicator
-		names []string // metadata file name per indicator, for the CSV
-		mls   []MLExclusion
-		certs []CertExclusion
-		warns []edrpolicy.Warning
-	)
-	for i := range p.Rules {
-		r := &p.Rules[i]
-		plat, ok := platforms[r.Platform]
-		if !ok {
-			return nil, nil, fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(i, r), r.Platform)
-		}
-		exp, err := o.Expiry(r)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", core.RuleRef(i, r), err)
-		}
-		desc := core.Describe(p, r)
-		switch r.Criterion {
-		case edrpolicy.CriterionHash:
-			sum, err := core.HexDigest(r.Value, 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: sha256 %v", core.RuleRef(i, r), err)
-			}
-			ind := Indicator{
-				Type: "sha256", Value: sum, Action: action, Platforms: []string{plat},
-				AppliedGlobally: len(hostGroups) == 0, HostGroups: hostGroups,
-				Severity: severityFor(action), Description: desc, Source: source,
-			}
-			if !exp.IsZero() {
-				ind.Expiration = exp.Format(time.RFC3339)
-			}
-			fname := ""
-			if len(r.Files) > 0 {
-				fname = core.BaseName(r.Files[0])
-				ind.Metadata = &Metadata{Filename: fname}
-			}
-			iocs, names = append(iocs, ind), append(names, fname)
-			if cs.MD5 {
-				md5 := core.ExtraDigests(&o, r, sum).MD5
-				if md5 == "" {
-					warns = append(warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %s: no MD5 known (give the inspection's digests); only the sha256 indicator was written", Name, core.RuleRef(i, r)), Files: r.Files})
-					continue
-				}
-				m, err := core.HexDigest(md5, 32)
-				if err != nil {
-					return nil, nil, fmt.Errorf("%s: md5 %v", core.RuleRef(i, r), err)
-				}
-				ind.Type, ind.Value = "md5", m
-				iocs, names = append(iocs, ind), append(names, fname)
-			}
-		case edrpolicy.CriterionSigner:
-			c, w, err := certExclusion(p, i, r, hostGroups, desc)
-			if err != nil {
-				return nil, nil, err
-			}
-			warns = append(warns, w...)
-			if c != nil {
-				certs = append(certs, *c)
-			}
-		case edrpolicy.CriterionPath:
-			v, why := pathGlob(r)
-			if why != "" {
-				warns = append(warns, core.Skipped(Name, i, r, why+"; use a hash or signer rule for it"))
-				continue
-			}
-			mls = append(mls, MLExclusion{Value: v, ExcludedFrom: excludedFrom, Groups: groups, Comment: desc})
-		default:
-			return nil, nil, fmt.Errorf("%s: unknown criterion", core.RuleRef(i, r))
+// item is one planned Falcon entry: an IOC, an ML exclusion or a certificate exclusion.
+type item struct {
+	entry core.Entry
+	ioc   *Indicator
+	fname string // the IOC's metadata file name, for the CSV
+	ml    *MLExclusion
+	cert  *CertExclusion
+	// lookup is, for a certificate exclusion, the SHA-256 of a file it signs (for Falcon's
+	// own certificate lookup).
+	lookup string
+}
+
+// falcon plans one export.
+type falcon struct {
+	p     *edrpolicy.Policy
+	o     core.Options
+	s     *settings
+	warns []edrpolicy.Warning
+}
+
+// Export renders p. See the package documentation for the files.
+func (e Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
+	res, err := e.Collect(p, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Files, res.Warnings, nil
+}
+
+// Collect renders p and returns the files with the entries written into them, the files no
+// entry covers and the warnings.
+func (Exporter) Collect(p *edrpolicy.Policy, o core.Options) (*core.VendorResult, error) {
+	s, err := newSettings(o.CrowdStrike)
+	if err != nil {
+		return nil, err
+	}
+	f := &falcon{p: p, o: o, s: s}
+	plan, err := core.MakePlan(p, core.Vendor[item]{Name: Name, Hash: f.hash, Signer: f.signer, Path: f.path})
+	if err != nil {
+		return nil, err
+	}
+	res := &core.VendorResult{Vendor: Name, Uncovered: plan.Uncovered, Warnings: append(f.warns, plan.Warnings...)}
+	if err := f.render(res, plan.Items); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func platformOf(t core.Target) (string, error) {
+	plat, ok := platforms[t.Rule.Platform]
+	if !ok {
+		return "", fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(t.Index, t.Rule), t.Rule.Platform)
+	}
+	return plat, nil
+}
+
+// hash writes a sha256 IOC (and an md5 one when asked) for the files of one content.
+func (f *falcon) hash(t core.Target) ([]item, string, error) {
+	plat, err := platformOf(t)
+	if err != nil {
+		return nil, "", err
+	}
+	ref := core.RuleRef(t.Index, t.Rule)
+	sum, err := core.HexDigest(t.Digest.SHA256, 64)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: sha256 %v", ref, err)
+	}
+	exp, err := f.o.Expiry(t.Rule)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %v", ref, err)
+	}
+	ind := Indicator{
+		Type: "sha256", Value: sum, Action: f.s.action, Platforms: []string{plat},
+		AppliedGlobally: len(f.s.hostGroups) == 0, HostGroups: f.s.hostGroups,
+		Severity: severityFor(f.s.action), Description: core.DescribeTarget(f.p, t), Source: f.s.source,
+	}
+	if !exp.IsZero() {
+		ind.Expiration = exp.Format(time.RFC3339)
+	}
+	fname := ""
+	if len(t.Files) > 0 {
+		fname = core.BaseName(t.Files[0])
+		ind.Metadata = &Metadata{Filename: fname}
+	}
+	out := []item{{entry: t.Entry(Name, core.EntryHash, "sha256", sum), ioc: &ind, fname: fname}}
+	if !f.o.CrowdStrike.MD5 {
+		return out, "", nil
+	}
+	md5 := core.Extra(&f.o, t.Digest).MD5
+	if md5 == "" {
+		f.warns = append(f.warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %s: no MD5 known for %s (give the inspection's digests); only the sha256 indicator was written", Name, ref, core.FileList(t.Files)), Files: t.Files})
+		return out, "", nil
+	}
+	m, err := core.HexDigest(md5, 32)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: md5 %v", ref, err)
+	}
+	ind5 := ind
+	ind5.Type, ind5.Value = "md5", m
+	return append(out, item{entry: t.Entry(Name, core.EntryHash, "md5", m), ioc: &ind5, fname: fname}), "", nil
+}
+
+// signer writes a certificate-based exclusion for a signer rule that is not narrowed.
+func (f *falcon) signer(t core.Target) ([]item, string, error) {
+	r := t.Rule
+	if _, err := platformOf(t); err != nil {
+		return nil, "", err
+	}
+	if r.FileName != "" || r.SigningID != "" {
+		return nil, "the rule is narrowed to its files, and a Falcon certificate exclusion covers everything the certificate signs", nil
+	}
+	s := r.Signer
+	if s == nil || s.ThumbprintSHA1 == "" || s.Subject == "" || s.Issuer == "" || s.Serial == "" || s.NotBefore.IsZero() || s.NotAfter.IsZero() {
+		return nil, "Falcon needs the leaf certificate's issuer, subject, serial, thumbprint and validity, and the rule does not carry them", nil
+	}
+	tp, err := core.HexDigest(s.ThumbprintSHA1, 40)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: thumbprint %v", core.RuleRef(t.Index, r), err)
+	}
+	if r.TeamID != "" {
+		t.Fallback = "Falcon certificate exclusions take certificate fields, not an Apple Team ID: the leaf certificate " + tp + ", which stops matching when the developer's certificate is renewed"
+		f.warns = append(f.warns, core.Fallback(Name, t.Index, r, "Falcon certificate exclusions take certificate fields, not an Apple Team ID",
+			"the leaf certificate "+tp+" (it stops matching when the developer's certificate is renewed)"))
+	}
+	desc := core.DescribeTarget(f.p, t)
+	if c256 := certSHA256(r); c256 != "" {
+		desc += "; certificate SHA-256: " + c256
+	}
+	c := &CertExclusion{
+		Name:            fmt.Sprintf("edrpolicy %s: %s", core.AppName(f.p), certName(s.CommonName, s.Subject)),
+		Description:     desc,
+		Comment:         fmt.Sprintf("generated by edrpolicy from the signer rule %s", r.Value),
+		Status:          "enabled",
+		AppliedGlobally: len(f.s.hostGroups) == 0,
+		HostGroups:      f.s.hostGroups,
+		Certificate: Certificate{
+			Issuer: s.Issuer, Subject: s.Subject, Serial: strings.ToLower(s.Serial), Thumbprint: tp,
+			ValidFrom: s.NotBefore.UTC().Format(time.RFC3339), ValidTo: s.NotAfter.UTC().Format(time.RFC3339),
+		},
+	}
+	lookup := ""
+	if len(r.FileDigests) > 0 {
+		lookup = strings.ToLower(r.FileDigests[0].SHA256)
+	}
+	return []item{{entry: t.Entry(Name, core.EntryCertificate, "cert-exclusion", tp), cert: c, lookup: lookup}}, "", nil
+}
+
+// certSHA256 is the SHA-256 of the rule's leaf certificate: the signer's, else the hash of
+// the DER the rule carries.
+func certSHA256(r *edrpolicy.Rule) string {
+	if r.Signer != nil && r.Signer.ThumbprintSHA256 != "" {
+		return strings.ToLower(r.Signer.ThumbprintSHA256)
+	}
+	der := r.Certificate
+	if len(der) == 0 && r.Signer != nil {
+		der = r.Signer.Raw
+	}
+	if len(der) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+// path writes an ML exclusion.
+func (f *falcon) path(t core.Target) ([]item, string, error) {
+	if _, err := platformOf(t); err != nil {
+		return nil, "", err
+	}
+	v, why := pathGlob(t)
+	if why != "" {
+		return nil, why, nil
+	}
+	ml := &MLExclusion{Value: v, ExcludedFrom: f.s.excl, Groups: f.s.groups, Comment: core.DescribeTarget(f.p, t)}
+	return []item{{entry: t.Entry(Name, core.EntryPath, "ml-exclusion", v), ml: ml}}, "", nil
+}
+
+// render writes the files and their entries.
+func (f *falcon) render(res *core.VendorResult, items []item) error {
+	var iocs, mls, certs []item
+	for _, it := range items {
+		switch {
+		case it.ioc != nil:
+			iocs = append(iocs, it)
+		case it.ml != nil:
+			mls = append(mls, it)
+		case it.cert != nil:
+			certs = append(certs, it)
 		}
 	}
-
-	var files []edrpolicy.OutputFile
-	add := func(name string, v any) error {
-		data, err := core.JSON(v)
-		if err != nil {
-			return fmt.Errorf("%s: %v", name, err)
+	if f.o.Wants("json") {
+		if err := f.renderIOCs(res, iocs); err != nil {
+			return err
 		}
-		files = append(files, edrpolicy.OutputFile{Name: name, Data: data})
+	}
+	if f.o.Wants("csv") && len(iocs) > 0 {
+		if err := f.renderCSV(res, iocs); err != nil {
+			return err
+		}
+	}
+	if f.o.Wants("json") && len(mls) > 0 {
+		body := make([]MLExclusion, len(mls))
+		for i, it := range mls {
+			body[i] = *it.ml
+		}
+		if err := addJSON(res, "crowdstrike-ml-exclusions.json", body, mls); err != nil {
+			return err
+		}
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: Name + `: crowdstrike-ml-exclusions.json: Falcon's glob semantics are UNCONFIRMED: edrpolicy writes folder rules as "folder\*" (one level) and subfolders rules as "folder\**" (any depth), without drive letters; check the patterns in the console before relying on them`})
+	}
+	if f.o.Wants("json") && len(certs) > 0 {
+		body := CertExclusions{Exclusions: make([]CertExclusion, len(certs))}
+		var lookups []string
+		for i, it := range certs {
+			body.Exclusions[i] = *it.cert
+			if it.lookup != "" {
+				lookups = append(lookups, it.lookup)
+			}
+		}
+		if err := addJSON(res, "crowdstrike-cert-exclusions.json", body, certs); err != nil {
+			return err
+		}
+		res.Warnings = append(res.Warnings, certWarning(lookups))
+	}
+	return nil
+}
+
+// certWarning says that the certificate string formats are UNCONFIRMED and how to check them
+// with Falcon's own lookup.
+func certWarning(lookups []string) edrpolicy.Warning {
+	how := "GET /exclusions/entities/certificates/v1?ids=<SHA-256 of a file the certificate signs>"
+	if len(lookups) > 0 {
+		how = "GET /exclusions/entities/certificates/v1?ids=" + strings.Join(lookups, "&ids=")
+	}
+	return edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: Name + ": crowdstrike-cert-exclusions.json: the string formats Falcon stores for a certificate's serial and issuer are UNCONFIRMED; before importing, ask Falcon for the certificate fields of a file each exclusion is for (" + how + ") and compare issuer, serial, subject and thumbprint; each exclusion's description holds the certificate's SHA-256"}
+}
+
+func (f *falcon) renderIOCs(res *core.VendorResult, iocs []item) error {
+	if len(iocs) == 0 {
 		return nil
 	}
-	app := core.AppName(p) + " " + core.AppVersion(p)
-	if o.Wants("json") && len(iocs) > 0 {
-		parts := core.Chunk(iocs, MaxIndicatorsPerBody)
-		for k, part := range parts {
-			name := "crowdstrike-ioc.json"
-			comment := fmt.Sprintf("edrpolicy: %s: %d indicator(s)", app, len(part))
-			if len(parts) > 1 {
-				name = core.Numbered("crowdstrike-ioc", "json", k)
-				comment = fmt.Sprintf("edrpolicy: %s: part %d of %d, %d indicator(s)", app, k+1, len(parts), len(part))
-			}
-			if err := add(name, IOCBody{Comment: comment, Indicators: part}); err != nil {
-				return nil, nil, err
-			}
+	app := core.AppName(f.p)
+	parts := core.Chunk(iocs, MaxIndicatorsPerBody)
+	for k, part := range parts {
+		name := "crowdstrike-ioc.json"
+		comment := fmt.Sprintf("edrpolicy: %s: %d indicator(s)", app, len(part))
+		if len(parts) > 1 {
+			name = core.Numbered("crowdstrike-ioc", "json", k)
+			comment = fmt.Sprintf("edrpolicy: %s: part %d of %d, %d indicator(s)", app, k+1, len(parts), len(part))
+		}
+		body := IOCBody{Comment: comment, Indicators: make([]Indicator, len(part))}
+		for i, it := range part {
+			body.Indicators[i] = *it.ioc
+		}
+		if err := addJSON(res, name, body, part); err != nil {
+			return err
 		}
 	}
-	if o.Wants("csv") && len(iocs) > 0 {
-		rows := make([][]string, len(iocs))
-		for k, ind := range iocs {
-			rows[k] = []string{ind.Type, ind.Value, ind.Action, strings.Join(ind.Platforms, ","), ind.Severity,
-				fmt.Sprint(ind.AppliedGlobally), strings.Join(ind.HostGroups, ","), ind.Expiration, ind.Source, ind.Description, names[k]}
-		}
-		data, err := core.CSV(CSVHeader, rows)
-		if err != nil {
-			return nil, nil, fmt.Errorf("crowdstrike-ioc.csv: %v", err)
-		}
-		files = append(files, edrpolicy.OutputFile{Name: "crowdstrike-ioc.csv", Data: data})
-		warns = append(warns, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: Name + ": crowdstrike-ioc.csv: the Falcon console's IOC upload column headers are UNCONFIRMED; the file uses the API field names (" + strings.Join(CSVHeader, ",") + "): check them against your console's template, or use crowdstrike-ioc.json with the API"})
+	return nil
+}
+
+func (f *falcon) renderCSV(res *core.VendorResult, iocs []item) error {
+	rows := make([][]string, len(iocs))
+	entries := make([]core.Entry, len(iocs))
+	for k, it := range iocs {
+		ind := it.ioc
+		rows[k] = []string{ind.Type, ind.Value, ind.Action, strings.Join(ind.Platforms, ","), ind.Severity,
+			fmt.Sprint(ind.AppliedGlobally), strings.Join(ind.HostGroups, ","), ind.Expiration, ind.Source, ind.Description, it.fname}
+		entries[k] = it.entry
 	}
-	if o.Wants("json") && len(mls) > 0 {
-		if err := add("crowdstrike-ml-exclusions.json", mls); err != nil {
-			return nil, nil, err
-		}
-		warns = append(warns, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: Name + `: crowdstrike-ml-exclusions.json: Falcon's glob semantics are UNCONFIRMED: edrpolicy writes folder rules as "folder\*" (one level) and subfolders rules as "folder\**" (any depth), without drive letters; check the patterns in the console before relying on them`})
+	data, err := core.CSV(CSVHeader, rows)
+	if err != nil {
+		return fmt.Errorf("crowdstrike-ioc.csv: %v", err)
 	}
-	if o.Wants("json") && len(certs) > 0 {
-		if err := add("crowdstrike-cert-exclusions.json", CertExclusions{Exclusions: certs}); err != nil {
-			return nil, nil, err
-		}
+	res.Add("crowdstrike-ioc.csv", data, entries...)
+	res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: Name + ": crowdstrike-ioc.csv: the Falcon console's IOC upload column headers are UNCONFIRMED; the file uses the API field names (" + strings.Join(CSVHeader, ",") + "): check them against your console's template, or use crowdstrike-ioc.json with the API"})
+	return nil
+}
+
+func addJSON(res *core.VendorResult, name string, v any, items []item) error {
+	data, err := core.JSON(v)
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
 	}
-	return files, warns, nil
+	entries := make([]core.Entry, len(items))
+	for i, it := range items {
+		entries[i] = it.entry
+	}
+	res.Add(name, data, entries...)
+	return nil
 }
 
 // severityFor is the IOC severity an action needs: Falcon (per its Terraform provider)
@@ -296,38 +482,6 @@ func severityFor(action string) string {
 	return ""
 }
 
-func certExclusion(p *edrpolicy.Policy, i int, r *edrpolicy.Rule, hostGroups []string, desc string) (*CertExclusion, []edrpolicy.Warning, error) {
-	if r.FileName != "" || r.SigningID != "" {
-		return nil, []edrpolicy.Warning{core.Skipped(Name, i, r, "the rule is narrowed to one file, and a Falcon certificate exclusion covers everything the certificate signs; pin the signer (--pin-signer) or use --level hash")}, nil
-	}
-	s := r.Signer
-	if s == nil || s.ThumbprintSHA1 == "" || s.Subject == "" || s.Issuer == "" || s.Serial == "" || s.NotBefore.IsZero() || s.NotAfter.IsZero() {
-		return nil, []edrpolicy.Warning{core.Skipped(Name, i, r, "Falcon needs the leaf certificate's issuer, subject, serial, thumbprint and validity, and the rule does not carry them")}, nil
-	}
-	tp, err := core.HexDigest(s.ThumbprintSHA1, 40)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: thumbprint %v", core.RuleRef(i, r), err)
-	}
-	var warns []edrpolicy.Warning
-	if r.TeamID != "" {
-		warns = append(warns, core.Fallback(Name, i, r, "Falcon certificate exclusions take certificate fields, not an Apple Team ID",
-			"the leaf certificate "+tp+" (it stops matching when the developer's certificate is renewed)"))
-	}
-	c := &CertExclusion{
-		Name:            fmt.Sprintf("edrpolicy %s: %s", core.AppName(p), certName(s.CommonName, s.Subject)),
-		Description:     desc,
-		Comment:         "generated by edrpolicy from " + core.RuleRef(i, r),
-		Status:          "enabled",
-		AppliedGlobally: len(hostGroups) == 0,
-		HostGroups:      hostGroups,
-		Certificate: Certificate{
-			Issuer: s.Issuer, Subject: s.Subject, Serial: strings.ToLower(s.Serial), Thumbprint: tp,
-			ValidFrom: s.NotBefore.UTC().Format(time.RFC3339), ValidTo: s.NotAfter.UTC().Format(time.RFC3339),
-		},
-	}
-	return c, warns, nil
-}
-
 func certName(cn, subject string) string {
 	if cn != "" {
 		return cn
@@ -335,20 +489,27 @@ func certName(cn, subject string) string {
 	return subject
 }
 
-// pathGlob converts a path rule's value to a Falcon pattern, or says why it cannot.
-func pathGlob(r *edrpolicy.Rule) (string, string) {
-	v := r.Value
-	if _, err := core.EscapeGlob(v, glob); err != nil {
-		return "", err.Error()
+// pathGlob converts a path target to a Falcon pattern, or says why it cannot.
+func pathGlob(t core.Target) (string, string) {
+	v := t.Path
+	g := glob
+	if t.Rule.Platform != "windows" {
+		g.Meta += `\`
+	}
+	if why := core.LiteralProblem(v, g); why != "" {
+		return "", why
+	}
+	if strings.Contains(v, "**") {
+		return "", "the path holds '**', which Falcon reads as any number of folders while the policy's '*' is one folder"
 	}
 	sep := "/"
-	if r.Platform == "windows" {
+	if t.Rule.Platform == "windows" {
 		sep = `\`
 		switch {
 		case strings.HasPrefix(v, `\\`):
 			return "", "a UNC or device path, which Falcon patterns do not take"
 		case strings.Contains(v, "%"):
-			return "", "an environment variable, which Falcon patterns are not documented to expand"
+			return "", "the path holds '%' (an environment variable), which Falcon patterns are not documented to expand"
 		case reDrive.MatchString(v):
 			v = v[3:]
 		case len(v) >= 2 && v[1] == ':':
@@ -361,14 +522,14 @@ func pathGlob(r *edrpolicy.Rule) (string, string) {
 	if v == "" {
 		return "", "the root of a volume"
 	}
-	switch r.Match {
+	switch t.Match {
 	case edrpolicy.MatchFolder:
 		v += sep + "*"
 	case edrpolicy.MatchSubfolders:
 		v += sep + "**"
 	case edrpolicy.MatchFile, "":
 	default:
-		return "", fmt.Sprintf("match %q is not file, folder or subfolders", r.Match)
+		return "", fmt.Sprintf("match %q is not file, folder or subfolders", t.Match)
 	}
 	return v, ""
 }

@@ -58,7 +58,7 @@ func TestParseBack(t *testing.T) {
 
 	var body crowdstrike.IOCBody
 	strict(t, files["crowdstrike-ioc.json"], &body)
-	require.Len(t, body.Indicators, 1)
+	require.Len(t, body.Indicators, 2, "the hash rule, and the narrowed signer rule's file by hash")
 	ind := body.Indicators[0]
 	assert.Equal(t, "sha256", ind.Type)
 	assert.Equal(t, tp.Sum("CrashPlanService.exe"), ind.Value)
@@ -67,11 +67,17 @@ func TestParseBack(t *testing.T) {
 	assert.True(t, ind.AppliedGlobally)
 	assert.Empty(t, ind.Severity, "allow takes no severity")
 	assert.Empty(t, ind.Expiration, "hash rule without governance expiry")
-	for _, want := range []string{"code42 crashplan 11.4.1", `C:\Program Files\CrashPlan\CrashPlanService.exe`, "reason: --level hash"} {
+	for _, want := range []string{"edrpolicy: code42 crashplan;", `C:\Program Files\CrashPlan\CrashPlanService.exe`, "reason: --level hash"} {
 		assert.Contains(t, ind.Description, want)
 	}
+	assert.NotContains(t, ind.Description, "11.4.1", "no per-run fact in an entry")
+	assert.NotContains(t, body.Comment, "11.4.1")
 	assert.Equal(t, "edrpolicy", ind.Source)
 	assert.Equal(t, "CrashPlanService.exe", ind.Metadata.Filename)
+	fb := body.Indicators[1]
+	assert.Equal(t, tp.Sum("helper.exe"), fb.Value, "the narrowed signer rule's file, by its SHA-256")
+	assert.Equal(t, "helper.exe", fb.Metadata.Filename)
+	assert.Contains(t, fb.Description, "fallback: the rule is narrowed to its files, and a Falcon certificate exclusion covers everything the certificate signs")
 
 	var mls []crowdstrike.MLExclusion
 	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
@@ -80,14 +86,16 @@ func TestParseBack(t *testing.T) {
 		values = append(values, m.Value)
 		assert.Equal(t, []string{"all"}, m.Groups)
 		assert.Equal(t, []string{"blocking"}, m.ExcludedFrom)
-		assert.Contains(t, m.Comment, "edrpolicy: code42 crashplan 11.4.1")
+		assert.Contains(t, m.Comment, "edrpolicy: code42 crashplan;")
 	}
 	assert.Equal(t, []string{`Program Files\CrashPlan\CrashPlanService.exe`, `ProgramData\CrashPlan\cache\**`, `Users\*\AppData\Local\CrashPlan\log\*`}, values)
 
 	var certs crowdstrike.CertExclusions
 	strict(t, files["crowdstrike-cert-exclusions.json"], &certs)
-	require.Len(t, certs.Exclusions, 1, "the narrowed signer rule is skipped")
+	require.Len(t, certs.Exclusions, 1, "the narrowed signer rule is not a certificate exclusion")
 	c := certs.Exclusions[0]
+	assert.Contains(t, c.Description, "certificate SHA-256: "+tp.Windows(t).Rules[1].Signer.ThumbprintSHA256)
+	assert.NotContains(t, c.Comment, "rule 2", "no rule position in an entry: it moves when rules are added")
 	assert.Equal(t, "enabled", c.Status)
 	assert.True(t, c.AppliedGlobally)
 	assert.Len(t, c.Certificate.Thumbprint, 40)
@@ -100,9 +108,11 @@ func TestParseBack(t *testing.T) {
 	rows, err := csv.NewReader(bytes.NewReader(files["crowdstrike-ioc.csv"])).ReadAll()
 	require.NoError(t, err)
 	assert.Equal(t, crowdstrike.CSVHeader, rows[0])
-	assert.Len(t, rows, 2)
+	assert.Len(t, rows, 3)
 
-	assert.True(t, hasWarning(warns, core.WarnSkipped, "narrowed to one file"), "narrowed signer rule")
+	assert.False(t, hasWarning(warns, core.WarnSkipped, ""), "nothing skipped")
+	assert.True(t, hasWarning(warns, core.WarnFallback, `rule 3 (signer "`+c.Certificate.Thumbprint+`"): the rule is narrowed to its files`), "narrowed signer rule")
+	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "GET /exclusions/entities/certificates/v1?ids="+tp.Sum("CrashPlanDesktop.exe")), "how to check the certificate fields")
 	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "column headers are UNCONFIRMED"))
 	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "glob semantics are UNCONFIRMED"))
 }
@@ -113,9 +123,10 @@ func TestHostGroupsAndMD5(t *testing.T) {
 		CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{"0123456789ABCDEF0123456789ABCDEF"}, MD5: true}})
 	var body crowdstrike.IOCBody
 	strict(t, files["crowdstrike-ioc.json"], &body)
-	require.Len(t, body.Indicators, 2)
+	require.Len(t, body.Indicators, 4, "sha256 and md5 of the hash rule, and of the narrowed signer rule's file (its md5 from file_digests)")
 	assert.Equal(t, "md5", body.Indicators[1].Type)
 	assert.Len(t, body.Indicators[1].Value, 32)
+	assert.Equal(t, tp.FileDigests("helper.exe")[0].MD5, body.Indicators[3].Value)
 	for _, ind := range body.Indicators {
 		assert.False(t, ind.AppliedGlobally)
 		assert.Equal(t, []string{"0123456789abcdef0123456789abcdef"}, ind.HostGroups)
@@ -148,14 +159,17 @@ func TestSplitAt2000(t *testing.T) {
 	assert.Len(t, files, 3, "json only: no CSV")
 }
 
-func TestGlobMetacharactersRefused(t *testing.T) {
+func TestGlobMetacharactersFallBackToHash(t *testing.T) {
 	files, warns := export(t, tp.Linux(), core.Options{})
 	var mls []crowdstrike.MLExclusion
 	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
 	for _, m := range mls {
 		assert.NotContains(t, m.Value, "?")
 	}
-	assert.True(t, hasWarning(warns, core.WarnSkipped, `"/opt/what?.bin") not exported: the name contains '?'`))
+	var body crowdstrike.IOCBody
+	strict(t, files["crowdstrike-ioc.json"], &body)
+	assert.Equal(t, tp.Sum("what?.bin"), body.Indicators[1].Value)
+	assert.True(t, hasWarning(warns, core.WarnFallback, `"/opt/what?.bin"): the path holds '?'`))
 }
 
 func TestTrickyNamesSurvive(t *testing.T) {
@@ -166,12 +180,21 @@ func TestTrickyNamesSurvive(t *testing.T) {
 	require.NoError(t, err)
 	var mls []crowdstrike.MLExclusion
 	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
+	var values []string
+	for _, m := range mls {
+		values = append(values, m.Value)
+	}
 	for i, n := range tp.Tricky {
 		assert.Equal(t, n, body.Indicators[i].Metadata.Filename)
 		assert.Contains(t, body.Indicators[i].Description, `C:\Apps\`+n)
 		assert.Equal(t, core.CSVCell(n), rows[i+1][10], "CSV file name cell")
 		assert.Contains(t, rows[i+1][9], n)
-		assert.Contains(t, []string{`Apps\` + n, "/opt/apps/" + n}, mls[2*i].Value)
+		if strings.ContainsAny(n, "\n\r") {
+			assert.NotContains(t, values, `Apps\`+n, "a control character: no ML exclusion")
+			continue
+		}
+		assert.Contains(t, values, `Apps\`+n)
+		assert.Contains(t, values, "/opt/apps/"+n)
 	}
 	for _, row := range rows[1:] {
 		for _, cell := range row {

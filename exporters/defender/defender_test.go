@@ -60,13 +60,16 @@ func TestParseBackWindows(t *testing.T) {
 
 	rows := readCSV(t, files["defender-indicators-001.csv"])
 	assert.Equal(t, "IndicatorType,IndicatorValue,ExpirationTime,Action,Severity,Title,Description,RecommendedActions,RbacGroups,Category,MitreTechniques,GenerateAlert", strings.Join(rows[0], ","))
-	require.Len(t, rows, 2, "one hash row; no certificate rows in CSV")
+	require.Len(t, rows, 3, "the hash rule and the narrowed signer rule's file by hash; no certificate rows in CSV")
 	assert.Equal(t, []string{"FileSha256", tp.Sum("CrashPlanService.exe"), "", "Allowed", "Informational"}, rows[1][:5])
 	assert.Contains(t, rows[1][6], "CrashPlanService.exe")
+	assert.NotContains(t, rows[1][5]+rows[1][6], "11.4.1", "no per-run fact in an entry")
+	assert.Equal(t, []string{"FileSha256", tp.Sum("helper.exe")}, rows[2][:2])
+	assert.Contains(t, rows[2][6], "fallback: the rule is narrowed to its files, and a Defender certificate indicator covers everything the leaf certificate signs")
 
 	body := decodeIndicators(t, files["defender-indicators.json"])
-	require.Len(t, body.Indicators, 2)
-	cert := body.Indicators[1]
+	require.Len(t, body.Indicators, 3)
+	cert := body.Indicators[2]
 	assert.Equal(t, "CertificateThumbprint", cert.IndicatorType)
 	assert.Equal(t, p.Rules[1].Signer.ThumbprintSHA1, cert.IndicatorValue)
 	assert.Equal(t, "2027-01-01T00:00:00Z", cert.ExpirationTime, "--expiration rule takes the governance expiry")
@@ -85,7 +88,8 @@ func TestParseBackWindows(t *testing.T) {
 		`-ExclusionPath C:\ProgramData\CrashPlan\cache`,
 		`-ExclusionPath C:\Users\*\AppData\Local\CrashPlan\log`,
 	}, stmts)
-	assert.True(t, hasWarning(warns, core.WarnSkipped, "narrowed to one file"))
+	assert.False(t, hasWarning(warns, core.WarnSkipped, ""))
+	assert.True(t, hasWarning(warns, core.WarnFallback, "the rule is narrowed to its files"))
 	assert.True(t, hasWarning(warns, core.WarnFallback, "always cover subfolders"))
 	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "CertificateThumbprint"))
 }
@@ -108,10 +112,17 @@ func TestParseBackMacLinux(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, w.AntivirusEngine.Exclusions, 4)
 	assert.Equal(t, "excludedFileName", w.AntivirusEngine.Exclusions[3].Type)
-	assert.True(t, hasWarning(warns, core.WarnFallback, "not Apple Team IDs"))
+	assert.True(t, hasWarning(warns, core.WarnFallback, "Defender certificate indicators apply on Windows only"))
 	assert.True(t, hasWarning(warns, core.WarnNote, "enableFileHashComputation"))
 	body := decodeIndicators(t, files["defender-indicators.json"])
-	assert.Equal(t, "CertificateThumbprint", body.Indicators[1].IndicatorType)
+	for _, ind := range body.Indicators {
+		assert.NotEqual(t, "CertificateThumbprint", ind.IndicatorType, "no certificate indicators on macOS")
+	}
+	assert.Equal(t, "FileSha256", body.Indicators[1].IndicatorType)
+	assert.Equal(t, tp.Sum("CrashPlan"), body.Indicators[1].IndicatorValue, "the Team ID rule's file by its SHA-256")
+	for name := range files {
+		assert.False(t, strings.HasSuffix(name, ".cer"), "no .cer on macOS: %s", name)
+	}
 
 	files, warns = export(t, tp.Linux(), core.Options{})
 	var m defender.Managed
@@ -123,7 +134,9 @@ func TestParseBackMacLinux(t *testing.T) {
 		assert.Equal(t, []string{"epp"}, e.Scopes)
 	}
 	assert.Equal(t, []string{"excludedPath /usr/local/crashplan/cache", "excludedPath /usr/local/crashplan/bin/CrashPlanService"}, paths)
-	assert.True(t, hasWarning(warns, core.WarnSkipped, "'?'"), "a literal ? would be a wildcard")
+	assert.True(t, hasWarning(warns, core.WarnFallback, `"/opt/what?.bin"): the path holds '?'`), "a literal ? would be a wildcard")
+	linuxInds := decodeIndicators(t, files["defender-indicators.json"])
+	assert.Equal(t, tp.Sum("what?.bin"), linuxInds.Indicators[1].IndicatorValue, "the file by hash instead")
 	assert.NotContains(t, files, "defender-av-exclusions.ps1")
 	assert.NotContains(t, files, "com.microsoft.wdav.plist")
 }
@@ -171,16 +184,22 @@ func TestTrickyNamesSurvive(t *testing.T) {
 		}
 	}
 	stmts := checkScript(t, string(files["defender-av-exclusions.ps1"]))
-	var wantPS []string
+	var wantPS, wantLinux []string
 	for _, n := range tp.Tricky {
+		if strings.ContainsAny(n, "\n\r") {
+			continue // a control character: no path entry names it exactly (the file by hash)
+		}
 		wantPS = append(wantPS, `-ExclusionPath C:\Apps\`+n)
+		wantLinux = append(wantLinux, "/opt/apps/"+n)
 	}
 	assert.Equal(t, wantPS, stmts, "every name round-trips through the script's quoting")
 	var m defender.Managed
 	strict(t, files["mdatp_managed.json"], &m)
-	for i, n := range tp.Tricky {
-		assert.Equal(t, "/opt/apps/"+n, m.ExclusionSettings.Exclusions[i].Path)
+	var gotLinux []string
+	for _, e := range m.ExclusionSettings.Exclusions {
+		gotLinux = append(gotLinux, e.Path)
 	}
+	assert.Equal(t, wantLinux, gotLinux)
 	pwsh(t, files["defender-av-exclusions.ps1"])
 }
 
@@ -216,37 +235,45 @@ func TestErrors(t *testing.T) {
 	assert.ErrorContains(t, err, `merge policy "replace"`)
 }
 
-// checkScript checks the structure of the PowerShell file: comments, the param block with
-// a [switch]$WhatIf, and Add-MpPreference statements whose only argument is a single-quoted
-// literal and which all pass -WhatIf:$WhatIf. It returns "-Param value" per statement.
+// checkScript checks the structure of the PowerShell file: the UTF-8 byte order mark, the
+// comment header, the script's own dry-run switches, no Add-MpPreference that passes
+// -WhatIf (it has none), and Add-Exclusion statements whose two arguments are single-quoted
+// literals read as PowerShell's tokenizer reads them. It returns "-Param value" per statement.
 func checkScript(t *testing.T, s string) []string {
 	t.Helper()
-	require.True(t, strings.Contains(s, "param(\n    [switch]$WhatIf\n)\n"), "param block")
+	require.True(t, strings.HasPrefix(s, "\xef\xbb\xbf"), "UTF-8 with BOM")
+	s = strings.TrimPrefix(s, "\xef\xbb\xbf")
+	require.True(t, strings.Contains(s, "param(\n    [switch]$WhatIf,\n    [switch]$DryRun\n)\n"), "param block")
 	before, _, _ := strings.Cut(s, "param(")
 	for _, l := range strings.Split(strings.TrimSuffix(before, "\n"), "\n") {
 		require.True(t, strings.HasPrefix(l, "#"), "only comments before param: %q", l)
 	}
-	_, rest, _ := strings.Cut(s, "param(\n    [switch]$WhatIf\n)\n")
 	var stmts []string
-	for rest != "" {
-		line, tail, _ := strings.Cut(rest, "\n")
-		switch {
-		case line == "", strings.HasPrefix(line, "# "), line == "Set-StrictMode -Version 2.0", line == "$ErrorActionPreference = 'Stop'":
-			rest = tail
+	const call = "Add-Exclusion "
+	for _, line := range strings.Split(s, "\n") {
+		code := strings.TrimSpace(line)
+		if strings.HasPrefix(code, "#") {
 			continue
 		}
-		const cmd = "Add-MpPreference -"
-		require.True(t, strings.HasPrefix(rest, cmd), "unexpected statement %q", line)
-		rest = rest[len(cmd):]
-		param, after, ok := strings.Cut(rest, " ")
-		require.True(t, ok)
-		require.Contains(t, []string{"ExclusionPath", "ExclusionProcess"}, param)
-		val, after, err := unquotePS(after)
-		require.NoError(t, err)
-		require.True(t, strings.HasPrefix(after, " -WhatIf:$WhatIf\n"), "statement ends with -WhatIf:$WhatIf: %q", after)
-		rest = after[len(" -WhatIf:$WhatIf\n"):]
-		stmts = append(stmts, "-"+param+" "+val)
+		if strings.Contains(code, "Add-MpPreference") {
+			require.NotContains(t, code, "-WhatIf", "Add-MpPreference has no -WhatIf")
+			require.NotContains(t, code, "-Confirm")
+		}
+		if !strings.HasPrefix(line, call) {
+			continue
+		}
+		kind, rest, err := unquotePS(line[len(call):])
+		require.NoError(t, err, line)
+		require.Contains(t, []string{"ExclusionPath", "ExclusionProcess"}, kind)
+		require.True(t, strings.HasPrefix(rest, " "), line)
+		val, rest, err := unquotePS(rest[1:])
+		require.NoError(t, err, line)
+		require.Empty(t, rest, "the statement ends after the value: %q", line)
+		stmts = append(stmts, "-"+kind+" "+val)
 	}
+	require.Contains(t, s, "            Add-MpPreference -ExclusionProcess $Value\n")
+	require.Contains(t, s, "            Add-MpPreference -ExclusionPath $Value\n")
+	require.Contains(t, s, "$pref = Get-MpPreference\n", "the run is checked against Get-MpPreference")
 	return stmts
 }
 
@@ -333,7 +360,8 @@ func keysOf(m map[string][]byte) []string {
 func TestProcessExclusionsOptIn(t *testing.T) {
 	p := tp.Windows(t)
 	files, warns := export(t, p, core.Options{})
-	assert.NotContains(t, string(files["defender-av-exclusions.ps1"]), "Add-MpPreference -ExclusionProcess")
+	assert.NotContains(t, checkScript(t, string(files["defender-av-exclusions.ps1"])), `-ExclusionProcess C:\Program Files\CrashPlan\CrashPlanService.exe`)
+	assert.NotContains(t, string(files["defender-av-exclusions.ps1"]), "Add-Exclusion 'ExclusionProcess'")
 	assert.False(t, hasWarning(warns, core.WarnNote, "process exclusion"))
 
 	files, warns = export(t, p, core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}})
@@ -341,4 +369,28 @@ func TestProcessExclusionsOptIn(t *testing.T) {
 	assert.Contains(t, stmts, `-ExclusionProcess C:\Program Files\CrashPlan\CrashPlanService.exe`)
 	assert.NotContains(t, stmts, `-ExclusionProcess C:\ProgramData\CrashPlan\cache`, "folders never become process exclusions")
 	assert.True(t, hasWarning(warns, core.WarnNote, "1 process exclusion(s) as asked"))
+}
+
+// Names with the typographic quotes PowerShell also reads as quotes (U+2018, U+2019, U+201A,
+// U+201B) and other non-ASCII characters round-trip through the script's quoting, and the
+// file is UTF-8 with a BOM, so Windows PowerShell 5.1 does not read them in the ANSI code
+// page (where some of their bytes decode into a quote).
+func TestScriptNonASCIINamesRoundTrip(t *testing.T) {
+	names := []string{"O’Brien’s tool.exe", "‘single’.exe", "‚low‛.exe", "it'’s.exe", "café ünïcødé.exe", "Привет.exe", "工具.exe", "emoji 😀.exe",
+		"combining é.exe", "nbsp\u00a0name.exe", "’; Start-Process calc; ’.exe", "€uro.exe"}
+	p := &edrpolicy.Policy{SchemaVersion: 1, Profile: "x", OS: "windows", Level: edrpolicy.CriterionPath}
+	for _, n := range names {
+		v := `C:\Program Files\App\` + n
+		p.Rules = append(p.Rules, edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: v, Platform: "windows", Role: "executable", Match: edrpolicy.MatchFile, Files: []string{v}})
+	}
+	files, _ := export(t, p, core.Options{})
+	ps := files["defender-av-exclusions.ps1"]
+	require.True(t, bytes.HasPrefix(ps, []byte{0xef, 0xbb, 0xbf}), "starts with EF BB BF")
+	assert.Equal(t, 1, bytes.Count(ps, []byte{0xef, 0xbb, 0xbf}), "one BOM")
+	stmts := checkScript(t, string(ps))
+	require.Len(t, stmts, len(names))
+	for i, n := range names {
+		assert.Equal(t, `-ExclusionPath C:\Program Files\App\`+n, stmts[i])
+	}
+	pwsh(t, ps)
 }

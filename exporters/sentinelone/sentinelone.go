@@ -14,11 +14,18 @@
 //     takes to be the leaf certificate's common name: S1 shows Windows signers that way in a
 //     recorded API response, but the exact string on Windows and on macOS (common name, Team
 //     ID or "Developer ID Application: … (TEAMID)") is UNCONFIRMED, and every export that
-//     writes such an exclusion says so in a warning. Rules narrowed to one file are skipped:
-//     an S1 certificate exclusion covers everything the publisher signs.
+//     writes such an exclusion says so in a warning. A rule narrowed to its files is not a
+//     certificate exclusion (one covers everything the publisher signs): each of its files
+//     becomes a white_hash with its SHA-1 (policy.json's file_digests), or at --level path,
+//     when no SHA-1 is known, a path exclusion for the file; an export-fallback warning and
+//     each entry's description say so.
 //   - Path rules become type path with pathExclusionType file, folder or subfolders (folders
 //     end in a separator, as S1 writes them) and the mode from the options (default
-//     suppress). S1 documents '*' as its only wildcard, which is also the policy's.
+//     suppress). S1 documents '*' as its only wildcard, which is also the policy's, and
+//     environment variables (%VAR%) on Windows agents 4.6+: an executable's path holding '%'
+//     or a control character falls back to its file's hash. The Interoperability modes
+//     (disable_in_process_monitor, _deep) are for Windows agents: refused for macOS and
+//     Linux policies.
 package sentinelone
 
 import (
@@ -78,20 +85,28 @@ type Data struct {
 
 var osTypes = map[string]string{"windows": "windows", "mac": "macos", "linux": "linux"}
 
-// Export renders p. See the package documentation.
-func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
-	so := o.SentinelOne
+// interopModes are the "Interoperability" path exclusion modes, which public callers map
+// for Windows agents only (svalabs sentinelone_path_exclusions; vendor-formats §2).
+var interopModes = map[string]bool{"disable_in_process_monitor": true, "disable_in_process_monitor_deep": true}
+
+// settings are the validated options.
+type settings struct {
+	filter Filter
+	mode   string
+}
+
+func newSettings(so core.SentinelOneOptions, p *edrpolicy.Policy) (*settings, error) {
 	filter := Filter{Tenant: so.Tenant, AccountIDs: so.AccountIDs, SiteIDs: so.SiteIDs, GroupIDs: so.GroupIDs}
 	if !so.Tenant && len(so.AccountIDs)+len(so.SiteIDs)+len(so.GroupIDs) == 0 {
-		return nil, nil, fmt.Errorf("no scope: give account, site or group IDs (the smallest scope that works), or tenant-wide scope explicitly")
+		return nil, fmt.Errorf("no scope: give account, site or group IDs (the smallest scope that works), or tenant-wide scope explicitly")
 	}
 	if so.Tenant && len(so.AccountIDs)+len(so.SiteIDs)+len(so.GroupIDs) > 0 {
-		return nil, nil, fmt.Errorf("scope: tenant-wide scope takes no account, site or group IDs")
+		return nil, fmt.Errorf("scope: tenant-wide scope takes no account, site or group IDs")
 	}
 	for _, ids := range [][]string{so.AccountIDs, so.SiteIDs, so.GroupIDs} {
 		for _, id := range ids {
 			if !core.IsDigits(id) {
-				return nil, nil, fmt.Errorf("scope ID %q: SentinelOne IDs are decimal digits", id)
+				return nil, fmt.Errorf("scope ID %q: SentinelOne IDs are decimal digits", id)
 			}
 		}
 	}
@@ -100,95 +115,186 @@ func (Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputF
 		mode = "suppress"
 	}
 	if !contains(Modes, mode) {
-		return nil, nil, fmt.Errorf("mode %q: want one of %s", mode, strings.Join(Modes, ", "))
+		return nil, fmt.Errorf("mode %q: want one of %s", mode, strings.Join(Modes, ", "))
 	}
+	if interopModes[mode] {
+		if plat := nonWindows(p); plat != "" {
+			return nil, fmt.Errorf("mode %q (Interoperability) is for Windows agents only, and the policy has %s rules: use suppress, disable_all_monitors or disable_all_monitors_deep, or export the Windows policy alone", mode, plat)
+		}
+	}
+	return &settings{filter: filter, mode: mode}, nil
+}
 
-	var (
-		bodies []Body
-		warns  []edrpolicy.Warning
-		certs  int
-	)
-	add := func(d Data) { bodies = append(bodies, Body{Filter: filter, Data: d}) }
-	for i := range p.Rules {
-		r := &p.Rules[i]
-		osType, ok := osTypes[r.Platform]
-		if !ok {
-			return nil, nil, fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(i, r), r.Platform)
-		}
-		desc := core.Describe(p, r)
-		switch r.Criterion {
-		case edrpolicy.CriterionHash:
-			sum, err := core.HexDigest(r.Value, 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: sha256 %v", core.RuleRef(i, r), err)
-			}
-			sha1 := core.ExtraDigests(&o, r, sum).SHA1
-			if sha1 != "" {
-				v, err := core.HexDigest(sha1, 40)
-				if err != nil {
-					return nil, nil, fmt.Errorf("%s: sha1 %v", core.RuleRef(i, r), err)
-				}
-				add(Data{Type: "white_hash", OSType: osType, Value: v, Description: desc})
-			}
-			if so.SHA256 {
-				add(Data{Type: "white_hash", OSType: osType, Value: sum, Description: desc})
-			}
-			switch {
-			case sha1 == "" && !so.SHA256:
-				warns = append(warns, core.Skipped(Name, i, r, "S1 hash exclusions take SHA-1 and the policy has only the SHA-256; give the inspection's digests (export --inspection with inspect --digests sha1), or opt in to SHA-256 values (UNCONFIRMED)"))
-			case sha1 == "":
-				warns = append(warns, core.Fallback(Name, i, r, "no SHA-1 known for this file", "white_hash with the SHA-256 value, which S1 accepting is UNCONFIRMED"))
-			}
-		case edrpolicy.CriterionSigner:
-			if r.FileName != "" || r.SigningID != "" {
-				warns = append(warns, core.Skipped(Name, i, r, "the rule is narrowed to one file, and an S1 certificate exclusion covers everything the publisher signs; pin the signer (--pin-signer) or use --level hash"))
-				continue
-			}
-			if r.Signer == nil || r.Signer.CommonName == "" {
-				warns = append(warns, core.Skipped(Name, i, r, "the rule carries no signer common name for S1's publisher name"))
-				continue
-			}
-			if r.TeamID != "" {
-				warns = append(warns, core.Fallback(Name, i, r, "S1's certificate value for macOS is UNCONFIRMED (Team ID or certificate name)",
-					fmt.Sprintf("the leaf certificate's common name %q", r.Signer.CommonName)))
-			}
-			add(Data{Type: "certificate", OSType: osType, Value: r.Signer.CommonName, Description: desc})
-			certs++
-		case edrpolicy.CriterionPath:
-			v, typ, why := pathValue(r)
-			if why != "" {
-				warns = append(warns, core.Skipped(Name, i, r, why))
-				continue
-			}
-			add(Data{Type: "path", OSType: osType, Value: v, PathExclusionType: typ, Mode: mode, Description: desc})
-		default:
-			return nil, nil, fmt.Errorf("%s: unknown criterion", core.RuleRef(i, r))
+// nonWindows returns "macOS" or "Linux" when the policy targets that OS, else "".
+func nonWindows(p *edrpolicy.Policy) string {
+	plats := []string{p.OS}
+	for _, r := range p.Rules {
+		plats = append(plats, r.Platform)
+	}
+	for _, pl := range plats {
+		switch pl {
+		case "mac":
+			return "macOS"
+		case "linux":
+			return "Linux"
 		}
 	}
-	if len(bodies) == 0 || !o.Wants("json") {
-		return nil, warns, nil
+	return ""
+}
+
+// item is one planned exclusion.
+type item struct {
+	entry core.Entry
+	data  Data
+}
+
+// plan holds one export's settings and the warnings raised while planning.
+type plan struct {
+	p     *edrpolicy.Policy
+	o     core.Options
+	s     *settings
+	certs int
+	warns []edrpolicy.Warning
+}
+
+// Export renders p. See the package documentation.
+func (e Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
+	res, err := e.Collect(p, o)
+	if err != nil {
+		return nil, nil, err
 	}
-	if certs > 0 {
-		warns = append(warns, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: fmt.Sprintf("%s: %s: %d certificate exclusion(s) use the signer's certificate common name as S1's publisher name; the exact string S1 expects is UNCONFIRMED: compare it with the publisher S1 shows for the file. A publisher-name exclusion is broader than the policy's signer rule, which names one certificate: it covers every certificate issued under that name, renewals included", Name, FileName, certs)})
+	return res.Files, res.Warnings, nil
+}
+
+// Collect renders p and returns the file with the entries written into it, the files no
+// entry covers and the warnings.
+func (Exporter) Collect(p *edrpolicy.Policy, o core.Options) (*core.VendorResult, error) {
+	s, err := newSettings(o.SentinelOne, p)
+	if err != nil {
+		return nil, err
+	}
+	pl := &plan{p: p, o: o, s: s}
+	planned, err := core.MakePlan(p, core.Vendor[item]{Name: Name, Hash: pl.hash, Signer: pl.signer, Path: pl.path})
+	if err != nil {
+		return nil, err
+	}
+	res := &core.VendorResult{Vendor: Name, Uncovered: planned.Uncovered, Warnings: append(pl.warns, planned.Warnings...)}
+	if len(planned.Items) == 0 || !o.Wants("json") {
+		return res, nil
+	}
+	if pl.certs > 0 {
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: fmt.Sprintf("%s: %s: %d certificate exclusion(s) use the signer's certificate common name as S1's publisher name; the exact string S1 expects is UNCONFIRMED: compare it with the publisher S1 shows for the file. A publisher-name exclusion is broader than the policy's signer rule, which names one certificate: it covers every certificate issued under that name, renewals included", Name, FileName, pl.certs)})
+	}
+	bodies := make([]Body, len(planned.Items))
+	entries := make([]core.Entry, len(planned.Items))
+	for i, it := range planned.Items {
+		bodies[i], entries[i] = Body{Filter: s.filter, Data: it.data}, it.entry
 	}
 	data, err := core.JSON(bodies)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", FileName, err)
+		return nil, fmt.Errorf("%s: %v", FileName, err)
 	}
-	return []edrpolicy.OutputFile{{Name: FileName, Data: data}}, warns, nil
+	res.Add(FileName, data, entries...)
+	return res, nil
 }
 
-// pathValue returns an S1 path value and pathExclusionType for a path rule.
-func pathValue(r *edrpolicy.Rule) (value, typ, why string) {
+func osTypeOf(t core.Target) (string, error) {
+	osType, ok := osTypes[t.Rule.Platform]
+	if !ok {
+		return "", fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(t.Index, t.Rule), t.Rule.Platform)
+	}
+	return osType, nil
+}
+
+// hash writes a white_hash with the SHA-1 (and the SHA-256 when asked).
+func (pl *plan) hash(t core.Target) ([]item, string, error) {
+	osType, err := osTypeOf(t)
+	if err != nil {
+		return nil, "", err
+	}
+	ref := core.RuleRef(t.Index, t.Rule)
+	sum, err := core.HexDigest(t.Digest.SHA256, 64)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: sha256 %v", ref, err)
+	}
+	desc := core.DescribeTarget(pl.p, t)
+	var out []item
+	sha1 := core.Extra(&pl.o, t.Digest).SHA1
+	if sha1 != "" {
+		v, err := core.HexDigest(sha1, 40)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: sha1 %v", ref, err)
+		}
+		out = append(out, item{entry: t.Entry(Name, core.EntryHash, "white_hash", v), data: Data{Type: "white_hash", OSType: osType, Value: v, Description: desc}})
+	}
+	if pl.o.SentinelOne.SHA256 {
+		out = append(out, item{entry: t.Entry(Name, core.EntryHash, "white_hash", sum), data: Data{Type: "white_hash", OSType: osType, Value: sum, Description: desc}})
+	}
+	switch {
+	case sha1 == "" && !pl.o.SentinelOne.SHA256:
+		return nil, "S1 hash exclusions take SHA-1 and none is known for this file; give the inspection's digests (export --inspection with inspect --digests sha1), or opt in to SHA-256 values (UNCONFIRMED)", nil
+	case sha1 == "":
+		pl.warns = append(pl.warns, core.Fallback(Name, t.Index, t.Rule, "no SHA-1 known for "+core.FileList(t.Files), "white_hash with the SHA-256 value, which S1 accepting is UNCONFIRMED"))
+	}
+	return out, "", nil
+}
+
+// signer writes a certificate (publisher name) exclusion for a signer rule that is not
+// narrowed.
+func (pl *plan) signer(t core.Target) ([]item, string, error) {
+	r := t.Rule
+	osType, err := osTypeOf(t)
+	if err != nil {
+		return nil, "", err
+	}
+	if r.FileName != "" || r.SigningID != "" {
+		return nil, "the rule is narrowed to its files, and an S1 certificate exclusion covers everything the publisher signs", nil
+	}
+	if r.Signer == nil || r.Signer.CommonName == "" {
+		return nil, "the rule carries no signer common name for S1's publisher name", nil
+	}
+	if r.TeamID != "" {
+		t.Fallback = fmt.Sprintf("S1's certificate value for macOS is UNCONFIRMED (Team ID or certificate name): the leaf certificate's common name %q", r.Signer.CommonName)
+		pl.warns = append(pl.warns, core.Fallback(Name, t.Index, r, "S1's certificate value for macOS is UNCONFIRMED (Team ID or certificate name)",
+			fmt.Sprintf("the leaf certificate's common name %q", r.Signer.CommonName)))
+	}
+	pl.certs++
+	v := r.Signer.CommonName
+	return []item{{entry: t.Entry(Name, core.EntryCertificate, "certificate", v), data: Data{Type: "certificate", OSType: osType, Value: v, Description: core.DescribeTarget(pl.p, t)}}}, "", nil
+}
+
+// path writes a path exclusion.
+func (pl *plan) path(t core.Target) ([]item, string, error) {
+	osType, err := osTypeOf(t)
+	if err != nil {
+		return nil, "", err
+	}
+	g := core.GlobSyntax{Vendor: "SentinelOne"}
+	if t.Exact() && t.Rule.Platform == "windows" {
+		g.Meta = "%" // environment variables, expanded by Windows agents 4.6+
+	}
+	if why := core.LiteralProblem(t.Path, g); why != "" {
+		return nil, why, nil
+	}
+	v, typ, why := pathValue(t)
+	if why != "" {
+		return nil, why, nil
+	}
+	e := t.Entry(Name, core.EntryPath, "path", v)
+	return []item{{entry: e, data: Data{Type: "path", OSType: osType, Value: v, PathExclusionType: typ, Mode: pl.s.mode, Description: core.DescribeTarget(pl.p, t)}}}, "", nil
+}
+
+// pathValue returns an S1 path value and pathExclusionType for a path target.
+func pathValue(t core.Target) (value, typ, why string) {
 	sep := "/"
-	if r.Platform == "windows" {
+	if t.Rule.Platform == "windows" {
 		sep = `\`
 	}
-	v := strings.TrimRight(r.Value, sep)
+	v := strings.TrimRight(t.Path, sep)
 	if v == "" {
 		return "", "", "the root of a volume"
 	}
-	switch r.Match {
+	switch t.Match {
 	case edrpolicy.MatchFile, "":
 		return v, "file", ""
 	case edrpolicy.MatchFolder:
@@ -196,7 +302,7 @@ func pathValue(r *edrpolicy.Rule) (value, typ, why string) {
 	case edrpolicy.MatchSubfolders:
 		return v + sep, "subfolders", ""
 	}
-	return "", "", fmt.Sprintf("match %q is not file, folder or subfolders", r.Match)
+	return "", "", fmt.Sprintf("match %q is not file, folder or subfolders", t.Match)
 }
 
 func contains(xs []string, s string) bool {

@@ -65,15 +65,19 @@ func TestParseBack(t *testing.T) {
 		assert.Equal(t, []string{"225494730938493804"}, b.Filter.SiteIDs)
 		assert.False(t, b.Filter.Tenant)
 		assert.Equal(t, "windows", b.Data.OSType)
-		assert.True(t, strings.HasPrefix(b.Data.Description, "edrpolicy: code42 crashplan 11.4.1;"), b.Data.Description)
+		assert.True(t, strings.HasPrefix(b.Data.Description, "edrpolicy: code42 crashplan;"), b.Data.Description)
+		assert.NotContains(t, b.Data.Description, "11.4.1", "no per-run fact in an entry")
 	}
-	assert.Equal(t, []string{"white_hash/", "certificate/", "path/file", "path/subfolders", "path/folder"}, types)
+	assert.Equal(t, []string{"white_hash/", "certificate/", "white_hash/", "path/file", "path/subfolders", "path/folder"}, types)
 	assert.Equal(t, dg[sum].SHA1, bs[0].Data.Value, "white_hash takes the SHA-1")
 	assert.Equal(t, "Code42 Software, Inc.", bs[1].Data.Value)
-	assert.Equal(t, `C:\ProgramData\CrashPlan\cache\`, bs[3].Data.Value)
-	assert.Equal(t, "suppress", bs[3].Data.Mode)
+	assert.Equal(t, tp.FileDigests("helper.exe")[0].SHA1, bs[2].Data.Value, "the narrowed signer rule's file by its SHA-1 (file_digests)")
+	assert.Contains(t, bs[2].Data.Description, "fallback: the rule is narrowed to its files, and an S1 certificate exclusion covers everything the publisher signs")
+	assert.Equal(t, `C:\ProgramData\CrashPlan\cache\`, bs[4].Data.Value)
+	assert.Equal(t, "suppress", bs[4].Data.Mode)
 	assert.Empty(t, bs[1].Data.Mode, "mode is for path exclusions only")
-	assert.True(t, hasWarning(warns, core.WarnSkipped, "narrowed to one file"))
+	assert.False(t, hasWarning(warns, core.WarnSkipped, ""))
+	assert.True(t, hasWarning(warns, core.WarnFallback, "the rule is narrowed to its files"))
 	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "UNCONFIRMED"))
 }
 
@@ -81,9 +85,11 @@ func TestHashWithoutSHA1(t *testing.T) {
 	files, warns, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: site})
 	require.NoError(t, err)
 	for _, b := range bodies(t, files) {
-		assert.NotEqual(t, "white_hash", b.Data.Type)
+		if b.Data.Type == "white_hash" {
+			assert.NotContains(t, b.Data.Description, "hash rule", "no SHA-1 known for the hash rule: no white_hash for it")
+		}
 	}
-	assert.True(t, hasWarning(warns, core.WarnSkipped, "S1 hash exclusions take SHA-1"))
+	assert.True(t, hasWarning(warns, core.WarnSkipped, `sentinelone: rule 1 (hash "`+tp.Sum("CrashPlanService.exe")+`") not exported, C:\Program Files\CrashPlan\CrashPlanService.exe NOT COVERED: S1 hash exclusions take SHA-1`))
 
 	files, warns, err = sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
 	require.NoError(t, err)
@@ -114,10 +120,24 @@ func TestTrickyNamesSurvive(t *testing.T) {
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	require.Len(t, bs, 2*len(tp.Tricky))
-	for i, n := range tp.Tricky {
-		assert.Equal(t, `C:\Apps\`+n, bs[2*i].Data.Value)
-		assert.Equal(t, "/opt/apps/"+n, bs[2*i+1].Data.Value)
-		assert.Contains(t, bs[2*i].Data.Description, n)
+	values := map[string]sentinelone.Data{}
+	for _, b := range bs {
+		values[b.Data.Value] = b.Data
+	}
+	for _, n := range tp.Tricky {
+		if strings.ContainsAny(n, "\n\r") {
+			// A control character: no path exclusion names it exactly; the file by its SHA-1.
+			d, ok := values[tp.FileDigests(n)[0].SHA1]
+			require.True(t, ok, "%q by hash", n)
+			assert.Contains(t, d.Description, "control character U+000A")
+			continue
+		}
+		for _, v := range []string{`C:\Apps\` + n, "/opt/apps/" + n} {
+			d, ok := values[v]
+			require.True(t, ok, "%q", v)
+			assert.Equal(t, "path", d.Type)
+			assert.Contains(t, d.Description, n)
+		}
 	}
 }
 
@@ -156,4 +176,47 @@ func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
 		}
 	}
 	return false
+}
+
+// The Interoperability modes are for Windows agents: refused for macOS and Linux policies,
+// with the modes that work named; the other modes pass.
+func TestInteroperabilityModesWindowsOnly(t *testing.T) {
+	for _, mode := range []string{"disable_in_process_monitor", "disable_in_process_monitor_deep"} {
+		for name, p := range map[string]*edrpolicy.Policy{"mac": tp.Mac(t), "linux": tp.Linux()} {
+			_, _, err := sentinelone.New().Export(p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+			require.Error(t, err, "%s %s", mode, name)
+			assert.Contains(t, err.Error(), `mode "`+mode+`" (Interoperability) is for Windows agents only`)
+			assert.Contains(t, err.Error(), "use suppress, disable_all_monitors or disable_all_monitors_deep")
+		}
+		_, _, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		assert.NoError(t, err, "Windows takes %s", mode)
+	}
+	for _, mode := range []string{"suppress", "disable_all_monitors", "disable_all_monitors_deep", "suppress_dfi_only"} {
+		_, _, err := sentinelone.New().Export(tp.Linux(), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		assert.NoError(t, err, mode)
+	}
+}
+
+// A narrowed signer rule whose files have no SHA-1 known: at --level path the files' exact
+// paths (the level allows them), at --level signer nothing within the level, so not covered.
+func TestNarrowedSignerFallsBackToPathAtLevelPath(t *testing.T) {
+	p := tp.Windows(t)
+	p.Rules = p.Rules[2:3] // the narrowed signer rule
+	p.Rules[0].FileDigests[0].SHA1 = ""
+	p.Level = edrpolicy.CriterionPath
+	files, warns, err := sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	bs := bodies(t, files)
+	require.Len(t, bs, 1)
+	assert.Equal(t, "path", bs[0].Data.Type)
+	assert.Equal(t, "file", bs[0].Data.PathExclusionType)
+	assert.Equal(t, `C:\Program Files\CrashPlan\helper.exe`, bs[0].Data.Value)
+	assert.Contains(t, bs[0].Data.Description, "exported as this file's exact path (--level path)")
+	assert.True(t, hasWarning(warns, core.WarnFallback, "fallback used: the exact path of 1 file(s) (--level path)"))
+
+	p.Level = edrpolicy.CriterionSigner
+	files, warns, err = sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	require.NoError(t, err)
+	assert.Empty(t, files)
+	assert.True(t, hasWarning(warns, core.WarnSkipped, `C:\Program Files\CrashPlan\helper.exe NOT COVERED: the rule is narrowed to its files, and an S1 certificate exclusion covers everything the publisher signs; no hash entry either: S1 hash exclusions take SHA-1`))
 }

@@ -12,6 +12,8 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/hashing"
@@ -83,6 +85,14 @@ type DefenderOptions struct {
 	// opens (for a backup agent, every file on the disk), far more than a rule over one
 	// executable asks for. Turn it on only to fix measured contention, knowing the hole.
 	ProcessExclusions bool
+	// MergeWith is the device's existing managed configuration, to merge the macOS or Linux
+	// exclusions into (a device takes one; a second one replaces or conflicts with it): an
+	// mdatp_managed.json (Linux), a com.microsoft.wdav plist or a .mobileconfig holding a
+	// com.microsoft.wdav payload (macOS). The output is that file with the exclusions
+	// added: every other setting and exclusion kept, no duplicates, its merge policy kept.
+	// MergeName names it in messages.
+	MergeWith []byte
+	MergeName string
 }
 
 // Warning codes the exporters use.
@@ -197,21 +207,35 @@ func FileList(files []string) string {
 	return s
 }
 
-// Describe is the description every exported entry carries: the application and version,
-// what the rule allows, the files it covers and the reason for the criterion, plus the
-// governance owner and justification when set.
+// Describe is the description of the entries written for rule r as decided. See
+// DescribeTarget.
 func Describe(p *edrpolicy.Policy, r *edrpolicy.Rule) string {
+	return DescribeTarget(p, Target{Rule: r, Files: r.Files})
+}
+
+// DescribeTarget is the description every exported entry carries: the application, what the
+// rule allows, the files the entry covers, the reason for the criterion, for a fallback why
+// the vendor writes it in another form, and the governance owner and justification when set.
+//
+// It holds no per-run fact (application version, date, rule position): a rule that did not
+// change between two runs gives the same description, so a re-import changes nothing in the
+// console. The version is in policy.json and in file headers.
+func DescribeTarget(p *edrpolicy.Policy, t Target) string {
+	r := t.Rule
 	var b strings.Builder
-	fmt.Fprintf(&b, "edrpolicy: %s %s; %s rule (%s)", AppName(p), AppVersion(p), r.Criterion, r.Role)
+	fmt.Fprintf(&b, "edrpolicy: %s; %s rule (%s)", AppName(p), r.Criterion, r.Role)
 	switch {
 	case r.FileName != "":
 		fmt.Fprintf(&b, " narrowed to %s", r.FileName)
 	case r.SigningID != "":
 		fmt.Fprintf(&b, " narrowed to signing id %s", r.SigningID)
 	}
-	fmt.Fprintf(&b, "; files: %s", FileList(r.Files))
+	fmt.Fprintf(&b, "; files: %s", FileList(t.Files))
 	if r.Reason != "" {
 		fmt.Fprintf(&b, "; reason: %s", r.Reason)
+	}
+	if t.Fallback != "" {
+		fmt.Fprintf(&b, "; fallback: %s", t.Fallback)
 	}
 	if r.Owner != "" {
 		fmt.Fprintf(&b, "; owner: %s", r.Owner)
@@ -222,13 +246,14 @@ func Describe(p *edrpolicy.Policy, r *edrpolicy.Rule) string {
 	return b.String()
 }
 
-// Title is a short label for an entry: the application and the first file's base name.
-func Title(p *edrpolicy.Policy, r *edrpolicy.Rule) string {
-	what := string(r.Criterion)
-	if len(r.Files) > 0 {
-		what = BaseName(r.Files[0])
+// Title is a short label for an entry: the application and the first file's base name (no
+// version: see DescribeTarget).
+func Title(p *edrpolicy.Policy, t Target) string {
+	what := string(t.Rule.Criterion)
+	if len(t.Files) > 0 {
+		what = BaseName(t.Files[0])
 	}
-	return fmt.Sprintf("edrpolicy: allow %s %s: %s", AppName(p), AppVersion(p), what)
+	return fmt.Sprintf("edrpolicy: allow %s: %s", AppName(p), what)
 }
 
 // BaseName is the last element of a Windows or POSIX path.
@@ -415,4 +440,38 @@ func ExtraDigests(o *Options, r *edrpolicy.Rule, sum string) hashing.Digests {
 		d.MD5 = r.MD5
 	}
 	return d
+}
+
+// LiteralProblem says why a policy path value cannot be written into a vendor path entry in
+// syntax g so that it names exactly what the policy names, or "" when it can: every
+// character the vendor reads as pattern syntax, other than the policy's own '*', must be
+// escaped and g has no escape; or the value holds a control character or bytes that are not
+// UTF-8, which no vendor file names reliably (a plist holds them as U+FFFD, which matches
+// nothing).
+func LiteralProblem(value string, g GlobSyntax) string {
+	if !utf8.ValidString(value) {
+		return "the path is not valid UTF-8, which vendor files cannot hold exactly"
+	}
+	for _, c := range value {
+		switch {
+		case unicode.IsControl(c):
+			return fmt.Sprintf("the path holds the control character %U, which vendor files cannot name exactly", c)
+		case c != '*' && strings.ContainsRune(g.Meta, c) && g.Escape == 0:
+			return fmt.Sprintf("the path holds %q, which %s reads as pattern syntax and documents no escape for", c, g.Vendor)
+		}
+	}
+	return ""
+}
+
+// Extra returns the SHA-1 and MD5 known for a content: the policy's own (on the hash rule or
+// in file_digests), else those in o.Digests (from an `inspect --digests sha1,md5` output).
+func Extra(o *Options, d edrpolicy.FileDigest) hashing.Digests {
+	got := o.Digests[strings.ToLower(d.SHA256)]
+	if d.SHA1 != "" {
+		got.SHA1 = d.SHA1
+	}
+	if d.MD5 != "" {
+		got.MD5 = d.MD5
+	}
+	return got
 }

@@ -1,5 +1,7 @@
 package core
 
+import "github.com/edrpolicy/edrpolicy/edrpolicy"
+
 // EntryKind is what a vendor entry matches on, in the vendor's own terms.
 type EntryKind string
 
@@ -40,6 +42,33 @@ type Entry struct {
 	// Rule is the 1-based index of the policy rule the entry was written for (0 when parsed
 	// back from a file).
 	Rule int `json:"rule,omitempty"`
-	// Files are the endpoint paths of the policy rule the entry was written for.
+	// Files are the endpoint paths the entry was written to cover: the rule's files, or for
+	// a fallback the files it stands for (one content, or one path). Process exclusions
+	// (Defender ExclusionProcess, excludedFileName) leave it empty: they exclude what a
+	// process opens, not the executable itself.
 	Files []string `json:"files,omitempty"`
+	// Fallback says why the entry is in another form than the rule's criterion (a hash entry
+	// for a signer rule the vendor cannot express, ...); empty when the vendor writes the
+	// rule as decided. Set only by exporters.
+	Fallback string `json:"fallback,omitempty"`
+}
+
+// VendorResult is one vendor's export: the files, the entries written into them (one per
+// entry and file: an indicator in both the CSV and the API body is two entries), the policy
+// files no entry covers, and the warnings.
+type VendorResult struct {
+	Vendor    string
+	Files     []edrpolicy.OutputFile
+	Entries   []Entry
+	Uncovered []Uncovered
+	Warnings  []edrpolicy.Warning
+}
+
+// Add appends a rendered file and its entries (File set to the file's name).
+func (vr *VendorResult) Add(name string, data []byte, entries ...Entry) {
+	vr.Files = append(vr.Files, edrpolicy.OutputFile{Name: name, Data: data})
+	for _, e := range entries {
+		e.File = name
+		vr.Entries = append(vr.Entries, e)
+	}
 }

@@ -78,6 +78,19 @@ func Digests(sums ...string) map[string]hashing.Digests {
 	return out
 }
 
+// FileDigests returns the file_digests of the given endpoint paths: each file's SHA-256 is
+// Sum of its base name (so a path and the hash rule of the same base name agree), its SHA-1
+// and MD5 those Digests gives.
+func FileDigests(paths ...string) []edrpolicy.FileDigest {
+	out := make([]edrpolicy.FileDigest, len(paths))
+	for i, p := range paths {
+		sum := Sum(core.BaseName(p))
+		d := Digests(sum)[sum]
+		out[i] = edrpolicy.FileDigest{Path: p, SHA256: sum, SHA1: d.SHA1, MD5: d.MD5}
+	}
+	return out
+}
+
 // Windows is a Windows policy with a hash rule, an Authenticode signer rule, a narrowed
 // signer rule and path rules (file, folder, subfolders).
 func Windows(t testing.TB) *edrpolicy.Policy {
@@ -89,13 +102,14 @@ func Windows(t testing.TB) *edrpolicy.Policy {
 			{Criterion: edrpolicy.CriterionHash, Value: Sum("CrashPlanService.exe"), Platform: "windows", Role: "executable",
 				Files: []string{`C:\Program Files\CrashPlan\CrashPlanService.exe`}, Reason: "--level hash: the exact SHA-256 of this build", Source: "inspected", Governance: gov},
 			{Criterion: edrpolicy.CriterionSigner, Value: cert.ThumbprintSHA1, Platform: "windows", Role: "executable",
-				Files:  []string{`C:\Program Files\CrashPlan\CrashPlanDesktop.exe`, `C:\Program Files\CrashPlan\CrashPlanService.exe`},
-				Reason: "valid signature, chain trusted; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected",
+				Files:       []string{`C:\Program Files\CrashPlan\CrashPlanDesktop.exe`, `C:\Program Files\CrashPlan\CrashPlanService.exe`},
+				FileDigests: FileDigests(`C:\Program Files\CrashPlan\CrashPlanDesktop.exe`, `C:\Program Files\CrashPlan\CrashPlanService.exe`),
+				Reason:      "valid signature, chain trusted; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected",
 				Signer: cert, Certificate: der, Governance: edrpolicy.Governance{Owner: gov.Owner, Justification: gov.Justification, Scope: gov.Scope, Expires: "2027-01-01T00:00:00Z"}},
 			{Criterion: edrpolicy.CriterionSigner, Value: cert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "helper.exe",
-				Files: []string{`C:\Program Files\CrashPlan\helper.exe`}, Reason: "valid signature, chain trusted; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Signer: cert, Certificate: der},
+				Files: []string{`C:\Program Files\CrashPlan\helper.exe`}, FileDigests: FileDigests(`C:\Program Files\CrashPlan\helper.exe`), Reason: "valid signature, chain trusted; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Signer: cert, Certificate: der},
 			{Criterion: edrpolicy.CriterionPath, Value: `C:\Program Files\CrashPlan\CrashPlanService.exe`, Platform: "windows", Role: "executable", Match: edrpolicy.MatchFile,
-				Files: []string{`C:\Program Files\CrashPlan\CrashPlanService.exe`}, Reason: "no signer rule possible (unsigned); --level path accepts an exact file path", Source: "inspected"},
+				Files: []string{`C:\Program Files\CrashPlan\CrashPlanService.exe`}, FileDigests: FileDigests(`C:\Program Files\CrashPlan\CrashPlanService.exe`), Reason: "no signer rule possible (unsigned); --level path accepts an exact file path", Source: "inspected"},
 			{Criterion: edrpolicy.CriterionPath, Value: `C:\ProgramData\CrashPlan\cache`, Platform: "windows", Role: "cache", Match: edrpolicy.MatchSubfolders,
 				Files: []string{`C:\ProgramData\CrashPlan\cache`}, Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "code42 seed article"},
 			{Criterion: edrpolicy.CriterionPath, Value: `C:\Users\*\AppData\Local\CrashPlan\log`, Platform: "windows", Role: "logs", Match: edrpolicy.MatchFolder,
@@ -114,13 +128,13 @@ func Mac(t testing.TB) *edrpolicy.Policy {
 			{Criterion: edrpolicy.CriterionHash, Value: Sum("CrashPlanService"), Platform: "mac", Role: "executable",
 				Files: []string{"/Applications/CrashPlan.app/Contents/Helpers/CrashPlanService"}, Reason: "ad-hoc signed: no signer identity", Source: "inspected"},
 			{Criterion: edrpolicy.CriterionSigner, Value: "9YV9435DHD", TeamID: "9YV9435DHD", Platform: "mac", Role: "executable",
-				Files: []string{"/Applications/CrashPlan.app"}, Reason: "valid signature, chain trusted; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Signer: cert, Certificate: der},
+				Files: []string{"/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"}, FileDigests: FileDigests("/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"), Reason: "valid signature, chain trusted; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Signer: cert, Certificate: der},
 			{Criterion: edrpolicy.CriterionPath, Value: "/Library/Caches/CrashPlan", Platform: "mac", Role: "cache", Match: edrpolicy.MatchSubfolders,
 				Files: []string{"/Library/Caches/CrashPlan"}, Reason: "scan exclusion the source recommends", Source: "code42 seed article"},
 			{Criterion: edrpolicy.CriterionPath, Value: "/Users/*/Library/Logs/CrashPlan", Platform: "mac", Role: "logs", Match: edrpolicy.MatchSubfolders,
 				Files: []string{"/Users/*/Library/Logs/CrashPlan"}, Reason: "log folder, asked for with --include-logs", Source: "code42 seed article"},
 			{Criterion: edrpolicy.CriterionPath, Value: "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan", Platform: "mac", Role: "executable", Match: edrpolicy.MatchFile,
-				Files: []string{"/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"}, Reason: "--level path accepts an exact file path", Source: "inspected"},
+				Files: []string{"/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"}, FileDigests: FileDigests("/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"), Reason: "--level path accepts an exact file path", Source: "inspected"},
 		},
 		Warnings: []edrpolicy.Warning{},
 	}
@@ -136,9 +150,9 @@ func Linux() *edrpolicy.Policy {
 			{Criterion: edrpolicy.CriterionPath, Value: "/usr/local/crashplan/cache", Platform: "linux", Role: "cache", Match: edrpolicy.MatchSubfolders,
 				Files: []string{"/usr/local/crashplan/cache"}, Reason: "scan exclusion the source recommends", Source: "code42 seed article"},
 			{Criterion: edrpolicy.CriterionPath, Value: "/usr/local/crashplan/bin/CrashPlanService", Platform: "linux", Role: "executable", Match: edrpolicy.MatchFile,
-				Files: []string{"/usr/local/crashplan/bin/CrashPlanService"}, Reason: "--level path accepts an exact file path", Source: "inspected"},
+				Files: []string{"/usr/local/crashplan/bin/CrashPlanService"}, FileDigests: FileDigests("/usr/local/crashplan/bin/CrashPlanService"), Reason: "--level path accepts an exact file path", Source: "inspected"},
 			{Criterion: edrpolicy.CriterionPath, Value: "/opt/what?.bin", Platform: "linux", Role: "executable", Match: edrpolicy.MatchFile,
-				Files: []string{"/opt/what?.bin"}, Reason: "--level path accepts an exact file path", Source: "inspected"},
+				Files: []string{"/opt/what?.bin"}, FileDigests: FileDigests("/opt/what?.bin"), Reason: "--level path accepts an exact file path", Source: "inspected"},
 		},
 		Warnings: []edrpolicy.Warning{},
 	}
@@ -154,9 +168,9 @@ func TrickyNames() *edrpolicy.Policy {
 	}
 	for _, n := range Tricky {
 		p.Rules = append(p.Rules, edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: `C:\Apps\` + n, Platform: "windows", Role: "executable", Match: edrpolicy.MatchFile,
-			Files: []string{`C:\Apps\` + n}, Reason: "exact path", Source: "inspected"})
+			Files: []string{`C:\Apps\` + n}, FileDigests: FileDigests(`C:\Apps\` + n), Reason: "exact path", Source: "inspected"})
 		p.Rules = append(p.Rules, edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: "/opt/apps/" + n, Platform: "linux", Role: "executable", Match: edrpolicy.MatchFile,
-			Files: []string{"/opt/apps/" + n}, Reason: "exact path", Source: "inspected"})
+			Files: []string{"/opt/apps/" + n}, FileDigests: FileDigests("/opt/apps/" + n), Reason: "exact path", Source: "inspected"})
 	}
 	return p
 }
