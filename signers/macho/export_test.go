@@ -20,6 +20,6 @@ func VerifyEmbeddedCMS(sig []byte, opts signers.Options) (chain signers.Chain, n
 	if err != nil {
 		return "", nil, false, err
 	}
-	chain, _ = New().chain(ts, opts, &notes)
+	chain = New().chain(ts, opts, &notes).chain
 	return chain, notes, ts.CounterSignature != nil, nil
 }
