@@ -63,6 +63,9 @@ func TestCorpus(t *testing.T) {
 					assert.Equal(t, res.PE.AuthenticodeSHA256, s.SignedDigest)
 					// Microsoft and Debian roots are not in a Linux system pool.
 					assert.Equal(t, signers.ChainUnknownRoot, s.Chain, s.ChainError)
+					// Real code-signing leaves say they sign code; their digests are strong.
+					assert.Contains(t, s.Signer.ExtKeyUsage, signers.EKUCodeSigning)
+					assert.Empty(t, s.WeakDigest)
 				}
 				if tc.version {
 					require.NotNil(t, res.PE.Version)
