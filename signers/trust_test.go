@@ -232,7 +232,7 @@ func TestMostSpecificChainErrorOrder(t *testing.T) {
 		return k.Cert
 	}
 	ordered := []error{
-		verify(mk(p.impostor, testfixtures.LeafOptions{}), nil, p.ca),                                                             // bad signature
+		verify(mk(p.impostor, testfixtures.LeafOptions{}), nil, p.ca),                                                            // bad signature
 		verify(mk(p.ca, testfixtures.LeafOptions{NotBefore: now.AddDate(-2, 0, 0), NotAfter: now.AddDate(-1, 0, 0)}), nil, p.ca), // expired
 		verify(mk(p.ca, testfixtures.LeafOptions{EKU: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}), nil, p.ca),               // usage
 		verify(mk(p.sha1Inter, testfixtures.LeafOptions{}), []*x509.Certificate{p.sha1Inter.Cert}, p.ca),                         // insecure
