@@ -112,7 +112,7 @@ func ruleIdentity(s *signers.Signature) (value, team string) {
 	return s.Signer.ThumbprintSHA1, ""
 }
 
-const day = "2006-01-02"
+const dayLayout = "2006-01-02" // dates in reasons
 
 // leafProblem says why s's leaf certificate may not sign code, or "" when it may. These
 // checks apply to pinned leaves too.
@@ -133,26 +133,26 @@ func (j *signerJudge) leafProblem(s *signers.Signature) string {
 // trusted time-stamping authority vouches for it, else now.
 func (j *signerJudge) validityProblem(s *signers.Signature) string {
 	c := s.Signer
-	nb, na := c.NotBefore.UTC().Format(day), c.NotAfter.UTC().Format(day)
+	nb, na := c.NotBefore.UTC().Format(dayLayout), c.NotAfter.UTC().Format(dayLayout)
 	if s.Timestamp != nil && s.TimestampChain == signers.ChainTrusted {
 		t := s.Timestamp.UTC()
 		switch {
 		case t.Before(c.NotBefore):
-			return fmt.Sprintf("timestamped on %s, before the leaf certificate's validity began on %s", t.Format(day), nb)
+			return fmt.Sprintf("timestamped on %s, before the leaf certificate's validity began on %s", t.Format(dayLayout), nb)
 		case t.After(c.NotAfter):
-			return fmt.Sprintf("timestamped on %s, after the leaf certificate expired on %s", t.Format(day), na)
+			return fmt.Sprintf("timestamped on %s, after the leaf certificate expired on %s", t.Format(dayLayout), na)
 		}
 		return ""
 	}
 	switch {
 	case j.now.Before(c.NotBefore):
-		return fmt.Sprintf("the leaf certificate is not valid before %s (checked on %s)", nb, j.now.UTC().Format(day))
+		return fmt.Sprintf("the leaf certificate is not valid before %s (checked on %s)", nb, j.now.UTC().Format(dayLayout))
 	case j.now.After(c.NotAfter) && s.Timestamp != nil:
 		tc := string(s.TimestampChain)
 		if tc == "" {
 			tc = "not checked"
 		}
-		return fmt.Sprintf("the leaf certificate expired on %s and its timestamp (%s) is not from a trusted time-stamping authority (timestamp chain %s)", na, s.Timestamp.UTC().Format(day), tc)
+		return fmt.Sprintf("the leaf certificate expired on %s and its timestamp (%s) is not from a trusted time-stamping authority (timestamp chain %s)", na, s.Timestamp.UTC().Format(dayLayout), tc)
 	case j.now.After(c.NotAfter):
 		return fmt.Sprintf("the leaf certificate expired on %s and the signature carries no timestamp", na)
 	}

@@ -128,9 +128,9 @@ func TestChainFailureMostSpecific(t *testing.T) {
 		problem string
 	}{
 		{"forged leaf under the --roots CA's name", func() string { return c.forgedLeaf }, signers.StatusInvalid, signers.ChainUntrusted, "",
-			`the issuer's signature on certificate "Forged Signer" does not verify (forged or altered certificate)`, "does not verify under its issuer"},
+			`the issuer's signature on certificate "Forged Signer" does not verify (forged or altered certificate)`, `the issuer's signature on certificate "Forged Signer" does not verify`},
 		{"forged intermediate", func() string { return c.forgedInter }, signers.StatusInvalid, signers.ChainUntrusted, "",
-			`the issuer's signature on certificate "Fixture Intermediate" does not verify`, "does not verify under its issuer"},
+			`the issuer's signature on certificate "Fixture Intermediate" does not verify`, `the issuer's signature on certificate "Fixture Intermediate" does not verify`},
 		{"expired leaf, no timestamp", func() string { return c.expired }, signers.StatusValid, signers.ChainUntrusted, "", "certificate has expired or is not yet valid", ""},
 		{"expired leaf, timestamped after expiry", func() string { return c.expiredTS }, signers.StatusValid, signers.ChainUntrusted, "", "certificate has expired or is not yet valid", ""},
 		{"leaf not yet valid", func() string { return c.notYetValid }, signers.StatusValid, signers.ChainUntrusted, "", "certificate has expired or is not yet valid", ""},

@@ -492,7 +492,8 @@ func (v *Verifier) finish(s *parsedSig, sums, pages map[crypto.Hash][]byte, opts
 	out.WeakDigest = weakDigests(s.imageHash, s.signerHash)
 	for _, err := range chainErrs {
 		if signers.BadCertificateSignature(err) {
-			s.problem("a certificate in the signature does not verify under its issuer: %v", err)
+			_, msg := signers.DescribeChainError(err)
+			s.problem("%s", msg)
 			break
 		}
 	}
