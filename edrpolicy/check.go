@@ -759,6 +759,11 @@ func endpointsFor(osName string, f *FileEvidence, bases []string) []string {
 // ID rule matches only a Team ID the certificate proves; a thumbprint rule, that leaf.
 func (c *checker) signerMatches(r *Rule, f *FileEvidence) bool {
 	sigs, _, _ := c.judge.fileSigners(f, c.broken)
+	return ruleMatchesSigners(r, f, sigs)
+}
+
+// ruleMatchesSigners is signerMatches over the signatures fileSigners accepted for f.
+func ruleMatchesSigners(r *Rule, f *FileEvidence, sigs []*signers.Signature) bool {
 	for _, s := range sigs {
 		if r.TeamID != "" {
 			if team, _ := provenTeamID(s); team != r.TeamID {
@@ -805,6 +810,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 		sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
 		hashRule, signerRule := -1, -1
 		pathRule := map[string]int{} // endpoint → first path rule covering it
+		worthy, _, _ := c.judge.fileSigners(e.file, c.broken) // once per file, not per rule
 		for i := range rules {
 			r := &rules[i]
 			switch r.Criterion {
@@ -813,7 +819,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 					hashRule = i
 				}
 			case CriterionSigner:
-				if c.signerMatches(r, e.file) {
+				if ruleMatchesSigners(r, e.file, worthy) {
 					usedSigner[i] = true
 					if signerRule < 0 {
 						signerRule = i

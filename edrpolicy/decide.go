@@ -32,8 +32,12 @@ type DecideOptions struct {
 	Level Criterion
 	// Install is all-users (default) or per-user: which rows of the path table apply.
 	Install string
-	// PinSigners are leaf thumbprints (SHA-1 or SHA-256 hex) or Apple Team IDs whose
-	// signatures are accepted even when their chain does not reach a trusted root.
+	// PinSigners are leaf thumbprints (SHA-1 or SHA-256 hex), whose signatures are accepted
+	// even when their chain does not reach a trusted root, or Apple Team IDs, which widen
+	// the rule for a Team ID a certificate under Apple's root proves (never an untrusted or
+	// unproven one). A pin replaces the chain check only: the leaf must still be allowed to
+	// sign code and be valid when it signed. A pinned signer may also carry a weak (MD5 or
+	// SHA-1) digest, with a weak-digest warning.
 	PinSigners []string
 	// InstallPaths maps a FileEvidence.Root (an inspected directory) to the folders it is
 	// installed as on endpoints; file rules name endpoint paths. A root without an entry keeps
@@ -73,10 +77,15 @@ const ExpiryWarning = 90 * 24 * time.Hour
 // For each executable (PE, Mach-O, and scripts the profile lists) it picks the criterion:
 //
 //   - level hash: a hash rule (SHA-256), one per distinct file content.
-//   - level signer: a signer rule when the file's signature_status is valid and its covering
-//     signature's chain is trusted or its leaf is pinned (PinSigners); otherwise a hash rule
-//     whose reason says why (unsigned, ad-hoc, invalid, unknown root and not pinned, broken
-//     bundle seal). A file whose signature does not verify is never covered by a signer rule.
+//   - level signer: a signer rule when the file's signature_status is valid and one of its
+//     signatures is worth one (see signerJudge in trust.go: the leaf may sign code and was
+//     valid when it signed, the chain is trusted or the leaf pinned, the digests are strong
+//     or the signer pinned, an Apple Team ID agrees with the certificate); otherwise a hash
+//     rule whose reason says what was found (unsigned, ad-hoc, invalid, unknown root and not
+//     pinned, EKU missing, expired without a timestamp, weak digest, broken bundle seal). A
+//     file whose signature does not verify is never covered by a signer rule. An Apple
+//     signer rule names the Team ID only when a certificate chaining to Apple's root proves
+//     it; otherwise it names the leaf certificate's thumbprint.
 //   - level path: a signer rule where one is possible (as durable across upgrades and
 //     stronger), otherwise an exact file path rule; a file whose signature does not verify
 //     gets a hash rule, since a path rule would trust whatever replaces it.
