@@ -809,7 +809,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 	for _, e := range execs {
 		sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
 		hashRule, signerRule := -1, -1
-		pathRule := map[string]int{} // endpoint → first path rule covering it
+		pathRule := map[string]int{}                          // endpoint → first path rule covering it
 		worthy, _, _ := c.judge.fileSigners(e.file, c.broken) // once per file, not per rule
 		for i := range rules {
 			r := &rules[i]
