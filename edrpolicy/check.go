@@ -256,6 +256,7 @@ func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, e
 	if c.now.IsZero() {
 		c.now = time.Now()
 	}
+	c.judge = newSignerJudge(pol.PinnedSigners, c.now)
 	if c.soon <= 0 {
 		c.soon = ExpiryWarning
 	}
@@ -299,6 +300,8 @@ type checker struct {
 	soon     time.Duration
 	findings []Finding
 	sim      *Simulation
+	judge    *signerJudge // Decide's judgement of signatures, with the policy's pins
+	broken   map[string]string
 }
 
 func (c *checker) add(id, level string, rule int, file, format string, args ...any) {
@@ -602,6 +605,7 @@ func (c *checker) simulate(ctx context.Context) error {
 		scripts = prof.ScriptGlobs(c.pol.OS)
 	}
 	broken := brokenBundles(inv)
+	c.broken = broken
 	var execs []*simExec
 	for i := range inv.Files {
 		f := &inv.Files[i]
@@ -748,19 +752,21 @@ func endpointsFor(osName string, f *FileEvidence, bases []string) []string {
 	return out
 }
 
-// signerMatches reports whether signer rule r allows file f: f's signature is valid and one
-// of its valid signatures is from r's signer, and f has r's file_name or signing_id.
-func signerMatches(r *Rule, f *FileEvidence) bool {
-	if f.SignatureStatus != signers.StatusValid {
-		return false
-	}
-	for i := range f.Signatures {
-		s := &f.Signatures[i]
-		if s.Status != signers.StatusValid {
-			continue
-		}
+// signerMatches reports whether signer rule r allows file f: one of f's signatures that
+// Decide would accept for a signer rule (signerJudge: valid, leaf allowed to sign code and
+// valid when it signed, chain trusted or leaf pinned, strong digests or pinned, Apple Team ID
+// proven by the certificate) names r's signer, and f has r's file_name or signing_id. A Team
+// ID rule matches only a Team ID the certificate proves; a thumbprint rule, that leaf.
+func (c *checker) signerMatches(r *Rule, f *FileEvidence) bool {
+	sigs, _, _ := c.judge.fileSigners(f, c.broken)
+	return ruleMatchesSigners(r, f, sigs)
+}
+
+// ruleMatchesSigners is signerMatches over the signatures fileSigners accepted for f.
+func ruleMatchesSigners(r *Rule, f *FileEvidence, sigs []*signers.Signature) bool {
+	for _, s := range sigs {
 		if r.TeamID != "" {
-			if s.TeamID != r.TeamID {
+			if team, _ := provenTeamID(s); team != r.TeamID {
 				continue
 			}
 		} else {
@@ -803,7 +809,8 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 	for _, e := range execs {
 		sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
 		hashRule, signerRule := -1, -1
-		pathRule := map[string]int{} // endpoint → first path rule covering it
+		pathRule := map[string]int{}                          // endpoint → first path rule covering it
+		worthy, _, _ := c.judge.fileSigners(e.file, c.broken) // once per file, not per rule
 		for i := range rules {
 			r := &rules[i]
 			switch r.Criterion {
@@ -812,7 +819,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 					hashRule = i
 				}
 			case CriterionSigner:
-				if signerMatches(r, e.file) {
+				if ruleMatchesSigners(r, e.file, worthy) {
 					usedSigner[i] = true
 					if signerRule < 0 {
 						signerRule = i
@@ -850,7 +857,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 		default:
 			sim.NotCovered++
 			for _, ep := range uncovered {
-				c.add(FindingNotCovered, LevelError, -1, ep, "%s", notCoveredMessage(e.file))
+				c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
 			}
 		}
 		sim.Files = append(sim.Files, sf)
@@ -877,21 +884,19 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 	}
 }
 
-func notCoveredMessage(f *FileEvidence) string {
+func (c *checker) notCoveredMessage(f *FileEvidence) string {
 	why := "would not be allowed: no hash, signer or path rule covers it"
 	switch f.SignatureStatus {
 	case signers.StatusValid:
-		for _, s := range f.Signatures {
-			if s.Status != signers.StatusValid {
-				continue
-			}
-			switch {
-			case s.TeamID != "":
-				return why + fmt.Sprintf(" (valid signature, Team ID %s)", s.TeamID)
-			case s.Signer != nil:
-				return why + fmt.Sprintf(" (valid signature by %s, thumbprint %s)", orUnknown(s.Signer.CommonName), s.Signer.ThumbprintSHA1)
-			}
+		sigs, reason, _ := c.judge.fileSigners(f, c.broken)
+		if len(sigs) == 0 {
+			return why + " (valid signature, but not one a signer rule may trust: " + reason + ")"
 		}
+		s := sigs[0]
+		if team, _ := provenTeamID(s); team != "" {
+			return why + fmt.Sprintf(" (valid signature, Team ID %s)", team)
+		}
+		return why + fmt.Sprintf(" (valid signature by %s, thumbprint %s)", orUnknown(s.Signer.CommonName), s.Signer.ThumbprintSHA1)
 	case signers.StatusUnsigned:
 		return why + " (unsigned)"
 	case signers.StatusAdhoc:

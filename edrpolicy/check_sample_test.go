@@ -185,19 +185,23 @@ func TestCheckSampleMac(t *testing.T) {
 	mac := filepath.Join(sampleDir, "mac")
 	pol, err := samplePolicy(mac, "mac", edrpolicy.CriterionSigner, true)
 	require.NoError(t, err)
-	for _, tree := range []string{mac, filepath.Join(sampleDir, "v2", "mac")} {
-		rep := checkSample(t, pol, tree)
-		assert.Equal(t, []finding{}, reduce(rep), tree)
-		assert.Equal(t, "1 executable: 0 covered by hash, 1 by signer, 0 by path, 0 not covered", rep.Simulation.Text, tree)
-		assert.Equal(t, []string{"/Applications"}, rep.Simulation.Roots[0].InstallPaths)
-	}
+	rep := checkSample(t, pol, mac)
+	assert.Equal(t, []finding{}, reduce(rep))
+	assert.Equal(t, "1 executable: 0 covered by hash, 1 by signer, 0 by path, 0 not covered", rep.Simulation.Text)
+	assert.Equal(t, []string{"/Applications"}, rep.Simulation.Roots[0].InstallPaths)
+	// The sample signer's Team ID is not proven (its CA is not Apple's), so the rule names the
+	// leaf certificate: the 11.2.0 build, signed with a renewed certificate, is not covered.
+	rep = checkSample(t, pol, filepath.Join(sampleDir, "v2", "mac"))
+	exe := "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"
+	assert.Equal(t, []finding{{"EDR101", "error", "", exe}, {"EDR104", "warning", "rules[0]", exe}}, reduce(rep))
+	assert.Equal(t, "1 executable: 0 covered by hash, 0 by signer, 0 by path, 1 not covered", rep.Simulation.Text)
 
 	paths, err := samplePolicy(mac, "mac", edrpolicy.CriterionPath, false)
 	require.NoError(t, err)
 	broken := copyTree(t, mac)
 	notice := filepath.Join(broken, "CrashPlan.app", "Contents", "Resources", "NOTICE.txt")
 	require.NoError(t, os.WriteFile(notice, []byte("modified\n"), 0o644))
-	rep := checkSample(t, paths, broken)
+	rep = checkSample(t, paths, broken)
 	assert.Equal(t, []finding{{"EDR102", "error", rep.Findings[0].RuleRef(), "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"}}, reduce(rep))
 }
 

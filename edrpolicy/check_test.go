@@ -270,9 +270,9 @@ func TestSignerMatches(t *testing.T) {
 		}
 		return &f
 	}
-	apple := func(team, id string, status signers.Status) *FileEvidence {
+	mac := func(team, id string, status signers.Status) *FileEvidence {
 		return &FileEvidence{Path: "App.app/Contents/MacOS/App", SignatureStatus: status,
-			Signatures: []signers.Signature{{Kind: signers.KindApple, Status: status, TeamID: team, SigningID: id}}}
+			Signatures: []signers.Signature{apple(team, id, status, signers.ChainTrusted)}}
 	}
 	byThumb := &Rule{Criterion: CriterionSigner, Value: vendorCert.ThumbprintSHA1}
 	byThumb256 := &Rule{Criterion: CriterionSigner, Value: vendorCert.ThumbprintSHA256}
@@ -294,14 +294,17 @@ func TestSignerMatches(t *testing.T) {
 		{"narrowed by base name", narrowed, pe(signers.StatusValid, "", valid), true},
 		{"narrowed by original filename", narrowed, pe(signers.StatusValid, "other.exe", valid), false},
 		{"narrowed, original filename matches", &Rule{Criterion: CriterionSigner, Value: vendorCert.ThumbprintSHA1, FileName: "other.exe"}, pe(signers.StatusValid, "other.exe", valid), true},
-		{"team id", team, apple("TEAM123456", "com.example.app", signers.StatusValid), true},
-		{"other team id", team, apple("OTHER12345", "com.example.app", signers.StatusValid), false},
-		{"ad-hoc", team, apple("TEAM123456", "com.example.app", signers.StatusAdhoc), false},
-		{"signing id", teamID, apple("TEAM123456", "com.example.app", signers.StatusValid), true},
-		{"other signing id", teamID, apple("TEAM123456", "com.example.helper", signers.StatusValid), false},
+		{"team id", team, mac("TEAM123456", "com.example.app", signers.StatusValid), true},
+		{"other team id", team, mac("OTHER12345", "com.example.app", signers.StatusValid), false},
+		{"ad-hoc", team, mac("TEAM123456", "com.example.app", signers.StatusAdhoc), false},
+		{"signing id", teamID, mac("TEAM123456", "com.example.app", signers.StatusValid), true},
+		{"other signing id", teamID, mac("TEAM123456", "com.example.helper", signers.StatusValid), false},
 	}
+	// The vendor leaf's chain is unknown-root: it counts because the policy pins it, as
+	// Decide did.
+	c := &checker{pol: &Policy{PinnedSigners: []string{vendorCert.ThumbprintSHA1}}, judge: newSignerJudge([]string{vendorCert.ThumbprintSHA1}, testNow)}
 	for _, tc := range cases {
-		assert.Equal(t, tc.want, signerMatches(tc.r, tc.f), tc.name)
+		assert.Equal(t, tc.want, c.signerMatches(tc.r, tc.f), tc.name)
 	}
 }
 

@@ -32,8 +32,12 @@ type DecideOptions struct {
 	Level Criterion
 	// Install is all-users (default) or per-user: which rows of the path table apply.
 	Install string
-	// PinSigners are leaf thumbprints (SHA-1 or SHA-256 hex) or Apple Team IDs whose
-	// signatures are accepted even when their chain does not reach a trusted root.
+	// PinSigners are leaf thumbprints (SHA-1 or SHA-256 hex), whose signatures are accepted
+	// even when their chain does not reach a trusted root, or Apple Team IDs, which widen
+	// the rule for a Team ID a certificate under Apple's root proves (never an untrusted or
+	// unproven one). A pin replaces the chain check only: the leaf must still be allowed to
+	// sign code and be valid when it signed. A pinned signer may also carry a weak (MD5 or
+	// SHA-1) digest, with a weak-digest warning.
 	PinSigners []string
 	// InstallPaths maps a FileEvidence.Root (an inspected directory) to the folders it is
 	// installed as on endpoints; file rules name endpoint paths. A root without an entry keeps
@@ -73,10 +77,15 @@ const ExpiryWarning = 90 * 24 * time.Hour
 // For each executable (PE, Mach-O, and scripts the profile lists) it picks the criterion:
 //
 //   - level hash: a hash rule (SHA-256), one per distinct file content.
-//   - level signer: a signer rule when the file's signature_status is valid and its covering
-//     signature's chain is trusted or its leaf is pinned (PinSigners); otherwise a hash rule
-//     whose reason says why (unsigned, ad-hoc, invalid, unknown root and not pinned, broken
-//     bundle seal). A file whose signature does not verify is never covered by a signer rule.
+//   - level signer: a signer rule when the file's signature_status is valid and one of its
+//     signatures is worth one (see signerJudge in trust.go: the leaf may sign code and was
+//     valid when it signed, the chain is trusted or the leaf pinned, the digests are strong
+//     or the signer pinned, an Apple Team ID agrees with the certificate); otherwise a hash
+//     rule whose reason says what was found (unsigned, ad-hoc, invalid, unknown root and not
+//     pinned, EKU missing, expired without a timestamp, weak digest, broken bundle seal). A
+//     file whose signature does not verify is never covered by a signer rule. An Apple
+//     signer rule names the Team ID only when a certificate chaining to Apple's root proves
+//     it; otherwise it names the leaf certificate's thumbprint.
 //   - level path: a signer rule where one is possible (as durable across upgrades and
 //     stronger), otherwise an exact file path rule; a file whose signature does not verify
 //     gets a hash rule, since a path rule would trust whatever replaces it.
@@ -100,7 +109,7 @@ type decider struct {
 	table    *profile.Table
 	era      *profile.Era
 	expected []profile.ExpectedSigner
-	pins     map[string]bool
+	judge    *signerJudge
 	now      time.Time
 	pol      *Policy
 	warn     []Warning
@@ -122,10 +131,11 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if _, err := ParseCriterion(string(opts.Level)); err != nil {
 		return nil, fmt.Errorf("--level: %w", err)
 	}
-	d := &decider{opts: opts, prof: p, pins: map[string]bool{}, now: opts.Now}
+	d := &decider{opts: opts, prof: p, now: opts.Now}
 	if d.now.IsZero() {
 		d.now = time.Now()
 	}
+	d.judge = newSignerJudge(opts.PinSigners, d.now)
 	var err error
 	if d.product, err = p.Product(opts.Product); err != nil {
 		return nil, err
@@ -154,9 +164,6 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	}
 	d.era = p.EraFor(d.version)
 	d.expected = p.ExpectedSigners(opts.OS, d.version)
-	for _, pin := range opts.PinSigners {
-		d.pins[normPin(pin)] = true
-	}
 	prod := ""
 	if d.product != nil {
 		prod = d.product.Name
@@ -171,6 +178,7 @@ func newDecider(opts DecideOptions) (*decider, error) {
 		Level:            opts.Level,
 		Rules:            []Rule{},
 		Warnings:         []Warning{},
+		PinnedSigners:    pinList(opts.PinSigners),
 	}
 	if d.table.Assumed != nil {
 		d.pol.AssumedPaths = q.AssumePaths.String()
@@ -248,11 +256,11 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		}
 		switch {
 		case d.opts.Level == CriterionHash:
-			v.crit, v.reason = CriterionHash, "--level hash: the exact SHA-256 of this build"
+			v.crit, v.reason = CriterionHash, "hash level: the exact SHA-256 of this build"
 		case sig != nil:
 			v.crit, v.sig = CriterionSigner, sig
 		case d.opts.Level == CriterionPath && !tamper:
-			v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); --level path accepts an exact file path"
+			v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); the path level accepts an exact file path"
 		case d.opts.Level == CriterionPath:
 			v.crit, v.reason = CriterionHash, why+"; a path rule would trust whatever replaces this file, so only its exact hash"
 		default:
@@ -266,6 +274,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	if len(unexpected) > 0 {
 		d.warn = append(d.warn, Warning{Code: "unexpected-signer", Message: fmt.Sprintf("valid signatures from a Team ID other than the one expected for era %s (%s)", d.pol.Era, d.expectedTeams()), Files: unexpected})
 	}
+	d.trustWarnings(execs)
 	d.pol.Rules = append(d.pol.Rules, d.hashRules(execs)...)
 	d.pol.Rules = append(d.pol.Rules, d.signerRules(execs)...)
 	fileRules := d.pathFileRules(execs)
@@ -375,131 +384,28 @@ func enclosingBroken(broken map[string]string, f *FileEvidence) string {
 }
 
 // signerFor returns the signature that may carry a signer rule for f, or why none may, and
-// whether f's signature (or its bundle's seal) is broken.
+// whether f's signature (or its bundle's seal) is broken. The judgement is signerJudge's,
+// which Check shares.
 func (d *decider) signerFor(f *FileEvidence, broken map[string]string) (*signers.Signature, string, bool) {
-	if why := enclosingBroken(broken, f); why != "" {
-		return nil, "the enclosing bundle's seal is broken (" + why + ")", true
+	sigs, why, tampered := d.judge.fileSigners(f, broken)
+	if len(sigs) == 0 {
+		return nil, why, tampered
 	}
-	switch f.SignatureStatus {
-	case signers.StatusUnsigned:
-		return nil, "unsigned: no signature to trust", false
-	case signers.StatusAdhoc:
-		return nil, "ad-hoc signature: no signer identity to trust", false
-	case signers.StatusInvalid:
-		why := "signature does not verify (tampered or malformed)"
-		for _, s := range f.Signatures {
-			if s.Status == signers.StatusInvalid && s.Error != "" {
-				why += ": " + s.Error
-				break
-			}
-		}
-		if f.Error != "" && !strings.Contains(why, ": ") {
-			why += ": " + f.Error
-		}
-		return nil, why, true
-	case signers.StatusValid:
-	default:
-		return nil, "no signature information for this file (no verifier for its format)", false
-	}
-	if len(f.Signatures) == 0 {
-		return nil, "signature status valid but no signature recorded", false
-	}
-	// Apple: every slice's signature must be valid, from one Team ID, trusted or pinned.
-	if f.Signatures[0].Kind == signers.KindApple {
-		first := &f.Signatures[0]
-		for i := range f.Signatures {
-			s := &f.Signatures[i]
-			if s.Status != signers.StatusValid {
-				return nil, "a slice's signature is " + string(s.Status), s.Status == signers.StatusInvalid
-			}
-			if s.TeamID == "" {
-				return nil, "no Team ID in the signature (not a Developer ID signer)", false
-			}
-			if s.TeamID != first.TeamID {
-				return nil, fmt.Sprintf("slices signed by different Team IDs (%s, %s)", first.TeamID, s.TeamID), false
-			}
-			if why := d.chainProblem(s); why != "" {
-				return nil, why, false
-			}
-		}
-		return first, "", false
-	}
-	// Authenticode: the primary signature, else a nested one, that is valid and trusted or
-	// pinned.
-	order := make([]*signers.Signature, 0, len(f.Signatures))
-	for i := range f.Signatures {
-		if !f.Signatures[i].Nested {
-			order = append(order, &f.Signatures[i])
-		}
-	}
-	for i := range f.Signatures {
-		if f.Signatures[i].Nested {
-			order = append(order, &f.Signatures[i])
-		}
-	}
-	why := ""
-	for _, s := range order {
-		if s.Status != signers.StatusValid || s.Signer == nil {
-			continue
-		}
-		w := d.chainProblem(s)
-		if w == "" {
-			return s, "", false
-		}
-		if why == "" {
-			why = w
-		}
-	}
-	if why == "" {
-		why = "no valid signature with a signer certificate"
-	}
-	return nil, why, false
+	return sigs[0], "", false
 }
 
-// chainProblem returns "" when s's chain is trusted or its leaf pinned, else why not.
-func (d *decider) chainProblem(s *signers.Signature) string {
-	if d.pinned(s) {
-		return ""
-	}
-	if s.Chain == signers.ChainTrusted {
-		return ""
-	}
-	hint := ""
-	switch {
-	case s.Signer != nil:
-		hint = " (pin with --pin-signer " + s.Signer.ThumbprintSHA1 + ")"
-	}
-	chain := string(s.Chain)
-	if chain == "" {
-		chain = "not checked"
-	}
-	msg := "signer chain " + chain
-	if s.ChainError != "" {
-		msg += ": " + s.ChainError
-	}
-	return msg + ", and the leaf is not pinned" + hint
-}
-
-// pinned reports whether s's leaf is pinned. A thumbprint pin names one certificate, whose
-// private key alone can make a valid signature. A Team ID is only a name: anyone can issue a
-// certificate whose OU says "9YV9435DHD", so a Team ID pin counts only for a signature whose
-// chain is trusted (to Apple, or to --roots) — it then widens a narrowed rule, it never makes
-// an untrusted signer trusted.
-func (d *decider) pinned(s *signers.Signature) bool {
-	if s.TeamID != "" && d.pins[strings.ToLower(s.TeamID)] && s.Chain == signers.ChainTrusted {
-		return true
-	}
-	if s.Signer != nil && (d.pins[normPin(s.Signer.ThumbprintSHA1)] || d.pins[normPin(s.Signer.ThumbprintSHA256)]) {
-		return true
-	}
-	return false
-}
-
-// expectedSigner reports whether s is the profile's expected signer for this era.
+// expectedSigner reports whether s is the profile's expected signer for this era. An Apple
+// signer is expected only by a Team ID its certificate proves (provenTeamID): the Team ID in
+// a CodeDirectory, or the OU and organization of a certificate under another root, are names
+// anyone can write.
 func (d *decider) expectedSigner(s *signers.Signature) bool {
+	team, _ := provenTeamID(s)
 	for _, e := range d.expected {
-		if e.TeamID != "" && s.TeamID == e.TeamID {
+		if e.TeamID != "" && team == e.TeamID {
 			return true
+		}
+		if s.Kind == signers.KindApple {
+			continue
 		}
 		if s.Signer != nil && (e.Organization != "" && strings.EqualFold(s.Signer.Organization, e.Organization) ||
 			e.CommonName != "" && strings.EqualFold(s.Signer.CommonName, e.CommonName)) {
@@ -522,10 +428,11 @@ func (d *decider) expectedTeams() string {
 // unexpectedSigner returns a message when s is an Apple signature from a Team ID other than
 // the era's expected one.
 func (d *decider) unexpectedSigner(s *signers.Signature) string {
-	if s.Kind != signers.KindApple || s.TeamID == "" || d.expectedTeams() == "" || d.expectedSigner(s) {
+	team, _ := provenTeamID(s)
+	if s.Kind != signers.KindApple || team == "" || d.expectedTeams() == "" || d.expectedSigner(s) {
 		return ""
 	}
-	return "unexpected Team ID " + s.TeamID
+	return "unexpected Team ID " + team
 }
 
 func (d *decider) hashRules(execs []*verdict) []Rule {
@@ -569,29 +476,18 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 			r.Certificate = s.Signer.Raw
 			r.Expires = s.Signer.NotAfter.UTC().Format(time.RFC3339)
 		}
-		via := "chain trusted"
-		if d.pinned(s) {
-			via = "leaf pinned with --pin-signer"
-		}
-		if s.Kind == signers.KindApple {
-			r.Value, r.TeamID = s.TeamID, s.TeamID
-			if !broad {
+		r.Value, r.TeamID = ruleIdentity(s)
+		if !broad {
+			if s.Kind == signers.KindApple {
 				r.SigningID = s.SigningID
-			}
-		} else {
-			r.Value = s.Signer.ThumbprintSHA1
-			if !broad {
+			} else {
 				r.FileName = path.Base(v.file.Path)
 				if v.file.PE != nil && v.file.PE.Version != nil && v.file.PE.Version.OriginalFilename != "" {
 					r.FileName = v.file.PE.Version.OriginalFilename
 				}
 			}
 		}
-		if broad {
-			r.Reason = "valid signature, " + via + "; one rule per signer survives upgrades until the certificate is renewed"
-		} else {
-			r.Reason = "valid signature, " + via + "; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file"
-		}
+		r.Reason = d.signerReason(s, broad)
 		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
 		if have, ok := byKey[key]; ok {
 			have.Files = appendUnique(have.Files, v.endpoints...)
@@ -645,7 +541,7 @@ func (d *decider) folderRules() []Rule {
 				profile.RoleArchive: "backup archives are compressed and encrypted; scan the source, not the archive",
 			}[row.Role]
 		case row.Rule == profile.RuleOnRequest && row.Role == profile.RoleLogs && d.opts.IncludeLogs:
-			reason = "log folder, asked for with --include-logs"
+			reason = "log folder, included on request"
 		default:
 			continue
 		}

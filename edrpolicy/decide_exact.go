@@ -54,7 +54,7 @@ func sortFileDigests(fds []FileDigest) {
 // leaf is pinned, or it is the profile's expected signer) rather than being narrowed to the
 // file (file_name or signing_id).
 func (d *decider) broadSigner(s *signers.Signature) bool {
-	return d.pinned(s) || d.expectedSigner(s)
+	return d.judge.pinned(s) || d.expectedSigner(s)
 }
 
 // exactPathOrHash adjusts a verdict after the level's choice:
@@ -70,7 +70,7 @@ func (d *decider) exactPathOrHash(v *verdict) {
 	if v.crit == CriterionSigner && d.opts.Level == CriterionPath && !d.broadSigner(v.sig) {
 		if why := d.patternProblem(v); why == "" {
 			v.crit, v.sig = CriterionPath, nil
-			v.reason = "valid signature, but the signer is neither pinned nor the profile's expected signer: a signer rule would be narrowed to this file, which no EDR console can express; --level path accepts the exact file path"
+			v.reason = "valid signature, but the signer is neither pinned nor the profile's expected signer: a signer rule would be narrowed to this file, which no EDR console can express; the path level accepts the exact file path"
 		}
 		return
 	}

@@ -24,6 +24,7 @@ func leaf(name, sha1 string, notAfter time.Time) *signers.Certificate {
 		Subject: "CN=" + name, CommonName: name, Organization: name, Issuer: "CN=Test CA", Serial: "01",
 		ThumbprintSHA1: sha1, ThumbprintSHA256: strings.Repeat(sha1[:2], 32),
 		NotBefore: testNow.AddDate(-1, 0, 0), NotAfter: notAfter,
+		ExtKeyUsage: []string{"code-signing"}, KeyUsage: []string{"digital-signature"},
 	}
 }
 
@@ -34,7 +35,11 @@ var (
 )
 
 func authSig(cert *signers.Certificate, status signers.Status, chain signers.Chain, nested bool) signers.Signature {
-	return signers.Signature{Kind: signers.KindAuthenticode, Status: status, Chain: chain, Signer: cert, Nested: nested, DigestAlgorithm: "sha256"}
+	s := signers.Signature{Kind: signers.KindAuthenticode, Status: status, Chain: chain, Signer: cert, Nested: nested, DigestAlgorithm: "sha256"}
+	if chain == signers.ChainTrusted {
+		s.Anchor = signers.AnchorSystem
+	}
+	return s
 }
 
 func peFile(root, rel, sha string, status signers.Status, sigs ...signers.Signature) FileEvidence {
@@ -42,8 +47,17 @@ func peFile(root, rel, sha string, status signers.Status, sigs ...signers.Signat
 		PE: &signers.PEInfo{Machine: "amd64", Version: &signers.PEVersion{OriginalFilename: strings.ToUpper(rel[strings.LastIndex(rel, "/")+1:])}}}
 }
 
+// apple is a Developer ID signature: the leaf's OU is the Team ID and it carries the Developer
+// ID Application extension; a trusted chain ends at Apple's root.
 func apple(team, signingID string, status signers.Status, chain signers.Chain) signers.Signature {
-	return signers.Signature{Kind: signers.KindApple, Status: status, Chain: chain, TeamID: team, SigningID: signingID, Signer: leaf("Developer ID Application: X ("+team+")", "4444444444444444444444444444444444444444", testNow.AddDate(3, 0, 0))}
+	c := leaf("Developer ID Application: X ("+team+")", "4444444444444444444444444444444444444444", testNow.AddDate(3, 0, 0))
+	c.OrganizationalUnits = []string{team}
+	c.AppleExtensions = []string{"1.2.840.113635.100.6.1.13"}
+	s := signers.Signature{Kind: signers.KindApple, Status: status, Chain: chain, TeamID: team, SigningID: signingID, Signer: c}
+	if chain == signers.ChainTrusted {
+		s.Anchor = signers.AnchorApple
+	}
+	return s
 }
 
 func machoFile(root, rel, sha string, status signers.Status, sigs ...signers.Signature) FileEvidence {
@@ -110,7 +124,7 @@ func stripCerts(rules []Rule) []Rule {
 func TestDecideLevelHash(t *testing.T) {
 	pol, err := Decide(windowsInstall(), winOpts(t, CriterionHash))
 	require.NoError(t, err)
-	reason := "--level hash: the exact SHA-256 of this build"
+	reason := "hash level: the exact SHA-256 of this build"
 	want := []Rule{
 		{Criterion: "hash", Value: h('a'), Platform: "windows", Role: "executable", Files: []string{pf + "CrashPlanService.exe"}, Reason: reason, Source: "inspected"},
 		{Criterion: "hash", Value: h('b'), Platform: "windows", Role: "executable", Files: []string{pf + `electron\CrashPlanDesktop.exe`}, Reason: reason, Source: "inspected"},
@@ -150,11 +164,11 @@ func TestDecideLevelSigner(t *testing.T) {
 		{Criterion: "signer", Value: vendorCert.ThumbprintSHA1, Platform: "windows", Role: "executable",
 			Files:       []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
 			FileDigests: []FileDigest{{Path: pf + "CrashPlanService.exe", SHA256: h('a')}, {Path: pf + `electron\CrashPlanDesktop.exe`, SHA256: h('b')}, {Path: pf + "nested.dll", SHA256: h('f')}},
-			Reason:      "valid signature, leaf pinned with --pin-signer; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
+			Reason:      "valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
 		{Criterion: "signer", Value: otherCert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "VCRUNTIME140.DLL",
 			Files:       []string{pf + "vcruntime140.dll"},
 			FileDigests: []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c')}},
-			Reason:      "valid signature, chain trusted; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: otherCert.NotAfter.Format(time.RFC3339)}},
+			Reason:      "valid signature, chain trusted to a root of this machine's trust store; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: otherCert.NotAfter.Format(time.RFC3339)}},
 	}
 	want = append(want, scanExclusionsWindows()...)
 	assert.Equal(t, want, stripCerts(pol.Rules))
@@ -171,7 +185,7 @@ func TestDecideSignerFallbacks(t *testing.T) {
 	for _, r := range pol.Rules {
 		byValue[r.Value+"|"+r.FileName] = r
 	}
-	assert.Equal(t, "signer chain unknown-root, and the leaf is not pinned (pin with --pin-signer "+vendorCert.ThumbprintSHA1+")", byValue[h('b')+"|"].Reason)
+	assert.Equal(t, "signer chain unknown-root, and the leaf certificate (SHA-1 thumbprint "+vendorCert.ThumbprintSHA1+") is not pinned", byValue[h('b')+"|"].Reason)
 	assert.Equal(t, []string{pf + "CrashPlanService.exe"}, byValue[vendorCert.ThumbprintSHA1+"|CRASHPLANSERVICE.EXE"].Files)
 	// nested.dll: primary unknown-root, nested signature trusted → signer rule via the nested one.
 	assert.Equal(t, []string{pf + "nested.dll"}, byValue[vendorCert.ThumbprintSHA1+"|NESTED.DLL"].Files)
@@ -205,7 +219,7 @@ func TestDecideLevelPath(t *testing.T) {
 	}, got)
 	for _, r := range pol.Rules {
 		if r.Value == pf+"helper.exe" {
-			assert.Equal(t, "no signer rule possible (unsigned: no signature to trust); --level path accepts an exact file path", r.Reason)
+			assert.Equal(t, "no signer rule possible (unsigned: no signature to trust); the path level accepts an exact file path", r.Reason)
 			assert.Equal(t, []FileDigest{{Path: pf + "helper.exe", SHA256: h('d')}}, r.FileDigests)
 		}
 		if r.Value == pf+"vcruntime140.dll" {
@@ -363,7 +377,7 @@ func TestDecideUniversalMixedTeams(t *testing.T) {
 	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow})
 	require.NoError(t, err)
 	require.Len(t, pol.Rules, 1)
-	assert.Equal(t, "slices signed by different Team IDs (9YV9435DHD, OTHERTEAM1)", pol.Rules[0].Reason)
+	assert.Equal(t, "slices signed by different signers (Team ID 9YV9435DHD, Team ID OTHERTEAM1)", pol.Rules[0].Reason)
 }
 
 func TestDecideWarnings(t *testing.T) {
@@ -487,7 +501,7 @@ func TestDecideTeamIDPinNeedsTrustedChain(t *testing.T) {
 	require.Len(t, pol.Rules, 1)
 	assert.Equal(t, CriterionHash, pol.Rules[0].Criterion)
 	assert.Contains(t, pol.Rules[0].Reason, "signer chain unknown-root")
-	assert.Contains(t, pol.Rules[0].Reason, "and the leaf is not pinned (pin with --pin-signer "+forged.Signer.ThumbprintSHA1+")")
+	assert.Contains(t, pol.Rules[0].Reason, "and the leaf certificate (SHA-1 thumbprint "+forged.Signer.ThumbprintSHA1+") is not pinned")
 
 	// Pinning that exact certificate is an explicit decision about one key: allowed.
 	opts.PinSigners = []string{forged.Signer.ThumbprintSHA256}

@@ -22,7 +22,10 @@ func ExampleDecide() {
 		fmt.Println(err)
 		return
 	}
-	cert := &signers.Certificate{CommonName: "Example Signer", ThumbprintSHA1: "ab12", NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	// The leaf's facts matter even for a pinned signer: it must be allowed to sign code and be
+	// valid when it signed.
+	cert := &signers.Certificate{CommonName: "Example Signer", ThumbprintSHA1: "ab12", ExtKeyUsage: []string{signers.EKUCodeSigning},
+		NotBefore: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	inv := &edrpolicy.Inventory{Files: []edrpolicy.FileEvidence{
 		{Path: "bin/CrashPlanService", Root: "/mnt/image/crashplan", Format: hashing.FormatPE,
 			Digests: hashing.Digests{SHA256: "aa"}, SignatureStatus: signers.StatusValid,
@@ -47,7 +50,7 @@ func ExampleDecide() {
 	// Output:
 	// 2 files → 4 rules: 1 hash, 1 signer, 2 path
 	// hash executable bb (unsigned: no signature to trust)
-	// signer executable ab12 (valid signature, leaf pinned with --pin-signer; one rule per signer survives upgrades until the certificate is renewed)
+	// signer executable ab12 (valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed)
 	// path archive /usr/local/var/crashplan (scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive)
 	// path cache /usr/local/crashplan/cache (scan exclusion the source recommends: cache files are benign records of the app's own operations)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,7 +108,9 @@ func genOpts(t *testing.T, s *synthetic, level Criterion, trust bool, pins ...st
 	o := GenerateOptions{
 		Roots:      []string{s.root},
 		AppVersion: VersionAuto,
-		Decide:     DecideOptions{Profile: code42(t), OS: "windows", Product: "incydr-professional", Level: level, PinSigners: pins, Now: testNow},
+		// The fixture certificates are issued now: the leaf's validity is judged at the time
+		// of the run, as the chain is.
+		Decide: DecideOptions{Profile: code42(t), OS: "windows", Product: "incydr-professional", Level: level, PinSigners: pins, Now: time.Now()},
 	}
 	if trust {
 		o.Inspect.Verify.Roots = s.pool
@@ -143,7 +146,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		assert.Equal(t, "11.2.1", pol.AppVersion)
 		assert.Equal(t, "pe product_version of CrashPlanService.exe", pol.AppVersionSource[:len("pe product_version of CrashPlanService.exe")])
 		assert.Equal(t, "crashplan", pol.Era)
-		r := "--level hash: the exact SHA-256 of this build"
+		r := "hash level: the exact SHA-256 of this build"
 		assert.ElementsMatch(t, []ruleLine{
 			{CriterionHash, s.signed, []string{cp + "CrashPlanService.exe", cp + `electron\CrashPlanDesktop.exe`}, r},
 			{CriterionHash, s.unsigned, []string{cp + "unsigned.exe"}, r},
@@ -165,7 +168,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		// Not pinned and no expected Windows signer is known: narrowed to the file name
 		// (OriginalFilename, the same for both copies).
 		assert.Equal(t, ruleLine{CriterionSigner, s.leafSHA1, []string{cp + "CrashPlanService.exe", cp + `electron\CrashPlanDesktop.exe`},
-			"valid signature, chain trusted; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file"}, ls[2])
+			"valid signature, chain trusted to a root supplied as trusted for this run; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file"}, ls[2])
 		assert.Equal(t, "CrashPlanService.exe", pol.Rules[2].FileName)
 		assert.Contains(t, warningCodes(pol), "unknown-signer")
 		assert.Contains(t, warningCodes(pol), "tampered")
@@ -178,7 +181,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 			assert.Equal(t, CriterionHash, r.Criterion)
 			if r.Value == s.signed {
 				assert.True(t, strings.HasPrefix(r.Reason, "signer chain unknown-root"), r.Reason)
-				assert.True(t, strings.HasSuffix(r.Reason, ", and the leaf is not pinned (pin with --pin-signer "+s.leafSHA1+")"), r.Reason)
+				assert.True(t, strings.HasSuffix(r.Reason, ", and the leaf certificate (SHA-1 thumbprint "+s.leafSHA1+") is not pinned"), r.Reason)
 			}
 		}
 	})
@@ -189,7 +192,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		ls := lines(pol)
 		require.Len(t, ls, 3)
 		assert.Equal(t, ruleLine{CriterionSigner, s.leafSHA1, []string{cp + "CrashPlanService.exe", cp + `electron\CrashPlanDesktop.exe`},
-			"valid signature, leaf pinned with --pin-signer; one rule per signer survives upgrades until the certificate is renewed"}, ls[2])
+			"valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed"}, ls[2])
 		assert.Empty(t, pol.Rules[2].FileName, "a pinned signer is not narrowed")
 		require.NotNil(t, pol.Rules[2].Signer)
 		assert.Equal(t, "CrashPlan Group LLC", pol.Rules[2].Signer.CommonName)
@@ -261,8 +264,8 @@ func TestGenerateUserProfile(t *testing.T) {
 	assert.Equal(t, "version file VERSION", pol.AppVersionSource)
 	assert.Equal(t, []ruleLine{
 		{CriterionPath, "/var/cache/myapp", []string{"/var/cache/myapp"}, "scan exclusion the source recommends: cache files are benign records of the app's own operations"},
-		{CriterionPath, "/opt/myapp/bin/start.sh", []string{"/opt/myapp/bin/start.sh"}, "no signer rule possible (no signature information for this file (no verifier for its format)); --level path accepts an exact file path"},
-		{CriterionPath, "/var/log/myapp", []string{"/var/log/myapp"}, "log folder, asked for with --include-logs"},
+		{CriterionPath, "/opt/myapp/bin/start.sh", []string{"/opt/myapp/bin/start.sh"}, "no signer rule possible (no signature information for this file (no verifier for its format)); the path level accepts an exact file path"},
+		{CriterionPath, "/var/log/myapp", []string{"/var/log/myapp"}, "log folder, included on request"},
 	}, lines(pol))
 	assert.Equal(t, "https://example.com/myapp/kb/42", pol.Rules[0].Source)
 }

@@ -148,6 +148,9 @@ type Policy struct {
 	Summary   Summary   `json:"summary"`
 	Rules     []Rule    `json:"rules"`
 	Warnings  []Warning `json:"warnings"`
+	// PinnedSigners are the signer pins the policy was decided with (DecideOptions.PinSigners,
+	// `generate --pin-signer`), normalized: Check judges pinned signers as Decide did.
+	PinnedSigners []string `json:"pinned_signers,omitempty"`
 	// PreviousAppVersion is the app_version of the policy given as DecideOptions.Previous
 	// (`generate --previous`).
 	PreviousAppVersion string `json:"previous_app_version,omitempty"`

@@ -83,19 +83,24 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	assert.Equal(t, append([]string{"hash " + exeSHA256}, scan...), rules(hash))
 	assert.Equal(t, []string{exe}, hash.Rules[0].Files)
 
-	// The sample Team ID is not the one the profile expects for 11.x (UGHXR79U6M), so the
-	// signer rule is narrowed to the signing identifier, and a warning says so. At level
+	// The sample leaf claims Team ID EDRSAMPLE1 (OU, Developer ID extension, CodeDirectory)
+	// but chains to the sample CA, not to Apple's root: its Team ID is only a string. The
+	// signer rule names the leaf certificate, narrowed to the signing identifier (the signer
+	// is neither pinned nor expected), and a warning says the Team ID is not proven. At level
 	// path the exact path the level allows wins over that narrowed rule (no console can
 	// express a signer narrowed to one file).
+	const leafSHA1 = "a794a1eddcd5e3daa02b6db858a6f4bc9aede95f"
 	p := gen(root, CriterionSigner)
-	assert.Equal(t, append([]string{"signer EDRSAMPLE1 signing_id=com.example.edrpolicy-sample.crashplan"}, scan...), rules(p))
-	assert.Equal(t, "EDRSAMPLE1", p.Rules[0].TeamID)
+	assert.Equal(t, append([]string{"signer " + leafSHA1 + " signing_id=com.example.edrpolicy-sample.crashplan"}, scan...), rules(p))
+	assert.Empty(t, p.Rules[0].TeamID)
 	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[0].FileDigests)
-	assert.Contains(t, warningCodes(p), "unexpected-signer")
+	assert.Contains(t, p.Rules[0].Reason, "the rule names the leaf certificate, not a Team ID: the leaf certificate does not chain to Apple's root CA; chain trusted to a root supplied as trusted for this run")
+	assert.Contains(t, warningCodes(p), "team-id-unproven")
+	assert.NotContains(t, warningCodes(p), "unexpected-signer", "an unproven Team ID is not compared with the expected one")
 	p = gen(root, CriterionPath)
 	assert.Equal(t, append(scan, "path "+exe+" file"), rules(p))
 	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[2].FileDigests)
-	assert.Contains(t, warningCodes(p), "unexpected-signer")
+	assert.Contains(t, warningCodes(p), "team-id-unproven")
 
 	// A sealed resource changed: the bundle seal is broken, so its executable is tampered
 	// evidence and gets a hash rule at every level, never a signer or path rule.

@@ -39,6 +39,16 @@ const (
 	ChainInsecureAlgorithm Chain = "insecure-algorithm" // chain uses an algorithm Go refuses (SHA-1 CAs)
 )
 
+// Anchor names the trust anchor a trusted chain ends at.
+type Anchor string
+
+// Anchor values; the strings are part of the JSON contract.
+const (
+	AnchorApple  Anchor = "apple"  // Apple Root CA (built in)
+	AnchorSystem Anchor = "system" // this machine's certificate pool
+	AnchorRoots  Anchor = "roots"  // a certificate of Options.Roots (--roots)
+)
+
 // Kind names a signature scheme.
 type Kind string
 
@@ -73,6 +83,19 @@ type Certificate struct {
 	NotBefore        time.Time `json:"not_before"`
 	NotAfter         time.Time `json:"not_after"`
 
+	// OrganizationalUnits are the subject OU values (an Apple leaf's Team ID); UID is the
+	// subject UID attribute (0.9.2342.19200300.100.1.1).
+	OrganizationalUnits []string `json:"organizational_units,omitempty"`
+	UID                 string   `json:"uid,omitempty"`
+	// ExtKeyUsage names the extended key usages (code-signing, time-stamping, ...; unknown
+	// ones as dotted OIDs); absent when the certificate has no such extension. KeyUsage
+	// names the key usage bits (digital-signature, ...); absent without the extension.
+	ExtKeyUsage []string `json:"ext_key_usage,omitempty"`
+	KeyUsage    []string `json:"key_usage,omitempty"`
+	// AppleExtensions are the dotted OIDs of the leaf's Apple code-signing extensions
+	// (1.2.840.113635.100.6.1.*: 13 Developer ID Application, 9 Mac App Store, ...).
+	AppleExtensions []string `json:"apple_extensions,omitempty"`
+
 	// Raw is the leaf's DER, kept for exporters that upload the certificate itself
 	// (Defender's .cer files). It is not part of the JSON.
 	Raw []byte `json:"-"`
@@ -102,6 +125,16 @@ type Signature struct {
 	Path string `json:"path,omitempty"`
 	// Notes are non-fatal observations (a bundled certificate Go could not parse, ...).
 	Notes []string `json:"notes,omitempty"`
+
+	// Anchor names the root a trusted chain ends at: apple (Apple Root CA), system (this
+	// machine's trust store) or roots (a certificate of Options.Roots, --roots).
+	Anchor Anchor `json:"anchor,omitempty"`
+	// TimestampChain is the verdict on the time-stamping authority's chain when the
+	// signature carries a timestamp: only a trusted timestamp vouches for the signing time.
+	TimestampChain Chain `json:"timestamp_chain,omitempty"`
+	// WeakDigest names the broken digests (MD5, SHA-1) the signature rests on, e.g. "sha1
+	// image digest, sha1 signer digest"; empty when every digest is strong.
+	WeakDigest string `json:"weak_digest,omitempty"`
 }
 
 // PEVersion is the VS_VERSIONINFO string table of a PE file.

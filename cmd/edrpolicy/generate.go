@@ -81,7 +81,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.StringArrayVar(&o.installPaths, "install-path", nil, "the folder each --root is installed as on endpoints, in --root order (default: the profile's main application folder)")
 	f.StringVar(&o.level, "level", "hash", "weakest criterion accepted for executables: hash, signer or path")
 	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
-	f.StringArrayVar(&o.pins, "pin-signer", nil, "leaf thumbprint (SHA-1 or SHA-256 hex) to trust, or an Apple Team ID whose trusted signer rules are not narrowed (repeatable)")
+	f.StringArrayVar(&o.pins, "pin-signer", nil, "leaf thumbprint (SHA-1 or SHA-256 hex) to trust in place of a trusted chain (the leaf must still allow code signing and be valid when it signed), or an Apple Team ID whose signer rules are not narrowed when a certificate under Apple's root proves it (repeatable)")
 	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor files to write: crowdstrike, sentinelone, defender (repeatable)")
 	f.StringVar(&o.out, "out", "", "output directory for policy.json and MANIFEST.sha256 (default: policy to stdout)")
 	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: renewed signers and era changes are reported, superseded rules listed")

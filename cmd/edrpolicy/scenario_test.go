@@ -13,6 +13,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/internal/corpus"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -60,26 +61,26 @@ func TestScenarioScripts(t *testing.T) {
 	})
 }
 
-// developerIDCorpus returns up to two real Mach-O files of the corpus
-// ($EDRPOLICY_CORPUS, else ~/.cache/edrpolicy-corpus; scripts/fetch-corpus.sh) with a valid
-// Developer ID signature whose chain is trusted, from two different Team IDs. It walks the
-// whole corpus and judges each file by its inspection, not by its name. It also returns their
-// Team IDs.
+// developerIDCorpus returns up to two real Mach-O files of the corpus (internal/corpus:
+// scripts/fetch-corpus.sh's index) with a valid Developer ID signature whose chain is trusted,
+// from two different Team IDs, judged by their inspection rather than by their names, and
+// their Team IDs. In CI a missing corpus fails the test; elsewhere the macOS scenario then
+// runs on the sample only.
 func developerIDCorpus(t *testing.T) ([]string, []string) {
 	t.Helper()
-	base := os.Getenv("EDRPOLICY_CORPUS")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache", "edrpolicy-corpus")
-	}
-	if _, err := os.Stat(base); err != nil {
-		t.Logf("no corpus at %s: the macOS scenario runs on the sample only", base)
+	files, err := corpus.Index("macho")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("macho corpus: %v (run scripts/fetch-corpus.sh)", err)
+		}
+		t.Logf("no macho corpus (%v): the macOS scenario runs on the sample only", err)
 		return nil, nil
 	}
-	if _, err := os.Stat(filepath.Join(base, "macho")); err == nil {
-		base = filepath.Join(base, "macho") // the Mach-O part of the cache; its layout inside is not assumed
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
 	}
-	inv, err := edrpolicy.Inspect(context.Background(), []string{base}, edrpolicy.InspectOptions{Verify: signers.Options{}})
+	inv, err := edrpolicy.Inspect(context.Background(), paths, edrpolicy.InspectOptions{Verify: signers.Options{}})
 	require.NoError(t, err)
 	var out, ids []string
 	teams := map[string]bool{}
@@ -92,7 +93,7 @@ func developerIDCorpus(t *testing.T) ([]string, []string) {
 			continue
 		}
 		teams[s.TeamID] = true
-		out, ids = append(out, filepath.Join(base, f.Path)), append(ids, s.TeamID)
+		out, ids = append(out, filepath.Join(f.Root, f.Path)), append(ids, s.TeamID)
 		if len(out) == 2 {
 			break
 		}

@@ -211,8 +211,8 @@ func TestNarrowedSignerFallsBackToPathAtLevelPath(t *testing.T) {
 	assert.Equal(t, "path", bs[0].Data.Type)
 	assert.Equal(t, "file", bs[0].Data.PathExclusionType)
 	assert.Equal(t, `C:\Program Files\CrashPlan\helper.exe`, bs[0].Data.Value)
-	assert.Contains(t, bs[0].Data.Description, "exported as this file's exact path (--level path)")
-	assert.True(t, hasWarning(warns, core.WarnFallback, "fallback used: the exact path of 1 file(s) (--level path)"))
+	assert.Contains(t, bs[0].Data.Description, "exported as this file's exact path (the policy's level is path)")
+	assert.True(t, hasWarning(warns, core.WarnFallback, "fallback used: the exact path of 1 file(s) (the policy's level is path)"))
 
 	p.Level = edrpolicy.CriterionSigner
 	files, warns, err = sentinelone.New().Export(p, core.Options{SentinelOne: site})

@@ -52,6 +52,23 @@ type AppleChainOptions struct {
 	LeafOID asn1.ObjectIdentifier
 	// CommonName overrides the leaf's CN.
 	CommonName string
+	// OUs replaces the leaf's subject OUs (default [TeamID]); NoOU leaves the OU out.
+	OUs  []string
+	NoOU bool
+	// UID sets the leaf's subject UID attribute (0.9.2342.19200300.100.1.1), where Apple's
+	// Developer ID certificates also write the Team ID.
+	UID string
+	// NoAppleExtension leaves out the leaf's Apple code-signing extension (LeafOID).
+	NoAppleExtension bool
+	// LeafNotBefore and LeafNotAfter replace the leaf's validity (default: from an hour ago,
+	// two years).
+	LeafNotBefore, LeafNotAfter time.Time
+	// LeafEKU replaces the leaf's extended key usages (default code signing); LeafNoEKU
+	// leaves the extension out. LeafKeyUsage replaces its key usage (default digital
+	// signature).
+	LeafEKU      []x509.ExtKeyUsage
+	LeafNoEKU    bool
+	LeafKeyUsage x509.KeyUsage
 }
 
 // NewAppleChain creates a fresh Apple-style chain. Keys are generated each call; callers build
@@ -113,20 +130,7 @@ func NewAppleChain(o AppleChainOptions) (*AppleChain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apple chain: leaf key: %w", err)
 	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(0x5eed),
-		Subject: pkix.Name{
-			CommonName:         o.CommonName,
-			Organization:       []string{o.Organization},
-			OrganizationalUnit: []string{o.TeamID},
-			Country:            []string{"US"},
-		},
-		NotBefore:       now,
-		NotAfter:        now.Add(2 * 365 * 24 * time.Hour),
-		KeyUsage:        x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		ExtraExtensions: []pkix.Extension{{Id: o.LeafOID, Critical: true, Value: null}},
-	}
+	leafTmpl := appleLeafTemplate(o, now)
 	leaf, err := createCert(leafTmpl, inter, &leafKey.PublicKey, interKey)
 	if err != nil {
 		return nil, fmt.Errorf("apple chain: leaf: %w", err)
@@ -149,6 +153,52 @@ func NewAppleChain(o AppleChainOptions) (*AppleChain, error) {
 		return nil, fmt.Errorf("apple chain: tsa: %w", err)
 	}
 	return &AppleChain{Root: root, Intermediate: inter, Leaf: leaf, LeafKey: leafKey, TSA: tsa, TSAKey: tsaKey, TeamID: o.TeamID}, nil
+}
+
+// appleLeafTemplate is the Developer-ID-style leaf NewAppleChain issues, shaped by o.
+func appleLeafTemplate(o AppleChainOptions, now time.Time) *x509.Certificate {
+	ous := []string{o.TeamID}
+	switch {
+	case o.NoOU:
+		ous = nil
+	case o.OUs != nil:
+		ous = o.OUs
+	}
+	t := &x509.Certificate{
+		SerialNumber: big.NewInt(0x5eed),
+		Subject: pkix.Name{
+			CommonName:         o.CommonName,
+			Organization:       []string{o.Organization},
+			OrganizationalUnit: ous,
+			Country:            []string{"US"},
+		},
+		NotBefore:   now,
+		NotAfter:    now.Add(2 * 365 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	if o.UID != "" {
+		t.Subject.ExtraNames = []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}, Value: o.UID}}
+	}
+	if !o.NoAppleExtension {
+		t.ExtraExtensions = []pkix.Extension{{Id: o.LeafOID, Critical: true, Value: []byte{0x05, 0x00}}}
+	}
+	if !o.LeafNotBefore.IsZero() {
+		t.NotBefore = o.LeafNotBefore
+	}
+	if !o.LeafNotAfter.IsZero() {
+		t.NotAfter = o.LeafNotAfter
+	}
+	switch {
+	case o.LeafNoEKU:
+		t.ExtKeyUsage = nil
+	case o.LeafEKU != nil:
+		t.ExtKeyUsage = o.LeafEKU
+	}
+	if o.LeafKeyUsage != 0 {
+		t.KeyUsage = o.LeafKeyUsage
+	}
+	return t
 }
 
 func createCert(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) (*x509.Certificate, error) {

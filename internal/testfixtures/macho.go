@@ -51,6 +51,9 @@ type MachOSignOptions struct {
 	Resources    []byte // CodeResources, bound through special slot -3
 	Entitlements []byte // XML entitlements plist, embedded (slot 5)
 	Flags        csblob.SignatureFlags
+	// TeamID is the CodeDirectory's Team ID; empty: relic's default, the leaf's OU when
+	// the leaf carries an Apple code-signing extension.
+	TeamID string
 }
 
 // MachOSign signs the thin Mach-O at in with relic's machos.Sign under chain and writes out.
@@ -77,6 +80,7 @@ func MachOSign(chain *AppleChain, in, out string, o MachOSignOptions) error {
 		InfoPlist:       o.InfoPlist,
 		Resources:       o.Resources,
 		Entitlement:     o.Entitlements,
+		TeamIdentifier:  o.TeamID,
 	}
 	patch, _, err := machos.Sign(context.Background(), f, chain.Signer(o.Timestamp), params)
 	if err != nil {

@@ -133,6 +133,17 @@ type LeafOptions struct {
 	Key          KeyType // default RSA
 	// NotBefore and NotAfter default to an hour ago and one year from now.
 	NotBefore, NotAfter time.Time
+	// EKU replaces the extended key usages (default code signing); NoEKU leaves the
+	// extension out.
+	EKU   []x509.ExtKeyUsage
+	NoEKU bool
+	// KeyUsage replaces the key usage (default digital signature); NoKeyUsage leaves the
+	// extension out.
+	KeyUsage   x509.KeyUsage
+	NoKeyUsage bool
+	// SignatureAlgorithm is the algorithm the issuer signs the leaf with (default: Go's
+	// choice for the issuer's key), e.g. x509.SHA1WithRSA.
+	SignatureAlgorithm x509.SignatureAlgorithm
 }
 
 // NewLeaf issues a code-signing leaf certificate (EKU codeSigning) under ca.
@@ -154,13 +165,64 @@ func NewLeaf(ca *KeyPair, o LeafOptions) (*KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
+	tmpl := &x509.Certificate{
+		Subject:            pkix.Name{CommonName: o.CommonName, Organization: []string{o.Organization}},
+		NotBefore:          o.NotBefore,
+		NotAfter:           o.NotAfter,
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		SignatureAlgorithm: o.SignatureAlgorithm,
+	}
+	switch {
+	case o.NoEKU:
+		tmpl.ExtKeyUsage = nil
+	case o.EKU != nil:
+		tmpl.ExtKeyUsage = o.EKU
+	}
+	switch {
+	case o.NoKeyUsage:
+		tmpl.KeyUsage = 0
+	case o.KeyUsage != 0:
+		tmpl.KeyUsage = o.KeyUsage
+	}
+	return pkiIssue(tmpl, ca, key)
+}
+
+// NewImpostorCA makes a self-signed CA with exactly the subject of ca but a key of its own:
+// what an attacker who knows a trusted CA's name, and not its key, can make. Leaves it issues
+// name ca as their issuer; their signatures do not verify under ca's key.
+func NewImpostorCA(ca *KeyPair) (*KeyPair, error) {
+	key, err := pkiKey(KeyRSA)
+	if err != nil {
+		return nil, err
+	}
 	return pkiIssue(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: o.CommonName, Organization: []string{o.Organization}},
-		NotBefore:   o.NotBefore,
-		NotAfter:    o.NotAfter,
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-	}, ca, key)
+		RawSubject:            ca.Cert.RawSubject,
+		NotBefore:             ca.Cert.NotBefore,
+		NotAfter:              ca.Cert.NotAfter,
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}, nil, key)
+}
+
+// NewIntermediate issues an RSA intermediate CA named cn under parent, signed with sigAlg
+// (zero: Go's choice; x509.SHA1WithRSA makes the SHA-1 CA that Go refuses to chain through).
+func NewIntermediate(parent *KeyPair, cn string, sigAlg x509.SignatureAlgorithm) (*KeyPair, error) {
+	key, err := pkiKey(KeyRSA)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	return pkiIssue(&x509.Certificate{
+		Subject:               pkix.Name{CommonName: cn, Organization: []string{"Fixture Trust"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(5, 0, 0),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		SignatureAlgorithm:    sigAlg,
+	}, parent, key)
 }
 
 // NewTSA issues an RSA time-stamping certificate (critical EKU timeStamping) under ca.

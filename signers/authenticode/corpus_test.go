@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +54,9 @@ func TestCorpusNPM(t *testing.T) {
 				assert.Equal(t, res.PE.AuthenticodeSHA256, s.SignedDigest)
 				// Microsoft's roots are not in a Linux system pool.
 				assert.Equal(t, signers.ChainUnknownRoot, s.Chain, s.ChainError)
+				// Real code-signing leaves say they sign code; their digests are strong.
+				assert.Contains(t, s.Signer.ExtKeyUsage, signers.EKUCodeSigning)
+				assert.Empty(t, s.WeakDigest)
 				require.NotNil(t, res.PE.Version)
 				assert.Equal(t, "Microsoft Corporation", res.PE.Version.CompanyName)
 				assert.NotEmpty(t, res.PE.Version.FileVersion)
@@ -122,8 +126,10 @@ func checkAgainstTools(t *testing.T, v *Verifier, path string) {
 			assert.Equal(t, leaf.sha256, s.Signer.ThumbprintSHA256, "signature %d", i+1)
 			assert.Equal(t, leaf.serial, strings.TrimLeft(s.Signer.Serial, "0"), "signature %d", i+1)
 			assert.Equal(t, leaf.cn, s.Signer.CommonName, "signature %d", i+1)
+			assert.Equal(t, leaf.codeSigning, slices.Contains(s.Signer.ExtKeyUsage, signers.EKUCodeSigning), "signature %d: openssl says code signing: %v", i+1, leaf.codeSigning)
 			alg := opensslDigestAlgorithm(t, entries[i])
 			assert.Equal(t, alg, s.DigestAlgorithm, "signature %d", i+1)
+			assert.Equal(t, alg == "sha1" || alg == "md5", s.WeakDigest != "", "signature %d: %s digest, weak_digest %q", i+1, alg, s.WeakDigest)
 			if alg == "sha256" {
 				assert.Equal(t, imageDigest, s.SignedDigest, "signature %d", i+1)
 			}
@@ -197,7 +203,7 @@ func certTableEntries(t *testing.T, b []byte) [][]byte {
 
 type toolCert struct {
 	pemFile, subject, issuer, cn, serial, sha1, sha256 string
-	chainTrusted                                       bool
+	chainTrusted, codeSigning                          bool
 }
 
 // toolLeaf asks openssl for the certificates of one PKCS#7 entry and returns the leaf: the
@@ -266,6 +272,8 @@ func opensslCert(t *testing.T, pemFile string) toolCert {
 		c.cn = m[1]
 	}
 	c.sha1, c.sha256 = opensslFingerprints(t, pemFile)
+	eku, _ := run(t, "openssl", "x509", "-noout", "-ext", "extendedKeyUsage", "-in", pemFile)
+	c.codeSigning = strings.Contains(eku, "Code Signing")
 	return c
 }
 

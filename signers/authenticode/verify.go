@@ -265,6 +265,7 @@ type parsedSig struct {
 	leaf         *x509.Certificate
 	certs        []*x509.Certificate
 	certErr      error
+	signerHash   crypto.Hash      // the SignerInfo's digest algorithm
 	sig          *pkcs7.Signature // nil when the CMS signature did not verify
 	ts           *pkcs9.CounterSignature
 }
@@ -330,6 +331,9 @@ func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth
 	}
 	if len(sd.SignerInfos) > 0 {
 		si := &sd.SignerInfos[0]
+		if h, err := x509tools.PkixDigestToHashE(si.DigestAlgorithm); err == nil {
+			s.signerHash = h
+		}
 		if c, err := si.FindCertificate(certs); err == nil {
 			s.leaf = c
 		}
@@ -479,11 +483,17 @@ func (v *Verifier) finish(s *parsedSig, sums, pages map[crypto.Hash][]byte, opts
 	}
 	var chainErrs []error
 	if s.leaf != nil {
-		out.Chain, out.ChainError, chainErrs = v.chain(s, opts)
+		cv := v.chain(s, opts)
+		out.Chain, out.ChainError, out.Anchor, chainErrs = cv.chain, cv.err, cv.anchor, cv.errs
+		if s.ts != nil {
+			out.TimestampChain = cv.tsChain
+		}
 	}
+	out.WeakDigest = weakDigests(s.imageHash, s.signerHash)
 	for _, err := range chainErrs {
-		if forgedCert(err) {
-			s.problem("a certificate in the signature does not verify under its issuer: %v", err)
+		if signers.BadCertificateSignature(err) {
+			_, msg := signers.DescribeChainError(err)
+			s.problem("%s", msg)
 			break
 		}
 	}
@@ -540,67 +550,75 @@ func (s *parsedSig) checkCertSignatures() {
 	}
 }
 
-// forgedCert reports whether a chain error says that a trusted candidate issuer was found but
-// the certificate's signature does not verify under it (a tampered certificate), as opposed to
-// a missing root or a refused algorithm.
-func forgedCert(err error) bool {
-	if err == nil {
-		return false
-	}
-	m := err.Error()
-	return strings.Contains(m, "possibly because of") &&
-		(strings.Contains(m, "verification error") || strings.Contains(m, "verification failure"))
+// chainVerdict is the judgement on a signature's certificate chains.
+type chainVerdict struct {
+	chain   signers.Chain
+	err     string
+	anchor  signers.Anchor
+	tsChain signers.Chain // the timestamp's chain, when the signature has a timestamp
+	errs    []error       // every failure met, for the forged-certificate check
 }
 
 // chain judges the signer's certificate chain, at the timestamp time when the signature
-// carries a verified timestamp whose own chain is trusted, else at opts.Now (or now).
-func (v *Verifier) chain(s *parsedSig, opts signers.Options) (signers.Chain, string, []error) {
+// carries a verified timestamp whose own chain is trusted, else at opts.Now (or now). Each
+// check tries the system pool and opts.Roots and keeps the most specific failure of the two
+// (signers.VerifyChain): a leaf forged under the name of a --roots CA is untrusted with that
+// reason, not an unknown root because the system pool does not know the CA.
+func (v *Verifier) chain(s *parsedSig, opts signers.Options) chainVerdict {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	intermediates, certErr := s.certs, s.certErr
-	check := func(leaf *x509.Certificate, extra []*x509.Certificate, usage x509.ExtKeyUsage, at time.Time) error {
-		sig := pkcs7.Signature{Certificate: leaf, Intermediates: extra, CertError: certErr}
-		var first error
-		for _, roots := range []*x509.CertPool{v.systemPool(), opts.Roots} {
-			if roots == nil {
-				continue
-			}
-			err := sig.VerifyChain(roots, nil, usage, at)
-			if err == nil {
-				return nil
-			}
-			if first == nil {
-				first = err
-			}
-		}
-		if first == nil {
-			first = x509.UnknownAuthorityError{Cert: leaf}
-		}
-		return first
+	pools := []signers.TrustPool{{Roots: v.systemPool(), Anchor: signers.AnchorSystem}, {Roots: opts.Roots, Anchor: signers.AnchorRoots}}
+	check := func(leaf *x509.Certificate, extra []*x509.Certificate, usage x509.ExtKeyUsage, at time.Time) (signers.Anchor, error) {
+		a, _, err := signers.VerifyChain(leaf, extra, s.certErr, pools, usage, at)
+		return a, err
 	}
-	if s.ts != nil {
-		at := s.ts.SigningTime
-		leafErr := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, at)
-		tsaErr := check(s.ts.Certificate, append(append([]*x509.Certificate(nil), s.ts.Intermediates...), intermediates...), x509.ExtKeyUsageTimeStamping, at)
-		errs := []error{leafErr, tsaErr}
-		if leafErr == nil && tsaErr != nil {
-			if err := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, now); err == nil {
-				s.notes = append(s.notes, "timestamp chain not trusted, chain checked at the current time: "+tsaErr.Error())
-				return signers.ChainTrusted, "", errs
-			}
-			return signers.ClassifyChainError(tsaErr), "timestamp: " + tsaErr.Error(), errs
-		}
-		if leafErr != nil {
-			return signers.ClassifyChainError(leafErr), leafErr.Error(), errs
-		}
-		return signers.ChainTrusted, "", errs
+	fail := func(err error, prefix string, out chainVerdict) chainVerdict {
+		out.chain, out.err = signers.DescribeChainError(err)
+		out.err = prefix + out.err
+		return out
 	}
-	if err := check(s.leaf, intermediates, x509.ExtKeyUsageCodeSigning, now); err != nil {
-		return signers.ClassifyChainError(err), err.Error(), []error{err}
+	if s.ts == nil {
+		a, err := check(s.leaf, s.certs, x509.ExtKeyUsageCodeSigning, now)
+		if err != nil {
+			return fail(err, "", chainVerdict{errs: []error{err}})
+		}
+		return chainVerdict{chain: signers.ChainTrusted, anchor: a}
 	}
-	return signers.ChainTrusted, "", nil
+	at := s.ts.SigningTime
+	leafAnchor, leafErr := check(s.leaf, s.certs, x509.ExtKeyUsageCodeSigning, at)
+	tsaExtra := append(append([]*x509.Certificate(nil), s.ts.Intermediates...), s.certs...)
+	_, tsaErr := check(s.ts.Certificate, tsaExtra, x509.ExtKeyUsageTimeStamping, at)
+	out := chainVerdict{errs: []error{leafErr, tsaErr}}
+	out.tsChain, _ = signers.DescribeChainError(tsaErr)
+	switch {
+	case leafErr != nil:
+		return fail(leafErr, "", out)
+	case tsaErr != nil:
+		// The timestamp does not count: judge the leaf at the current time instead.
+		if a, err := check(s.leaf, s.certs, x509.ExtKeyUsageCodeSigning, now); err == nil {
+			s.notes = append(s.notes, "timestamp chain not trusted, chain checked at the current time: "+tsaErr.Error())
+			out.chain, out.anchor = signers.ChainTrusted, a
+			return out
+		}
+		return fail(tsaErr, "timestamp: ", out)
+	}
+	out.chain, out.anchor = signers.ChainTrusted, leafAnchor
+	return out
+}
+
+// weakDigests names the broken digest algorithms a signature rests on: its image digest and
+// the SignerInfo's digest (over the signed attributes, which hold the image digest).
+func weakDigests(image, signer crypto.Hash) string {
+	var weak []string
+	if image == crypto.MD5 || image == crypto.SHA1 {
+		weak = append(weak, hashName(image)+" image digest")
+	}
+	if signer == crypto.MD5 || signer == crypto.SHA1 {
+		weak = append(weak, hashName(signer)+" signer digest")
+	}
+	return strings.Join(weak, ", ")
 }
 
 // hashName names a digest algorithm the way the JSON contract does (sha1, sha256, ...).

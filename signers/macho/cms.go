@@ -85,20 +85,6 @@ func markHandledExtensions(cert *x509.Certificate) {
 	cert.UnhandledCriticalExtensions = kept
 }
 
-// certTeamID returns the Team ID of an Apple-issued signing leaf: the single subject OU of a
-// certificate that carries an Apple code-signing extension, or "" when there is none.
-func certTeamID(cert *x509.Certificate) string {
-	if cert == nil || len(cert.Subject.OrganizationalUnit) != 1 {
-		return ""
-	}
-	for _, e := range cert.Extensions {
-		if oidHasPrefix(e.Id, oidAppleCodeSigning) {
-			return cert.Subject.OrganizationalUnit[0]
-		}
-	}
-	return ""
-}
-
 func oidHasPrefix(id, prefix asn1.ObjectIdentifier) bool {
 	return len(id) >= len(prefix) && id[:len(prefix)].Equal(prefix)
 }

@@ -182,6 +182,16 @@ func TestCorpus(t *testing.T) {
 				require.NotNil(t, s.Signer)
 				assert.Contains(t, s.Signer.CommonName, "Developer ID Application:")
 				assert.Contains(t, s.Signer.CommonName, tc.team)
+				// A real Developer ID chain ends at Apple's root, and the certificate proves
+				// the Team ID: single OU, Developer ID extension, code-signing EKU.
+				assert.Equal(t, signers.AnchorApple, s.Anchor)
+				assert.Equal(t, signers.ChainTrusted, s.TimestampChain)
+				team, why := s.Signer.AppleTeamID()
+				assert.Equal(t, tc.team, team, why)
+				assert.Contains(t, s.Signer.AppleExtensions, "1.2.840.113635.100.6.1.13")
+				assert.Equal(t, []string{"code-signing"}, s.Signer.ExtKeyUsage)
+				assert.Equal(t, []string{"digital-signature"}, s.Signer.KeyUsage)
+				assert.Empty(t, s.WeakDigest)
 			}
 			total += crossCheck(t, b, res, python, openssl)
 		})

@@ -1,6 +1,10 @@
 package macho
 
-import "github.com/edrpolicy/edrpolicy/signers"
+import (
+	"crypto/x509"
+
+	"github.com/edrpolicy/edrpolicy/signers"
+)
 
 // Test hooks for the external test package.
 var (
@@ -20,6 +24,10 @@ func VerifyEmbeddedCMS(sig []byte, opts signers.Options) (chain signers.Chain, n
 	if err != nil {
 		return "", nil, false, err
 	}
-	chain, _ = New().chain(ts, opts, &notes)
+	chain = New().chain(ts, opts, &notes).chain
 	return chain, notes, ts.CounterSignature != nil, nil
 }
+
+// NewWithAppleRoot returns a Verifier that treats root as Apple's root CA, so that fixture
+// chains can stand for Apple-issued ones (signers.AnchorApple).
+var NewWithAppleRoot = func(root *x509.Certificate) *Verifier { return newWithAppleRoots(root) }

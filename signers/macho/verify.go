@@ -1,13 +1,15 @@
 package macho
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"crypto/hmac"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
+	"encoding/pem"
 	"fmt"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
 	"io"
@@ -27,15 +29,31 @@ import (
 // of .app bundles. It holds no mutable state and is safe for concurrent use.
 type Verifier struct {
 	appleRoots *x509.CertPool
+	// appleRootCerts are the certificates of appleRoots: a chain that ends at one of them is
+	// anchored at Apple (signers.AnchorApple), whichever pool it was found in.
+	appleRootCerts []*x509.Certificate
 }
 
 // New returns a Verifier for hashing.FormatMachO and hashing.FormatMachOUniversal that also
 // implements signers.BundleVerifier for .app (and .xpc, .appex, .framework) bundles. Apple's
 // root CA (appleRootCA) is always trusted; Options.Roots adds more.
 func New() *Verifier {
+	block, _ := pem.Decode([]byte(appleRootCA))
+	root, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		panic("macho: the built-in Apple Root CA does not parse: " + err.Error()) // a constant: cannot happen
+	}
+	return newWithAppleRoots(root)
+}
+
+// newWithAppleRoots returns a Verifier that treats roots as Apple's root CA (tests use a
+// fixture root in its place).
+func newWithAppleRoots(roots ...*x509.Certificate) *Verifier {
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM([]byte(appleRootCA))
-	return &Verifier{appleRoots: pool}
+	for _, r := range roots {
+		pool.AddCert(r)
+	}
+	return &Verifier{appleRoots: pool, appleRootCerts: roots}
 }
 
 // Name implements signers.Verifier.
@@ -159,6 +177,7 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 
 	sig.CDHash, sig.SigningID, sig.TeamID = sl.CDHash, sl.SigningID, sl.TeamID
 	sig.DigestAlgorithm = hashTypeName(cd.hashType)
+	weak := weakCodeDirectories(sb.cds)
 	sig.SignedDigest = hex.EncodeToString(cd.fullHash())
 
 	isCMS := len(sb.cms) > 0
@@ -211,12 +230,21 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 		d.Write(cd.raw)
 		sig.DigestAlgorithm = strings.ReplaceAll(strings.ToLower(h.String()), "-", "")
 		sig.SignedDigest = hex.EncodeToString(d.Sum(nil))
+		if h == crypto.SHA1 || h == crypto.MD5 {
+			weak = append(weak, sig.DigestAlgorithm+" signer digest")
+		}
 	}
+	sig.WeakDigest = strings.Join(weak, ", ")
 	leaf := ts.Certificate
 	sig.Signer = signers.NewCertificate(leaf)
 	sl.SignerClass = classify(leaf)
 	sig.SignerClass = sl.SignerClass
-	certTeam := certTeamID(leaf)
+	// The certificate's Team ID (single OU of a leaf with an Apple code-signing extension)
+	// must be the CodeDirectory's: Apple's SecStaticCode::verifySignature fails such a
+	// signature with errSecCSBadTeamIdentifier ("Team identifier in the signing certificate
+	// ... does not match the team identifier ... in the code directory"; Security framework,
+	// libsecurity_codesigning/lib/StaticCode.cpp).
+	certTeam, _ := sig.Signer.AppleTeamID()
 	if cd.team != "" && certTeam != "" && cd.team != certTeam {
 		return fail("Team ID %q in the CodeDirectory differs from %q in the signing certificate", cd.team, certTeam)
 	}
@@ -230,45 +258,92 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	if ts.CertError != nil {
 		sig.Notes = append(sig.Notes, "bundled certificate did not parse: "+ts.CertError.Error())
 	}
-	sig.Chain, sig.ChainError = v.chain(ts, opts, &sig.Notes)
+	cv := v.chain(ts, opts, &sig.Notes)
+	sig.Chain, sig.ChainError, sig.Anchor, sig.TimestampChain = cv.chain, cv.err, cv.anchor, cv.tsChain
 	sig.Status = signers.StatusValid
 	return sl, sig, nil
 }
 
+// chainVerdict is the judgement on a signature's certificate chain.
+type chainVerdict struct {
+	chain   signers.Chain
+	err     string
+	anchor  signers.Anchor
+	tsChain signers.Chain // set when the signature carries a timestamp
+}
+
 // chain verifies the signer chain against Apple's root, then against Options.Roots. A valid
-// timestamp whose own chain verifies moves the check to the time of signing.
-func (v *Verifier) chain(ts *pkcs9.TimestampedSignature, opts signers.Options, notes *[]string) (signers.Chain, string) {
-	pools := []*x509.CertPool{v.appleRoots}
+// timestamp whose own chain verifies in the same pool moves the check to the time of
+// signing. When every pool fails, the most specific failure is reported (a forged
+// certificate before an expired one before an unknown root: signers.MostSpecificChainError).
+// A trusted chain ending at Apple's root is anchored at Apple, whichever pool held the root.
+func (v *Verifier) chain(ts *pkcs9.TimestampedSignature, opts signers.Options, notes *[]string) chainVerdict {
+	pools := []signers.TrustPool{{Roots: v.appleRoots, Anchor: signers.AnchorApple}}
 	if opts.Roots != nil {
-		pools = append(pools, opts.Roots)
+		pools = append(pools, signers.TrustPool{Roots: opts.Roots, Anchor: signers.AnchorRoots})
 	}
-	var firstErr, tsErr error
+	var out chainVerdict
+	var errs, tsErrs []error
+	tsTrusted := false
 	for _, pool := range pools {
 		at := opts.Now
-		if ts.CounterSignature != nil {
-			if err := ts.CounterSignature.VerifyChain(pool, nil); err == nil {
-				at = ts.CounterSignature.SigningTime
-				tsErr = nil
-			} else if tsErr == nil {
-				tsErr = err
+		if cs := ts.CounterSignature; cs != nil {
+			_, _, err := signers.VerifyChain(cs.Certificate, cs.Intermediates, cs.CertError, []signers.TrustPool{pool}, x509.ExtKeyUsageTimeStamping, cs.SigningTime)
+			if err == nil {
+				at, tsTrusted = cs.SigningTime, true
+			} else {
+				tsErrs = append(tsErrs, err)
 			}
 		}
 		if at.IsZero() {
 			at = time.Now()
 		}
-		err := ts.Signature.VerifyChain(pool, nil, x509.ExtKeyUsageCodeSigning, at)
+		_, root, err := signers.VerifyChain(ts.Certificate, ts.Intermediates, ts.CertError, []signers.TrustPool{pool}, x509.ExtKeyUsageCodeSigning, at)
 		if err == nil {
-			if tsErr != nil {
-				*notes = append(*notes, "timestamp chain not trusted: "+tsErr.Error())
+			out.chain, out.anchor = signers.ChainTrusted, signers.AnchorRoots
+			if v.isAppleRoot(root) {
+				out.anchor = signers.AnchorApple
 			}
-			return signers.ChainTrusted, ""
+			break
 		}
-		var ua x509.UnknownAuthorityError
-		if firstErr == nil || errors.As(firstErr, &ua) {
-			firstErr = err
+		errs = append(errs, err)
+	}
+	if ts.CounterSignature != nil {
+		out.tsChain = signers.ChainTrusted
+		if !tsTrusted {
+			out.tsChain, _ = signers.DescribeChainError(signers.MostSpecificChainError(tsErrs...))
+			if out.chain == signers.ChainTrusted {
+				*notes = append(*notes, "timestamp chain not trusted: "+signers.MostSpecificChainError(tsErrs...).Error())
+			}
 		}
 	}
-	return signers.ClassifyChainError(firstErr), firstErr.Error()
+	if out.chain != signers.ChainTrusted {
+		out.chain, out.err = signers.DescribeChainError(signers.MostSpecificChainError(errs...))
+	}
+	return out
+}
+
+func (v *Verifier) isAppleRoot(c *x509.Certificate) bool {
+	for _, r := range v.appleRootCerts {
+		if c != nil && bytes.Equal(c.Raw, r.Raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// weakCodeDirectories returns "sha1 CodeDirectory" when every CodeDirectory hashes with
+// SHA-1: the code pages, and the CDHash the signature covers, then rest on a broken digest.
+// A SHA-1 CodeDirectory beside a SHA-256 one (a signature that also serves old macOS
+// versions) is not weak: the SHA-256 CodeDirectory covers the same pages, and verifyCMS
+// requires the signature to bind it.
+func weakCodeDirectories(cds []*codeDir) []string {
+	for _, cd := range cds {
+		if cdCryptoHash(cd) != crypto.SHA1 {
+			return nil
+		}
+	}
+	return []string{"sha1 CodeDirectory (no SHA-256 CodeDirectory)"}
 }
 
 // extractLeaf reads the signer's certificate from a CMS blob with fullsailor/pkcs7 (parse

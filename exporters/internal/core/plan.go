@@ -165,7 +165,7 @@ func (pl *Plan[T]) fallBack(p *edrpolicy.Policy, v Vendor[T], t Target, why stri
 		}
 		for _, f := range g.files {
 			pt := Target{Index: t.Index, Rule: r, Files: []string{f}, Path: f, Match: edrpolicy.MatchFile,
-				Fallback: why + "; exported as this file's exact path (--level path)"}
+				Fallback: why + "; exported as this file's exact path (the policy's level is path)"}
 			items, pwhy, err := v.Path(pt)
 			if err != nil {
 				return err
@@ -184,7 +184,7 @@ func (pl *Plan[T]) fallBack(p *edrpolicy.Policy, v Vendor[T], t Target, why stri
 			used = append(used, fmt.Sprintf("a hash entry for each of %d file(s)", byHash))
 		}
 		if byPath > 0 {
-			used = append(used, fmt.Sprintf("the exact path of %d file(s) (--level path)", byPath))
+			used = append(used, fmt.Sprintf("the exact path of %d file(s) (the policy's level is path)", byPath))
 		}
 		pl.Warnings = append(pl.Warnings, Fallback(v.Name, t.Index, r, why, strings.Join(used, " and ")))
 	}
