@@ -114,9 +114,11 @@ func (r *Registry) Names() []string {
 // Export runs the named vendors' exporters over p, in the order given, and returns all their
 // files and warnings. It fails when a vendor is unknown, when a format in o.Formats is
 // written by none of the vendors, when two exporters would write the same file name, when an
-// exporter fails (the error names the vendor), or when a path rule is one the guardrails
-// refuse (a drive root, a temp folder, a bare wildcard...) and neither the policy (a
-// guardrail-forced warning from generate --force) nor o.Force forces it.
+// exporter fails (the error names the vendor), or when a path rule is one the guardrails or
+// check refuse (edrpolicy.PathRuleRefusals: a drive root, a temp folder, a bare wildcard, an
+// environment variable, a UNC spelling..., or an executable rule over a folder) and o.Force
+// does not override it. A guardrail-forced warning in the policy is not trusted: anyone can
+// write one into a policy file.
 func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
 	if reg == nil {
 		return nil, nil, fmt.Errorf("exporters: nil registry")
@@ -128,8 +130,8 @@ func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]
 		return nil, nil, fmt.Errorf("no vendor given; known vendors: %s", strings.Join(reg.Names(), ", "))
 	}
 	var forcedWarns []edrpolicy.Warning
-	if ge := p.Refusals(); ge != nil {
-		if !o.Force {
+	if ge := p.RefusalsWith(o.Guardrails); ge != nil {
+		if !o.Force || !ge.Forcible() {
 			return nil, nil, ge
 		}
 		for _, r := range ge.Refusals {

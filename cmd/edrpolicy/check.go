@@ -37,9 +37,11 @@ func newCheckCmd(a *app) *cobra.Command {
 		Use:   "check policy.json",
 		Short: "Simulate and lint a policy",
 		Long: `check lints a policy: malformed rules (criterion, role, platform, hash lengths, signer
-identity, path match), the guardrails of generate (a path rule kept with --force is a warning),
-executable path rules over folders, expired or expiring signer certificates, past review
-dates, duplicate rules and file rules a folder rule already covers.
+identity, path match), the guardrails of generate and export and their executable-folder rule
+(the same judgment: a path rule they refuse is an error even when the policy's warnings record
+it as kept with --force, since export refuses it unless given --force), expired or expiring
+signer certificates, past review dates, duplicate rules and file rules a folder rule already
+covers.
 
 With --root DIR (repeatable) it also inspects the install and simulates the policy: every
 executable must be allowed by a hash rule (SHA-256), a signer rule (valid signature from the
@@ -87,7 +89,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	if err != nil {
 		return err
 	}
-	opts := edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}}
+	opts := edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}, Guardrails: edrpolicy.HostGuardrails()}
 	for i, r := range o.roots {
 		r = filepath.Clean(r)
 		opts.Roots = append(opts.Roots, r)

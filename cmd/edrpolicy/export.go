@@ -114,7 +114,7 @@ warnings); 2 usage or fatal error (nothing written).`,
 	f := c.Flags()
 	f.StringSliceVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated)")
 	f.StringVar(&o.out, "out", "", "output directory")
-	f.BoolVar(&o.force, "force", false, "export path rules the guardrails refuse (drive roots, temp folders, bare wildcards) that the policy does not record as forced")
+	f.BoolVar(&o.force, "force", false, "export path rules the guardrails refuse (drive roots, temp folders, bare wildcards...), each with a warning; the policy's own guardrail-forced warnings are not trusted")
 	o.flags.bind(f)
 	return c
 }
@@ -138,7 +138,7 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if err != nil {
 		return err
 	}
-	opts.Force = o.force
+	opts.Force, opts.Guardrails = o.force, edrpolicy.HostGuardrails()
 	files, warns, err := exporters.Export(exporters.Default(), p, o.vendors, opts)
 	if err != nil {
 		return usageErr("export %s: %v", policyFile, err)

@@ -87,7 +87,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: renewed signers and era changes are reported, superseded rules listed")
 	f.BoolVar(&o.keepPrevious, "keep-previous", false, "with --previous: also keep the superseded rules, labelled with their app_version, for a staged rollout")
 	f.BoolVar(&o.yes, "yes", false, "unattended run (accepted for scripts; generate never prompts)")
-	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing")
+	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing, and write those rules to the --vendor files")
 	f.BoolVar(&o.includeLogs, "include-logs", false, "add folder rules for the profile's log folders")
 	f.BoolVar(&o.noScanExclusions, "no-scan-exclusions", false, "leave out the cache and backup-archive scan exclusions")
 	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time: --timestamp (now) or --timestamp=2026-01-31T00:00:00Z")
@@ -139,6 +139,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
 		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
 		IncludeLogs: o.includeLogs, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
+		Guardrails: edrpolicy.HostGuardrails(),
 	}
 	if o.keepPrevious && o.previous == "" {
 		return g, usageErr("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
@@ -229,6 +230,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		if err != nil {
 			return err
 		}
+		// The vendor files are written by this command: its --force is the override, the
+		// policy's guardrail-forced warnings are not.
+		eopts.Force, eopts.Guardrails = o.force, g.Decide.Guardrails
 		vfiles, warns, err := exporters.Export(exporters.Default(), pol, o.vendors, eopts)
 		if err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
