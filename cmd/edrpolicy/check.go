@@ -130,20 +130,20 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 func writeCheckTable(w io.Writer, rep *edrpolicy.CheckReport) error {
 	if len(rep.Findings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "LEVEL\tID\tRULE\tFILE\tMESSAGE")
+		row(tw, "LEVEL", "ID", "RULE", "FILE", "MESSAGE")
 		for _, f := range rep.Findings {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Level, f.ID, orDash(f.RuleRef()), orDash(oneLine(f.File)), oneLine(f.Message))
+			row(tw, f.Level, f.ID, orDash(f.RuleRef()), orDash(f.File), f.Message)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	if rep.Simulation != nil {
-		if _, err := fmt.Fprintln(w, rep.Simulation.Text); err != nil {
+		if _, err := fmt.Fprintln(w, esc(rep.Simulation.Text)); err != nil {
 			return err
 		}
 	}
-	_, err := fmt.Fprintln(w, rep.Summary.Text)
+	_, err := fmt.Fprintln(w, esc(rep.Summary.Text))
 	return err
 }
 

@@ -141,14 +141,14 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	opts.Force, opts.Guardrails = o.force, edrpolicy.HostGuardrails()
 	files, warns, err := exporters.Export(exporters.Default(), p, o.vendors, opts)
 	if err != nil {
-		return usageErr("export %s: %v", policyFile, err)
+		return usageErr("export %s: %w", policyFile, err)
 	}
 	files = append(files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("export: %w", err)}
 	}
 	skipped := printExportWarnings(a, warns)
-	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, o.out)
+	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, esc(o.out))
 	if skipped > 0 {
 		return attention()
 	}
@@ -163,7 +163,7 @@ func printExportWarnings(a *app, warns []edrpolicy.Warning) int {
 		if w.Code == exporters.WarnSkipped {
 			skipped++
 		}
-		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, strings.ReplaceAll(w.Message, "\n", `\n`))
+		warnLine(a, w.Code, w.Message)
 	}
 	return skipped
 }

@@ -206,7 +206,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		var ge *edrpolicy.GuardrailError
 		switch {
 		case errors.As(err, &ue), errors.As(err, &ge):
-			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
+			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
@@ -219,7 +219,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 		}
 		for _, w := range pol.Warnings {
-			fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
+			warnLine(a, w.Code, w.Message)
 		}
 		return nil
 	}
@@ -235,19 +235,19 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		eopts.Force, eopts.Guardrails = o.force, g.Decide.Guardrails
 		vfiles, warns, err := exporters.Export(exporters.Default(), pol, o.vendors, eopts)
 		if err != nil {
-			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
+			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		files, exportWarns = append(files, vfiles...), warns
 	}
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
-	fmt.Fprintf(a.stdout, "%s: %s, %s\n", filepath.Join(o.out, edrpolicy.PolicyFileName), pol.Summary.Text, plural(len(pol.Warnings), "warning"))
+	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(len(pol.Warnings), "warning"))
 	if len(files) > 1 {
-		fmt.Fprintf(a.stdout, "%s: %s and %s\n", o.out, plural(len(files)-1, "vendor file"), edrpolicy.ManifestName)
+		fmt.Fprintf(a.stdout, "%s: %s and %s\n", esc(o.out), plural(len(files)-1, "vendor file"), edrpolicy.ManifestName)
 	}
 	for _, w := range pol.Warnings {
-		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
+		warnLine(a, w.Code, w.Message)
 	}
 	if printExportWarnings(a, exportWarns) > 0 {
 		return attention()

@@ -3,6 +3,8 @@ package profile
 import (
 	"fmt"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/internal/safetext"
 )
 
 // Install selections for PathQuery.Install besides the row kinds.
@@ -46,30 +48,34 @@ type UnknownError struct {
 	Candidates map[string][]PathRow
 }
 
+// Error lists the gap and the candidate tables, one row per line. The profile's words and
+// paths are escaped (safetext.Escape): a profile file is input, and a crafted path must not
+// rewrite the terminal or add lines of its own.
 func (e *UnknownError) Error() string {
+	q := safetext.Escape
 	var b strings.Builder
-	fmt.Fprintf(&b, "profile %s", e.Profile)
+	fmt.Fprintf(&b, "profile %s", q(e.Profile))
 	if e.OS != "" {
-		fmt.Fprintf(&b, ", %s", e.OS)
+		fmt.Fprintf(&b, ", %s", q(e.OS))
 	}
 	if !e.Version.IsZero() {
 		fmt.Fprintf(&b, ", version %s", e.Version)
 	}
-	fmt.Fprintf(&b, ": unknown: %s", e.Gap.Message)
+	fmt.Fprintf(&b, ": unknown: %s", q(e.Gap.Message))
 	for _, c := range e.Gap.Candidates {
-		fmt.Fprintf(&b, "\n  candidate table %s:", c)
+		fmt.Fprintf(&b, "\n  candidate table %s:", q(c))
 		for _, r := range e.Candidates[c] {
-			fmt.Fprintf(&b, "\n    %-45s %s", r.Use, r.Path)
+			fmt.Fprintf(&b, "\n    %-45s %s", q(r.Use), q(r.Path))
 		}
 	}
 	if len(e.Gap.Candidates) > 0 {
 		flags := make([]string, len(e.Gap.Candidates))
 		for i, c := range e.Gap.Candidates {
-			flags[i] = c
+			flags[i] = q(c)
 		}
-		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version with --app-version", e.Gap.Flag, strings.Join(flags, "|"))
+		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version with --app-version", q(e.Gap.Flag), strings.Join(flags, "|"))
 	} else {
-		fmt.Fprintf(&b, "\nsupply it with %s", e.Gap.Flag)
+		fmt.Fprintf(&b, "\nsupply it with %s", q(e.Gap.Flag))
 	}
 	return b.String()
 }
