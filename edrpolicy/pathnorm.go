@@ -132,14 +132,22 @@ func appendForm(list []pathForm, f pathForm) []pathForm {
 
 // cleanSegments splits rest on sep, drops empty and "." segments and resolves "..";
 // resolve, when not nil, is called after each segment is pushed and may replace the stack (a
-// symbolic link of the system). win drops trailing dots and spaces as Win32 does.
+// symbolic link of the system). Spaces at either end of a segment are dropped, and on Windows
+// (win) trailing dots too, as Win32 drops them: the judgment then errs towards refusing. A
+// segment left empty, or reading "." or ".." only once trimmed, is refused.
 func cleanSegments(rest, sep string, win bool, resolve func([]string) []string) ([]string, string) {
 	var stack []string
 	for _, s := range strings.Split(rest, sep) {
-		if win && s != "." && s != ".." {
-			t := strings.TrimRight(s, ". ")
-			if t == "" && s != "" {
-				return nil, fmt.Sprintf("a segment of only dots or spaces (%q): Windows reads it in ways vendors may not", s)
+		if s != "." && s != ".." {
+			t := strings.TrimSpace(s)
+			if win {
+				t = strings.TrimRightFunc(t, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+			}
+			switch {
+			case t == "" && s != "":
+				return nil, fmt.Sprintf("a segment of only dots or spaces (%q): systems and vendors read it differently", s)
+			case t == "." || t == "..":
+				return nil, fmt.Sprintf("a segment that reads %q once trimmed (%q)", t, s)
 			}
 			s = t
 		}
@@ -479,6 +487,11 @@ func normalizeUnix(platform, v string) ([]pathForm, string) {
 				return nil, why
 			}
 			for _, f := range unixForms(platform, segs) {
+				for i, k := range f.keys {
+					if k == "" || k == "." || k == ".." {
+						return nil, fmt.Sprintf("a segment that reads %q without the characters macOS ignores in names (%q)", k, f.segs[i])
+					}
+				}
 				out = appendForm(out, f)
 			}
 		}
