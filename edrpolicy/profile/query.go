@@ -48,36 +48,55 @@ type UnknownError struct {
 	Candidates map[string][]PathRow
 }
 
-// Error lists the gap and the candidate tables, one row per line. The profile's words and
-// paths are escaped (safetext.Escape): a profile file is input, and a crafted path must not
-// rewrite the terminal or add lines of its own.
 func (e *UnknownError) Error() string {
-	q := safetext.Escape
+	e = e.escaped()
 	var b strings.Builder
-	fmt.Fprintf(&b, "profile %s", q(e.Profile))
+	fmt.Fprintf(&b, "profile %s", e.Profile)
 	if e.OS != "" {
-		fmt.Fprintf(&b, ", %s", q(e.OS))
+		fmt.Fprintf(&b, ", %s", e.OS)
 	}
 	if !e.Version.IsZero() {
 		fmt.Fprintf(&b, ", version %s", e.Version)
 	}
-	fmt.Fprintf(&b, ": unknown: %s", q(e.Gap.Message))
+	fmt.Fprintf(&b, ": unknown: %s", e.Gap.Message)
 	for _, c := range e.Gap.Candidates {
-		fmt.Fprintf(&b, "\n  candidate table %s:", q(c))
+		fmt.Fprintf(&b, "\n  candidate table %s:", c)
 		for _, r := range e.Candidates[c] {
-			fmt.Fprintf(&b, "\n    %-45s %s", q(r.Use), q(r.Path))
+			fmt.Fprintf(&b, "\n    %-45s %s", r.Use, r.Path)
 		}
 	}
 	if len(e.Gap.Candidates) > 0 {
 		flags := make([]string, len(e.Gap.Candidates))
 		for i, c := range e.Gap.Candidates {
-			flags[i] = q(c)
+			flags[i] = c
 		}
-		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version with --app-version", q(e.Gap.Flag), strings.Join(flags, "|"))
+		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version with --app-version", e.Gap.Flag, strings.Join(flags, "|"))
 	} else {
-		fmt.Fprintf(&b, "\nsupply it with %s", q(e.Gap.Flag))
+		fmt.Fprintf(&b, "\nsupply it with %s", e.Gap.Flag)
 	}
 	return b.String()
+}
+
+// escaped is a copy of e whose words and paths (from a profile, which may be a file anyone
+// wrote) are escaped with safetext.Escape, so that Error's lines cannot be rewritten or
+// multiplied by a crafted path.
+func (e *UnknownError) escaped() *UnknownError {
+	q := safetext.Escape
+	c := *e
+	c.Profile, c.OS = q(e.Profile), q(e.OS)
+	c.Gap.Message, c.Gap.Flag = q(e.Gap.Message), q(e.Gap.Flag)
+	c.Gap.Candidates = make([]string, len(e.Gap.Candidates))
+	c.Candidates = make(map[string][]PathRow, len(e.Candidates))
+	for i, v := range e.Gap.Candidates {
+		c.Gap.Candidates[i] = q(v)
+		rows := make([]PathRow, len(e.Candidates[v]))
+		for k, r := range e.Candidates[v] {
+			r.Use, r.Path = q(r.Use), q(r.Path)
+			rows[k] = r
+		}
+		c.Candidates[q(v)] = rows
+	}
+	return &c
 }
 
 func matchOS(rowOS, q string) bool { return rowOS == "" || q == "" || rowOS == q }
