@@ -45,8 +45,9 @@ const (
 	FindingSignerIdentity = "EDR007"
 	// FindingPathMatch: a path rule has no value, or its match is missing or unknown.
 	FindingPathMatch = "EDR008"
-	// FindingGuardrail: a path rule a guardrail refuses (error), or one the policy records as
-	// kept with --force (warning).
+	// FindingGuardrail: a path rule the guardrails refuse (JudgePathRule). Always an error,
+	// also when the policy's warnings record it as kept with --force: export refuses it
+	// unless given --force.
 	FindingGuardrail = "EDR009"
 	// FindingExecutableFolder: an executable-role path rule over a folder (match folder or
 	// subfolders): never allowed, it trusts whatever lands there.
@@ -102,7 +103,7 @@ func FindingRules() []FindingRule {
 		{FindingHashExtra, LevelError, "hash rule sha1 or md5 has the wrong length or is not lower-case hex"},
 		{FindingSignerIdentity, LevelError, "signer rule has no certificate thumbprint or Team ID, or its value is neither"},
 		{FindingPathMatch, LevelError, "path rule has no value, or its match is not file, folder or subfolders"},
-		{FindingGuardrail, LevelError, "path rule refused by a guardrail (a warning when recorded as forced)"},
+		{FindingGuardrail, LevelError, "path rule refused by a guardrail (export refuses it unless --force)"},
 		{FindingExecutableFolder, LevelError, "executable path rule over a folder: never allowed"},
 		{FindingSignerExpired, LevelError, "signer certificate has expired"},
 		{FindingSignerExpiring, LevelWarning, "signer certificate expires soon"},
@@ -136,6 +137,9 @@ type CheckOptions struct {
 	// ExpiryWarning is how close to its not_after a signer certificate gets a warning; zero
 	// means 90 days (the package's ExpiryWarning).
 	ExpiryWarning time.Duration
+	// Guardrails adds a host check to the path guardrails, as export is given it (see
+	// GuardrailOptions); the zero value judges paths by their spelling alone.
+	Guardrails GuardrailOptions
 }
 
 // Finding is one problem Check found.
@@ -234,8 +238,8 @@ func (r *CheckReport) Failed() bool {
 // Check lints a policy and, with CheckOptions.Roots, simulates it against an install.
 //
 // Lint looks at every rule: malformed criteria, roles, platforms, hashes, signers and path
-// matches; the guardrails of CheckPathRule (an error unless the policy's warnings record the
-// path as kept with --force); executable path rules over folders; expired and expiring
+// matches; the guardrails and executable path rules over folders, judged as Decide and export
+// judge them (PathRuleRefusals: always errors, whatever the policy's warnings record); expired and expiring
 // signer certificates; past governance expiry dates; duplicate rules and file rules a folder
 // rule already covers; rules weaker than the policy's level.
 //
@@ -468,18 +472,17 @@ func (c *checker) lintPath(i int, forced map[string]bool) {
 	default:
 		c.add(FindingPathMatch, LevelError, i, "", "match %q: want file, folder or subfolders", r.Match)
 	}
-	if r.Role == profile.RoleExecutable && (r.Match == MatchFolder || r.Match == MatchSubfolders) {
-		c.add(FindingExecutableFolder, LevelError, i, "", "executable path rule over a folder (%s, match %s): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths", r.Value, r.Match)
-	}
-	platform := r.Platform
-	if !knownOS(platform) {
-		platform = c.pol.OS
-	}
-	if why := CheckPathRule(platform, r.Value); why != "" {
-		if forced[r.Value] {
-			c.add(FindingGuardrail, LevelWarning, i, "", "path rule %s is %s: kept with --force (recorded in the policy's warnings)", r.Value, why)
-		} else {
-			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: narrow the path, or regenerate with --force to record it", r.Value, why)
+	// The same judgment as Decide and export (PathRuleRefusals): every refusal is an error,
+	// since export refuses the rule unless it is given --force, whatever the policy's own
+	// warnings say.
+	for _, ref := range PathRuleRefusals(r, c.pol.OS, c.opts.Guardrails) {
+		switch {
+		case ref.ID != FindingGuardrail:
+			c.add(ref.ID, LevelError, i, "", "%s", ref.Reason)
+		case forced[r.Value]:
+			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: the policy's warnings record it as kept with generate --force, but export does not trust a policy's warnings and refuses it unless given --force", r.Value, ref.Reason)
+		default:
+			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: narrow the path; export refuses it unless given --force", r.Value, ref.Reason)
 		}
 	}
 }

@@ -102,13 +102,15 @@ func TestCheckLint(t *testing.T) {
 		{"path without value", func(p *Policy) { p.Rules[2].Value = " " },
 			[]fnd{{"EDR008", "error", 2, "path rule without a value"}}},
 		{"guardrail", func(p *Policy) { p.Rules[2].Value = `C:\Program Files` },
-			[]fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: narrow the path, or regenerate with --force to record it`}}},
+			[]fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: narrow the path; export refuses it unless given --force`}}},
 		{"guardrail temp", func(p *Policy) { p.Rules[2].Value = `C:\Windows\Temp\App` },
-			[]fnd{{"EDR009", "error", 2, `path rule C:\Windows\Temp\App is a temp folder: narrow the path, or regenerate with --force to record it`}}},
+			[]fnd{{"EDR009", "error", 2, `path rule C:\Windows\Temp\App is a temp folder: narrow the path; export refuses it unless given --force`}}},
 		{"guardrail forced", func(p *Policy) {
 			p.Rules[2].Value = `C:\Program Files`
 			p.Warnings = []Warning{{Code: "guardrail-forced", Message: "kept", Files: []string{`C:\Program Files`}}}
-		}, []fnd{{"EDR009", "warning", 2, `path rule C:\Program Files is the whole of Program Files: kept with --force (recorded in the policy's warnings)`}}},
+			// A guardrail-forced warning is a record anyone can write: still an error, as export
+			// refuses the rule unless it is given --force.
+		}, []fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: the policy's warnings record it as kept with generate --force, but export does not trust a policy's warnings and refuses it unless given --force`}}},
 		{"executable folder", func(p *Policy) {
 			p.Level = CriterionPath
 			p.Rules[2].Role, p.Rules[2].Value = "executable", `C:\Program Files\App`

@@ -47,8 +47,12 @@ type DecideOptions struct {
 	NoScanExclusions bool
 	// IncludeLogs adds folder rules for log folders (roles that allow them on request).
 	IncludeLogs bool
-	// Force records a guardrail refusal as a warning instead of failing.
+	// Force records a guardrail refusal (FindingGuardrail) as a warning instead of failing;
+	// an executable folder rule is refused even then.
 	Force bool
+	// Guardrails adds a host check to the path guardrails (see GuardrailOptions); the zero
+	// value judges paths by their spelling alone.
+	Guardrails GuardrailOptions
 	// Now is the time for certificate-expiry warnings; zero means time.Now(). It is not
 	// written to the policy.
 	Now time.Time
@@ -92,7 +96,8 @@ const ExpiryWarning = 90 * 24 * time.Hour
 //
 // Scan exclusions for caches and backup archives are path rules from the profile (for
 // products with backup), at every level unless NoScanExclusions. Every path rule passes the
-// guardrails (see CheckPathRule); a refusal is a *GuardrailError unless Force.
+// guardrails (see PathRuleRefusals), the rules kept with KeepPrevious too; a refusal is a
+// *GuardrailError unless Force.
 func Decide(inv *Inventory, opts DecideOptions) (*Policy, error) {
 	d, err := newDecider(opts)
 	if err != nil {
@@ -291,7 +296,9 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	sortRules(d.pol.Rules)
 	d.warnings(execs)
 	if d.opts.Previous != nil {
-		d.supersede(d.opts.Previous)
+		if err := d.supersede(d.opts.Previous); err != nil {
+			return nil, err
+		}
 	}
 	d.pol.Warnings = d.warn
 	sortWarnings(d.pol.Warnings)
@@ -589,17 +596,17 @@ func under(p, dir string) bool {
 	return strings.HasPrefix(p, dir+"/")
 }
 
+// guard applies the guardrails to rules (PathRuleRefusals): a refusal is a *GuardrailError,
+// or with Force (for refusals it may override) a guardrail-forced warning.
 func (d *decider) guard(rules []Rule) error {
 	var ge GuardrailError
-	for _, r := range rules {
-		if why := CheckPathRule(d.opts.OS, r.Value); why != "" {
-			ge.Refusals = append(ge.Refusals, Refusal{Path: r.Value, Reason: why})
-		}
+	for i := range rules {
+		ge.Refusals = append(ge.Refusals, PathRuleRefusals(&rules[i], d.opts.OS, d.opts.Guardrails)...)
 	}
 	if len(ge.Refusals) == 0 {
 		return nil
 	}
-	if !d.opts.Force {
+	if !d.opts.Force || !ge.Forcible() {
 		return &ge
 	}
 	for _, r := range ge.Refusals {

@@ -64,8 +64,9 @@ func (d *decider) broadSigner(s *signers.Signature) bool {
 //     (a certificate entry covers everything the certificate signs), so the narrowed rule
 //     would reach every console as something else, while the exact path is expressible;
 //   - a path rule is never made for a file whose path holds a character a policy or vendor
-//     pattern reads as pattern syntax (or a control character): it gets a hash rule, with
-//     the reason.
+//     pattern reads as pattern syntax (or a control character), nor for one whose exact path
+//     the guardrails refuse (a file in a temp folder, a name that looks like an 8.3 short
+//     name, ...): it gets a hash rule, with the reason, instead of failing the whole run.
 func (d *decider) exactPathOrHash(v *verdict) {
 	if v.crit == CriterionSigner && d.opts.Level == CriterionPath && !d.broadSigner(v.sig) {
 		if why := d.patternProblem(v); why == "" {
@@ -83,7 +84,8 @@ func (d *decider) exactPathOrHash(v *verdict) {
 	}
 }
 
-// patternProblem says why v's file cannot be named by an exact path rule, or "". It judges
+// patternProblem says why v's file cannot be named by an exact path rule, or "": a pattern or
+// control character in its path, or a guardrail refusing one of its endpoint paths. It judges
 // the inspected part of the path (and the inspected root when no install path maps it): the
 // install folder a profile gives may hold the policy's own '*' (a user folder).
 func (d *decider) patternProblem(v *verdict) string {
@@ -91,7 +93,14 @@ func (d *decider) patternProblem(v *verdict) string {
 		return why
 	}
 	if _, mapped := d.opts.InstallPaths[v.file.Root]; !mapped && v.file.Root != "" {
-		return patternChar(v.file.Root, d.opts.OS == profile.OSWindows)
+		if why := patternChar(v.file.Root, d.opts.OS == profile.OSWindows); why != "" {
+			return why
+		}
+	}
+	for _, e := range v.endpoints {
+		if why := JudgePathRule(d.opts.OS, e, d.opts.Guardrails); why != "" {
+			return fmt.Sprintf("the guardrails refuse a path rule for %s (%s)", e, why)
+		}
 	}
 	return ""
 }

@@ -3,8 +3,6 @@ package edrpolicy
 import (
 	"errors"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -434,7 +432,7 @@ func TestCheckPathRule(t *testing.T) {
 	}{
 		{"windows", `C:\`, "a drive root"},
 		{"windows", `d:`, "a drive root"},
-		{"windows", `\\server\share`, "a volume root"},
+		{"windows", `\\server\share`, `a UNC path (\\host\share): a network or admin-share spelling can name a local drive; write the local drive path`},
 		{"windows", `C:\Program Files`, "the whole of Program Files"},
 		{"windows", `C:\Program Files (x86)\`, "the whole of Program Files"},
 		{"windows", `C:\Users\*`, "a user-profile root"},
@@ -444,9 +442,10 @@ func TestCheckPathRule(t *testing.T) {
 		{"windows", `C:\Users\Public\stuff`, "a world-writable folder (C:\\Users\\Public)"},
 		{"windows", `C:\ProgramData`, "ProgramData: any user may create folders in it (world-writable)"},
 		{"windows", `C:\Program Files\CrashPlan\*`, "a bare wildcard (it trusts every file there)"},
-		{"windows", `*`, "a bare wildcard (it trusts every file there)"},
-		{"windows", `C:\Program Files\CrashPlan\..\x`, `the path contains ".."`},
-		{"windows", `CrashPlan\cache`, "not an absolute path"},
+		{"windows", `*`, "not an absolute path (no drive letter)"},
+		{"windows", `C:\Program Files\CrashPlan\..\x`, ""},
+		{"windows", `C:\Program Files\CrashPlan\..\..\Windows`, "the Windows folder (judged as c:\\windows)"},
+		{"windows", `CrashPlan\cache`, "not an absolute path (no drive letter)"},
 		{"windows", `C:\ProgramData\CrashPlan\cache`, ""},
 		{"windows", `C:\Users\*\AppData\Local\CrashPlan\cache`, ""},
 		{"mac", "/", "the file system root"},
@@ -454,7 +453,7 @@ func TestCheckPathRule(t *testing.T) {
 		{"mac", "/Applications/", "the whole of /Applications"},
 		{"mac", "/Volumes/Backup", "a volume root"},
 		{"mac", "/Users/*", "a user-profile root"},
-		{"mac", "/private/tmp/x", "a temp and world-writable folder"},
+		{"mac", "/private/tmp/x", "a temp and world-writable folder (judged as /tmp/x)"},
 		{"mac", "/Library/Caches/CrashPlan", ""},
 		{"mac", "/Users/*/Library/Logs/CrashPlan", ""},
 		{"linux", "/usr", "the whole of /usr"},
@@ -468,25 +467,6 @@ func TestCheckPathRule(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, CheckPathRule(tc.os, tc.path), "%s %s", tc.os, tc.path)
 	}
-}
-
-func TestCheckPathRuleWorldWritableOnDisk(t *testing.T) {
-	dir, err := os.MkdirTemp(".", "ww-")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	dir, err = filepath.Abs(dir)
-	require.NoError(t, err)
-	require.NoError(t, os.Chmod(dir, 0o777))
-	got := CheckPathRule("linux", dir)
-	for _, tmp := range []string{"/tmp/", "/var/tmp/", "/dev/shm/"} {
-		if strings.HasPrefix(dir, tmp) {
-			// The checkout itself lives in a temp folder (as some CI clones do): the name
-			// rule refuses it first, for the same reason.
-			assert.Contains(t, got, "world-writable", dir)
-			return
-		}
-	}
-	assert.Equal(t, "a world-writable folder on this machine", got)
 }
 
 // A Team ID is a name anyone can put in a self-made certificate: pinning it must not make an
@@ -574,5 +554,35 @@ func TestDecidePatternNamesGetHashRules(t *testing.T) {
 		require.Len(t, pol.Rules, 1)
 		assert.Equal(t, tc.crit, string(pol.Rules[0].Criterion), tc.rel)
 		assert.Equal(t, h('c'), pol.Rules[0].FileDigests[0].SHA256)
+	}
+}
+
+// An executable whose exact endpoint path the guardrails refuse (a name shaped like an 8.3
+// short name, a ':' stream, a trailing dot, an install folder under a temp folder, a DOS device
+// name) gets a hash rule with the reason at level path, instead of failing the whole run.
+func TestDecideGuardrailRefusedPathsGetHashRules(t *testing.T) {
+	cases := []struct {
+		os, base, rel string
+	}{
+		{"windows", `C:\Program Files\App`, "SETUP~1.EXE"},
+		{"windows", `C:\Program Files\App`, "tool.exe:stream"},
+		{"windows", `C:\Program Files\App`, "sub/CON"},
+		{"windows", `C:\Windows\Temp\App`, "tool.exe"},
+		{"windows", `C:\Users\Public\App`, "tool.exe"},
+		{"linux", "/tmp/app", "tool"},
+		{"mac", "/private/var/folders/xy/App.app/Contents/MacOS", "App"},
+		{"mac", "/Users/Shared/App", "tool"},
+	}
+	for _, tc := range cases {
+		inv := &Inventory{SchemaVersion: 1, Files: []FileEvidence{peFile("/srv/inst", tc.rel, h('a'), signers.StatusUnsigned)}}
+		inv.Files[0].Path = tc.rel
+		opts := DecideOptions{Profile: code42(t), OS: tc.os, Version: "11.2.1", Product: "crashplan", Level: CriterionPath, Now: testNow, NoScanExclusions: true,
+			InstallPaths: map[string][]string{"/srv/inst": {tc.base}}}
+		pol, err := Decide(inv, opts)
+		require.NoError(t, err, "%s %s %s", tc.os, tc.base, tc.rel)
+		require.Len(t, pol.Rules, 1)
+		r := pol.Rules[0]
+		assert.Equal(t, CriterionHash, r.Criterion, "%s %s %s", tc.os, tc.base, tc.rel)
+		assert.Contains(t, r.Reason, "the guardrails refuse a path rule for", "%s %s %s", tc.os, tc.base, tc.rel)
 	}
 }

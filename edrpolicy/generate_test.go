@@ -279,8 +279,8 @@ func TestGenerateGuardrail(t *testing.T) {
 	var ge *GuardrailError
 	require.ErrorAs(t, err, &ge)
 	assert.Equal(t, []Refusal{
-		{Path: `C:\Program Files`, Reason: "the whole of Program Files"},
-		{Path: `C:\Windows\Temp\wide`, Reason: "a temp folder"},
+		{ID: FindingGuardrail, Path: `C:\Program Files`, Reason: "the whole of Program Files"},
+		{ID: FindingGuardrail, Path: `C:\Windows\Temp\wide`, Reason: "a temp folder"},
 	}, ge.Refusals)
 	assert.Contains(t, err.Error(), "--force")
 	pol, err := Generate(context.Background(), GenerateOptions{Decide: DecideOptions{Profile: prof, OS: "windows", Force: true, Now: testNow}})

@@ -29,8 +29,9 @@ func checkPrevious(opts DecideOptions) error {
 // supersede compares the decided policy with the previous one: it lists the previous rules
 // the install no longer matches in Policy.Superseded, reports renewed signer certificates
 // loudly (signer-change), and with KeepPrevious adds the superseded rules, labelled with
-// their version, for the rollout window.
-func (d *decider) supersede(prev *Policy) {
+// their version, for the rollout window. The kept rules pass the guardrails again, as new
+// rules do: a previous policy is a file anyone may have edited.
+func (d *decider) supersede(prev *Policy) error {
 	d.pol.PreviousAppVersion = prev.AppVersion
 	diff := Diff(prev, d.pol)
 	prevSuperseded := map[string]Superseded{}
@@ -97,10 +98,14 @@ func (d *decider) supersede(prev *Policy) {
 		d.warn = append(d.warn, Warning{Code: "superseded", Message: msg, Files: dedupe(append(append([]string{}, keptFiles...), goneFiles...))})
 	}
 	if len(kept) > 0 {
+		if err := d.guard(kept); err != nil {
+			return fmt.Errorf("--keep-previous: rules kept from the previous policy: %w", err)
+		}
 		d.warn = append(d.warn, Warning{Code: "kept-previous", Message: fmt.Sprintf("%d rule(s) of version %s kept for the rollout window (labelled with their app_version): regenerate without --keep-previous once every device runs %s", len(kept), keptVersions(kept), orUnknown(d.pol.AppVersion)), Files: dedupe(keptFiles)})
 		d.pol.Rules = append(d.pol.Rules, kept...)
 		sortRules(d.pol.Rules)
 	}
+	return nil
 }
 
 // renewals reports each renewed signer certificate once (a signer narrowed to several files

@@ -154,7 +154,14 @@ type Result struct {
 }
 
 // Export runs the named vendors' exporters over p and returns the files (coverage.json
-// included) and warnings. It is Collect without the entries and coverage.
+// included) and warnings. It is Collect without the entries and coverage: it fails when a
+// vendor is unknown, when a format in o.Formats is written by none of the vendors, when two
+// exporters would write the same file name, when an exporter fails (the error names the
+// vendor), or when a path rule is one the guardrails or check refuse
+// (edrpolicy.PathRuleRefusals: a drive root, a temp folder, a bare wildcard, an environment
+// variable, a UNC spelling..., or an executable rule over a folder) and o.Force does not
+// override it. A guardrail-forced warning in the policy is not trusted: anyone can write one
+// into a policy file.
 func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
 	res, err := Collect(reg, p, vendors, o)
 	if err != nil {
@@ -181,8 +188,8 @@ func Collect(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) (*
 		return nil, fmt.Errorf("no vendor given; known vendors: %s", strings.Join(reg.Names(), ", "))
 	}
 	res := &Result{Coverage: &Coverage{SchemaVersion: CoverageSchemaVersion, Vendors: []VendorCoverage{}}}
-	if ge := p.Refusals(); ge != nil {
-		if !o.Force {
+	if ge := p.RefusalsWith(o.Guardrails); ge != nil {
+		if !o.Force || !ge.Forcible() {
 			return nil, ge
 		}
 		for _, r := range ge.Refusals {

@@ -77,7 +77,8 @@ func TestDigestsFromInventory(t *testing.T) {
 }
 
 // A hand-edited policy cannot carry a path rule the guardrails refuse into a vendor file: it is
-// refused unless generate recorded it as forced or the export is forced.
+// refused unless the export itself is forced. A guardrail-forced warning written into the
+// policy (by generate --force, or by hand) does not count.
 func TestExportGuardrails(t *testing.T) {
 	reg := exporters.Default()
 	p := &edrpolicy.Policy{SchemaVersion: edrpolicy.SchemaVersion, Profile: "code42", OS: "windows", Level: edrpolicy.CriterionPath,
@@ -104,11 +105,10 @@ func TestExportGuardrails(t *testing.T) {
 	}
 	assert.Equal(t, []string{`C:\`, `C:\Windows\Temp\x`}, forced)
 
-	// generate --force recorded them: no error, no new warning.
+	// The policy's own guardrail-forced warnings are not trusted: still refused.
 	p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Files: []string{`C:\`}}, {Code: "guardrail-forced", Files: []string{`C:\Windows\Temp\x`}}}
-	_, warns, err = exporters.Export(reg, p, []string{"defender"}, exporters.Options{})
-	require.NoError(t, err)
-	for _, w := range warns {
-		assert.NotEqual(t, "guardrail-forced", w.Code)
-	}
+	_, _, err = exporters.Export(reg, p, []string{"defender"}, exporters.Options{})
+	var ge *edrpolicy.GuardrailError
+	require.ErrorAs(t, err, &ge)
+	assert.Len(t, ge.Refusals, 2)
 }

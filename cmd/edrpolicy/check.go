@@ -37,9 +37,11 @@ func newCheckCmd(a *app) *cobra.Command {
 		Use:   "check policy.json",
 		Short: "Simulate and lint a policy",
 		Long: `check lints a policy: malformed rules (criterion, role, platform, hash lengths, signer
-identity, path match), the guardrails of generate (a path rule kept with --force is a warning),
-executable path rules over folders, expired or expiring signer certificates, past review
-dates, duplicate rules and file rules a folder rule already covers.
+identity, path match), the guardrails of generate and export and their executable-folder rule
+(the same judgment: a path rule they refuse is an error even when the policy's warnings record
+it as kept with --force, since export refuses it unless given --force), expired or expiring
+signer certificates, past review dates, duplicate rules and file rules a folder rule already
+covers.
 
 With --root DIR (repeatable) it also inspects the install and simulates the policy: every
 executable must be allowed by a hash rule (SHA-256), a signer rule (valid signature from the
@@ -87,7 +89,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	if err != nil {
 		return err
 	}
-	opts := edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}}
+	opts := edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}, Guardrails: edrpolicy.HostGuardrails()}
 	for i, r := range o.roots {
 		r = filepath.Clean(r)
 		opts.Roots = append(opts.Roots, r)
@@ -128,20 +130,20 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 func writeCheckTable(w io.Writer, rep *edrpolicy.CheckReport) error {
 	if len(rep.Findings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "LEVEL\tID\tRULE\tFILE\tMESSAGE")
+		row(tw, "LEVEL", "ID", "RULE", "FILE", "MESSAGE")
 		for _, f := range rep.Findings {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Level, f.ID, orDash(f.RuleRef()), orDash(oneLine(f.File)), oneLine(f.Message))
+			row(tw, f.Level, f.ID, orDash(f.RuleRef()), orDash(f.File), f.Message)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	if rep.Simulation != nil {
-		if _, err := fmt.Fprintln(w, rep.Simulation.Text); err != nil {
+		if _, err := fmt.Fprintln(w, esc(rep.Simulation.Text)); err != nil {
 			return err
 		}
 	}
-	_, err := fmt.Fprintln(w, rep.Summary.Text)
+	_, err := fmt.Fprintln(w, esc(rep.Summary.Text))
 	return err
 }
 

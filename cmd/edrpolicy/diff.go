@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -91,11 +90,11 @@ func writeDiffTable(a *app, d *edrpolicy.PolicyDiff, sum diffSummary) error {
 		return err
 	}
 	for _, f := range d.Fields {
-		fmt.Fprintf(a.stdout, "%s: %s → %s\n", f.Field, orDash(f.Old), orDash(f.New))
+		fmt.Fprintf(a.stdout, "%s: %s → %s\n", esc(f.Field), esc(orDash(f.Old)), esc(orDash(f.New)))
 	}
 	if len(d.Changes) > 0 {
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "CHANGE\tCRITERION\tROLE\tFILE\tREASON")
+		row(tw, "CHANGE", "CRITERION", "ROLE", "FILE", "REASON")
 		for _, c := range d.Changes {
 			file := "-"
 			if len(c.Files) > 0 {
@@ -104,7 +103,7 @@ func writeDiffTable(a *app, d *edrpolicy.PolicyDiff, sum diffSummary) error {
 					file += fmt.Sprintf(" (+%d more)", len(c.Files)-1)
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Change, c.Criterion, c.Role, file, oneLine(c.Reason))
+			row(tw, string(c.Change), string(c.Criterion), c.Role, file, c.Reason)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -116,9 +115,4 @@ func writeDiffTable(a *app, d *edrpolicy.PolicyDiff, sum diffSummary) error {
 	}
 	_, err := fmt.Fprintln(a.stdout, line)
 	return err
-}
-
-// oneLine keeps a table row on one line whatever a reason or path contains.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s)
 }

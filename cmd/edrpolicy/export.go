@@ -144,7 +144,7 @@ warnings); 2 usage or fatal error (nothing written).`,
 	f := c.Flags()
 	f.StringSliceVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated)")
 	f.StringVar(&o.out, "out", "", "output directory")
-	f.BoolVar(&o.force, "force", false, "export path rules the guardrails refuse (drive roots, temp folders, bare wildcards) that the policy does not record as forced")
+	f.BoolVar(&o.force, "force", false, "export path rules the guardrails refuse (drive roots, temp folders, bare wildcards...), each with a warning; the policy's own guardrail-forced warnings are not trusted")
 	o.flags.bind(f)
 	return c
 }
@@ -168,17 +168,17 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if err != nil {
 		return err
 	}
-	opts.Force = o.force
+	opts.Force, opts.Guardrails = o.force, edrpolicy.HostGuardrails()
 	res, err := exporters.Collect(exporters.Default(), p, o.vendors, opts)
 	if err != nil {
-		return usageErr("export %s: %v", policyFile, err)
+		return usageErr("export %s: %w", policyFile, err)
 	}
 	files := append(res.Files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("export: %w", err)}
 	}
 	attn := printExportResult(a, res)
-	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, o.out)
+	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, esc(o.out))
 	if attn {
 		return attention()
 	}
@@ -194,29 +194,11 @@ func printExportResult(a *app, res *exporters.Result) bool {
 		if w.Code == exporters.WarnSkipped {
 			skipped++
 		}
-		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, escapeControls(w.Message))
+		warnLine(a, w.Code, w.Message)
 	}
 	for i := range res.Coverage.Vendors {
-		fmt.Fprintf(a.stderr, "edrpolicy: coverage: %s\n", res.Coverage.Vendors[i].Line())
+		fmt.Fprintf(a.stderr, "edrpolicy: coverage: %s\n", esc(res.Coverage.Vendors[i].Line()))
 	}
 	return skipped > 0 || res.Coverage.NotCovered() > 0
 }
 
-// escapeControls shows control characters (a file name can hold ESC, CR, LF) as escapes, so
-// that a message stays one line and cannot move the terminal's cursor.
-func escapeControls(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}

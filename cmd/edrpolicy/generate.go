@@ -87,7 +87,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: renewed signers and era changes are reported, superseded rules listed")
 	f.BoolVar(&o.keepPrevious, "keep-previous", false, "with --previous: also keep the superseded rules, labelled with their app_version, for a staged rollout")
 	f.BoolVar(&o.yes, "yes", false, "unattended run (accepted for scripts; generate never prompts)")
-	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing")
+	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing, and write those rules to the --vendor files")
 	f.BoolVar(&o.includeLogs, "include-logs", false, "add folder rules for the profile's log folders")
 	f.BoolVar(&o.noScanExclusions, "no-scan-exclusions", false, "leave out the cache and backup-archive scan exclusions")
 	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time: --timestamp (now) or --timestamp=2026-01-31T00:00:00Z")
@@ -139,6 +139,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
 		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
 		IncludeLogs: o.includeLogs, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
+		Guardrails: edrpolicy.HostGuardrails(),
 	}
 	if o.keepPrevious && o.previous == "" {
 		return g, usageErr("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
@@ -205,7 +206,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		var ge *edrpolicy.GuardrailError
 		switch {
 		case errors.As(err, &ue), errors.As(err, &ge):
-			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
+			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
@@ -218,7 +219,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 		}
 		for _, w := range pol.Warnings {
-			fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
+			warnLine(a, w.Code, w.Message)
 		}
 		return nil
 	}
@@ -229,26 +230,29 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		if err != nil {
 			return err
 		}
+		// The vendor files are written by this command: its --force is the override, the
+		// policy's guardrail-forced warnings are not.
+		eopts.Force, eopts.Guardrails = o.force, g.Decide.Guardrails
 		exported, err = exporters.Collect(exporters.Default(), pol, o.vendors, eopts)
 		if err != nil {
-			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
+			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		files = append(files, exported.Files...)
 	}
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
-	fmt.Fprintf(a.stdout, "%s: %s, %s\n", filepath.Join(o.out, edrpolicy.PolicyFileName), pol.Summary.Text, plural(len(pol.Warnings), "warning"))
+	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(len(pol.Warnings), "warning"))
 	if exported != nil {
 		n := len(files) - 1 // policy.json
 		also := ""
 		if len(exported.Coverage.Vendors) > 0 {
 			n, also = n-1, ", "+exporters.CoverageFileName
 		}
-		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", o.out, plural(n, "vendor file"), also, edrpolicy.ManifestName)
+		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", esc(o.out), plural(n, "vendor file"), also, edrpolicy.ManifestName)
 	}
 	for _, w := range pol.Warnings {
-		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
+		warnLine(a, w.Code, w.Message)
 	}
 	if exported != nil && printExportResult(a, exported) {
 		return attention()

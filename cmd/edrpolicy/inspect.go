@@ -80,7 +80,7 @@ func (o *inspectOptions) run(c *cobra.Command, a *app, args []string) error {
 	if n := inv.Failed(); n > 0 {
 		for _, f := range inv.Files {
 			if f.Error != "" {
-				fmt.Fprintf(a.stderr, "edrpolicy: %s: %s\n", displayPath(f), f.Error)
+				fmt.Fprintf(a.stderr, "edrpolicy: %s: %s\n", esc(displayPath(f)), esc(f.Error))
 			}
 		}
 		fmt.Fprintf(a.stderr, "edrpolicy: %d of %d files could not be read or parsed\n", n, len(inv.Files))
@@ -120,7 +120,7 @@ func displayPath(f edrpolicy.FileEvidence) string {
 
 func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PATH\tFORMAT\tSIZE\tSIGNATURE\tCHAIN\tSIGNER\tSHA256")
+	row(tw, "PATH", "FORMAT", "SIZE", "SIGNATURE", "CHAIN", "SIGNER", "SHA256")
 	for _, f := range inv.Files {
 		status, chain, signer, digest := string(f.SignatureStatus), "", "", f.SHA256
 		if status == "" {
@@ -155,7 +155,7 @@ func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
 		if f.Error != "" {
 			digest = "error: " + f.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", displayPath(f), format, f.Size, status, chain, signer, digest)
+		row(tw, displayPath(f), format, fmt.Sprint(f.Size), status, chain, signer, digest)
 	}
 	return tw.Flush()
 }

@@ -91,7 +91,7 @@ func (o *pathsOptions) run(a *app) error {
 		return writeOut(writeJSON(a.stdout, doc))
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "USE\tROLE\tPATH\tKIND\tRULE\tINSTALL\tVERSIONS\tCONFIDENCE\tSOURCE")
+	row(tw, "USE", "ROLE", "PATH", "KIND", "RULE", "INSTALL", "VERSIONS", "CONFIDENCE", "SOURCE")
 	for _, r := range t.Rows {
 		inst := r.Install
 		if inst == "" {
@@ -100,16 +100,16 @@ func (o *pathsOptions) run(a *app) error {
 		if r.Component == "server" {
 			inst += " (server)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Use, r.Role, r.Path, r.Kind, r.Rule, inst, r.Versions.Describe(), r.Confidence, prof.SourceRefs(r.Source))
+		row(tw, r.Use, r.Role, r.Path, r.Kind, r.Rule, inst, r.Versions.Describe(), r.Confidence, prof.SourceRefs(r.Source))
 	}
 	for _, g := range t.Gaps {
-		fmt.Fprintf(tw, "UNKNOWN (%s)\t-\t%s\t-\t-\t%s\t%s\t-\t%s\n", g.What, g.Message, orDash(g.Install), g.Versions.Describe(), g.Flag)
+		row(tw, "UNKNOWN ("+g.What+")", "-", g.Message, "-", "-", orDash(g.Install), g.Versions.Describe(), "-", g.Flag)
 	}
 	if err := tw.Flush(); err != nil {
 		return writeOut(err)
 	}
 	if t.Assumed != nil {
-		fmt.Fprintf(a.stdout, "\nassumed the paths of %s: %s\n", q.AssumePaths, t.Assumed.Message)
+		fmt.Fprintf(a.stdout, "\nassumed the paths of %s: %s\n", q.AssumePaths, esc(t.Assumed.Message))
 	}
 	return nil
 }

@@ -73,9 +73,9 @@ func (o *portsOptions) run(a *app) error {
 		return writeOut(writeJSON(a.stdout, doc))
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PORT\tPROTOCOL\tCOMPONENT\tDIRECTION\tFROM\tTO\tSTATUS\tVERSIONS\tDESCRIPTION\tSOURCE")
+	row(tw, "PORT", "PROTOCOL", "COMPONENT", "DIRECTION", "FROM", "TO", "STATUS", "VERSIONS", "DESCRIPTION", "SOURCE")
 	for _, r := range doc.Ports {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Port, r.Protocol, r.Component, r.Direction, r.From, r.To, r.Status, r.Versions.Describe(), r.Description, prof.SourceRefs(r.Source))
+		row(tw, fmt.Sprint(r.Port), r.Protocol, r.Component, r.Direction, r.From, r.To, r.Status, r.Versions.Describe(), r.Description, prof.SourceRefs(r.Source))
 	}
 	if err := tw.Flush(); err != nil {
 		return writeOut(err)
@@ -85,7 +85,7 @@ func (o *portsOptions) run(a *app) error {
 		if !n.Versions.All() {
 			cond = " [" + n.Versions.Describe() + "]"
 		}
-		fmt.Fprintf(a.stdout, "note%s: %s (%s)\n", cond, n.Message, prof.SourceRefs(n.Source))
+		fmt.Fprintf(a.stdout, "note%s: %s (%s)\n", esc(cond), esc(n.Message), esc(prof.SourceRefs(n.Source)))
 	}
 	return nil
 }

@@ -60,21 +60,21 @@ func (o *profilesOptions) run(a *app) error {
 		return writeOut(writeJSON(a.stdout, docs))
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTITLE\tOS\tVERSIONS\tPRODUCTS\tSOURCES\tUNKNOWNS")
+	row(tw, "NAME", "TITLE", "OS", "VERSIONS", "PRODUCTS", "SOURCES", "UNKNOWNS")
 	for _, s := range docs {
 		var eras []string
 		for _, e := range s.Eras {
 			eras = append(eras, fmt.Sprintf("%s (%s)", e.Name, e.Versions.Describe()))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", s.Name, s.Title, strings.Join(s.OS, ","), strings.Join(eras, "; "), strings.Join(s.Products, ","), len(s.Sources), s.Unknowns)
+		row(tw, s.Name, s.Title, strings.Join(s.OS, ","), strings.Join(eras, "; "), strings.Join(s.Products, ","), fmt.Sprint(len(s.Sources)), fmt.Sprint(s.Unknowns))
 	}
 	if err := tw.Flush(); err != nil {
 		return writeOut(err)
 	}
 	for _, s := range docs {
-		fmt.Fprintf(a.stdout, "\n%s sources:\n", s.Name)
+		fmt.Fprintf(a.stdout, "\n%s sources:\n", esc(s.Name))
 		for _, src := range s.Sources {
-			fmt.Fprintf(a.stdout, "  %-24s %-10s %s\n", src.ID, src.Confidence, src.Ref)
+			fmt.Fprintf(a.stdout, "  %-24s %-10s %s\n", esc(src.ID), esc(src.Confidence), esc(src.Ref))
 		}
 	}
 	return nil

@@ -24,6 +24,8 @@ const (
 type exitErr struct {
 	code int
 	err  error
+	// note is a line printed after the error (what the failure means for the output).
+	note string
 }
 
 func (e *exitErr) Error() string {
@@ -119,11 +121,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitErr
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "edrpolicy: %v\n", ee.err)
+			printError(stderr, ee.err)
+		}
+		if ee.note != "" {
+			fmt.Fprintln(stderr, esc(ee.note))
 		}
 		return ee.code
 	}
 	// cobra's own errors (unknown command, bad args) and command errors are usage/fatal.
-	fmt.Fprintf(stderr, "edrpolicy: %v\n", err)
+	printError(stderr, err)
 	return exitError
 }

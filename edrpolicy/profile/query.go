@@ -3,6 +3,8 @@ package profile
 import (
 	"fmt"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/internal/safetext"
 )
 
 // Install selections for PathQuery.Install besides the row kinds.
@@ -47,6 +49,7 @@ type UnknownError struct {
 }
 
 func (e *UnknownError) Error() string {
+	e = e.escaped()
 	var b strings.Builder
 	fmt.Fprintf(&b, "profile %s", e.Profile)
 	if e.OS != "" {
@@ -69,6 +72,28 @@ func (e *UnknownError) Error() string {
 		fmt.Fprintf(&b, "\nsupply it with %s", e.Gap.Flag)
 	}
 	return b.String()
+}
+
+// escaped is a copy of e whose words and paths (from a profile, which may be a file anyone
+// wrote) are escaped with safetext.Escape, so that Error's lines cannot be rewritten or
+// multiplied by a crafted path.
+func (e *UnknownError) escaped() *UnknownError {
+	q := safetext.Escape
+	c := *e
+	c.Profile, c.OS = q(e.Profile), q(e.OS)
+	c.Gap.Message, c.Gap.Flag = q(e.Gap.Message), q(e.Gap.Flag)
+	c.Gap.Candidates = make([]string, len(e.Gap.Candidates))
+	c.Candidates = make(map[string][]PathRow, len(e.Candidates))
+	for i, v := range e.Gap.Candidates {
+		c.Gap.Candidates[i] = q(v)
+		rows := make([]PathRow, len(e.Candidates[v]))
+		for k, r := range e.Candidates[v] {
+			r.Use, r.Path = q(r.Use), q(r.Path)
+			rows[k] = r
+		}
+		c.Candidates[q(v)] = rows
+	}
+	return &c
 }
 
 func matchOS(rowOS, q string) bool { return rowOS == "" || q == "" || rowOS == q }

@@ -35,8 +35,13 @@ type Options struct {
 	Digests map[string]hashing.Digests
 
 	// Force exports path rules the guardrails refuse (drive roots, temp folders, bare
-	// wildcards...) that the policy does not already record as forced; each becomes a warning.
+	// wildcards...); each becomes a guardrail-forced warning. It is the only override: a
+	// guardrail-forced warning in the policy itself is not trusted. Executable folder rules
+	// are refused even with Force.
 	Force bool
+	// Guardrails adds a host check to the path guardrails (edrpolicy.GuardrailOptions); the
+	// zero value judges paths by their spelling alone.
+	Guardrails edrpolicy.GuardrailOptions
 
 	CrowdStrike CrowdStrikeOptions
 	SentinelOne SentinelOneOptions
