@@ -201,4 +201,3 @@ func printExportResult(a *app, res *exporters.Result) bool {
 	}
 	return skipped > 0 || res.Coverage.NotCovered() > 0
 }
-
