@@ -37,7 +37,10 @@ type DecideOptions struct {
 	PinSigners []string
 	// InstallPaths maps a FileEvidence.Root (an inspected directory) to the folders it is
 	// installed as on endpoints; file rules name endpoint paths. A root without an entry keeps
-	// its own path. Generate fills it from the profile's main application folder.
+	// its own path. Generate fills it from the profile's main application folder. When it is
+	// given (not empty), a path table no source gives and that offers no candidate table (the
+	// code42 Incydr tables) does not block: the policy gets the file rules, no folder rules, and
+	// an unknown-paths warning.
 	InstallPaths map[string][]string
 	// NoScanExclusions drops the cache and archive scan exclusions the profile recommends.
 	NoScanExclusions bool
@@ -137,7 +140,7 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	} else if versioned(p, opts.OS) {
 		return nil, fmt.Errorf("profile %s: the %s paths depend on the version: give --app-version X.Y.Z (or auto with --root)", p.Name, opts.OS)
 	}
-	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install}
+	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install, Product: opts.Product, OwnInstallPaths: len(opts.InstallPaths) > 0}
 	if opts.AssumePaths != "" {
 		if q.AssumePaths, err = profile.ParseVersion(opts.AssumePaths); err != nil {
 			return nil, fmt.Errorf("--assume-paths: %w", err)
@@ -152,8 +155,8 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if err := checkPrevious(opts); err != nil {
 		return nil, err
 	}
-	d.era = p.EraFor(d.version)
-	d.expected = p.ExpectedSigners(opts.OS, d.version)
+	d.era = p.EraOf(opts.Product, d.version)
+	d.expected = p.SignersFor(opts.OS, opts.Product, d.version)
 	for _, pin := range opts.PinSigners {
 		d.pins[normPin(pin)] = true
 	}
@@ -175,6 +178,9 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if d.table.Assumed != nil {
 		d.pol.AssumedPaths = q.AssumePaths.String()
 		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed (--assume-paths)", d.table.Assumed.Message, q.AssumePaths)})
+	}
+	if d.table.Bridged != nil {
+		d.warn = append(d.warn, Warning{Code: "unknown-paths", Message: d.table.Bridged.Message + "; file rules name the --install-path folders, and no folder rules (scan exclusions, logs) were written"})
 	}
 	if d.era != nil {
 		d.pol.Era = d.era.Name
@@ -500,6 +506,9 @@ func (d *decider) expectedSigner(s *signers.Signature) bool {
 		if e.TeamID != "" && s.TeamID == e.TeamID {
 			return true
 		}
+		if s.Signer != nil && thumbprintIn(e.Thumbprints, s.Signer) {
+			return true
+		}
 		if s.Signer != nil && (e.Organization != "" && strings.EqualFold(s.Signer.Organization, e.Organization) ||
 			e.CommonName != "" && strings.EqualFold(s.Signer.CommonName, e.CommonName)) {
 			return true
@@ -741,9 +750,12 @@ func (d *decider) warnings(execs []*verdict) {
 		d.warn = append(d.warn, Warning{Code: "hash-upgrade", Message: fmt.Sprintf("%d hash rule(s) match version %s only: they break at the next upgrade (hashes change with every patch)", nHash, orUnknown(d.pol.AppVersion)), Files: hashFiles})
 	}
 	if d.opts.Level != CriterionHash && len(d.opts.PinSigners) == 0 {
-		for _, u := range d.prof.UnknownsFor("signer", d.opts.OS, d.version) {
+		for _, u := range d.prof.UnknownsOf("signer", d.opts.OS, d.opts.Product, d.version) {
 			d.warn = append(d.warn, Warning{Code: "unknown-signer", Message: u.Message + "; signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 		}
+	}
+	for _, u := range d.prof.UnknownsOf("era", d.opts.OS, d.opts.Product, d.version) {
+		d.warn = append(d.warn, Warning{Code: "unknown-era", Message: u.Message + "; no signer is expected, so signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 	}
 	for _, n := range d.prof.NotesFor(d.opts.OS, d.version) {
 		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceRefs(n.Source) + ")"})
@@ -842,4 +854,14 @@ func joinSet(m map[string]bool) string {
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, "; ")
+}
+
+// thumbprintIn reports whether the leaf's SHA-1 or SHA-256 thumbprint is in list.
+func thumbprintIn(list []string, s *signers.Certificate) bool {
+	for _, t := range list {
+		if n := normPin(t); n != "" && (n == normPin(s.ThumbprintSHA1) || n == normPin(s.ThumbprintSHA256)) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,9 +93,9 @@ const pf = `C:\Program Files\CrashPlan\`
 func scanExclusionsWindows() []Rule {
 	return []Rule{
 		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\backupArchives`, Platform: "windows", Role: "archive", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\backupArchives`},
-			Reason: "scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive", Source: "support.code42.com CrashPlan/4 Change where backup data is stored; 000_c8ea74c03d1e87fa.txt", Confidence: "vendor-doc"},
+			Reason: "scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive", Source: "support.code42.com CrashPlan/4 Change where backup data is stored; 000_c8ea74c03d1e87fa.txt", Confidence: "inferred"},
 		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\cache`, Platform: "windows", Role: "cache", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\cache`},
-			Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "000_c8ea74c03d1e87fa.txt; 001_8909b713b88efa39.txt", Confidence: "vendor-doc"},
+			Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "000_c8ea74c03d1e87fa.txt", Confidence: "vendor-doc"},
 	}
 }
 
@@ -210,30 +211,92 @@ func TestDecideLevelPath(t *testing.T) {
 }
 
 func TestDecideProducts(t *testing.T) {
-	for _, tc := range []struct {
-		product string
-		folders int
-	}{
-		{"crashplan", 2}, {"incydr-basic", 2}, {"incydr-advanced", 2}, {"incydr-gov-f1", 2},
-		{"incydr-professional", 0}, {"incydr-enterprise", 0}, {"incydr-horizon", 0}, {"incydr-gov-f2", 0},
-	} {
-		for _, osName := range []string{"windows", "mac", "linux"} {
-			opts := DecideOptions{Profile: code42(t), OS: osName, Version: "10.4", Product: tc.product, Now: testNow}
-			pol, err := Decide(&Inventory{}, opts)
-			require.NoError(t, err, tc.product)
-			n := 0
-			for _, r := range pol.Rules {
-				if r.Role == "cache" || r.Role == "archive" {
-					n++
-				}
+	incydr := []string{"incydr-basic", "incydr-advanced", "incydr-gov-f1", "incydr-professional", "incydr-enterprise", "incydr-horizon", "incydr-gov-f2"}
+	for _, osName := range []string{"windows", "mac", "linux"} {
+		opts := DecideOptions{Profile: code42(t), OS: osName, Version: "10.4", Product: "crashplan", Now: testNow}
+		pol, err := Decide(&Inventory{}, opts)
+		require.NoError(t, err, osName)
+		n := 0
+		for _, r := range pol.Rules {
+			if r.Role == "cache" || r.Role == "archive" {
+				n++
 			}
-			assert.Equal(t, tc.folders, n, "%s %s", tc.product, osName)
+		}
+		assert.Equal(t, 2, n, "crashplan %s", osName)
+		// The Incydr path tables are unknown: without install paths, an error naming the gap
+		// and the ways out; with them, no folder rule at all (not CrashPlan's), and a warning.
+		for _, prod := range incydr {
+			for _, v := range []string{"8.0", "10.4", "11.1", "12.0"} {
+				opts := DecideOptions{Profile: code42(t), OS: osName, Version: v, Product: prod, Now: testNow}
+				_, err := Decide(&Inventory{}, opts)
+				var ue *profile.UnknownError
+				require.ErrorAs(t, err, &ue, "%s %s %s", prod, osName, v)
+				assert.Contains(t, err.Error(), "product "+prod)
+				assert.Contains(t, err.Error(), "Incydr path tables")
+				assert.Contains(t, err.Error(), "Code42-AAT")
+				assert.Contains(t, err.Error(), "--install-path DIR")
+				opts.InstallPaths = map[string][]string{"/r": {"/opt/x"}}
+				pol, err := Decide(&Inventory{}, opts)
+				require.NoError(t, err, "%s %s %s", prod, osName, v)
+				assert.Empty(t, pol.Rules, "%s %s %s", prod, osName, v)
+				assert.Contains(t, warningCodes(pol), "unknown-paths")
+			}
 		}
 	}
 	opts := DecideOptions{Profile: code42(t), OS: "linux", Version: "10.4", Product: "crashplan", NoScanExclusions: true, Now: testNow}
 	pol, err := Decide(&Inventory{}, opts)
 	require.NoError(t, err)
 	assert.Empty(t, pol.Rules)
+}
+
+// The era, and with it the expected Team ID, depends on the product line: CrashPlan's 11.0
+// rename is CrashPlan's separation from Code42; Code42-branded Incydr agents kept the Code42
+// names through 11.x. Outside the eras a source gives, the era is unknown.
+func TestDecideEraByProduct(t *testing.T) {
+	for _, tc := range []struct {
+		product, version, era, team string
+		unknownEra                  bool
+	}{
+		{"crashplan", "8.0", "crashplan-legacy", "", false},
+		{"crashplan", "8.2", "code42", "9YV9435DHD", false},
+		{"crashplan", "10.9.1", "code42", "9YV9435DHD", false},
+		{"crashplan", "11.0", "crashplan", "UGHXR79U6M", false},
+		{"crashplan", "11.1.3", "crashplan", "UGHXR79U6M", false},
+		{"incydr-basic", "8.2", "code42", "9YV9435DHD", false},
+		{"incydr-basic", "11.1", "code42", "9YV9435DHD", false},
+		{"incydr-gov-f2", "11.9.9", "code42", "9YV9435DHD", false},
+		{"incydr-horizon", "11.0", "code42", "9YV9435DHD", false},
+		{"incydr-advanced", "8.0", "", "", true},
+		{"incydr-professional", "8.1", "", "", true},
+		{"incydr-enterprise", "12.0", "", "", true},
+	} {
+		for _, osName := range []string{"mac", "windows"} {
+			opts := DecideOptions{Profile: code42(t), OS: osName, Version: tc.version, Product: tc.product, Level: CriterionSigner, Now: testNow,
+				InstallPaths: map[string][]string{"/tmp/mac": {"/Applications"}}, NoScanExclusions: true}
+			if osName == "mac" && tc.product == "crashplan" && tc.version == "8.1" {
+				opts.AssumePaths = "8.2"
+			}
+			pol, err := Decide(macInstall(), opts)
+			require.NoError(t, err, "%s %s %s", tc.product, tc.version, osName)
+			assert.Equal(t, tc.era, pol.Era, "%s %s %s", tc.product, tc.version, osName)
+			assert.Equal(t, tc.unknownEra, slices.Contains(warningCodes(pol), "unknown-era"), "%s %s %s", tc.product, tc.version, osName)
+			if osName != "mac" {
+				continue
+			}
+			// The Code42 Team ID gets one broad rule only where it is the era's expected signer.
+			var signingID string
+			for _, r := range pol.Rules {
+				if r.TeamID == "9YV9435DHD" {
+					signingID = r.SigningID
+				}
+			}
+			if tc.team == "9YV9435DHD" {
+				assert.Empty(t, signingID, "%s %s: expected signer, not narrowed", tc.product, tc.version)
+			} else {
+				assert.Equal(t, "com.code42.app", signingID, "%s %s: not the era's signer, narrowed", tc.product, tc.version)
+			}
+		}
+	}
 }
 
 func TestDecidePerOSFolders(t *testing.T) {
@@ -314,7 +377,7 @@ func macInstall() *Inventory {
 }
 
 func TestDecideMac(t *testing.T) {
-	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.4.1", Product: "incydr-professional", Level: CriterionSigner, Now: testNow,
+	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.4.1", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow,
 		InstallPaths: map[string][]string{"/tmp/mac": {"/Applications"}}}
 	pol, err := Decide(macInstall(), opts)
 	require.NoError(t, err)
@@ -351,7 +414,7 @@ func TestDecideUniversalMixedTeams(t *testing.T) {
 		apple("9YV9435DHD", "t", signers.StatusValid, signers.ChainTrusted),
 		apple("OTHERTEAM1", "t", signers.StatusValid, signers.ChainTrusted))
 	f.Format = hashing.FormatMachOUniversal
-	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow})
+	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow})
 	require.NoError(t, err)
 	require.Len(t, pol.Rules, 1)
 	assert.Equal(t, "slices signed by different Team IDs (9YV9435DHD, OTHERTEAM1)", pol.Rules[0].Reason)
@@ -361,7 +424,7 @@ func TestDecideWarnings(t *testing.T) {
 	inv := &Inventory{Files: []FileEvidence{
 		peFile("/r", "a.exe", h('a'), signers.StatusValid, authSig(soonCert, signers.StatusValid, signers.ChainTrusted, false)),
 	}}
-	opts := DecideOptions{Profile: code42(t), OS: "windows", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow,
+	opts := DecideOptions{Profile: code42(t), OS: "windows", Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow,
 		Governance: Governance{Owner: "secops", Justification: "CHG-1", Expires: "2026-06-30T00:00:00Z", Scope: "all endpoints"}}
 	pol, err := Decide(inv, opts)
 	require.NoError(t, err)
@@ -471,7 +534,7 @@ func TestCheckPathRuleWorldWritableOnDisk(t *testing.T) {
 func TestDecideTeamIDPinNeedsTrustedChain(t *testing.T) {
 	forged := apple("9YV9435DHD", "com.code42.app", signers.StatusValid, signers.ChainUnknownRoot)
 	f := machoFile("/r", "Code42.app/Contents/MacOS/Code42", h('6'), signers.StatusValid, forged)
-	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow,
+	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow,
 		PinSigners: []string{"9YV9435DHD"}}
 	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, opts)
 	require.NoError(t, err)

@@ -69,7 +69,7 @@ func ExampleGenerate() {
 	opts := edrpolicy.GenerateOptions{
 		Roots:      []string{root},
 		AppVersion: "8.1",
-		Decide:     edrpolicy.DecideOptions{Profile: prof, OS: "mac", Product: "incydr-horizon"},
+		Decide:     edrpolicy.DecideOptions{Profile: prof, OS: "mac", Product: "crashplan", NoScanExclusions: true},
 	}
 	if _, err := edrpolicy.Generate(context.Background(), opts); err != nil {
 		fmt.Println("refused: version 8.1 is a documented gap")

@@ -107,7 +107,7 @@ func genOpts(t *testing.T, s *synthetic, level Criterion, trust bool, pins ...st
 	o := GenerateOptions{
 		Roots:      []string{s.root},
 		AppVersion: VersionAuto,
-		Decide:     DecideOptions{Profile: code42(t), OS: "windows", Product: "incydr-professional", Level: level, PinSigners: pins, Now: testNow},
+		Decide:     DecideOptions{Profile: code42(t), OS: "windows", Product: "crashplan", NoScanExclusions: true, Level: level, PinSigners: pins, Now: testNow},
 	}
 	if trust {
 		o.Inspect.Verify.Roots = s.pool
