@@ -44,6 +44,11 @@ type DecideOptions struct {
 	InstallPaths map[string][]string
 	// NoScanExclusions drops the cache and archive scan exclusions the profile recommends.
 	NoScanExclusions bool
+	// IncludeArchives adds the scan exclusions of backup-archive folders (role archive). They
+	// are left out by default: the code42 archive folders are defaults of version-4
+	// documentation (confidence inferred) that an administrator may have moved, and an
+	// exclusion of a folder that holds something else is a blind spot.
+	IncludeArchives bool
 	// IncludeLogs adds folder rules for log folders (roles that allow them on request).
 	IncludeLogs bool
 	// Force records a guardrail refusal as a warning instead of failing.
@@ -84,8 +89,8 @@ const ExpiryWarning = 90 * 24 * time.Hour
 //     stronger), otherwise an exact file path rule; a file whose signature does not verify
 //     gets a hash rule, since a path rule would trust whatever replaces it.
 //
-// Scan exclusions for caches and backup archives are path rules from the profile (for
-// products with backup), at every level unless NoScanExclusions. Every path rule passes the
+// Scan exclusions for caches (and, with IncludeArchives, backup archives) are path rules from
+// the profile (for products with backup), at every level unless NoScanExclusions. Every path rule passes the
 // guardrails (see CheckPathRule); a refusal is a *GuardrailError unless Force.
 func Decide(inv *Inventory, opts DecideOptions) (*Policy, error) {
 	d, err := newDecider(opts)
@@ -643,6 +648,9 @@ func (d *decider) folderRules() []Rule {
 		switch {
 		case row.Rule == profile.RuleScanExclusion && !d.opts.NoScanExclusions:
 			if row.BackupOnly && (d.product == nil || !d.product.Backup) {
+				continue
+			}
+			if row.Role == profile.RoleArchive && !d.opts.IncludeArchives {
 				continue
 			}
 			reason = "scan exclusion the source recommends: " + map[string]string{

@@ -90,12 +90,19 @@ func winOpts(t *testing.T, level Criterion) DecideOptions {
 
 const pf = `C:\Program Files\CrashPlan\`
 
+// scanExclusionsWindows are the default scan exclusions (caches only; archives are opt-in).
 func scanExclusionsWindows() []Rule {
+	return []Rule{
+		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\cache`, Platform: "windows", Role: "cache", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\cache`},
+			Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "000_c8ea74c03d1e87fa.txt", Confidence: "vendor-doc"},
+	}
+}
+
+// archiveExclusionWindows is the backup-archive scan exclusion IncludeArchives adds.
+func archiveExclusionWindows() []Rule {
 	return []Rule{
 		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\backupArchives`, Platform: "windows", Role: "archive", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\backupArchives`},
 			Reason: "scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive", Source: "support.code42.com CrashPlan/4 Change where backup data is stored; 000_c8ea74c03d1e87fa.txt", Confidence: "inferred"},
-		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\cache`, Platform: "windows", Role: "cache", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\cache`},
-			Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "000_c8ea74c03d1e87fa.txt", Confidence: "vendor-doc"},
 	}
 }
 
@@ -120,9 +127,15 @@ func TestDecideLevelHash(t *testing.T) {
 		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: reason, Source: "inspected"},
 		{Criterion: "hash", Value: h('f'), Platform: "windows", Role: "executable", Files: []string{pf + "nested.dll"}, Reason: reason, Source: "inspected"},
 	}
-	want = append(want, scanExclusionsWindows()...)
-	assert.Equal(t, want, pol.Rules)
-	assert.Equal(t, "7 files → 8 rules: 6 hash, 0 signer, 2 path", pol.Summary.Text)
+	assert.Equal(t, append(want, scanExclusionsWindows()...), pol.Rules)
+	assert.Equal(t, "7 files → 7 rules: 6 hash, 0 signer, 1 path", pol.Summary.Text)
+	// Backup archives only when asked for: inferred defaults an administrator may have moved.
+	opts := winOpts(t, CriterionHash)
+	opts.IncludeArchives = true
+	pol2, err := Decide(windowsInstall(), opts)
+	require.NoError(t, err)
+	assert.Equal(t, append(append(want, archiveExclusionWindows()...), scanExclusionsWindows()...), pol2.Rules)
+	assert.Equal(t, "7 files → 8 rules: 6 hash, 0 signer, 2 path", pol2.Summary.Text)
 	assert.Equal(t, "crashplan", pol.Era)
 	assert.Equal(t, "11.2.1", pol.AppVersion)
 	codes := warningCodes(pol)
@@ -158,7 +171,7 @@ func TestDecideLevelSigner(t *testing.T) {
 	want = append(want, scanExclusionsWindows()...)
 	assert.Equal(t, want, stripCerts(pol.Rules))
 	assert.Equal(t, vendorCert, pol.Rules[2].Signer)
-	assert.Equal(t, "7 files → 6 rules: 2 hash, 2 signer, 2 path", pol.Summary.Text)
+	assert.Equal(t, "7 files → 5 rules: 2 hash, 2 signer, 1 path", pol.Summary.Text)
 }
 
 func TestDecideSignerFallbacks(t *testing.T) {
@@ -195,8 +208,7 @@ func TestDecideLevelPath(t *testing.T) {
 		"hash " + h('e') + " ", // tampered: hash only, never a path
 		"signer " + vendorCert.ThumbprintSHA1 + " ",
 		"signer " + otherCert.ThumbprintSHA1 + " ",
-		`path C:\ProgramData\CrashPlan\backupArchives subfolders`, // sorted by role: archive, cache, executable
-		`path C:\ProgramData\CrashPlan\cache subfolders`,
+		`path C:\ProgramData\CrashPlan\cache subfolders`, // sorted by role: cache, executable
 		`path C:\Program Files\CrashPlan\copy\helper.exe file`,
 		`path C:\Program Files\CrashPlan\helper.exe file`,
 	}, got)
@@ -222,7 +234,17 @@ func TestDecideProducts(t *testing.T) {
 				n++
 			}
 		}
-		assert.Equal(t, 2, n, "crashplan %s", osName)
+		assert.Equal(t, 1, n, "crashplan %s: the cache only", osName)
+		opts.IncludeArchives = true
+		pol, err = Decide(&Inventory{}, opts)
+		require.NoError(t, err, osName)
+		n = 0
+		for _, r := range pol.Rules {
+			if r.Role == "cache" || r.Role == "archive" {
+				n++
+			}
+		}
+		assert.Equal(t, 2, n, "crashplan %s --include-archives", osName)
 		// The Incydr path tables are unknown: without install paths, an error naming the gap
 		// and the ways out; with them, no folder rule at all (not CrashPlan's), and a warning.
 		for _, prod := range incydr {
@@ -301,17 +323,22 @@ func TestDecideEraByProduct(t *testing.T) {
 
 func TestDecidePerOSFolders(t *testing.T) {
 	for _, tc := range []struct {
-		os, version string
-		logs        bool
-		want        []string
+		os, version    string
+		logs, archives bool
+		want           []string
 	}{
-		{"linux", "6.8.1", true, []string{"/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
-		{"linux", "6.8.2", true, []string{"/home/*/.code42/logs", "/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
-		{"mac", "10.0", false, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan"}},
-		{"mac", "11.0", true, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan", "/Library/Logs/CrashPlan", "/Users/*/Library/Logs/CrashPlan"}},
-		{"windows", "8.0", true, []string{`C:\ProgramData\CrashPlan\backupArchives`, `C:\ProgramData\CrashPlan\cache`, `C:\ProgramData\CrashPlan\log`, `C:\Users\*\AppData\Local\CrashPlan\log`}},
+		{"linux", "6.8.1", true, true, []string{"/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
+		{"linux", "6.8.1", true, false, []string{"/usr/local/crashplan/cache", "/usr/local/crashplan/log"}},
+		{"linux", "6.8.2", true, true, []string{"/home/*/.code42/logs", "/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
+		{"linux", "11.0", false, false, []string{"/usr/local/crashplan/cache"}},
+		{"mac", "10.0", false, true, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan"}},
+		{"mac", "10.0", false, false, []string{"/Library/Caches/CrashPlan"}},
+		{"mac", "11.0", true, true, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan", "/Library/Logs/CrashPlan", "/Users/*/Library/Logs/CrashPlan"}},
+		{"windows", "8.0", true, true, []string{`C:\ProgramData\CrashPlan\backupArchives`, `C:\ProgramData\CrashPlan\cache`, `C:\ProgramData\CrashPlan\log`, `C:\Users\*\AppData\Local\CrashPlan\log`}},
+		{"windows", "11.1", false, false, []string{`C:\ProgramData\CrashPlan\cache`}},
+		{"windows", "4.0", false, true, []string{`C:\ProgramData\CrashPlan\backupArchives`, `C:\ProgramData\CrashPlan\cache`}}, // the XP row is legacy-os only
 	} {
-		pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: tc.os, Version: tc.version, IncludeLogs: tc.logs, Now: testNow})
+		pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: tc.os, Version: tc.version, IncludeLogs: tc.logs, IncludeArchives: tc.archives, Now: testNow})
 		require.NoError(t, err)
 		var got []string
 		for _, r := range pol.Rules {

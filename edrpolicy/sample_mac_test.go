@@ -58,10 +58,9 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	const (
 		exe       = "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"
 		exeSHA256 = "7253b620926d59d13bf29f8e8bc848380dedbe7f1c17a39b0cda39ea509d0f2b"
-		archives  = "/Library/Application Support/CrashPlan/BackupArchives"
 		caches    = "/Library/Caches/CrashPlan"
 	)
-	scan := []string{"path " + archives + " subfolders", "path " + caches + " subfolders"}
+	scan := []string{"path " + caches + " subfolders"} // archives are opt-in (IncludeArchives)
 	rules := func(p *Policy) []string {
 		var out []string
 		for _, r := range p.Rules {
