@@ -755,8 +755,13 @@ func (d *decider) warnings(execs []*verdict) {
 		}
 	}
 	if nHash > 0 && len(execs) > 0 {
-		d.warn = append(d.warn, Warning{Code: "hash-upgrade", Message: fmt.Sprintf("%d hash rule(s) match version %s only: they break at the next upgrade (hashes change with every patch)", nHash, orUnknown(d.pol.AppVersion)), Files: hashFiles})
+		msg := fmt.Sprintf("%d hash rule(s) match version %s only: they break at the next upgrade (hashes change with every patch)", nHash, orUnknown(d.pol.AppVersion))
+		if quotes := d.adviceText(d.prof.AdviceFor(profile.AdviceHash)); quotes != "" {
+			msg += "; " + quotes
+		}
+		d.warn = append(d.warn, Warning{Code: "hash-upgrade", Message: msg, Files: hashFiles})
 	}
+	d.adviceWarnings()
 	if d.opts.Level != CriterionHash && len(d.opts.PinSigners) == 0 {
 		for _, u := range d.prof.UnknownsOf("signer", d.opts.OS, d.opts.Product, d.version) {
 			d.warn = append(d.warn, Warning{Code: "unknown-signer", Message: u.Message + "; signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
@@ -872,4 +877,43 @@ func thumbprintIn(list []string, s *signers.Certificate) bool {
 		}
 	}
 	return false
+}
+
+// adviceWarnings shows the profile's advice about exceptions, quoted with its sources, as
+// warnings with code "advice": one per topic, in profile order. Advice on hash rules is joined
+// to the hash-upgrade warning instead; advice on signer rules is shown when the policy has
+// signer rules; advice on the backup selection is shown for products with backup.
+func (d *decider) adviceWarnings() {
+	hasSigner := false
+	for _, r := range d.pol.Rules {
+		hasSigner = hasSigner || r.Criterion == CriterionSigner
+	}
+	var topics []string
+	byTopic := map[string][]profile.Advice{}
+	for _, a := range d.prof.Advice {
+		switch {
+		case a.Topic == profile.AdviceHash:
+			continue
+		case a.Topic == profile.AdviceSigner && !hasSigner:
+			continue
+		case a.Topic == profile.AdviceBackupSelection && (d.product == nil || !d.product.Backup):
+			continue
+		}
+		if _, ok := byTopic[a.Topic]; !ok {
+			topics = append(topics, a.Topic)
+		}
+		byTopic[a.Topic] = append(byTopic[a.Topic], a)
+	}
+	for _, t := range topics {
+		d.warn = append(d.warn, Warning{Code: "advice", Message: t + ": " + d.adviceText(byTopic[t])})
+	}
+}
+
+// adviceText renders advice as `summary: "quote" (sources)`, joined with "; ".
+func (d *decider) adviceText(list []profile.Advice) string {
+	parts := make([]string, 0, len(list))
+	for _, a := range list {
+		parts = append(parts, fmt.Sprintf("%s: %q (%s)", a.Summary, strings.Join(strings.Fields(a.Quote), " "), d.prof.SourceRefs(a.Source)))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -2,6 +2,7 @@ package edrpolicy
 
 import (
 	"errors"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -586,4 +587,65 @@ func TestDecideTeamIDPinNeedsTrustedChain(t *testing.T) {
 	require.Len(t, pol.Rules, 1)
 	assert.Equal(t, CriterionSigner, pol.Rules[0].Criterion)
 	assert.Empty(t, pol.Rules[0].SigningID, "a pinned team is not narrowed")
+}
+
+// The sources' advice reaches the policy: both sides of the proactive-exceptions question with
+// their seeds, user detection, the backup selection (products with backup), signer renewal
+// (with signer rules), and the self-updating app in the hash-upgrade warning.
+func TestDecideAdvice(t *testing.T) {
+	advice := func(pol *Policy) map[string]string {
+		out := map[string]string{}
+		for _, w := range pol.Warnings {
+			if w.Code == "advice" {
+				topic, msg, _ := strings.Cut(w.Message, ": ")
+				out[topic] = msg
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		product string
+		level   Criterion
+		topics  []string
+	}{
+		{"crashplan", CriterionHash, []string{"backup-selection", "exceptions", "user-detection"}},
+		{"crashplan", CriterionSigner, []string{"backup-selection", "exceptions", "signer", "user-detection"}},
+		{"incydr-basic", CriterionHash, []string{"backup-selection", "exceptions", "user-detection"}},
+		{"incydr-horizon", CriterionHash, []string{"exceptions", "user-detection"}},
+		{"incydr-gov-f2", CriterionSigner, []string{"exceptions", "signer", "user-detection"}},
+	} {
+		opts := winOpts(t, tc.level)
+		opts.Product = tc.product
+		opts.PinSigners = []string{vendorCert.ThumbprintSHA256}
+		pol, err := Decide(windowsInstall(), opts)
+		require.NoError(t, err, tc.product)
+		got := advice(pol)
+		assert.ElementsMatch(t, tc.topics, slices.Collect(maps.Keys(got)), "%s %s", tc.product, tc.level)
+		ex := got["exceptions"]
+		assert.Contains(t, ex, `"Do not proactively create exclusions for the Code42 app." (000_c8ea74c03d1e87fa.txt)`)
+		assert.Contains(t, ex, `"Most EDR tools allow you to create proactive exception policies to suppress alerts for specific behaviors or trusted applications." (001_8909b713b88efa39.txt)`)
+		assert.Contains(t, got["user-detection"], "do not require setting global exceptions")
+		if tc.level == CriterionSigner {
+			assert.Contains(t, got["signer"], "changes each time a certificate is renewed")
+		}
+		for _, w := range pol.Warnings {
+			if w.Code == "hash-upgrade" {
+				assert.Contains(t, w.Message, "they break at the next upgrade")
+				assert.Contains(t, w.Message, `"The Code42 app requires full disk access, reads many files, and auto-updates itself."`)
+				assert.Contains(t, w.Message, "since the hash changes with each new Code42 app patch or update")
+			}
+		}
+		assert.Contains(t, warningCodes(pol), "hash-upgrade", "the tampered file keeps a hash rule at every level")
+	}
+	// A profile without advice: no advice warning, the plain hash-upgrade message.
+	prof, err := profile.Parse([]byte(`{"schema_version":1,"name":"x","title":"X","sources":[],"paths":[]}`))
+	require.NoError(t, err)
+	pol, err := Decide(windowsInstall(), DecideOptions{Profile: prof, OS: "windows", Now: testNow})
+	require.NoError(t, err)
+	assert.Empty(t, advice(pol))
+	for _, w := range pol.Warnings {
+		if w.Code == "hash-upgrade" {
+			assert.True(t, strings.HasSuffix(w.Message, "(hashes change with every patch)"), w.Message)
+		}
+	}
 }
