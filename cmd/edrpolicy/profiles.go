@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -16,13 +18,18 @@ type profilesOptions struct {
 
 // profileSummary is one entry of `profiles --format json`.
 type profileSummary struct {
-	Name     string           `json:"name"`
-	Title    string           `json:"title"`
-	OS       []string         `json:"os"`
-	Eras     []profile.Era    `json:"eras"`
-	Products []string         `json:"products"`
-	Sources  []profile.Source `json:"sources"`
-	Unknowns int              `json:"unknowns"`
+	Name     string                   `json:"name"`
+	Title    string                   `json:"title"`
+	OS       []string                 `json:"os"`
+	Eras     []profile.Era            `json:"eras"`
+	Products []string                 `json:"products"`
+	Sources  []profile.Source         `json:"sources"`
+	Unknowns int                      `json:"unknowns"`
+	Signers  []profile.ExpectedSigner `json:"signers"`
+	Facts    []profile.Fact           `json:"facts"`
+	Advice   []profile.Advice         `json:"advice"`
+	// Gaps are the unknowns themselves (Unknowns counts them).
+	Gaps []profile.Unknown `json:"gaps"`
 }
 
 func newProfilesCmd(a *app) *cobra.Command {
@@ -30,14 +37,36 @@ func newProfilesCmd(a *app) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "profiles",
 		Short: "List the built-in profiles",
-		Long: `profiles lists the built-in application profiles with the OSes, version eras and products
-they cover and the sources their rows cite. Any other application is described by a profile
-file of the same schema, given to generate, paths and ports with --profile FILE.`,
+		Long: `profiles lists the built-in application profiles: the OSes, products and version eras they
+cover, the signers each era expects, the other facts they cite, what their sources advise about
+exceptions (quoted), what no source gives (unknowns), and the sources with their confidence.
+Any other application is described by a profile file of the same schema, given to generate,
+paths and ports with --profile FILE; "profiles init" starts one from an inspected install.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(a) },
 	}
 	c.Flags().StringVar(&o.format, "format", "table", "output format: table or json")
 	return c
+}
+
+func summarize(p *profile.Profile) profileSummary {
+	s := profileSummary{Name: p.Name, Title: p.Title, OS: p.OSes(), Eras: p.Eras, Sources: p.Sources, Unknowns: len(p.Unknowns),
+		Products: []string{}, Signers: p.Signers, Facts: p.Facts, Advice: p.Advice, Gaps: p.Unknowns}
+	for _, pr := range p.Products {
+		s.Products = append(s.Products, pr.Name)
+	}
+	// Lists are [] rather than null in JSON.
+	s.OS = nonNil(s.OS)
+	s.Eras, s.Sources, s.Signers = nonNil(s.Eras), nonNil(s.Sources), nonNil(s.Signers)
+	s.Facts, s.Advice, s.Gaps = nonNil(s.Facts), nonNil(s.Advice), nonNil(s.Gaps)
+	return s
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func (o *profilesOptions) run(a *app) error {
@@ -50,11 +79,7 @@ func (o *profilesOptions) run(a *app) error {
 	}
 	docs := make([]profileSummary, 0, len(all))
 	for _, p := range all {
-		s := profileSummary{Name: p.Name, Title: p.Title, OS: p.OSes(), Eras: p.Eras, Sources: p.Sources, Unknowns: len(p.Unknowns), Products: []string{}}
-		for _, pr := range p.Products {
-			s.Products = append(s.Products, pr.Name)
-		}
-		docs = append(docs, s)
+		docs = append(docs, summarize(p))
 	}
 	if o.format == "json" {
 		return writeOut(writeJSON(a.stdout, docs))
@@ -71,11 +96,90 @@ func (o *profilesOptions) run(a *app) error {
 	if err := tw.Flush(); err != nil {
 		return writeOut(err)
 	}
-	for _, s := range docs {
-		fmt.Fprintf(a.stdout, "\n%s sources:\n", s.Name)
-		for _, src := range s.Sources {
-			fmt.Fprintf(a.stdout, "  %-24s %-10s %s\n", src.ID, src.Confidence, src.Ref)
+	for i, s := range docs {
+		if err := printProfileDetails(a.stdout, all[i], s); err != nil {
+			return writeOut(err)
 		}
 	}
 	return nil
+}
+
+// printProfileDetails prints a profile's eras, signers, facts, advice, unknowns and sources,
+// each row with its confidence and sources.
+func printProfileDetails(w io.Writer, p *profile.Profile, s profileSummary) error {
+	section := func(title string, n int, rows func(tw *tabwriter.Writer)) error {
+		if n == 0 {
+			return nil
+		}
+		fmt.Fprintf(w, "\n%s %s:\n", s.Name, title)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		rows(tw)
+		return tw.Flush()
+	}
+	products := func(list []string) string {
+		if len(list) == 0 {
+			return "all products"
+		}
+		return strings.Join(list, ",")
+	}
+	return errors.Join(
+		section("eras", len(s.Eras), func(tw *tabwriter.Writer) {
+			for _, e := range s.Eras {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Name, e.Versions.Describe(), products(e.Products), e.Confidence, p.SourceRefs(e.Source))
+			}
+		}),
+		section("signers", len(s.Signers), func(tw *tabwriter.Writer) {
+			for _, g := range s.Signers {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", g.OS, signerWhen(g), signerID(g), g.Confidence, p.SourceRefs(g.Source))
+			}
+		}),
+		section("facts", len(s.Facts), func(tw *tabwriter.Writer) {
+			for _, f := range s.Facts {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", orDash(f.OS), f.Versions.Describe(), f.Kind, f.Value, f.Confidence, p.SourceRefs(f.Source))
+			}
+		}),
+		section("advice (the sources' own words)", len(s.Advice), func(tw *tabwriter.Writer) {
+			for _, ad := range s.Advice {
+				fmt.Fprintf(tw, "  %s\t%s\t%q\t%s\n", ad.Topic, products(ad.Products), ad.Quote, p.SourceRefs(ad.Source))
+			}
+		}),
+		section("unknowns (no source gives them)", len(s.Gaps), func(tw *tabwriter.Writer) {
+			for _, u := range s.Gaps {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t(%s)\n", u.What, orDash(u.OS), u.Versions.Describe(), products(u.Products), u.Message, u.Flag)
+			}
+		}),
+		section("sources", len(s.Sources), func(tw *tabwriter.Writer) {
+			for _, src := range s.Sources {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", src.ID, src.Confidence, src.Ref)
+			}
+		}),
+	)
+}
+
+func signerWhen(g profile.ExpectedSigner) string {
+	parts := []string{}
+	if g.Era != "" {
+		parts = append(parts, "era "+g.Era)
+	}
+	if !g.Versions.All() || g.Era == "" {
+		parts = append(parts, g.Versions.Describe())
+	}
+	return strings.Join(parts, ", ")
+}
+
+func signerID(g profile.ExpectedSigner) string {
+	var parts []string
+	if g.TeamID != "" {
+		parts = append(parts, "team_id "+g.TeamID)
+	}
+	if g.CommonName != "" {
+		parts = append(parts, "CN "+g.CommonName)
+	}
+	if g.Organization != "" {
+		parts = append(parts, "O "+g.Organization)
+	}
+	for _, t := range g.Thumbprints {
+		parts = append(parts, "thumbprint "+t)
+	}
+	return strings.Join(parts, ", ")
 }
