@@ -46,7 +46,24 @@ paths and ports with --profile FILE; "profiles init" starts one from an inspecte
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(a) },
 	}
 	c.Flags().StringVar(&o.format, "format", "table", "output format: table or json")
+	c.AddCommand(newProfilesSchemaCmd(a))
 	return c
+}
+
+func newProfilesSchemaCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of profile files",
+		Long: `schema prints the JSON Schema (draft 2020-12) of profile files. Save it next to a profile as
+` + profile.SchemaFile + ` and reference it with "$schema": "` + profile.SchemaFile + `" (as "profiles
+init" does) so that editors complete and check the profile. The loader checks more than the
+schema: citations of declared sources, declared products and eras.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := a.stdout.Write(profile.Schema())
+			return writeOut(err)
+		},
+	}
 }
 
 func summarize(p *profile.Profile) profileSummary {
