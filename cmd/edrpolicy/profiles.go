@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 )
 
@@ -46,7 +48,7 @@ paths and ports with --profile FILE; "profiles init" starts one from an inspecte
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(a) },
 	}
 	c.Flags().StringVar(&o.format, "format", "table", "output format: table or json")
-	c.AddCommand(newProfilesSchemaCmd(a))
+	c.AddCommand(newProfilesSchemaCmd(a), newProfilesInitCmd(a))
 	return c
 }
 
@@ -199,4 +201,64 @@ func signerID(g profile.ExpectedSigner) string {
 		parts = append(parts, "thumbprint "+t)
 	}
 	return strings.Join(parts, ", ")
+}
+
+type profilesInitOptions struct {
+	root, os, name, installPath, trustRoots string
+	jobs                                    int
+}
+
+func newProfilesInitCmd(a *app) *cobra.Command {
+	o := &profilesInitOptions{}
+	c := &cobra.Command{
+		Use:   "init --root DIR --os OS --name NAME [--install-path P]",
+		Short: "Print a starter profile for an inspected install",
+		Long: `init inspects the install under --root and prints a starter profile (JSON) for it: its
+executables, the valid signers seen (Apple Team IDs; Authenticode leaves by SHA-256
+thumbprint; confidence observed), where --app-version auto can read the version, its scripts,
+cache and log folders where their names suggest them (rows with rule never, marked SUGGESTION:
+review them before changing the rule), and TODOs under unknowns for what only the author can
+know (install folder, version ranges, data folders, per-user installs, ports, the vendor's
+advice). generate --profile FILE accepts the result unchanged. With --install-path, the main
+application row and the suggested folders name endpoint paths; without it they are TODOs.
+Save the schema next to the profile for editors: edrpolicy profiles schema > ` + profile.SchemaFile + `.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.root, "root", "", "install folder to inspect (required)")
+	f.StringVar(&o.os, "os", "", "windows, mac or linux: the platform of the install (required)")
+	f.StringVar(&o.name, "name", "", "the new profile's name: short, no spaces or slashes (required)")
+	f.StringVar(&o.installPath, "install-path", "", "the folder --root is installed as on endpoints")
+	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
+	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
+	return c
+}
+
+func (o *profilesInitOptions) run(c *cobra.Command, a *app) error {
+	for _, req := range []struct{ flag, val string }{{"--root", o.root}, {"--os", o.os}, {"--name", o.name}} {
+		if req.val == "" {
+			return usageErr("%s is required", req.flag)
+		}
+	}
+	vopts, err := verifyOptions(o.trustRoots)
+	if err != nil {
+		return err
+	}
+	p, err := edrpolicy.StarterProfile(c.Context(), edrpolicy.StarterOptions{
+		Root: filepath.Clean(o.root), OS: o.os, Name: o.name, InstallPath: o.installPath,
+		Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts},
+	})
+	if err != nil {
+		return usageErr("profiles init: %v", err)
+	}
+	data, err := p.JSON()
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("profiles init: %w", err)}
+	}
+	if _, err := a.stdout.Write(data); err != nil {
+		return writeOut(err)
+	}
+	fmt.Fprintf(a.stderr, "edrpolicy: profiles init: %d signer(s), %d executable(s); review the SUGGESTION rows and the TODOs under unknowns\n", len(p.Signers), len(p.Facts))
+	return nil
 }

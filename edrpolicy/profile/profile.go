@@ -132,10 +132,10 @@ type Profile struct {
 
 // Cite is the citation every row carries.
 type Cite struct {
-	// Source is one or more Source IDs, comma-separated.
-	Source string `json:"source"`
-	// Confidence is vendor-doc, 3rd-party, inferred or observed.
-	Confidence string `json:"confidence"`
+	// Source is one or more Source IDs, comma-separated (required except on unknowns).
+	Source string `json:"source,omitempty"`
+	// Confidence is vendor-doc, 3rd-party, inferred or observed (required with Source).
+	Confidence string `json:"confidence,omitempty"`
 	// Note explains how the row was read from its sources.
 	Note string `json:"note,omitempty"`
 }
