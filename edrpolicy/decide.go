@@ -224,7 +224,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	broken := brokenBundles(inv)
 	scripts := d.prof.ScriptGlobs(d.opts.OS)
 	var execs []*verdict
-	var unreadable []string
+	var unreadable, relative []string
 	for i := range inv.Files {
 		f := &inv.Files[i]
 		if f.Symlink != "" || f.Format == hashing.FormatAppBundle {
@@ -238,6 +238,12 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 			continue
 		}
 		execs = append(execs, &verdict{file: f, endpoints: d.endpoints(*f)})
+		if d.unmapped(*f) {
+			relative = appendUnique(relative, f.Root)
+		}
+	}
+	if len(relative) > 0 {
+		d.warn = append(d.warn, Warning{Code: "relative-paths", Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give --install-path DIR (one per --root) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
 	}
 	if len(unreadable) > 0 {
 		d.warn = append(d.warn, Warning{Code: "unreadable", Message: fmt.Sprintf("%d executable file(s) could not be read: no rule covers them", len(unreadable)), Files: unreadable})
@@ -262,6 +268,8 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 			v.crit, v.reason = CriterionHash, "--level hash: the exact SHA-256 of this build"
 		case sig != nil:
 			v.crit, v.sig = CriterionSigner, sig
+		case d.opts.Level == CriterionPath && !tamper && d.unmapped(*v.file):
+			v.crit, v.reason = CriterionHash, why+"; no install path for its root (--install-path), so no path rule"
 		case d.opts.Level == CriterionPath && !tamper:
 			v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); --level path accepts an exact file path"
 		case d.opts.Level == CriterionPath:
@@ -312,13 +320,20 @@ func (d *decider) endpoints(f FileEvidence) []string {
 		if f.Root == "" {
 			return []string{f.Path}
 		}
-		return []string{strings.TrimRight(f.Root, `/\`) + "/" + f.Path}
+		// No install path: the path on the inspecting machine would mean nothing on
+		// endpoints, so the file keeps its path relative to the root (a relative-paths warning).
+		return []string{rel}
 	}
 	out := make([]string, 0, len(bases))
 	for _, b := range bases {
 		out = append(out, strings.TrimRight(ExpandUserPath(d.opts.OS, b), `/\`)+sep+rel)
 	}
 	return out
+}
+
+// unmapped reports whether f lies under an inspected root that has no install path.
+func (d *decider) unmapped(f FileEvidence) bool {
+	return f.Root != "" && len(d.opts.InstallPaths[f.Root]) == 0
 }
 
 // ExpandUserPath turns a profile path's user placeholders into the wildcards EDR consoles

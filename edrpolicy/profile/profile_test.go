@@ -92,6 +92,25 @@ func TestBuiltIns(t *testing.T) {
 	p, err := Resolve("code42")
 	require.NoError(t, err)
 	assert.Equal(t, "code42", p.Name)
+	// generic: no path table, no products, no eras, no version needed, on every OS.
+	require.Len(t, all, 2)
+	g := all[1]
+	assert.Equal(t, "generic", g.Name)
+	assert.Equal(t, "builtin:generic", g.Origin)
+	assert.Empty(t, g.Paths)
+	assert.Empty(t, g.Products)
+	assert.Empty(t, g.Signers)
+	assert.Empty(t, g.Advice)
+	for _, osName := range []string{OSWindows, OSMac, OSLinux} {
+		tb, err := g.PathTable(PathQuery{OS: osName, Version: MustVersion("1.0")})
+		require.NoError(t, err)
+		assert.Empty(t, tb.Rows, osName)
+		pr, err := g.Product("")
+		require.NoError(t, err)
+		assert.Nil(t, pr)
+	}
+	_, err = g.Product("crashplan")
+	assert.ErrorContains(t, err, "has no products")
 }
 
 // pathOf returns the path of the single row with this use and role, failing otherwise.
