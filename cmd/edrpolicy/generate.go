@@ -72,7 +72,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.profile, "profile", "code42", "built-in profile name or profile file (JSON)")
+	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
 	f.StringVar(&o.os, "os", "", "target OS: windows, mac or linux (required)")
 	f.StringVar(&o.appVersion, "app-version", edrpolicy.VersionAuto, "application version X.Y[.Z], or auto to read it from --root")
 	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, use the path table of this candidate version")
@@ -129,9 +129,9 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	if o.install != profile.InstallAllUsers && o.install != profile.InstallPerUser {
 		return g, usageErr("--install %q: want all-users or per-user", o.install)
 	}
-	prof, err := profile.Resolve(o.profile)
+	prof, err := resolveProfile(o.profile)
 	if err != nil {
-		return g, usageErr("--profile: %v", err)
+		return g, err
 	}
 	vopts, err := verifyOptions(o.trustRoots)
 	if err != nil {

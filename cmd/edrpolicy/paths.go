@@ -44,7 +44,7 @@ tables no source gives (code42 incydr-*), naming what is known instead.`,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(a) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.profile, "profile", "code42", "built-in profile name or profile file (JSON)")
+	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
 	f.StringVar(&o.os, "os", "", "windows, mac or linux (required)")
 	f.StringVar(&o.appVersion, "app-version", "", "application version X.Y[.Z] (default: every version)")
 	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, show the table of this candidate version")
@@ -61,9 +61,9 @@ func (o *pathsOptions) run(a *app) error {
 	if o.os != profile.OSWindows && o.os != profile.OSMac && o.os != profile.OSLinux {
 		return usageErr("--os %q: want windows, mac or linux", o.os)
 	}
-	prof, err := profile.Resolve(o.profile)
+	prof, err := resolveProfile(o.profile)
 	if err != nil {
-		return usageErr("--profile: %v", err)
+		return err
 	}
 	pr, err := prof.Product(o.product)
 	if err != nil {

@@ -43,7 +43,7 @@ version's notes are shown. STATUS unknown marks a row whose port no source gives
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(a) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.profile, "profile", "code42", "built-in profile name or profile file (JSON)")
+	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
 	f.StringVar(&o.appVersion, "app-version", "", "the app's version X.Y[.Z] (default: every version)")
 	f.StringVar(&o.serverVersion, "server-version", "", "the server's version X.Y[.Z] (default: every version)")
 	f.StringVar(&o.component, "component", "", "app or server (default: both)")
@@ -58,9 +58,9 @@ func (o *portsOptions) run(a *app) error {
 	if o.component != "" && o.component != "app" && o.component != "server" {
 		return usageErr("--component %q: want app or server", o.component)
 	}
-	prof, err := profile.Resolve(o.profile)
+	prof, err := resolveProfile(o.profile)
 	if err != nil {
-		return usageErr("--profile: %v", err)
+		return err
 	}
 	q := profile.PortQuery{Component: o.component}
 	if o.appVersion != "" {

@@ -262,3 +262,22 @@ func (o *profilesInitOptions) run(c *cobra.Command, a *app) error {
 	fmt.Fprintf(a.stderr, "edrpolicy: profiles init: %d signer(s), %d executable(s); review the SUGGESTION rows and the TODOs under unknowns\n", len(p.Signers), len(p.Facts))
 	return nil
 }
+
+// resolveProfile resolves --profile, which generate, paths and ports require: without it a
+// profile's tables would silently apply to an unrelated application.
+func resolveProfile(name string) (*profile.Profile, error) {
+	if name == "" {
+		var names []string
+		if all, err := profile.BuiltIns(); err == nil {
+			for _, p := range all {
+				names = append(names, p.Name)
+			}
+		}
+		return nil, usageErr("--profile is required: a built-in profile (%s; see edrpolicy profiles) or a profile file (edrpolicy profiles init starts one)", strings.Join(names, ", "))
+	}
+	p, err := profile.Resolve(name)
+	if err != nil {
+		return nil, usageErr("--profile: %v", err)
+	}
+	return p, nil
+}
