@@ -41,10 +41,18 @@ type DecideOptions struct {
 	PinSigners []string
 	// InstallPaths maps a FileEvidence.Root (an inspected directory) to the folders it is
 	// installed as on endpoints; file rules name endpoint paths. A root without an entry keeps
-	// its own path. Generate fills it from the profile's main application folder.
+	// its own path. Generate fills it from the profile's main application folder. When it is
+	// given (not empty), a path table no source gives and that offers no candidate table (the
+	// code42 Incydr tables) does not block: the policy gets the file rules, no folder rules, and
+	// an unknown-paths warning.
 	InstallPaths map[string][]string
 	// NoScanExclusions drops the cache and archive scan exclusions the profile recommends.
 	NoScanExclusions bool
+	// IncludeArchives adds the scan exclusions of backup-archive folders (role archive). They
+	// are left out by default: the code42 archive folders are defaults of version-4
+	// documentation (confidence inferred) that an administrator may have moved, and an
+	// exclusion of a folder that holds something else is a blind spot.
+	IncludeArchives bool
 	// IncludeLogs adds folder rules for log folders (roles that allow them on request).
 	IncludeLogs bool
 	// Force records a guardrail refusal (FindingGuardrail) as a warning instead of failing;
@@ -94,10 +102,10 @@ const ExpiryWarning = 90 * 24 * time.Hour
 //     stronger), otherwise an exact file path rule; a file whose signature does not verify
 //     gets a hash rule, since a path rule would trust whatever replaces it.
 //
-// Scan exclusions for caches and backup archives are path rules from the profile (for
-// products with backup), at every level unless NoScanExclusions. Every path rule passes the
-// guardrails (see PathRuleRefusals), the rules kept with KeepPrevious too; a refusal is a
-// *GuardrailError unless Force.
+// Scan exclusions for caches (and, with IncludeArchives, backup archives) are path rules from
+// the profile (for products with backup), at every level unless NoScanExclusions. Every path
+// rule passes the guardrails (see PathRuleRefusals), the rules kept with KeepPrevious too; a
+// refusal is a *GuardrailError unless Force.
 func Decide(inv *Inventory, opts DecideOptions) (*Policy, error) {
 	d, err := newDecider(opts)
 	if err != nil {
@@ -152,7 +160,7 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	} else if versioned(p, opts.OS) {
 		return nil, fmt.Errorf("profile %s: the %s paths depend on the version: give --app-version X.Y.Z (or auto with --root)", p.Name, opts.OS)
 	}
-	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install}
+	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install, Product: opts.Product, OwnInstallPaths: len(opts.InstallPaths) > 0}
 	if opts.AssumePaths != "" {
 		if q.AssumePaths, err = profile.ParseVersion(opts.AssumePaths); err != nil {
 			return nil, fmt.Errorf("--assume-paths: %w", err)
@@ -167,8 +175,8 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if err := checkPrevious(opts); err != nil {
 		return nil, err
 	}
-	d.era = p.EraFor(d.version)
-	d.expected = p.ExpectedSigners(opts.OS, d.version)
+	d.era = p.EraOf(opts.Product, d.version)
+	d.expected = p.SignersFor(opts.OS, opts.Product, d.version)
 	prod := ""
 	if d.product != nil {
 		prod = d.product.Name
@@ -188,6 +196,9 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if d.table.Assumed != nil {
 		d.pol.AssumedPaths = q.AssumePaths.String()
 		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed (--assume-paths)", d.table.Assumed.Message, q.AssumePaths)})
+	}
+	if d.table.Bridged != nil {
+		d.warn = append(d.warn, Warning{Code: "unknown-paths", Message: d.table.Bridged.Message + "; file rules name the --install-path folders, and no folder rules (scan exclusions, logs) were written"})
 	}
 	if d.era != nil {
 		d.pol.Era = d.era.Name
@@ -226,7 +237,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	broken := brokenBundles(inv)
 	scripts := d.prof.ScriptGlobs(d.opts.OS)
 	var execs []*verdict
-	var unreadable []string
+	var unreadable, relative []string
 	for i := range inv.Files {
 		f := &inv.Files[i]
 		if f.Symlink != "" || f.Format == hashing.FormatAppBundle {
@@ -240,6 +251,12 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 			continue
 		}
 		execs = append(execs, &verdict{file: f, endpoints: d.endpoints(*f)})
+		if d.unmapped(*f) {
+			relative = appendUnique(relative, f.Root)
+		}
+	}
+	if len(relative) > 0 {
+		d.warn = append(d.warn, Warning{Code: "relative-paths", Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give --install-path DIR (one per --root) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
 	}
 	if len(unreadable) > 0 {
 		d.warn = append(d.warn, Warning{Code: "unreadable", Message: fmt.Sprintf("%d executable file(s) could not be read: no rule covers them", len(unreadable)), Files: unreadable})
@@ -264,6 +281,8 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 			v.crit, v.reason = CriterionHash, "hash level: the exact SHA-256 of this build"
 		case sig != nil:
 			v.crit, v.sig = CriterionSigner, sig
+		case d.opts.Level == CriterionPath && !tamper && d.unmapped(*v.file):
+			v.crit, v.reason = CriterionHash, why+"; no install path for its root (--install-path), so no path rule"
 		case d.opts.Level == CriterionPath && !tamper:
 			v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); the path level accepts an exact file path"
 		case d.opts.Level == CriterionPath:
@@ -318,13 +337,20 @@ func (d *decider) endpoints(f FileEvidence) []string {
 		if f.Root == "" {
 			return []string{f.Path}
 		}
-		return []string{strings.TrimRight(f.Root, `/\`) + "/" + f.Path}
+		// No install path: the path on the inspecting machine would mean nothing on
+		// endpoints, so the file keeps its path relative to the root (a relative-paths warning).
+		return []string{rel}
 	}
 	out := make([]string, 0, len(bases))
 	for _, b := range bases {
 		out = append(out, strings.TrimRight(ExpandUserPath(d.opts.OS, b), `/\`)+sep+rel)
 	}
 	return out
+}
+
+// unmapped reports whether f lies under an inspected root that has no install path.
+func (d *decider) unmapped(f FileEvidence) bool {
+	return f.Root != "" && len(d.opts.InstallPaths[f.Root]) == 0
 }
 
 // ExpandUserPath turns a profile path's user placeholders into the wildcards EDR consoles
@@ -409,6 +435,9 @@ func (d *decider) expectedSigner(s *signers.Signature) bool {
 	team, _ := provenTeamID(s)
 	for _, e := range d.expected {
 		if e.TeamID != "" && team == e.TeamID {
+			return true
+		}
+		if s.Signer != nil && thumbprintIn(e.Thumbprints, s.Signer) {
 			return true
 		}
 		if s.Kind == signers.KindApple {
@@ -543,6 +572,9 @@ func (d *decider) folderRules() []Rule {
 			if row.BackupOnly && (d.product == nil || !d.product.Backup) {
 				continue
 			}
+			if row.Role == profile.RoleArchive && !d.opts.IncludeArchives {
+				continue
+			}
 			reason = "scan exclusion the source recommends: " + map[string]string{
 				profile.RoleCache:   "cache files are benign records of the app's own operations",
 				profile.RoleArchive: "backup archives are compressed and encrypted; scan the source, not the archive",
@@ -645,12 +677,20 @@ func (d *decider) warnings(execs []*verdict) {
 		}
 	}
 	if nHash > 0 && len(execs) > 0 {
-		d.warn = append(d.warn, Warning{Code: "hash-upgrade", Message: fmt.Sprintf("%d hash rule(s) match version %s only: they break at the next upgrade (hashes change with every patch)", nHash, orUnknown(d.pol.AppVersion)), Files: hashFiles})
+		msg := fmt.Sprintf("%d hash rule(s) match version %s only: they break at the next upgrade (hashes change with every patch)", nHash, orUnknown(d.pol.AppVersion))
+		if quotes := d.adviceText(d.prof.AdviceFor(profile.AdviceHash)); quotes != "" {
+			msg += "; " + quotes
+		}
+		d.warn = append(d.warn, Warning{Code: "hash-upgrade", Message: msg, Files: hashFiles})
 	}
+	d.adviceWarnings()
 	if d.opts.Level != CriterionHash && len(d.opts.PinSigners) == 0 {
-		for _, u := range d.prof.UnknownsFor("signer", d.opts.OS, d.version) {
+		for _, u := range d.prof.UnknownsOf("signer", d.opts.OS, d.opts.Product, d.version) {
 			d.warn = append(d.warn, Warning{Code: "unknown-signer", Message: u.Message + "; signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 		}
+	}
+	for _, u := range d.prof.UnknownsOf("era", d.opts.OS, d.opts.Product, d.version) {
+		d.warn = append(d.warn, Warning{Code: "unknown-era", Message: u.Message + "; no signer is expected, so signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 	}
 	for _, n := range d.prof.NotesFor(d.opts.OS, d.version) {
 		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceRefs(n.Source) + ")"})
@@ -749,4 +789,53 @@ func joinSet(m map[string]bool) string {
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, "; ")
+}
+
+// thumbprintIn reports whether the leaf's SHA-1 or SHA-256 thumbprint is in list.
+func thumbprintIn(list []string, s *signers.Certificate) bool {
+	for _, t := range list {
+		if n := normPin(t); n != "" && (n == normPin(s.ThumbprintSHA1) || n == normPin(s.ThumbprintSHA256)) {
+			return true
+		}
+	}
+	return false
+}
+
+// adviceWarnings shows the profile's advice about exceptions, quoted with its sources, as
+// warnings with code "advice": one per topic, in profile order. Advice on hash rules is joined
+// to the hash-upgrade warning instead; advice on signer rules is shown when the policy has
+// signer rules; advice on the backup selection is shown for products with backup.
+func (d *decider) adviceWarnings() {
+	hasSigner := false
+	for _, r := range d.pol.Rules {
+		hasSigner = hasSigner || r.Criterion == CriterionSigner
+	}
+	var topics []string
+	byTopic := map[string][]profile.Advice{}
+	for _, a := range d.prof.Advice {
+		switch {
+		case a.Topic == profile.AdviceHash:
+			continue
+		case a.Topic == profile.AdviceSigner && !hasSigner:
+			continue
+		case a.Topic == profile.AdviceBackupSelection && (d.product == nil || !d.product.Backup):
+			continue
+		}
+		if _, ok := byTopic[a.Topic]; !ok {
+			topics = append(topics, a.Topic)
+		}
+		byTopic[a.Topic] = append(byTopic[a.Topic], a)
+	}
+	for _, t := range topics {
+		d.warn = append(d.warn, Warning{Code: "advice", Message: t + ": " + d.adviceText(byTopic[t])})
+	}
+}
+
+// adviceText renders advice as `summary: "quote" (sources)`, joined with "; ".
+func (d *decider) adviceText(list []profile.Advice) string {
+	parts := make([]string, 0, len(list))
+	for _, a := range list {
+		parts = append(parts, fmt.Sprintf("%s: %q (%s)", a.Summary, strings.Join(strings.Fields(a.Quote), " "), d.prof.SourceRefs(a.Source)))
+	}
+	return strings.Join(parts, "; ")
 }

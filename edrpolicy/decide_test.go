@@ -2,7 +2,9 @@ package edrpolicy
 
 import (
 	"errors"
+	"maps"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,12 +103,19 @@ func winOpts(t *testing.T, level Criterion) DecideOptions {
 
 const pf = `C:\Program Files\CrashPlan\`
 
+// scanExclusionsWindows are the default scan exclusions (caches only; archives are opt-in).
 func scanExclusionsWindows() []Rule {
 	return []Rule{
-		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\backupArchives`, Platform: "windows", Role: "archive", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\backupArchives`},
-			Reason: "scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive", Source: "support.code42.com CrashPlan/4 Change where backup data is stored; 000_c8ea74c03d1e87fa.txt", Confidence: "vendor-doc"},
 		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\cache`, Platform: "windows", Role: "cache", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\cache`},
-			Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "000_c8ea74c03d1e87fa.txt; 001_8909b713b88efa39.txt", Confidence: "vendor-doc"},
+			Reason: "scan exclusion the source recommends: cache files are benign records of the app's own operations", Source: "000_c8ea74c03d1e87fa.txt", Confidence: "vendor-doc"},
+	}
+}
+
+// archiveExclusionWindows is the backup-archive scan exclusion IncludeArchives adds.
+func archiveExclusionWindows() []Rule {
+	return []Rule{
+		{Criterion: "path", Value: `C:\ProgramData\CrashPlan\backupArchives`, Platform: "windows", Role: "archive", Match: "subfolders", Files: []string{`C:\ProgramData\CrashPlan\backupArchives`},
+			Reason: "scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive", Source: "support.code42.com CrashPlan/4 Change where backup data is stored; 000_c8ea74c03d1e87fa.txt", Confidence: "inferred"},
 	}
 }
 
@@ -131,9 +140,15 @@ func TestDecideLevelHash(t *testing.T) {
 		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: reason, Source: "inspected"},
 		{Criterion: "hash", Value: h('f'), Platform: "windows", Role: "executable", Files: []string{pf + "nested.dll"}, Reason: reason, Source: "inspected"},
 	}
-	want = append(want, scanExclusionsWindows()...)
-	assert.Equal(t, want, pol.Rules)
-	assert.Equal(t, "7 files → 8 rules: 6 hash, 0 signer, 2 path", pol.Summary.Text)
+	assert.Equal(t, append(want, scanExclusionsWindows()...), pol.Rules)
+	assert.Equal(t, "7 files → 7 rules: 6 hash, 0 signer, 1 path", pol.Summary.Text)
+	// Backup archives only when asked for: inferred defaults an administrator may have moved.
+	opts := winOpts(t, CriterionHash)
+	opts.IncludeArchives = true
+	pol2, err := Decide(windowsInstall(), opts)
+	require.NoError(t, err)
+	assert.Equal(t, append(append(want, archiveExclusionWindows()...), scanExclusionsWindows()...), pol2.Rules)
+	assert.Equal(t, "7 files → 8 rules: 6 hash, 0 signer, 2 path", pol2.Summary.Text)
 	assert.Equal(t, "crashplan", pol.Era)
 	assert.Equal(t, "11.2.1", pol.AppVersion)
 	codes := warningCodes(pol)
@@ -171,7 +186,7 @@ func TestDecideLevelSigner(t *testing.T) {
 	want = append(want, scanExclusionsWindows()...)
 	assert.Equal(t, want, stripCerts(pol.Rules))
 	assert.Equal(t, vendorCert, pol.Rules[2].Signer)
-	assert.Equal(t, "7 files → 6 rules: 2 hash, 2 signer, 2 path", pol.Summary.Text)
+	assert.Equal(t, "7 files → 5 rules: 2 hash, 2 signer, 1 path", pol.Summary.Text)
 }
 
 func TestDecideSignerFallbacks(t *testing.T) {
@@ -207,8 +222,7 @@ func TestDecideLevelPath(t *testing.T) {
 	assert.Equal(t, []string{
 		"hash " + h('e') + " ", // tampered: hash only, never a path
 		"signer " + vendorCert.ThumbprintSHA1 + " ",
-		`path C:\ProgramData\CrashPlan\backupArchives subfolders`, // sorted by role: archive, cache, executable
-		`path C:\ProgramData\CrashPlan\cache subfolders`,
+		`path C:\ProgramData\CrashPlan\cache subfolders`, // sorted by role: cache, executable
 		`path C:\Program Files\CrashPlan\copy\helper.exe file`,
 		`path C:\Program Files\CrashPlan\helper.exe file`,
 		// Trusted but neither pinned nor expected: a signer rule would be narrowed to the
@@ -231,24 +245,46 @@ func TestDecideLevelPath(t *testing.T) {
 }
 
 func TestDecideProducts(t *testing.T) {
-	for _, tc := range []struct {
-		product string
-		folders int
-	}{
-		{"crashplan", 2}, {"incydr-basic", 2}, {"incydr-advanced", 2}, {"incydr-gov-f1", 2},
-		{"incydr-professional", 0}, {"incydr-enterprise", 0}, {"incydr-horizon", 0}, {"incydr-gov-f2", 0},
-	} {
-		for _, osName := range []string{"windows", "mac", "linux"} {
-			opts := DecideOptions{Profile: code42(t), OS: osName, Version: "10.4", Product: tc.product, Now: testNow}
-			pol, err := Decide(&Inventory{}, opts)
-			require.NoError(t, err, tc.product)
-			n := 0
-			for _, r := range pol.Rules {
-				if r.Role == "cache" || r.Role == "archive" {
-					n++
-				}
+	incydr := []string{"incydr-basic", "incydr-advanced", "incydr-gov-f1", "incydr-professional", "incydr-enterprise", "incydr-horizon", "incydr-gov-f2"}
+	for _, osName := range []string{"windows", "mac", "linux"} {
+		opts := DecideOptions{Profile: code42(t), OS: osName, Version: "10.4", Product: "crashplan", Now: testNow}
+		pol, err := Decide(&Inventory{}, opts)
+		require.NoError(t, err, osName)
+		n := 0
+		for _, r := range pol.Rules {
+			if r.Role == "cache" || r.Role == "archive" {
+				n++
 			}
-			assert.Equal(t, tc.folders, n, "%s %s", tc.product, osName)
+		}
+		assert.Equal(t, 1, n, "crashplan %s: the cache only", osName)
+		opts.IncludeArchives = true
+		pol, err = Decide(&Inventory{}, opts)
+		require.NoError(t, err, osName)
+		n = 0
+		for _, r := range pol.Rules {
+			if r.Role == "cache" || r.Role == "archive" {
+				n++
+			}
+		}
+		assert.Equal(t, 2, n, "crashplan %s --include-archives", osName)
+		// The Incydr path tables are unknown: without install paths, an error naming the gap
+		// and the ways out; with them, no folder rule at all (not CrashPlan's), and a warning.
+		for _, prod := range incydr {
+			for _, v := range []string{"8.0", "10.4", "11.1", "12.0"} {
+				opts := DecideOptions{Profile: code42(t), OS: osName, Version: v, Product: prod, Now: testNow}
+				_, err := Decide(&Inventory{}, opts)
+				var ue *profile.UnknownError
+				require.ErrorAs(t, err, &ue, "%s %s %s", prod, osName, v)
+				assert.Contains(t, err.Error(), "product "+prod)
+				assert.Contains(t, err.Error(), "Incydr path tables")
+				assert.Contains(t, err.Error(), "Code42-AAT")
+				assert.Contains(t, err.Error(), "--install-path DIR")
+				opts.InstallPaths = map[string][]string{"/r": {"/opt/x"}}
+				pol, err := Decide(&Inventory{}, opts)
+				require.NoError(t, err, "%s %s %s", prod, osName, v)
+				assert.Empty(t, pol.Rules, "%s %s %s", prod, osName, v)
+				assert.Contains(t, warningCodes(pol), "unknown-paths")
+			}
 		}
 	}
 	opts := DecideOptions{Profile: code42(t), OS: "linux", Version: "10.4", Product: "crashplan", NoScanExclusions: true, Now: testNow}
@@ -257,19 +293,74 @@ func TestDecideProducts(t *testing.T) {
 	assert.Empty(t, pol.Rules)
 }
 
+// The era, and with it the expected Team ID, depends on the product line: CrashPlan's 11.0
+// rename is CrashPlan's separation from Code42; Code42-branded Incydr agents kept the Code42
+// names through 11.x. Outside the eras a source gives, the era is unknown.
+func TestDecideEraByProduct(t *testing.T) {
+	for _, tc := range []struct {
+		product, version, era, team string
+		unknownEra                  bool
+	}{
+		{"crashplan", "8.0", "crashplan-legacy", "", false},
+		{"crashplan", "8.2", "code42", "9YV9435DHD", false},
+		{"crashplan", "10.9.1", "code42", "9YV9435DHD", false},
+		{"crashplan", "11.0", "crashplan", "UGHXR79U6M", false},
+		{"crashplan", "11.1.3", "crashplan", "UGHXR79U6M", false},
+		{"incydr-basic", "8.2", "code42", "9YV9435DHD", false},
+		{"incydr-basic", "11.1", "code42", "9YV9435DHD", false},
+		{"incydr-gov-f2", "11.9.9", "code42", "9YV9435DHD", false},
+		{"incydr-horizon", "11.0", "code42", "9YV9435DHD", false},
+		{"incydr-advanced", "8.0", "", "", true},
+		{"incydr-professional", "8.1", "", "", true},
+		{"incydr-enterprise", "12.0", "", "", true},
+	} {
+		for _, osName := range []string{"mac", "windows"} {
+			opts := DecideOptions{Profile: code42(t), OS: osName, Version: tc.version, Product: tc.product, Level: CriterionSigner, Now: testNow,
+				InstallPaths: map[string][]string{"/tmp/mac": {"/Applications"}}, NoScanExclusions: true}
+			if osName == "mac" && tc.product == "crashplan" && tc.version == "8.1" {
+				opts.AssumePaths = "8.2"
+			}
+			pol, err := Decide(macInstall(), opts)
+			require.NoError(t, err, "%s %s %s", tc.product, tc.version, osName)
+			assert.Equal(t, tc.era, pol.Era, "%s %s %s", tc.product, tc.version, osName)
+			assert.Equal(t, tc.unknownEra, slices.Contains(warningCodes(pol), "unknown-era"), "%s %s %s", tc.product, tc.version, osName)
+			if osName != "mac" {
+				continue
+			}
+			// The Code42 Team ID gets one broad rule only where it is the era's expected signer.
+			var signingID string
+			for _, r := range pol.Rules {
+				if r.TeamID == "9YV9435DHD" {
+					signingID = r.SigningID
+				}
+			}
+			if tc.team == "9YV9435DHD" {
+				assert.Empty(t, signingID, "%s %s: expected signer, not narrowed", tc.product, tc.version)
+			} else {
+				assert.Equal(t, "com.code42.app", signingID, "%s %s: not the era's signer, narrowed", tc.product, tc.version)
+			}
+		}
+	}
+}
+
 func TestDecidePerOSFolders(t *testing.T) {
 	for _, tc := range []struct {
-		os, version string
-		logs        bool
-		want        []string
+		os, version    string
+		logs, archives bool
+		want           []string
 	}{
-		{"linux", "6.8.1", true, []string{"/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
-		{"linux", "6.8.2", true, []string{"/home/*/.code42/logs", "/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
-		{"mac", "10.0", false, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan"}},
-		{"mac", "11.0", true, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan", "/Library/Logs/CrashPlan", "/Users/*/Library/Logs/CrashPlan"}},
-		{"windows", "8.0", true, []string{`C:\ProgramData\CrashPlan\backupArchives`, `C:\ProgramData\CrashPlan\cache`, `C:\ProgramData\CrashPlan\log`, `C:\Users\*\AppData\Local\CrashPlan\log`}},
+		{"linux", "6.8.1", true, true, []string{"/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
+		{"linux", "6.8.1", true, false, []string{"/usr/local/crashplan/cache", "/usr/local/crashplan/log"}},
+		{"linux", "6.8.2", true, true, []string{"/home/*/.code42/logs", "/usr/local/crashplan/cache", "/usr/local/crashplan/log", "/usr/local/var/crashplan"}},
+		{"linux", "11.0", false, false, []string{"/usr/local/crashplan/cache"}},
+		{"mac", "10.0", false, true, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan"}},
+		{"mac", "10.0", false, false, []string{"/Library/Caches/CrashPlan"}},
+		{"mac", "11.0", true, true, []string{"/Library/Application Support/CrashPlan/BackupArchives", "/Library/Caches/CrashPlan", "/Library/Logs/CrashPlan", "/Users/*/Library/Logs/CrashPlan"}},
+		{"windows", "8.0", true, true, []string{`C:\ProgramData\CrashPlan\backupArchives`, `C:\ProgramData\CrashPlan\cache`, `C:\ProgramData\CrashPlan\log`, `C:\Users\*\AppData\Local\CrashPlan\log`}},
+		{"windows", "11.1", false, false, []string{`C:\ProgramData\CrashPlan\cache`}},
+		{"windows", "4.0", false, true, []string{`C:\ProgramData\CrashPlan\backupArchives`, `C:\ProgramData\CrashPlan\cache`}}, // the XP row is legacy-os only
 	} {
-		pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: tc.os, Version: tc.version, IncludeLogs: tc.logs, Now: testNow})
+		pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: tc.os, Version: tc.version, IncludeLogs: tc.logs, IncludeArchives: tc.archives, Now: testNow})
 		require.NoError(t, err)
 		var got []string
 		for _, r := range pol.Rules {
@@ -335,7 +426,7 @@ func macInstall() *Inventory {
 }
 
 func TestDecideMac(t *testing.T) {
-	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.4.1", Product: "incydr-professional", Level: CriterionSigner, Now: testNow,
+	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.4.1", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow,
 		InstallPaths: map[string][]string{"/tmp/mac": {"/Applications"}}}
 	pol, err := Decide(macInstall(), opts)
 	require.NoError(t, err)
@@ -372,7 +463,7 @@ func TestDecideUniversalMixedTeams(t *testing.T) {
 		apple("9YV9435DHD", "t", signers.StatusValid, signers.ChainTrusted),
 		apple("OTHERTEAM1", "t", signers.StatusValid, signers.ChainTrusted))
 	f.Format = hashing.FormatMachOUniversal
-	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow})
+	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow})
 	require.NoError(t, err)
 	require.Len(t, pol.Rules, 1)
 	assert.Equal(t, "slices signed by different signers (Team ID 9YV9435DHD, Team ID OTHERTEAM1)", pol.Rules[0].Reason)
@@ -382,7 +473,7 @@ func TestDecideWarnings(t *testing.T) {
 	inv := &Inventory{Files: []FileEvidence{
 		peFile("/r", "a.exe", h('a'), signers.StatusValid, authSig(soonCert, signers.StatusValid, signers.ChainTrusted, false)),
 	}}
-	opts := DecideOptions{Profile: code42(t), OS: "windows", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow,
+	opts := DecideOptions{Profile: code42(t), OS: "windows", Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow,
 		Governance: Governance{Owner: "secops", Justification: "CHG-1", Expires: "2026-06-30T00:00:00Z", Scope: "all endpoints"}}
 	pol, err := Decide(inv, opts)
 	require.NoError(t, err)
@@ -474,7 +565,7 @@ func TestCheckPathRule(t *testing.T) {
 func TestDecideTeamIDPinNeedsTrustedChain(t *testing.T) {
 	forged := apple("9YV9435DHD", "com.code42.app", signers.StatusValid, signers.ChainUnknownRoot)
 	f := machoFile("/r", "Code42.app/Contents/MacOS/Code42", h('6'), signers.StatusValid, forged)
-	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow,
+	opts := DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow,
 		PinSigners: []string{"9YV9435DHD"}}
 	pol, err := Decide(&Inventory{Files: []FileEvidence{f}}, opts)
 	require.NoError(t, err)
@@ -584,5 +675,66 @@ func TestDecideGuardrailRefusedPathsGetHashRules(t *testing.T) {
 		r := pol.Rules[0]
 		assert.Equal(t, CriterionHash, r.Criterion, "%s %s %s", tc.os, tc.base, tc.rel)
 		assert.Contains(t, r.Reason, "the guardrails refuse a path rule for", "%s %s %s", tc.os, tc.base, tc.rel)
+	}
+}
+
+// The sources' advice reaches the policy: both sides of the proactive-exceptions question with
+// their seeds, user detection, the backup selection (products with backup), signer renewal
+// (with signer rules), and the self-updating app in the hash-upgrade warning.
+func TestDecideAdvice(t *testing.T) {
+	advice := func(pol *Policy) map[string]string {
+		out := map[string]string{}
+		for _, w := range pol.Warnings {
+			if w.Code == "advice" {
+				topic, msg, _ := strings.Cut(w.Message, ": ")
+				out[topic] = msg
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		product string
+		level   Criterion
+		topics  []string
+	}{
+		{"crashplan", CriterionHash, []string{"backup-selection", "exceptions", "user-detection"}},
+		{"crashplan", CriterionSigner, []string{"backup-selection", "exceptions", "signer", "user-detection"}},
+		{"incydr-basic", CriterionHash, []string{"backup-selection", "exceptions", "user-detection"}},
+		{"incydr-horizon", CriterionHash, []string{"exceptions", "user-detection"}},
+		{"incydr-gov-f2", CriterionSigner, []string{"exceptions", "signer", "user-detection"}},
+	} {
+		opts := winOpts(t, tc.level)
+		opts.Product = tc.product
+		opts.PinSigners = []string{vendorCert.ThumbprintSHA256}
+		pol, err := Decide(windowsInstall(), opts)
+		require.NoError(t, err, tc.product)
+		got := advice(pol)
+		assert.ElementsMatch(t, tc.topics, slices.Collect(maps.Keys(got)), "%s %s", tc.product, tc.level)
+		ex := got["exceptions"]
+		assert.Contains(t, ex, `"Do not proactively create exclusions for the Code42 app." (000_c8ea74c03d1e87fa.txt)`)
+		assert.Contains(t, ex, `"Most EDR tools allow you to create proactive exception policies to suppress alerts for specific behaviors or trusted applications." (001_8909b713b88efa39.txt)`)
+		assert.Contains(t, got["user-detection"], "do not require setting global exceptions")
+		if tc.level == CriterionSigner {
+			assert.Contains(t, got["signer"], "changes each time a certificate is renewed")
+		}
+		for _, w := range pol.Warnings {
+			if w.Code == "hash-upgrade" {
+				assert.Contains(t, w.Message, "they break at the next upgrade")
+				assert.Contains(t, w.Message, `"The Code42 app requires full disk access, reads many files, and auto-updates itself."`)
+				assert.Contains(t, w.Message, "since the hash changes with each new Code42 app patch or update")
+			}
+		}
+		assert.Contains(t, warningCodes(pol), "hash-upgrade", "the tampered file keeps a hash rule at every level")
+	}
+	// A profile without advice: no advice warning, the plain hash-upgrade message.
+	prof, err := profile.Parse([]byte(`{"schema_version":1,"name":"x","title":"X","sources":[],"paths":[]}`))
+	require.NoError(t, err)
+	pol, err := Decide(windowsInstall(), DecideOptions{Profile: prof, OS: "windows", Now: testNow})
+	require.NoError(t, err)
+	assert.Empty(t, advice(pol))
+	for _, w := range pol.Warnings {
+		if w.Code == "hash-upgrade" {
+			assert.True(t, strings.HasSuffix(w.Message, "(hashes change with every patch)"), w.Message)
+		}
 	}
 }

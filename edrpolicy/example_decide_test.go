@@ -48,10 +48,9 @@ func ExampleDecide() {
 		fmt.Printf("%s %s %s (%s)\n", r.Criterion, r.Role, r.Value, r.Reason)
 	}
 	// Output:
-	// 2 files → 4 rules: 1 hash, 1 signer, 2 path
+	// 2 files → 3 rules: 1 hash, 1 signer, 1 path
 	// hash executable bb (unsigned: no signature to trust)
 	// signer executable ab12 (valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed)
-	// path archive /usr/local/var/crashplan (scan exclusion the source recommends: backup archives are compressed and encrypted; scan the source, not the archive)
 	// path cache /usr/local/crashplan/cache (scan exclusion the source recommends: cache files are benign records of the app's own operations)
 }
 
@@ -72,7 +71,7 @@ func ExampleGenerate() {
 	opts := edrpolicy.GenerateOptions{
 		Roots:      []string{root},
 		AppVersion: "8.1",
-		Decide:     edrpolicy.DecideOptions{Profile: prof, OS: "mac", Product: "incydr-horizon"},
+		Decide:     edrpolicy.DecideOptions{Profile: prof, OS: "mac", Product: "crashplan", NoScanExclusions: true},
 	}
 	if _, err := edrpolicy.Generate(context.Background(), opts); err != nil {
 		fmt.Println("refused: version 8.1 is a documented gap")

@@ -58,12 +58,11 @@ func ExampleGenerate_sampleInstall() {
 	}
 	// Output:
 	// 11.1.0 from pe product_version of CrashPlanService.exe
-	// 4 files → 6 rules: 1 hash, 3 signer, 2 path
+	// 4 files → 5 rules: 1 hash, 3 signer, 1 path
 	// hash C:\Program Files\CrashPlan\Uninstall.exe file_name=
 	// signer C:\Program Files\CrashPlan\electron\CrashPlanDesktop.exe file_name=CrashPlanDesktop.exe
 	// signer C:\Program Files\CrashPlan\CrashPlanNative.dll file_name=CrashPlanNative.dll
 	// signer C:\Program Files\CrashPlan\CrashPlanService.exe file_name=CrashPlanService.exe
-	// path C:\ProgramData\CrashPlan\backupArchives file_name=
 	// path C:\ProgramData\CrashPlan\cache file_name=
 }
 
@@ -120,7 +119,7 @@ func ExampleDecideOptions_keepPrevious() {
 		fmt.Println("superseded:", s.Value[:8], "by", s.By[:8], "kept:", s.Kept)
 	}
 	// Output:
-	// 4 files → 8 rules: 1 hash, 5 signer, 2 path (2 kept from 11.1.0)
+	// 4 files → 7 rules: 1 hash, 5 signer, 1 path (2 kept from 11.1.0)
 	// 48b9e39a CrashPlanDesktop.exe app_version=""
 	// 48b9e39a CrashPlanService.exe app_version=""
 	// ea85936a CrashPlanDesktop.exe app_version="11.1.0"

@@ -81,7 +81,7 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 		}
 	}
 	if d.InstallPaths == nil {
-		d.InstallPaths = InstallPaths(d.Profile, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)
+		d.InstallPaths = InstallPathsOf(d.Profile, d.Product, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)
 	}
 	return Decide(inv, d)
 }
@@ -91,7 +91,13 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 // bundle path and a root that contains the bundle maps to its parent (/Applications). Roots
 // are left out when the profile has no main folder for the query.
 func InstallPaths(p *profile.Profile, osName, version, assume, install string, roots []string) map[string][]string {
-	q := profile.PathQuery{OS: osName, Install: install}
+	return InstallPathsOf(p, "", osName, version, assume, install, roots)
+}
+
+// InstallPathsOf is InstallPaths for one product of the profile (empty: its default product):
+// a product whose path table no source gives has no main folder, so its roots are left out.
+func InstallPathsOf(p *profile.Profile, product, osName, version, assume, install string, roots []string) map[string][]string {
+	q := profile.PathQuery{OS: osName, Install: install, Product: product}
 	if version != "" {
 		q.Version = profile.MustVersion(version)
 	}

@@ -110,7 +110,7 @@ func genOpts(t *testing.T, s *synthetic, level Criterion, trust bool, pins ...st
 		AppVersion: VersionAuto,
 		// The fixture certificates are issued now: the leaf's validity is judged at the time
 		// of the run, as the chain is.
-		Decide: DecideOptions{Profile: code42(t), OS: "windows", Product: "incydr-professional", Level: level, PinSigners: pins, Now: time.Now()},
+		Decide: DecideOptions{Profile: code42(t), OS: "windows", Product: "crashplan", NoScanExclusions: true, Level: level, PinSigners: pins, Now: time.Now()},
 	}
 	if trust {
 		o.Inspect.Verify.Roots = s.pool

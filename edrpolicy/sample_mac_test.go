@@ -58,10 +58,9 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	const (
 		exe       = "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan"
 		exeSHA256 = "7253b620926d59d13bf29f8e8bc848380dedbe7f1c17a39b0cda39ea509d0f2b"
-		archives  = "/Library/Application Support/CrashPlan/BackupArchives"
 		caches    = "/Library/Caches/CrashPlan"
 	)
-	scan := []string{"path " + archives + " subfolders", "path " + caches + " subfolders"}
+	scan := []string{"path " + caches + " subfolders"} // archives are opt-in (IncludeArchives)
 	rules := func(p *Policy) []string {
 		var out []string
 		for _, r := range p.Rules {
@@ -99,7 +98,7 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	assert.NotContains(t, warningCodes(p), "unexpected-signer", "an unproven Team ID is not compared with the expected one")
 	p = gen(root, CriterionPath)
 	assert.Equal(t, append(scan, "path "+exe+" file"), rules(p))
-	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[2].FileDigests)
+	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[len(scan)].FileDigests)
 	assert.Contains(t, warningCodes(p), "team-id-unproven")
 
 	// A sealed resource changed: the bundle seal is broken, so its executable is tampered

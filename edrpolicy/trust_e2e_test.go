@@ -136,7 +136,7 @@ func TestTrustEndToEndWindows(t *testing.T) {
 	pol, err := Generate(ctx, GenerateOptions{
 		Roots: []string{ti.root}, AppVersion: "11.2.1",
 		Inspect: InspectOptions{Verify: signers.Options{Roots: ti.pool}},
-		Decide:  DecideOptions{Profile: code42(t), OS: "windows", Product: "incydr-professional", Level: CriterionSigner, PinSigners: []string{ti.noEKU, ti.expired}, Now: time.Now()},
+		Decide:  DecideOptions{Profile: code42(t), OS: "windows", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, PinSigners: []string{ti.noEKU, ti.expired}, Now: time.Now()},
 	})
 	require.NoError(t, err)
 	type want struct {

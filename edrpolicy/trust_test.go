@@ -206,7 +206,7 @@ func trustCases() []trustCase {
 }
 
 func trustOpts(t *testing.T, c trustCase) DecideOptions {
-	o := DecideOptions{Profile: code42(t), OS: c.os, Version: "10.0", Product: "incydr-horizon", Level: CriterionSigner, Now: testNow, PinSigners: c.pins}
+	o := DecideOptions{Profile: code42(t), OS: c.os, Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow, PinSigners: c.pins}
 	return o
 }
 

@@ -150,7 +150,7 @@ func TestHumanOutputEscapes(t *testing.T) {
 	code, _, errs = runCLI("paths", "--profile", bad, "--os", "linux")
 	assert.Equal(t, exitError, code)
 	assertPrintable(t, errs, -1, "profile errors")
-	assert.Contains(t, errs, `/opt/../\x1b[31mx\u202e: path is empty or contains ..`)
+	assert.Contains(t, errs, `paths[0].path: "/opt/../\x1b[31mx\u202e" is empty or contains ..`)
 }
 
 // Ports: a crafted profile's description is escaped too.

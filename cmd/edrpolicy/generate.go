@@ -37,6 +37,7 @@ type generateOptions struct {
 	force            bool
 	includeLogs      bool
 	noScanExclusions bool
+	includeArchives  bool
 	timestamp        string
 	jobs             int
 	gov              edrpolicy.Governance
@@ -52,8 +53,8 @@ func newGenerateCmd(a *app) *cobra.Command {
 auto) or takes it from --app-version, and decides per executable the strongest criterion the
 --level allows: hash (default), signer (valid signature whose chain is trusted or whose leaf
 is pinned with --pin-signer; anything else falls back to a hash rule with the reason) or path
-(exact file paths; never a folder of executables). Scan exclusions for caches and backup
-archives come from the profile for products with backup.
+(exact file paths; never a folder of executables). Scan exclusions for caches come from the
+profile for products with backup; --include-archives adds those of backup-archive folders.
 
 Without --out the policy is printed to stdout. With --out DIR, policy.json, the vendor files
 and MANIFEST.sha256 are written atomically; the same inputs give byte-identical files (no
@@ -71,7 +72,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.profile, "profile", "code42", "built-in profile name or profile file (JSON)")
+	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
 	f.StringVar(&o.os, "os", "", "target OS: windows, mac or linux (required)")
 	f.StringVar(&o.appVersion, "app-version", edrpolicy.VersionAuto, "application version X.Y[.Z], or auto to read it from --root")
 	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, use the path table of this candidate version")
@@ -90,6 +91,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 	f.BoolVar(&o.force, "force", false, "record guardrail refusals as warnings instead of failing, and write those rules to the --vendor files")
 	f.BoolVar(&o.includeLogs, "include-logs", false, "add folder rules for the profile's log folders")
 	f.BoolVar(&o.noScanExclusions, "no-scan-exclusions", false, "leave out the cache and backup-archive scan exclusions")
+	f.BoolVar(&o.includeArchives, "include-archives", false, "add the backup-archive scan exclusions (default: caches only; archive folders are defaults an administrator may have moved)")
 	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time: --timestamp (now) or --timestamp=2026-01-31T00:00:00Z")
 	f.Lookup("timestamp").NoOptDefVal = "now"
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
@@ -127,9 +129,9 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	if o.install != profile.InstallAllUsers && o.install != profile.InstallPerUser {
 		return g, usageErr("--install %q: want all-users or per-user", o.install)
 	}
-	prof, err := profile.Resolve(o.profile)
+	prof, err := resolveProfile(o.profile)
 	if err != nil {
-		return g, usageErr("--profile: %v", err)
+		return g, err
 	}
 	vopts, err := verifyOptions(o.trustRoots)
 	if err != nil {
@@ -138,7 +140,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	d := edrpolicy.DecideOptions{
 		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
 		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
-		IncludeLogs: o.includeLogs, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
+		IncludeLogs: o.includeLogs, IncludeArchives: o.includeArchives, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
 		Guardrails: edrpolicy.HostGuardrails(),
 	}
 	if o.keepPrevious && o.previous == "" {

@@ -30,7 +30,7 @@ func TestGenerateVendorDigests(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"generate", "--os", "linux", "--app-version", "11.0", "--product", "crashplan",
+	code := run(context.Background(), []string{"generate", "--profile", "code42", "--os", "linux", "--app-version", "11.0", "--product", "crashplan",
 		"--root", root, "--vendor", "sentinelone", "--s1-tenant", "--vendor", "crowdstrike", "--md5", "--out", out}, nil, &stdout, &stderr)
 	require.Equal(t, 0, code, "stderr: %s", stderr.String())
 

@@ -15,12 +15,14 @@ type pathsOptions struct {
 	appVersion  string
 	assumePaths string
 	install     string
+	product     string
 	format      string
 }
 
 // pathsDoc is the JSON form of `paths --format json`.
 type pathsDoc struct {
 	Profile      string            `json:"profile"`
+	Product      string            `json:"product,omitempty"`
 	OS           string            `json:"os"`
 	AppVersion   string            `json:"app_version,omitempty"`
 	AssumedPaths string            `json:"assumed_paths,omitempty"`
@@ -36,16 +38,18 @@ func newPathsCmd(a *app) *cobra.Command {
 		Long: `paths prints the profile's locations for an OS and version: role, whether the role may ever
 become a path rule, the install kind, and the source and confidence of each row. Without
 --app-version every row is listed with its version range. A version no source covers
-(code42 8.1) exits 2 naming the candidate tables and --assume-paths.`,
+(code42 8.1) exits 2 naming the candidate tables and --assume-paths; so does a product whose
+tables no source gives (code42 incydr-*), naming what is known instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(a) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.profile, "profile", "code42", "built-in profile name or profile file (JSON)")
+	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
 	f.StringVar(&o.os, "os", "", "windows, mac or linux (required)")
 	f.StringVar(&o.appVersion, "app-version", "", "application version X.Y[.Z] (default: every version)")
 	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, show the table of this candidate version")
 	f.StringVar(&o.install, "install", profile.InstallAny, "install kind: all-users, per-user, legacy-os or any")
+	f.StringVar(&o.product, "product", "", "product or plan of the profile (default: the profile's default product)")
 	f.StringVar(&o.format, "format", "table", "output format: table or json")
 	return c
 }
@@ -57,11 +61,15 @@ func (o *pathsOptions) run(a *app) error {
 	if o.os != profile.OSWindows && o.os != profile.OSMac && o.os != profile.OSLinux {
 		return usageErr("--os %q: want windows, mac or linux", o.os)
 	}
-	prof, err := profile.Resolve(o.profile)
+	prof, err := resolveProfile(o.profile)
 	if err != nil {
-		return usageErr("--profile: %v", err)
+		return err
 	}
-	q := profile.PathQuery{OS: o.os, Install: o.install, Component: "any"}
+	pr, err := prof.Product(o.product)
+	if err != nil {
+		return usageErr("--product: %v", err)
+	}
+	q := profile.PathQuery{OS: o.os, Install: o.install, Component: "any", Product: o.product}
 	if o.appVersion != "" {
 		if q.Version, err = profile.ParseVersion(o.appVersion); err != nil {
 			return usageErr("--app-version: %v", err)
@@ -78,6 +86,9 @@ func (o *pathsOptions) run(a *app) error {
 		return usageErr("paths: %v", err)
 	}
 	doc := pathsDoc{Profile: prof.Name, OS: o.os, AppVersion: q.Version.String(), Paths: t.Rows, Unknowns: t.Gaps}
+	if pr != nil {
+		doc.Product = pr.Name
+	}
 	if t.Assumed != nil {
 		doc.AssumedPaths = q.AssumePaths.String()
 	}

@@ -1,26 +1,27 @@
 // Package profile holds application profiles: data files that say, per operating system and
 // version range, where an application keeps its programs, caches, logs, identity, configuration
 // and backup archives, which of those may ever become an EDR path rule, which network ports it
-// uses, which signer is expected in which era, and what no source documents (Unknown).
+// uses, which signer is expected in which era, what its vendor advises about exceptions, and
+// what no source documents (Unknown).
 //
 // A profile is data, not code. Built-in profiles are embedded JSON files (see BuiltIns); any
-// other application is described by a JSON file of the same schema and read with Load. Decoding
-// is strict: an unknown key, a missing citation or a malformed version range is an error that
-// names the row at fault.
+// other application is described by a JSON file of the same schema (schema/profile.schema.json,
+// JSON Schema draft 2020-12; see Schema) and read with Load. Decoding is strict: an unknown key,
+// a value of the wrong type, a missing citation or a malformed version range is an error that
+// names the row and key at fault ("paths[3].versions: ...").
 //
-// Every row cites a source (Profile.Sources) and carries a confidence (vendor-doc or 3rd-party).
+// Every row cites a source (Profile.Sources) and carries a confidence: vendor-doc (the vendor's
+// own documentation says it), 3rd-party (someone else's documentation or scripts say it),
+// inferred (derived by the profile's author from a source that does not state it) or observed
+// (seen on a real install by the profile's author, e.g. by `edrpolicy profiles init`).
 package profile
 
 import (
-	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"path"
 	"sort"
 	"strings"
 )
@@ -49,7 +50,8 @@ const (
 const (
 	// RuleNever: never a path rule (application folders: never wholesale; identity, config).
 	RuleNever = "never"
-	// RuleScanExclusion: a scan exclusion the sources recommend (caches, backup archives).
+	// RuleScanExclusion: a scan exclusion the sources recommend (caches; backup archives only
+	// when asked for, see DecideOptions.IncludeArchives in package edrpolicy).
 	RuleScanExclusion = "scan-exclusion"
 	// RuleOnRequest: a path rule only when the user asks for that role (logs).
 	RuleOnRequest = "on-request"
@@ -64,12 +66,34 @@ const (
 
 // Confidence values.
 const (
-	ConfidenceVendorDoc  = "vendor-doc"
+	// ConfidenceVendorDoc: the vendor's own documentation states it.
+	ConfidenceVendorDoc = "vendor-doc"
+	// ConfidenceThirdParty: documentation or scripts by someone other than the vendor state it.
 	ConfidenceThirdParty = "3rd-party"
+	// ConfidenceInferred: derived by the profile's author from a source that does not state
+	// it (a version bound, a default carried over from older documentation).
+	ConfidenceInferred = "inferred"
+	// ConfidenceObserved: seen on a real install by the profile's author.
+	ConfidenceObserved = "observed"
+)
+
+// Confidences lists the confidence values, strongest claim first.
+var confidences = []string{ConfidenceVendorDoc, ConfidenceThirdParty, ConfidenceInferred, ConfidenceObserved}
+
+// Port statuses.
+const (
+	PortRequired    = "required"
+	PortOptional    = "optional"
+	PortUnsupported = "unsupported"
+	// PortUnknown marks a row whose port number no source gives (a table cell lost in
+	// extraction): the row says what the port is for, and Port is 0.
+	PortUnknown = "unknown"
 )
 
 // Profile describes one application.
 type Profile struct {
+	// Schema is the JSON Schema the file declares ("$schema"), for editors; it is not checked.
+	Schema        string `json:"$schema,omitempty"`
 	SchemaVersion int    `json:"schema_version"`
 	Name          string `json:"name"`
 	Title         string `json:"title"`
@@ -79,7 +103,8 @@ type Profile struct {
 	// Products are the plans or editions (--product); empty means the profile has none.
 	Products       []Product `json:"products,omitempty"`
 	DefaultProduct string    `json:"default_product,omitempty"`
-	// Eras are named version ranges in which folder, bundle, service and signer names hold.
+	// Eras are named version ranges in which folder, bundle, service and signer names hold,
+	// per product line.
 	Eras []Era `json:"eras,omitempty"`
 	// Paths are the locations of the application per OS, version and install kind.
 	Paths []PathRow `json:"paths"`
@@ -96,6 +121,8 @@ type Profile struct {
 	Notes []Note `json:"notes,omitempty"`
 	// Facts are other cited facts (service names, package identifiers) shown by `profiles`.
 	Facts []Fact `json:"facts,omitempty"`
+	// Advice is what the sources recommend about exceptions, quoted; generate shows it.
+	Advice []Advice `json:"advice,omitempty"`
 	// Unknowns are what no source gives. Asking for one is an error naming the gap.
 	Unknowns []Unknown `json:"unknowns,omitempty"`
 
@@ -105,10 +132,10 @@ type Profile struct {
 
 // Cite is the citation every row carries.
 type Cite struct {
-	// Source is one or more Source IDs, comma-separated.
-	Source string `json:"source"`
-	// Confidence is vendor-doc or 3rd-party.
-	Confidence string `json:"confidence"`
+	// Source is one or more Source IDs, comma-separated (required except on unknowns).
+	Source string `json:"source,omitempty"`
+	// Confidence is vendor-doc, 3rd-party, inferred or observed (required with Source).
+	Confidence string `json:"confidence,omitempty"`
 	// Note explains how the row was read from its sources.
 	Note string `json:"note,omitempty"`
 }
@@ -131,11 +158,14 @@ type Product struct {
 	Cite
 }
 
-// Era is a named version range.
+// Era is a named version range of a product line. Two eras may share a name (the same
+// naming, e.g. "code42") when their product lists do not overlap.
 type Era struct {
 	Name     string `json:"name"`
 	Title    string `json:"title"`
 	Versions Range  `json:"versions"`
+	// Products are the products the era holds for; empty: every product.
+	Products []string `json:"products,omitempty"`
 	Cite
 }
 
@@ -164,17 +194,23 @@ type PathRow struct {
 
 // PortRow is one network port.
 type PortRow struct {
-	Port     int    `json:"port"`
-	Protocol string `json:"protocol"`
+	// Port is the port number; 0 (left out) when Status is unknown.
+	Port     int    `json:"port,omitempty"`
+	Protocol string `json:"protocol,omitempty"`
 	// Component is app or server: whose firewall the row is about.
 	Component   string `json:"component"`
 	Direction   string `json:"direction"` // inbound, outbound, both, local
 	From        string `json:"from"`
 	To          string `json:"to"`
 	Description string `json:"description"`
-	// Versions is the condition on the version (of the component) for the row to apply.
+	// Versions is the condition on the app's version for the row to apply.
 	Versions Range `json:"versions,omitempty"`
-	// Status is required, optional or unsupported.
+	// ServerVersions is the condition on the server's version for the row to apply.
+	ServerVersions Range `json:"server_versions,omitempty"`
+	// Alternatives are ports of which one, this one or another, must be open ("443 or
+	// 4287").
+	Alternatives []int `json:"alternatives,omitempty"`
+	// Status is required, optional, unsupported or unknown (the port number is not known).
 	Status string `json:"status"`
 	Cite
 }
@@ -183,12 +219,16 @@ type PortRow struct {
 type ExpectedSigner struct {
 	OS       string `json:"os"`
 	Versions Range  `json:"versions,omitempty"`
-	Era      string `json:"era,omitempty"`
+	// Era, when set, limits the row to the product lines whose era of that name contains the
+	// version.
+	Era string `json:"era,omitempty"`
 	// TeamID is the Apple Team ID.
 	TeamID string `json:"team_id,omitempty"`
 	// Organization and CommonName match an Authenticode leaf.
 	Organization string `json:"organization,omitempty"`
 	CommonName   string `json:"common_name,omitempty"`
+	// Thumbprints are leaf certificate thumbprints (SHA-1 or SHA-256 hex) that match exactly.
+	Thumbprints []string `json:"thumbprints,omitempty"`
 	Cite
 }
 
@@ -231,6 +271,32 @@ type Fact struct {
 	Cite
 }
 
+// Advice topics that generate treats specially; any other topic is shown as it is.
+const (
+	// AdviceExceptions: whether to create exceptions at all.
+	AdviceExceptions = "exceptions"
+	// AdviceHash: why hash rules break (joined to generate's hash-upgrade warning).
+	AdviceHash = "hash"
+	// AdviceSigner: why signer rules break (shown when the policy has signer rules).
+	AdviceSigner = "signer"
+	// AdviceBackupSelection: what to leave out of the application's backup selection (shown
+	// for products with backup).
+	AdviceBackupSelection = "backup-selection"
+)
+
+// Advice is a recommendation of a source about exceptions, in the source's own words.
+type Advice struct {
+	// Topic groups advice: exceptions, hash, signer, backup-selection, or a free word.
+	Topic string `json:"topic"`
+	// Products are the products the source is written for (its audience); empty: every one.
+	Products []string `json:"products,omitempty"`
+	// Summary says in a few words what the quote advises.
+	Summary string `json:"summary"`
+	// Quote is the source's sentence, verbatim.
+	Quote string `json:"quote"`
+	Cite
+}
+
 // Unknown is a gap: something no source gives.
 type Unknown struct {
 	// What is paths (the path table), per-user-paths, signer, or a free word.
@@ -238,7 +304,9 @@ type Unknown struct {
 	OS       string `json:"os,omitempty"`
 	Versions Range  `json:"versions,omitempty"`
 	Install  string `json:"install,omitempty"`
-	Message  string `json:"message"`
+	// Products are the products the gap concerns; empty: every product.
+	Products []string `json:"products,omitempty"`
+	Message  string   `json:"message"`
 	// Candidates are versions whose tables the user may assume (with Flag).
 	Candidates []string `json:"candidates,omitempty"`
 	// Flag is the command-line flag that supplies the missing fact.
@@ -315,215 +383,6 @@ func Load(file string) (*Profile, error) {
 	}
 	p.Origin = file
 	return p, nil
-}
-
-// Parse decodes and validates a profile. Unknown keys and trailing data are errors.
-func Parse(data []byte) (*Profile, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var p Profile
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("decode: data after the profile object")
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
-// Validate checks the profile's consistency: known enumerations, parseable version ranges,
-// citations of declared sources.
-func (p *Profile) Validate() error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if p.SchemaVersion != SchemaVersion {
-		add("schema_version is %d; this edrpolicy reads %d", p.SchemaVersion, SchemaVersion)
-	}
-	if p.Name == "" || strings.ContainsAny(p.Name, " /\\") {
-		add("name %q: want a short name without spaces or slashes", p.Name)
-	}
-	srcs := map[string]bool{}
-	for i, s := range p.Sources {
-		if s.ID == "" || s.Ref == "" {
-			add("sources[%d]: id and ref are required", i)
-		}
-		if srcs[s.ID] {
-			add("sources[%d]: duplicate id %q", i, s.ID)
-		}
-		srcs[s.ID] = true
-		checkConfidence(add, fmt.Sprintf("sources[%d]", i), s.Confidence)
-	}
-	cite := func(where string, c Cite) {
-		if c.Source == "" {
-			add("%s: source is required (cite the document the row comes from)", where)
-		}
-		for _, id := range splitList(c.Source) {
-			if !srcs[id] {
-				add("%s: source %q is not declared in sources", where, id)
-			}
-		}
-		checkConfidence(add, where, c.Confidence)
-	}
-	rng := func(where string, r Range) {
-		if err := r.Validate(); err != nil {
-			add("%s: %v", where, err)
-		}
-	}
-	osOK := func(where, os string, optional bool) {
-		if os == "" && optional {
-			return
-		}
-		if os != OSWindows && os != OSMac && os != OSLinux {
-			add("%s: os %q: want windows, mac or linux", where, os)
-		}
-	}
-	prods := map[string]bool{}
-	for i, pr := range p.Products {
-		w := fmt.Sprintf("products[%d] %s", i, pr.Name)
-		if pr.Name == "" || prods[pr.Name] {
-			add("%s: name empty or duplicate", w)
-		}
-		prods[pr.Name] = true
-		cite(w, pr.Cite)
-	}
-	if p.DefaultProduct != "" && !prods[p.DefaultProduct] {
-		add("default_product %q is not a declared product", p.DefaultProduct)
-	}
-	eras := map[string]bool{}
-	for i, e := range p.Eras {
-		w := fmt.Sprintf("eras[%d] %s", i, e.Name)
-		eras[e.Name] = true
-		rng(w, e.Versions)
-		cite(w, e.Cite)
-	}
-	for i, r := range p.Paths {
-		w := fmt.Sprintf("paths[%d] %s", i, r.Path)
-		osOK(w, r.OS, false)
-		rng(w, r.Versions)
-		cite(w, r.Cite)
-		switch r.Role {
-		case RoleExecutable, RoleCache, RoleLogs, RoleIdentity, RoleConfig, RoleArchive:
-		default:
-			add("%s: role %q: want executable, cache, logs, identity, config or archive", w, r.Role)
-		}
-		switch r.Kind {
-		case "folder", "file":
-		default:
-			add("%s: kind %q: want folder or file", w, r.Kind)
-		}
-		switch r.Rule {
-		case RuleNever, RuleScanExclusion, RuleOnRequest:
-		default:
-			add("%s: rule %q: want never, scan-exclusion or on-request", w, r.Rule)
-		}
-		if r.Role == RoleExecutable && r.Rule != RuleNever {
-			add("%s: an executable folder is never a path rule wholesale; rule must be never", w)
-		}
-		switch r.Install {
-		case "", InstallAllUsers, InstallPerUser, InstallLegacyOS:
-		default:
-			add("%s: install %q: want all-users, per-user or legacy-os", w, r.Install)
-		}
-		switch r.Component {
-		case "", "app", "server":
-		default:
-			add("%s: component %q: want app or server", w, r.Component)
-		}
-		if r.Path == "" || strings.Contains(r.Path, "..") {
-			add("%s: path is empty or contains ..", w)
-		}
-	}
-	for i, r := range p.Ports {
-		w := fmt.Sprintf("ports[%d] %d", i, r.Port)
-		if r.Port <= 0 || r.Port > 65535 {
-			add("%s: port out of range", w)
-		}
-		if r.Component != "app" && r.Component != "server" {
-			add("%s: component %q: want app or server", w, r.Component)
-		}
-		switch r.Status {
-		case "required", "optional", "unsupported":
-		default:
-			add("%s: status %q: want required, optional or unsupported", w, r.Status)
-		}
-		rng(w, r.Versions)
-		cite(w, r.Cite)
-	}
-	for i, s := range p.Signers {
-		w := fmt.Sprintf("signers[%d]", i)
-		osOK(w, s.OS, false)
-		rng(w, s.Versions)
-		cite(w, s.Cite)
-		if s.Era != "" && !eras[s.Era] {
-			add("%s: era %q is not declared", w, s.Era)
-		}
-		if s.TeamID == "" && s.Organization == "" && s.CommonName == "" {
-			add("%s: give team_id, organization or common_name", w)
-		}
-	}
-	for i, v := range p.VersionSources {
-		w := fmt.Sprintf("version_sources[%d]", i)
-		osOK(w, v.OS, false)
-		cite(w, v.Cite)
-		switch v.Kind {
-		case "pe", "plist", "file":
-		default:
-			add("%s: kind %q: want pe, plist or file", w, v.Kind)
-		}
-		for _, g := range v.Files {
-			if _, err := path.Match(g, ""); err != nil {
-				add("%s: glob %q: %v", w, g, err)
-			}
-		}
-	}
-	for i, s := range p.Scripts {
-		w := fmt.Sprintf("scripts[%d]", i)
-		osOK(w, s.OS, false)
-		cite(w, s.Cite)
-		for _, g := range s.Files {
-			if _, err := path.Match(g, ""); err != nil {
-				add("%s: glob %q: %v", w, g, err)
-			}
-		}
-	}
-	for i, n := range p.Notes {
-		w := fmt.Sprintf("notes[%d]", i)
-		osOK(w, n.OS, true)
-		rng(w, n.Versions)
-		cite(w, n.Cite)
-	}
-	for i, f := range p.Facts {
-		w := fmt.Sprintf("facts[%d] %s", i, f.Value)
-		osOK(w, f.OS, true)
-		rng(w, f.Versions)
-		cite(w, f.Cite)
-	}
-	for i, u := range p.Unknowns {
-		w := fmt.Sprintf("unknowns[%d] %s", i, u.What)
-		osOK(w, u.OS, true)
-		rng(w, u.Versions)
-		if u.Message == "" || u.Flag == "" {
-			add("%s: message and flag are required (say what is missing and how to supply it)", w)
-		}
-		for _, c := range u.Candidates {
-			if _, err := ParseVersion(c); err != nil {
-				add("%s: candidate %v", w, err)
-			}
-		}
-		if u.Source != "" {
-			cite(w, u.Cite)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func checkConfidence(add func(string, ...any), where, c string) {
-	if c != ConfidenceVendorDoc && c != ConfidenceThirdParty {
-		add("%s: confidence %q: want vendor-doc or 3rd-party", where, c)
-	}
 }
 
 func splitList(s string) []string {

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,25 @@ func TestBuiltIns(t *testing.T) {
 	p, err := Resolve("code42")
 	require.NoError(t, err)
 	assert.Equal(t, "code42", p.Name)
+	// generic: no path table, no products, no eras, no version needed, on every OS.
+	require.Len(t, all, 2)
+	g := all[1]
+	assert.Equal(t, "generic", g.Name)
+	assert.Equal(t, "builtin:generic", g.Origin)
+	assert.Empty(t, g.Paths)
+	assert.Empty(t, g.Products)
+	assert.Empty(t, g.Signers)
+	assert.Empty(t, g.Advice)
+	for _, osName := range []string{OSWindows, OSMac, OSLinux} {
+		tb, err := g.PathTable(PathQuery{OS: osName, Version: MustVersion("1.0")})
+		require.NoError(t, err)
+		assert.Empty(t, tb.Rows, osName)
+		pr, err := g.Product("")
+		require.NoError(t, err)
+		assert.Nil(t, pr)
+	}
+	_, err = g.Product("crashplan")
+	assert.ErrorContains(t, err, "has no products")
 }
 
 // pathOf returns the path of the single row with this use and role, failing otherwise.
@@ -206,55 +226,6 @@ func TestCode42WindowsPerUser(t *testing.T) {
 	assert.Contains(t, whats, "per-user-main-app")
 }
 
-func TestCode42Ports(t *testing.T) {
-	p := code42(t)
-	has := func(rows []PortRow, port int, comp string) bool {
-		for _, r := range rows {
-			if r.Port == port && r.Component == comp {
-				return true
-			}
-		}
-		return false
-	}
-	for _, tc := range []struct {
-		version string
-		port    int
-		comp    string
-		want    bool
-	}{
-		{"7.0", 4286, "server", true},
-		{"7.0.2", 4286, "server", true},
-		{"7.1", 4286, "server", false},
-		{"", 4286, "server", true},
-		{"6.4", 4285, "server", true}, // browsers
-		{"11.0", 4287, "app", true},
-		{"11.0", 443, "app", true},
-		{"11.0", 4244, "app", true},
-		{"11.0", 4282, "app", true},
-		{"11.0", 4280, "server", true},
-	} {
-		rows := p.PortsFor(PortQuery{Version: MustVersion(tc.version)})
-		assert.Equal(t, tc.want, has(rows, tc.port, tc.comp), "%s %d %s", tc.version, tc.port, tc.comp)
-	}
-	count6585 := func(v string) int {
-		n := 0
-		for _, r := range p.PortsFor(PortQuery{Version: MustVersion(v), Component: "server"}) {
-			if r.Port == 4285 {
-				n++
-			}
-		}
-		return n
-	}
-	assert.Equal(t, 1, count6585("6.4"))
-	assert.Equal(t, 2, count6585("6.5"))
-	for _, r := range p.Ports {
-		if r.Port == 4282 {
-			assert.Equal(t, "unsupported", r.Status)
-			assert.Contains(t, r.Description, "2020-02-04")
-		}
-	}
-}
-
 func TestCode42CloudNotes(t *testing.T) {
 	p := code42(t)
 	for _, tc := range []struct {
@@ -323,7 +294,7 @@ func TestEveryRowCites(t *testing.T) {
 	p := code42(t)
 	for _, r := range p.Paths {
 		assert.NotEmpty(t, p.SourceRefs(r.Source), r.Path)
-		assert.Contains(t, []string{"vendor-doc", "3rd-party"}, r.Confidence, r.Path)
+		assert.Contains(t, []string{"vendor-doc", "3rd-party", "inferred"}, r.Confidence, r.Path)
 	}
 	assert.Equal(t, "000_c8ea74c03d1e87fa.txt; 001_8909b713b88efa39.txt", p.SourceRefs("000,001"))
 }
@@ -332,18 +303,80 @@ func TestStrictDecoding(t *testing.T) {
 	base := `{"schema_version":1,"name":"x","title":"X","sources":[{"id":"s","title":"t","ref":"r","confidence":"vendor-doc"}],"paths":[]}`
 	_, err := Parse([]byte(base))
 	require.NoError(t, err)
+	row := func(fields string) string {
+		return strings.Replace(base, `"paths":[]`, `"paths":[{"os":"linux","use":"u","role":"cache","path":"/opt/x/cache","kind":"folder","rule":"scan-exclusion","source":"s","confidence":"vendor-doc"`+fields+`}]`, 1)
+	}
 	for name, tc := range map[string]struct{ doc, want string }{
-		"unknown key":      {strings.Replace(base, `"title":"X"`, `"title":"X","colour":"red"`, 1), `unknown field "colour"`},
+		"unknown key":      {strings.Replace(base, `"title":"X"`, `"title":"X","colour":"red"`, 1), `profile: unknown key "colour" (known keys: $schema, advice,`},
 		"trailing data":    {base + `{}`, "data after"},
-		"schema version":   {strings.Replace(base, `"schema_version":1`, `"schema_version":2`, 1), "schema_version is 2"},
-		"undeclared cite":  {strings.Replace(base, `"paths":[]`, `"paths":[{"os":"linux","use":"u","role":"cache","path":"/opt/x/cache","kind":"folder","rule":"scan-exclusion","source":"nope","confidence":"vendor-doc"}]`, 1), `source "nope" is not declared`},
-		"bad range":        {strings.Replace(base, `"paths":[]`, `"paths":[{"os":"linux","versions":"8.x","use":"u","role":"cache","path":"/opt/x/cache","kind":"folder","rule":"scan-exclusion","source":"s","confidence":"vendor-doc"}]`, 1), "needs an operator"},
-		"exec folder rule": {strings.Replace(base, `"paths":[]`, `"paths":[{"os":"linux","use":"u","role":"executable","path":"/opt/x","kind":"folder","rule":"scan-exclusion","source":"s","confidence":"vendor-doc"}]`, 1), "never a path rule wholesale"},
-		"bad confidence":   {strings.Replace(base, `"confidence":"vendor-doc"`, `"confidence":"guess"`, 1), `confidence "guess"`},
-		"dotdot":           {strings.Replace(base, `"paths":[]`, `"paths":[{"os":"linux","use":"u","role":"cache","path":"/opt/../x","kind":"folder","rule":"scan-exclusion","source":"s","confidence":"vendor-doc"}]`, 1), "contains .."},
+		"schema version":   {strings.Replace(base, `"schema_version":1`, `"schema_version":2`, 1), "schema_version: 2: this edrpolicy reads schema_version 1"},
+		"undeclared cite":  {strings.Replace(row(""), `"source":"s"`, `"source":"nope"`, 1), `paths[0].source: "nope" is not declared in sources`},
+		"bad range":        {row(`,"versions":"8.x"`), `paths[0].versions: version range "8.x": constraint "8.x" needs an operator`},
+		"exec folder rule": {strings.Replace(row(""), `"role":"cache"`, `"role":"executable"`, 1), "paths[0].rule: an executable folder is never a path rule wholesale"},
+		"bad confidence":   {strings.Replace(base, `"confidence":"vendor-doc"`, `"confidence":"guess"`, 1), `sources[0].confidence: "guess": want vendor-doc, 3rd-party, inferred, observed`},
+		"dotdot":           {strings.Replace(row(""), `/opt/x/cache`, `/opt/../x`, 1), `paths[0].path: "/opt/../x" is empty or contains ..`},
+		"wrong type":       {row(`,"versions":8`), "paths[0].versions: want a string, got a number 8"},
+		"bool type":        {row(`,"backup_only":"yes"`), "paths[0].backup_only: want a boolean (true or false), got a string"},
+		"not an array":     {strings.Replace(base, `"paths":[]`, `"paths":{}`, 1), "paths: want an array, got an object"},
+		"row not object":   {strings.Replace(base, `"paths":[]`, `"paths":["x"]`, 1), "paths[0]: want an object, got a string"},
 	} {
 		_, err := Parse([]byte(tc.doc))
 		assert.ErrorContains(t, err, tc.want, name)
+	}
+}
+
+// Every loader error names the row and the key, unknown keys included, wherever they are.
+func TestErrorsNameTheRow(t *testing.T) {
+	rows := make([]string, 5)
+	for i := range rows {
+		rows[i] = fmt.Sprintf(`{"os":"linux","use":"u%d","role":"cache","path":"/opt/x/c%d","kind":"folder","rule":"scan-exclusion","source":"s","confidence":"vendor-doc"}`, i, i)
+	}
+	doc := func(rs []string, extra string) []byte {
+		return []byte(`{"schema_version":1,"name":"x","title":"X","sources":[{"id":"s","title":"t","ref":"r","confidence":"vendor-doc"}],"paths":[` + strings.Join(rs, ",") + `]` + extra + `}`)
+	}
+	for _, tc := range []struct {
+		row       int
+		from, to  string
+		extra     string
+		want      string
+		notInWant string
+	}{
+		{3, `"path":`, `"pth":`, "", `paths[3]: unknown key "pth" (known keys:`, "paths[0]"},
+		{1, `"os":"linux"`, `"os":"linux","colour":1`, "", `paths[1]: unknown key "colour"`, "paths[3]"},
+		{4, `"rule":"scan-exclusion"`, `"rule":"always"`, "", `paths[4].rule: "always": want never, scan-exclusion or on-request`, "paths[3]"},
+		{2, `"os":"linux"`, `"os":"linux","versions":">=1 <x"`, "", `paths[2].versions: version range ">=1 <x"`, ""},
+		{0, `"os":"linux"`, `"os":"linux","versions":[1]`, "", `paths[0].versions: want a string, got an array`, ""},
+		{0, "", "", `,"ports":[{"port":1,"protocol":"TCP","component":"app","direction":"outbound","from":"a","to":"b","description":"d","status":"required","alternatives":[2,"x"],"source":"s","confidence":"vendor-doc"}]`, `ports[0].alternatives[1]: want a whole number, got a string`, ""},
+		{0, "", "", `,"eras":[{"name":"e","title":"E","versions":">=1","products":["nope"],"source":"s","confidence":"vendor-doc","oops":true}]`, `eras[0]: unknown key "oops"`, ""},
+		{0, "", "", `,"advice":[{"topic":"exceptions","summary":"s","quote":"q","source":"s","confidence":"vendor-doc","qoute":"x"}]`, `advice[0]: unknown key "qoute"`, ""},
+		{0, "", "", `,"signers":[{"os":"mac","team_id":"T","thumbprints":["abc"],"source":"s","confidence":"observed"}]`, `signers[0].thumbprints[0]: "abc": want a SHA-1 (40) or SHA-256 (64) hex thumbprint`, ""},
+	} {
+		rs := append([]string(nil), rows...)
+		if tc.from != "" {
+			rs[tc.row] = strings.Replace(rs[tc.row], tc.from, tc.to, 1)
+		}
+		_, err := Parse(doc(rs, tc.extra))
+		require.Error(t, err, tc.want)
+		assert.Contains(t, err.Error(), tc.want)
+		if tc.notInWant != "" {
+			assert.NotContains(t, err.Error(), tc.notInWant)
+		}
+	}
+	// Several faults: every one is reported.
+	rs := append([]string(nil), rows...)
+	rs[1] = strings.Replace(rs[1], `"kind":"folder"`, `"kind":"dir"`, 1)
+	rs[3] = strings.Replace(rs[3], `"path":`, `"pth":`, 1)
+	_, err := Parse(doc(rs, ""))
+	assert.ErrorContains(t, err, `paths[1].kind: "dir": want folder or file`)
+	assert.ErrorContains(t, err, `paths[3]: unknown key "pth"`)
+}
+
+func TestConfidenceLevels(t *testing.T) {
+	for _, c := range []string{"vendor-doc", "3rd-party", "inferred", "observed"} {
+		doc := `{"schema_version":1,"name":"x","title":"X","sources":[{"id":"s","title":"t","ref":"r","confidence":"` + c + `"}],
+		"paths":[{"os":"linux","use":"u","role":"cache","path":"/opt/x/cache","kind":"folder","rule":"scan-exclusion","source":"s","confidence":"` + c + `"}]}`
+		_, err := Parse([]byte(doc))
+		assert.NoError(t, err, c)
 	}
 }
 
@@ -353,7 +386,7 @@ func TestLoadFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(f, []byte(`{"schema_version":1,"nme":"x"}`), 0o600))
 	_, err := Load(f)
 	assert.ErrorContains(t, err, f)
-	assert.ErrorContains(t, err, `unknown field "nme"`)
+	assert.ErrorContains(t, err, `unknown key "nme"`)
 	_, err = Resolve(filepath.Join(dir, "missing.json"))
 	assert.Error(t, err)
 }

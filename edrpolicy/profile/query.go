@@ -25,6 +25,13 @@ type PathQuery struct {
 	Install string
 	// Component is app (the default when empty), server or any.
 	Component string
+	// Product is the profile's product (empty: its default product). Gaps limited to other
+	// products do not concern the query.
+	Product string
+	// OwnInstallPaths says that the caller maps the install folders itself (--install-path):
+	// a gap in the path table that offers no candidate table does not block the query; it is
+	// returned in Table.Bridged and the table has no rows, since no source gives them.
+	OwnInstallPaths bool
 }
 
 // Table is the result of a path query.
@@ -34,12 +41,17 @@ type Table struct {
 	Gaps []Unknown
 	// Assumed is set when AssumePaths replaced the version: the gap it bridged.
 	Assumed *Unknown
+	// Bridged is set when OwnInstallPaths let the query through a gap without candidates:
+	// the table is empty and Bridged says what is unknown.
+	Bridged *Unknown
 }
 
 // UnknownError says that a fact the caller asked for is not in any source. It names the gap,
 // the candidate tables and the flag that supplies the fact.
 type UnknownError struct {
 	Profile string
+	// Product is set when the gap concerns only some products.
+	Product string
 	OS      string
 	Version Version
 	Gap     Unknown
@@ -52,6 +64,9 @@ func (e *UnknownError) Error() string {
 	e = e.escaped()
 	var b strings.Builder
 	fmt.Fprintf(&b, "profile %s", e.Profile)
+	if e.Product != "" {
+		fmt.Fprintf(&b, ", product %s", e.Product)
+	}
 	if e.OS != "" {
 		fmt.Fprintf(&b, ", %s", e.OS)
 	}
@@ -121,9 +136,10 @@ func (p *Profile) PathTable(q PathQuery) (*Table, error) {
 	comp := componentOf(q.Component)
 	v := q.Version
 	t := &Table{}
+	prod := p.productName(q.Product)
 	for i := range p.Unknowns {
 		u := p.Unknowns[i]
-		if !matchOS(u.OS, q.OS) {
+		if !matchOS(u.OS, q.OS) || !forProduct(u.Products, prod) {
 			continue
 		}
 		if !u.Versions.All() && (v.IsZero() || !u.Versions.Contains(v)) {
@@ -137,6 +153,12 @@ func (p *Profile) PathTable(q PathQuery) (*Table, error) {
 			continue
 		}
 		// A blocking gap.
+		if len(u.Candidates) == 0 && q.OwnInstallPaths {
+			uu := u
+			t.Bridged = &uu
+			t.Gaps = append(t.Gaps, u)
+			continue
+		}
 		if !q.AssumePaths.IsZero() && len(u.Candidates) > 0 {
 			ok := false
 			for _, c := range u.Candidates {
@@ -154,6 +176,9 @@ func (p *Profile) PathTable(q PathQuery) (*Table, error) {
 			continue
 		}
 		return nil, p.unknownError(q, u)
+	}
+	if t.Bridged != nil {
+		return t, nil
 	}
 	for _, r := range p.Paths {
 		if r.OS != q.OS && q.OS != "" {
@@ -175,6 +200,9 @@ func (p *Profile) PathTable(q PathQuery) (*Table, error) {
 
 func (p *Profile) unknownError(q PathQuery, u Unknown) error {
 	e := &UnknownError{Profile: p.Name, OS: q.OS, Version: q.Version, Gap: u, Candidates: map[string][]PathRow{}}
+	if len(u.Products) > 0 {
+		e.Product = p.productName(q.Product)
+	}
 	tables := map[string][]PathRow{}
 	for _, c := range u.Candidates {
 		cq := q
@@ -203,8 +231,12 @@ func (p *Profile) unknownError(q PathQuery, u Unknown) error {
 
 // PortQuery selects ports.
 type PortQuery struct {
-	// Version drops rows whose condition excludes it; the zero Version keeps every row.
+	// Version is the app's version: rows whose Versions condition excludes it are dropped;
+	// the zero Version keeps every row.
 	Version Version
+	// ServerVersion is the server's version: rows whose ServerVersions condition excludes it
+	// are dropped; the zero Version keeps every row.
+	ServerVersion Version
 	// Component is app, server, or empty for both.
 	Component string
 }
@@ -216,7 +248,7 @@ func (p *Profile) PortsFor(q PortQuery) []PortRow {
 		if q.Component != "" && r.Component != q.Component {
 			continue
 		}
-		if !inRange(r.Versions, q.Version) {
+		if !inRange(r.Versions, q.Version) || !inRange(r.ServerVersions, q.ServerVersion) {
 			continue
 		}
 		out = append(out, r)
@@ -239,37 +271,109 @@ func (p *Profile) NotesFor(os string, v Version) []Note {
 	return out
 }
 
-// EraFor returns the era that contains v, or nil (no era, or v in a gap between eras).
-func (p *Profile) EraFor(v Version) *Era {
+// productName resolves the empty product name to the profile's default product.
+func (p *Profile) productName(name string) string {
+	if name == "" {
+		return p.DefaultProduct
+	}
+	return name
+}
+
+// forProduct reports whether a row limited to products (empty: every product) concerns prod.
+// A query without a product (a profile without products) is concerned by every row.
+func forProduct(products []string, prod string) bool {
+	if len(products) == 0 || prod == "" {
+		return true
+	}
+	for _, x := range products {
+		if x == prod {
+			return true
+		}
+	}
+	return false
+}
+
+// EraFor returns the era of the default product that contains v, or nil (no era, or v in a
+// gap between eras). See EraOf.
+func (p *Profile) EraFor(v Version) *Era { return p.EraOf("", v) }
+
+// EraOf returns the era of product (empty: the default product) that contains v, or nil when
+// no source gives one (v between eras, or outside every era of the product line).
+func (p *Profile) EraOf(product string, v Version) *Era {
 	if v.IsZero() {
 		return nil
 	}
+	prod := p.productName(product)
 	for i := range p.Eras {
-		if p.Eras[i].Versions.Contains(v) {
-			return &p.Eras[i]
+		e := &p.Eras[i]
+		if forProduct(e.Products, prod) && e.Versions.Contains(v) {
+			return e
 		}
 	}
 	return nil
 }
 
-// ExpectedSigners returns the expected signers for os and v.
-func (p *Profile) ExpectedSigners(os string, v Version) []ExpectedSigner {
-	var out []ExpectedSigner
-	for _, s := range p.Signers {
-		if s.OS == os && inRange(s.Versions, v) {
-			out = append(out, s)
+// ErasOf returns the eras that hold for product (empty: the default product).
+func (p *Profile) ErasOf(product string) []Era {
+	prod := p.productName(product)
+	var out []Era
+	for _, e := range p.Eras {
+		if forProduct(e.Products, prod) {
+			out = append(out, e)
 		}
 	}
 	return out
 }
 
+// ExpectedSigners returns the expected signers of the default product for os and v. See
+// SignersFor.
+func (p *Profile) ExpectedSigners(os string, v Version) []ExpectedSigner {
+	return p.SignersFor(os, "", v)
+}
+
+// SignersFor returns the expected signers for os, product (empty: the default product) and
+// v: rows whose version condition holds and whose era, when they name one, is the product's
+// era at v. With the zero v, rows that name an era do not apply (the era is not known).
+func (p *Profile) SignersFor(os, product string, v Version) []ExpectedSigner {
+	era := p.EraOf(product, v)
+	var out []ExpectedSigner
+	for _, s := range p.Signers {
+		if s.OS != os || !inRange(s.Versions, v) {
+			continue
+		}
+		if s.Era != "" && (era == nil || era.Name != s.Era) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // UnknownsFor returns the unknowns of the given kind ("signer", "version-file", ...) that
-// concern os and v.
+// concern os and v for the default product. See UnknownsOf.
 func (p *Profile) UnknownsFor(what, os string, v Version) []Unknown {
+	return p.UnknownsOf(what, os, "", v)
+}
+
+// UnknownsOf returns the unknowns of the given kind that concern os, product (empty: the
+// default product) and v.
+func (p *Profile) UnknownsOf(what, os, product string, v Version) []Unknown {
+	prod := p.productName(product)
 	var out []Unknown
 	for _, u := range p.Unknowns {
-		if u.What == what && matchOS(u.OS, os) && (u.Versions.All() || !v.IsZero() && u.Versions.Contains(v)) {
+		if u.What == what && matchOS(u.OS, os) && forProduct(u.Products, prod) && (u.Versions.All() || !v.IsZero() && u.Versions.Contains(v)) {
 			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// AdviceFor returns the advice on topic (empty: every topic), in profile order.
+func (p *Profile) AdviceFor(topic string) []Advice {
+	var out []Advice
+	for _, a := range p.Advice {
+		if topic == "" || a.Topic == topic {
+			out = append(out, a)
 		}
 	}
 	return out
