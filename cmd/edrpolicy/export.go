@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 )
 
 // vendorFlags are the export options shared by `export` and `generate --vendor`:
@@ -70,7 +70,7 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
 	}
 	if v.inspection != "" {
-		data, err := os.ReadFile(v.inspection)
+		data, err := safeopen.ReadFile("", v.inspection, safeopen.MaxInventory)
 		if err != nil {
 			return o, usageErr("--inspection: %v", err)
 		}
@@ -126,11 +126,7 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if o.out == "" {
 		return usageErr("--out: give the output directory")
 	}
-	raw, err := os.ReadFile(policyFile)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	p, err := edrpolicy.ReadPolicy(policyFile)
+	p, raw, err := edrpolicy.ReadPolicyFile(policyFile)
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -19,10 +19,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 )
 
 // SchemaVersion is the version of the profile file format.
@@ -303,9 +305,10 @@ func Resolve(nameOrFile string) (*Profile, error) {
 	return BuiltIn(nameOrFile)
 }
 
-// Load reads a profile file.
+// Load reads a profile file through safeopen: a regular file of at most safeopen.MaxProfile
+// bytes (a FIFO, device or directory is refused without blocking).
 func Load(file string) (*Profile, error) {
-	data, err := os.ReadFile(file)
+	data, err := safeopen.ReadFile("", file, safeopen.MaxProfile)
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
@@ -323,10 +326,11 @@ func Parse(data []byte) (*Profile, error) {
 	dec.DisallowUnknownFields()
 	var p Profile
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
+		return nil, fmt.Errorf("decode: %w", jsonerr.Locate(data, err, dec.InputOffset()))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("decode: data after the profile object")
+		line, col := jsonerr.Position(data, dec.InputOffset())
+		return nil, fmt.Errorf("decode: line %d, column %d: data after the profile object", line, col)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
