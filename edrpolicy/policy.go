@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
+	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -144,6 +146,9 @@ type Policy struct {
 	Summary   Summary   `json:"summary"`
 	Rules     []Rule    `json:"rules"`
 	Warnings  []Warning `json:"warnings"`
+	// Partial is true when the inspection could not read some files or folders (each is an
+	// "unreadable" warning): the rules cover only what was read. Generate exits 1 for it.
+	Partial bool `json:"partial,omitempty"`
 	// PreviousAppVersion is the app_version of the policy given as DecideOptions.Previous
 	// (`generate --previous`).
 	PreviousAppVersion string `json:"previous_app_version,omitempty"`
@@ -187,16 +192,34 @@ func (p *Policy) JSON() ([]byte, error) {
 // ReadPolicy reads a policy.json file. Keys this version does not know are ignored, so that a
 // newer policy can still be compared with.
 func ReadPolicy(file string) (*Policy, error) {
-	data, err := os.ReadFile(file)
+	p, _, err := ReadPolicyFile(file)
+	return p, err
+}
+
+// ReadPolicyFile reads and parses a policy.json file and also returns its bytes (export
+// copies them verbatim): one read of one descriptor, through safeopen (a regular file of at
+// most safeopen.MaxPolicy bytes; a FIFO, device or directory is refused without blocking).
+func ReadPolicyFile(file string) (*Policy, []byte, error) {
+	data, err := safeopen.ReadFile("", file, safeopen.MaxPolicy)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, nil, fmt.Errorf("policy: %w", err)
 	}
+	p, err := ParsePolicy(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy %s: %w", file, err)
+	}
+	return p, data, nil
+}
+
+// ParsePolicy decodes a policy.json document. A syntax or type error names its line and
+// column; a schema_version other than SchemaVersion is refused.
+func ParsePolicy(data []byte) (*Policy, error) {
 	var p Policy
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("policy %s: %w", file, err)
+		return nil, jsonerr.Locate(data, err, -1)
 	}
 	if p.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("policy %s: schema_version %d, this edrpolicy reads %d", file, p.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("schema_version %d, this edrpolicy reads %d", p.SchemaVersion, SchemaVersion)
 	}
 	return &p, nil
 }

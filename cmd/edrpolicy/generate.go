@@ -65,8 +65,12 @@ new install no longer matches and warns (signer-change) when a signer's certific
 renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
 
-Exit codes: 0 policy written; 2 usage error, a version or fact no source gives (the message
-names the flag that supplies it), or a guardrail refusal (--force records it as a warning).`,
+Exit codes: 0 policy written; 1 policy written, but files or folders of the install could
+not be read (each is an "unreadable" warning and policy.json says "partial": true) or a rule
+could not be exported for a vendor; 2 usage error, a version or fact no source gives (the
+message names the flag that supplies it), a version source whose signature does not verify
+(--app-version auto; give the version), or a guardrail refusal (--force records it as a
+warning).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
 	}
@@ -220,7 +224,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		for _, w := range pol.Warnings {
 			fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
 		}
-		return nil
+		return partialRead(a, pol)
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exportWarns []edrpolicy.Warning
@@ -248,7 +252,23 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if printExportWarnings(a, exportWarns) > 0 {
 		return attention()
 	}
-	return nil
+	return partialRead(a, pol)
+}
+
+// partialRead makes generate exit 1 when the policy was built from a partial read (files or
+// folders that could not be read are its "unreadable" warnings).
+func partialRead(a *app, pol *edrpolicy.Policy) error {
+	if !pol.Partial {
+		return nil
+	}
+	n := 0
+	for _, w := range pol.Warnings {
+		if w.Code == edrpolicy.WarnUnreadable {
+			n++
+		}
+	}
+	fmt.Fprintf(a.stderr, "edrpolicy: the policy was built from a partial read: %d file(s) or folder(s) could not be read (the unreadable warnings name them)\n", n)
+	return attention()
 }
 
 // digestsForVendors asks the inspection for the digests the chosen vendors take besides
