@@ -109,6 +109,9 @@ func (s *versionScan) consider(vs profile.VersionSource, f *FileEvidence) {
 	case "plist":
 		if f.Format == hashing.FormatAppBundle && matchAny(vs.Files, f.Path) {
 			if why, ok := s.broken[f.Root+"\x00"+f.Path]; ok {
+				if f.Error != "" {
+					why += ": " + f.Error
+				}
 				s.untrusted = append(s.untrusted, fmt.Sprintf("the Info.plist of bundle %s, whose signature or seal does not verify (%s)", displayName(*f), why))
 				return
 			}
