@@ -3,13 +3,16 @@ package edrpolicy
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
 	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
@@ -214,12 +217,53 @@ func ReadPolicyFile(file string) (*Policy, []byte, error) {
 func ParsePolicy(data []byte) (*Policy, error) {
 	var p Policy
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, jsonerr.Locate(data, err, -1)
+		return nil, locatePolicyError(data, err)
 	}
 	if p.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("schema_version %d, this edrpolicy reads %d", p.SchemaVersion, SchemaVersion)
 	}
 	return &p, nil
+}
+
+// locatePolicyError places a decoding error in the document. encoding/json gives offsets for
+// syntax and type errors only; a time a signer's not_before/not_after cannot parse, or a
+// certificate that is not base64, is found by walking the document for the first such value.
+func locatePolicyError(data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) {
+		return jsonerr.Locate(data, err, -1)
+	}
+	off, path, ok := jsonerr.FindValue(data, func(path []string, tok json.Token, raw []byte) bool {
+		// Only rules[N].signer.not_before/not_after and rules[N].certificate are decoded by
+		// methods (keys match case-insensitively, as encoding/json matches them).
+		if !strings.HasPrefix(strings.ToLower(path[0]), "rules[") || strings.Count(path[0], "[") != 1 {
+			return false
+		}
+		switch {
+		case len(path) == 3 && strings.EqualFold(path[1], "signer") && (strings.EqualFold(path[2], "not_before") || strings.EqualFold(path[2], "not_after")):
+			if tok == nil || tok == json.Delim('{') || tok == json.Delim('[') {
+				// null leaves a time zero; for a container, the token is not the value:
+				// json.Unmarshal hands time the whole object, which it refuses.
+				return tok != nil
+			}
+			var t time.Time
+			return t.UnmarshalJSON(raw) != nil // the bytes encoding/json hands to time
+		case len(path) == 2 && strings.EqualFold(path[1], "certificate"):
+			s, isString := tok.(string)
+			if !isString {
+				return false
+			}
+			_, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(s))
+			return err != nil
+		}
+		return false
+	})
+	if !ok {
+		return err
+	}
+	line, col := jsonerr.Position(data, off)
+	return fmt.Errorf("line %d, column %d: %s: %w", line, col, path, err)
 }
 
 // OutputFile is one file written to an output directory.

@@ -53,6 +53,7 @@ func (osFS) Mkdir(name string, perm os.FileMode) error     { return os.Mkdir(nam
 func (osFS) Create(name string) (WFile, error) {
 	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 }
+
 // ReadFile reads through safeopen beneath name's own directory: a regular file, at most
 // maxBackup bytes, and not a link that leads out of the directory.
 func (osFS) ReadFile(name string) ([]byte, error) {

@@ -44,3 +44,31 @@ func TestPosition(t *testing.T) {
 		assert.Equal(t, [2]int{tc.line, tc.col}, [2]int{l, c}, tc.off)
 	}
 }
+
+func TestFindValue(t *testing.T) {
+	doc := []byte("{\"rules\": [\n  {\"a\": 1},\n  {\"signer\": {\"not_before\": \"x\"}, \"b\": [true, \"bad\"]}\n]}")
+	for _, tc := range []struct {
+		name      string
+		match     func([]string, json.Token, []byte) bool
+		path      string
+		line, col int
+	}{
+		{"time field", func(p []string, tok json.Token, _ []byte) bool { return p[len(p)-1] == "not_before" }, "rules[1].signer.not_before", 3, 29},
+		{"array element", func(p []string, tok json.Token, _ []byte) bool { return tok == "bad" }, "rules[1].b[1]", 3, 47},
+		{"number", func(p []string, tok json.Token, _ []byte) bool { return tok == json.Number("1") }, "rules[0].a", 2, 9},
+		{"container", func(p []string, tok json.Token, _ []byte) bool { return tok == json.Delim('{') && len(p) == 1 }, "rules[0]", 2, 3},
+	} {
+		off, path, ok := FindValue(doc, tc.match)
+		require.True(t, ok, tc.name)
+		assert.Equal(t, tc.path, path, tc.name)
+		l, c := Position(doc, off)
+		assert.Equal(t, [2]int{tc.line, tc.col}, [2]int{l, c}, tc.name)
+	}
+	var raws []string
+	FindValue(doc, func(_ []string, _ json.Token, raw []byte) bool { raws = append(raws, string(raw)); return false })
+	assert.Equal(t, []string{"[", "{", "1", "{", "{", `"x"`, "[", "true", `"bad"`}, raws)
+	_, _, ok := FindValue(doc, func([]string, json.Token, []byte) bool { return false })
+	assert.False(t, ok)
+	_, _, ok = FindValue([]byte("{\"a\": "), func([]string, json.Token, []byte) bool { return true })
+	assert.False(t, ok, "a truncated document: nothing found")
+}
