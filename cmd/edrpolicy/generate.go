@@ -56,9 +56,11 @@ is pinned with --pin-signer; anything else falls back to a hash rule with the re
 archives come from the profile for products with backup.
 
 Without --out the policy is printed to stdout. With --out DIR, policy.json, the vendor files
-and MANIFEST.sha256 are written atomically; the same inputs give byte-identical files (no
-time is recorded unless --timestamp is given). Files an earlier run listed in DIR's manifest
-and this run does not write are removed, so DIR always holds exactly one run's files.
+and MANIFEST.sha256 are written as one set: staged in DIR, fsynced, then renamed into place
+with the manifest last; if anything fails, DIR keeps the previous set unchanged. The same
+inputs give byte-identical files (no time is recorded unless --timestamp is given). Files an
+earlier run listed in DIR's manifest and this run does not write are removed, so DIR always
+holds exactly one run's files.
 
 After an upgrade, --previous old/policy.json lists in "superseded" the previous rules the
 new install no longer matches and warns (signer-change) when a signer's certificate was
