@@ -77,7 +77,8 @@ const (
 	// FindingUnusedSigner: a signer rule matches no inspected file (a renewed certificate, a
 	// file that is gone).
 	FindingUnusedSigner = "EDR104"
-	// FindingUnreadable: a file could not be read, so it was not simulated.
+	// FindingUnreadable: a file could not be read, so it was not simulated; or the policy was
+	// generated from a partial read (its "unreadable" warnings), so no rule covers that file.
 	FindingUnreadable = "EDR105"
 	// FindingNoInstallPath: the endpoint folder of a root is unknown: path rules were matched
 	// against the inspected paths.
@@ -115,7 +116,7 @@ func FindingRules() []FindingRule {
 		{FindingPathTampered, LevelError, "path rule covers a file whose signature does not verify"},
 		{FindingStaleHash, LevelWarning, "hash rule matches no inspected file (stale after an upgrade)"},
 		{FindingUnusedSigner, LevelWarning, "signer rule matches no inspected file"},
-		{FindingUnreadable, LevelWarning, "file could not be read and was not simulated"},
+		{FindingUnreadable, LevelError, "file could not be read: not simulated, or the policy was generated without it"},
 		{FindingNoInstallPath, LevelNote, "endpoint folder of a root unknown: path rules matched against inspected paths"},
 	}
 }
@@ -356,6 +357,7 @@ func (c *checker) lint() {
 	}
 	c.lintDuplicates()
 	c.lintCovered()
+	c.lintPartial()
 }
 
 func (c *checker) lintRule(i int, forced map[string]bool) {
@@ -615,19 +617,17 @@ func (c *checker) simulate(ctx context.Context) error {
 		if f.Symlink != "" || f.Format == hashing.FormatAppBundle {
 			continue
 		}
-		if f.SHA256 == "" && (f.Error != "" || f.IsExecutable()) {
-			// Unread, it may be an executable: say so rather than pass it over.
-			why := f.Error
-			if why == "" {
-				why = "no digest"
-			}
-			c.add(FindingUnreadable, LevelWarning, -1, displayName(*f), "file could not be read (%s): not simulated; an executable here would not be checked", why)
-			continue
+		if f.SHA256 == "" {
+			continue // reported below with UnreadFiles, named as generate names them
 		}
 		if !f.IsExecutable() && !(len(scripts) > 0 && matchAny(scripts, f.Path)) {
 			continue
 		}
 		execs = append(execs, &simExec{file: f, display: displayName(*f), tampered: f.SignatureStatus == signers.StatusInvalid || enclosingBroken(broken, f) != ""})
+	}
+	for _, u := range UnreadFiles(inv) {
+		// Unread, it may be an executable: say so rather than pass it over.
+		c.add(FindingUnreadable, LevelError, -1, u.Name, "file could not be read (%s): not simulated; an executable here would not be checked", u.Reason)
 	}
 	sim := &Simulation{Files: []SimulatedFile{}}
 	mapping := c.installPaths(prof, roots, execs)
@@ -948,4 +948,17 @@ func sortFindings(fs []Finding) {
 		}
 		return a.Message < b.Message
 	})
+}
+
+// lintPartial reports a policy generated from a partial read: each file its "unreadable"
+// warnings name was not read, so nothing in the policy covers it.
+func (c *checker) lintPartial() {
+	for _, w := range c.pol.Warnings {
+		if w.Code != WarnUnreadable {
+			continue
+		}
+		for _, f := range w.Files {
+			c.add(FindingUnreadable, LevelError, -1, f, "the policy was generated from a partial read: %s was not read, so no rule covers it; make it readable (or remove it) and generate again", f)
+		}
+	}
 }

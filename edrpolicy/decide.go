@@ -237,17 +237,13 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	broken := brokenBundles(inv)
 	scripts := d.prof.ScriptGlobs(d.opts.OS)
 	var execs []*verdict
-	var unreadable, relative []string
+	var relative []string
 	for i := range inv.Files {
 		f := &inv.Files[i]
-		if f.Symlink != "" || f.Format == hashing.FormatAppBundle {
+		if f.Symlink != "" || f.Format == hashing.FormatAppBundle || f.SHA256 == "" {
 			continue
 		}
 		if !f.IsExecutable() && !(len(scripts) > 0 && matchAny(scripts, f.Path)) {
-			continue
-		}
-		if f.SHA256 == "" {
-			unreadable = append(unreadable, displayName(*f))
 			continue
 		}
 		execs = append(execs, &verdict{file: f, endpoints: d.endpoints(*f)})
@@ -258,9 +254,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	if len(relative) > 0 {
 		d.warn = append(d.warn, Warning{Code: "relative-paths", Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give --install-path DIR (one per --root) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
 	}
-	if len(unreadable) > 0 {
-		d.warn = append(d.warn, Warning{Code: "unreadable", Message: fmt.Sprintf("%d executable file(s) could not be read: no rule covers them", len(unreadable)), Files: unreadable})
-	}
+	d.unreadableWarnings(inv)
 	if len(execs) == 0 {
 		d.warn = append(d.warn, Warning{Code: "no-executables", Message: "no executable files were found under the inspected roots: the policy has no rules for program files"})
 	}

@@ -104,10 +104,12 @@ func makeSynthetic() (*synthetic, error) {
 
 func sum(b []byte) string { return sha(string(b)) }
 
+// genOpts gives the version: the synthetic install holds a tampered copy of the vendor's
+// executable, from which --app-version auto refuses to take it (see the "auto" subtests).
 func genOpts(t *testing.T, s *synthetic, level Criterion, trust bool, pins ...string) GenerateOptions {
 	o := GenerateOptions{
 		Roots:      []string{s.root},
-		AppVersion: VersionAuto,
+		AppVersion: "11.2.1",
 		// The fixture certificates are issued now: the leaf's validity is judged at the time
 		// of the run, as the chain is.
 		Decide: DecideOptions{Profile: code42(t), OS: "windows", Product: "crashplan", NoScanExclusions: true, Level: level, PinSigners: pins, Now: time.Now()},
@@ -140,11 +142,40 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 	ctx := context.Background()
 	tamperedReason := "signature does not verify (tampered or malformed)"
 
+	t.Run("auto refuses a tampered version source", func(t *testing.T) {
+		for _, level := range []Criterion{CriterionHash, CriterionSigner, CriterionPath} {
+			o := genOpts(t, s, level, true)
+			o.AppVersion = VersionAuto
+			_, err := Generate(ctx, o)
+			require.ErrorIs(t, err, ErrUnverifiedVersion, level)
+			assert.Contains(t, err.Error(), "the PE version resource of "+filepath.Join(s.root, "tampered.exe")+", whose Authenticode signature does not verify (image digest mismatch", level)
+			assert.Contains(t, err.Error(), "give --app-version X.Y.Z", level)
+			assert.NotContains(t, err.Error(), "unsigned.exe", "an unsigned file vouches for nothing and is not refused")
+		}
+	})
+
+	t.Run("auto without the tampered file", func(t *testing.T) {
+		root := filepath.Join(t.TempDir(), "CrashPlan")
+		require.NoError(t, os.MkdirAll(filepath.Join(root, "electron"), 0o755))
+		for _, n := range []string{"CrashPlanService.exe", "unsigned.exe", "readme.txt", filepath.Join("electron", "CrashPlanDesktop.exe")} {
+			b, err := os.ReadFile(filepath.Join(s.root, n))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(root, n), b, 0o755))
+		}
+		o := genOpts(t, s, CriterionHash, true)
+		o.Roots, o.AppVersion = []string{root}, VersionAuto
+		pol, err := Generate(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, "11.2.1", pol.AppVersion)
+		assert.Equal(t, "pe product_version of CrashPlanService.exe", pol.AppVersionSource[:len("pe product_version of CrashPlanService.exe")])
+		assert.Equal(t, "crashplan", pol.Era)
+	})
+
 	t.Run("hash", func(t *testing.T) {
 		pol, err := Generate(ctx, genOpts(t, s, CriterionHash, true))
 		require.NoError(t, err)
 		assert.Equal(t, "11.2.1", pol.AppVersion)
-		assert.Equal(t, "pe product_version of CrashPlanService.exe", pol.AppVersionSource[:len("pe product_version of CrashPlanService.exe")])
+		assert.Equal(t, "--app-version", pol.AppVersionSource)
 		assert.Equal(t, "crashplan", pol.Era)
 		r := "hash level: the exact SHA-256 of this build"
 		assert.ElementsMatch(t, []ruleLine{

@@ -3,17 +3,20 @@ package edrpolicy
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
+	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -151,6 +154,9 @@ type Policy struct {
 	// PinnedSigners are the signer pins the policy was decided with (DecideOptions.PinSigners,
 	// `generate --pin-signer`), normalized: Check judges pinned signers as Decide did.
 	PinnedSigners []string `json:"pinned_signers,omitempty"`
+	// Partial is true when the inspection could not read some files or folders (each is an
+	// "unreadable" warning): the rules cover only what was read. Generate exits 1 for it.
+	Partial bool `json:"partial,omitempty"`
 	// PreviousAppVersion is the app_version of the policy given as DecideOptions.Previous
 	// (`generate --previous`).
 	PreviousAppVersion string `json:"previous_app_version,omitempty"`
@@ -194,18 +200,77 @@ func (p *Policy) JSON() ([]byte, error) {
 // ReadPolicy reads a policy.json file. Keys this version does not know are ignored, so that a
 // newer policy can still be compared with.
 func ReadPolicy(file string) (*Policy, error) {
-	data, err := os.ReadFile(file)
+	p, _, err := ReadPolicyFile(file)
+	return p, err
+}
+
+// ReadPolicyFile reads and parses a policy.json file and also returns its bytes (export
+// copies them verbatim): one read of one descriptor, through safeopen (a regular file of at
+// most safeopen.MaxPolicy bytes; a FIFO, device or directory is refused without blocking).
+func ReadPolicyFile(file string) (*Policy, []byte, error) {
+	data, err := safeopen.ReadFile("", file, safeopen.MaxPolicy)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, nil, fmt.Errorf("policy: %w", err)
 	}
+	p, err := ParsePolicy(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy %s: %w", file, err)
+	}
+	return p, data, nil
+}
+
+// ParsePolicy decodes a policy.json document. A syntax or type error names its line and
+// column; a schema_version other than SchemaVersion is refused.
+func ParsePolicy(data []byte) (*Policy, error) {
 	var p Policy
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("policy %s: %w", file, err)
+		return nil, locatePolicyError(data, err)
 	}
 	if p.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("policy %s: schema_version %d, this edrpolicy reads %d", file, p.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("schema_version %d, this edrpolicy reads %d", p.SchemaVersion, SchemaVersion)
 	}
 	return &p, nil
+}
+
+// locatePolicyError places a decoding error in the document. encoding/json gives offsets for
+// syntax and type errors only; a time a signer's not_before/not_after cannot parse, or a
+// certificate that is not base64, is found by walking the document for the first such value.
+func locatePolicyError(data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) {
+		return jsonerr.Locate(data, err, -1)
+	}
+	off, path, ok := jsonerr.FindValue(data, func(path []string, tok json.Token, raw []byte) bool {
+		// Only rules[N].signer.not_before/not_after and rules[N].certificate are decoded by
+		// methods (keys match case-insensitively, as encoding/json matches them).
+		if !strings.HasPrefix(strings.ToLower(path[0]), "rules[") || strings.Count(path[0], "[") != 1 {
+			return false
+		}
+		switch {
+		case len(path) == 3 && strings.EqualFold(path[1], "signer") && (strings.EqualFold(path[2], "not_before") || strings.EqualFold(path[2], "not_after")):
+			if tok == nil || tok == json.Delim('{') || tok == json.Delim('[') {
+				// null leaves a time zero; for a container, the token is not the value:
+				// json.Unmarshal hands time the whole object, which it refuses.
+				return tok != nil
+			}
+			var t time.Time
+			return t.UnmarshalJSON(raw) != nil // the bytes encoding/json hands to time
+		case len(path) == 2 && strings.EqualFold(path[1], "certificate"):
+			s, isString := tok.(string)
+			if !isString {
+				return false
+			}
+			_, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(s))
+			return err != nil
+		}
+		return false
+	})
+	if !ok {
+		return err
+	}
+	line, col := jsonerr.Position(data, off)
+	return fmt.Errorf("line %d, column %d: %s: %w", line, col, path, err)
 }
 
 // OutputFile is one file written to an output directory.
@@ -214,71 +279,72 @@ type OutputFile struct {
 	Data []byte
 }
 
-// WriteOutputs writes files into dir atomically (each through a temporary file, fsync and
-// rename) and then MANIFEST.sha256 in sha256sum format listing every file written, sorted by
-// name. The directory is created if needed. Every name is checked before anything is written.
+// WriteOutputs writes files and MANIFEST.sha256 (sha256sum format, every file, sorted by
+// name) into dir, creating it if needed, as one all-or-nothing set (internal/atomicfile.Set):
+// every file is staged inside dir, written and fsynced, then renamed into place with the
+// manifest last. When any step fails, WriteOutputs returns an error and dir holds exactly
+// what it held before (the previous set, which `sha256sum -c MANIFEST.sha256` still
+// verifies), with nothing new left behind. A crash in the middle (kill -9, power loss) is
+// undone by the next WriteOutputs into dir before it writes.
 //
 // Files that the previous MANIFEST.sha256 in dir listed but this run does not write (say a
 // defender-indicators-003.csv from a policy that had more rules) are removed after the new
 // manifest is in place, so that a job importing everything in dir never imports a stale file.
-// Files the manifest never listed are left alone.
+// Files the manifest never listed are left alone. Every name is checked before anything is
+// written.
 func WriteOutputs(dir string, files []OutputFile) error {
+	return writeOutputs(dir, files, nil)
+}
+
+// writeOutputs is WriteOutputs on a file system the tests can make fail at any step.
+func writeOutputs(dir string, files []OutputFile, fsys atomicfile.FS) error {
 	sorted := append([]OutputFile(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	set := atomicfile.Set{Dir: dir, FS: fsys}
 	written := map[string]bool{}
+	var manifest []ManifestEntry
 	for _, f := range sorted {
-		if !plainName(f.Name) || f.Name == ManifestName {
+		if !atomicfile.PlainName(f.Name) || f.Name == ManifestName || strings.HasPrefix(f.Name, atomicfile.StagePrefix) {
 			return fmt.Errorf("output file name %q is not a plain file name", f.Name)
 		}
 		if written[f.Name] {
 			return fmt.Errorf("output file %q is given twice", f.Name)
 		}
 		written[f.Name] = true
+		sum := sha256.Sum256(f.Data)
+		manifest = append(manifest, ManifestEntry{SHA256: hex.EncodeToString(sum[:]), Name: f.Name})
+		set.Files = append(set.Files, atomicfile.File{Name: f.Name, Data: f.Data, Perm: 0o644})
+	}
+	set.Commit = atomicfile.File{Name: ManifestName, Data: FormatManifest(manifest), Perm: 0o644}
+	set.Stale = func(fsys atomicfile.FS) []string {
+		var stale []string
+		for _, name := range manifestNames(fsys, filepath.Join(dir, ManifestName)) {
+			if !written[name] {
+				stale = append(stale, name)
+			}
+		}
+		return stale
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--out %s: %w", dir, err)
 	}
-	previous := manifestNames(filepath.Join(dir, ManifestName))
-	var manifest strings.Builder
-	for _, f := range sorted {
-		if err := atomicfile.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(f.Data)
-		fmt.Fprintf(&manifest, "%s  %s\n", hex.EncodeToString(sum[:]), f.Name)
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestName), []byte(manifest.String()), 0o644); err != nil {
-		return err
-	}
-	for _, name := range previous {
-		if written[name] {
-			continue
-		}
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("removing %s, written by an earlier run and not by this one: %w", filepath.Join(dir, name), err)
-		}
-	}
-	return nil
+	return set.Write()
 }
 
-func plainName(name string) bool {
-	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
-}
-
-// manifestNames returns the plain file names a sha256sum-format manifest lists; nothing when
-// it is missing or unreadable.
-func manifestNames(file string) []string {
-	data, err := os.ReadFile(file)
+// manifestNames returns the file names a sha256sum-format manifest lists (its well-formed
+// lines); nothing when it is missing or unreadable.
+func manifestNames(fsys atomicfile.FS, file string) []string {
+	if fsys == nil {
+		fsys = atomicfile.OS()
+	}
+	data, err := fsys.ReadFile(file)
 	if err != nil {
 		return nil
 	}
-	var names []string
-	for _, line := range strings.Split(string(data), "\n") {
-		sum, name, ok := strings.Cut(line, "  ")
-		if !ok || len(sum) != 64 || !plainName(name) || name == ManifestName {
-			continue
-		}
-		names = append(names, name)
+	entries, _ := ParseManifest(data)
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
 	}
 	return names
 }

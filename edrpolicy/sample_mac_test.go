@@ -45,13 +45,28 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	require.NoError(t, err)
 	prof, err := profile.Resolve("code42")
 	require.NoError(t, err)
-	gen := func(root string, level Criterion) *Policy {
-		t.Helper()
-		pol, err := Generate(context.Background(), GenerateOptions{
-			Roots: []string{root}, AppVersion: VersionAuto,
+	genVersion := func(root string, level Criterion, version string) (*Policy, error) {
+		return Generate(context.Background(), GenerateOptions{
+			Roots: []string{root}, AppVersion: version,
 			Inspect: InspectOptions{Verify: signers.Options{Roots: roots}},
 			Decide:  DecideOptions{Profile: prof, OS: "mac", Level: level},
 		})
+	}
+	gen := func(root string, level Criterion) *Policy {
+		t.Helper()
+		pol, err := genVersion(root, level, VersionAuto)
+		require.NoError(t, err)
+		return pol
+	}
+	// A broken bundle: --app-version auto refuses to take the version from its Info.plist
+	// (naming the bundle and the flag); with the version given, the policy is decided.
+	genBroken := func(root string, level Criterion) *Policy {
+		t.Helper()
+		_, err := genVersion(root, level, VersionAuto)
+		require.ErrorIs(t, err, ErrUnverifiedVersion)
+		assert.Contains(t, err.Error(), "the Info.plist of bundle "+filepath.Join(root, "CrashPlan.app")+", whose signature or seal does not verify")
+		assert.Contains(t, err.Error(), "give --app-version X.Y.Z")
+		pol, err := genVersion(root, level, "11.1.0")
 		require.NoError(t, err)
 		return pol
 	}
@@ -110,7 +125,7 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	for _, level := range []Criterion{CriterionHash, CriterionSigner, CriterionPath} {
-		p := gen(root, level)
+		p := genBroken(root, level)
 		assert.Equal(t, append([]string{"hash " + exeSHA256}, scan...), rules(p), level)
 		if level != CriterionHash {
 			assert.Contains(t, p.Rules[0].Reason, "the enclosing bundle's seal is broken", level)
@@ -126,7 +141,7 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	data[0x1010] ^= 0x01
 	require.NoError(t, os.WriteFile(bin, data, 0o755))
 	for _, level := range []Criterion{CriterionSigner, CriterionPath} {
-		p := gen(root2, level)
+		p := genBroken(root2, level)
 		require.Equal(t, CriterionHash, p.Rules[0].Criterion, level)
 		assert.NotEqual(t, exeSHA256, p.Rules[0].Value)
 		assert.Contains(t, warningCodes(p), "tampered", level)

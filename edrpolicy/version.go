@@ -1,10 +1,8 @@
 package edrpolicy
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
+	"github.com/edrpolicy/edrpolicy/signers"
 )
 
 // DetectedVersion is an application version read from an inspected install.
@@ -26,67 +26,155 @@ type DetectedVersion struct {
 // ErrNoVersion is returned (wrapped) when DetectVersion finds no version in the install.
 var ErrNoVersion = errors.New("no version found in the inspected install")
 
+// ErrUnverifiedVersion is returned (wrapped) by DetectVersion when a version source the
+// profile names is a file whose signature does not verify, or lies in a bundle whose seal is
+// broken: the version it carries may have been edited, and the version chooses the path
+// table, so it is not taken. Give the version explicitly (--app-version) instead.
+var ErrUnverifiedVersion = errors.New("the version source does not verify")
+
 // DetectVersion reads the installed version from the inventory using the profile's version
 // sources for platform: the PE version resource of the vendor's executables, a bundle's
 // Info.plist CFBundleShortVersionString (from the bundle evidence, or read from disk), or a
 // version file the profile names. When several files disagree, the version most of them carry
 // wins (ties: the highest), so that a bundled third-party helper does not decide.
+//
+// A version source whose signature does not verify (a PE with an invalid Authenticode
+// signature, a bundle with a broken seal or invalid signature, a version file inside such a
+// bundle) makes DetectVersion fail with ErrUnverifiedVersion naming the file, whatever the
+// other sources say: an unsigned file vouches for nothing and is used, but a signature that
+// fails says the file was changed. Files on disk are read through safeopen (regular files
+// beneath the root, size-capped); a file that cannot be read is named in the error when no
+// version is found.
 func DetectVersion(inv *Inventory, p *profile.Profile, platform string) (DetectedVersion, error) {
-	type cand struct{ version, source string }
-	var cands []cand
-	var tried []string
+	s := versionScan{inv: inv, broken: brokenBundles(inv)}
 	for _, vs := range p.VersionSources {
 		if vs.OS != platform {
 			continue
 		}
-		tried = append(tried, vs.Kind)
+		s.tried = append(s.tried, vs.Kind)
 		for i := range inv.Files {
-			f := &inv.Files[i]
-			switch vs.Kind {
-			case "pe":
-				if f.PE == nil || f.PE.Version == nil || !matchAny(vs.Files, f.Path) {
-					continue
-				}
-				if len(vs.Companies) > 0 && !containsAnyFold(f.PE.Version.CompanyName, vs.Companies) {
-					continue
-				}
-				v, field := f.PE.Version.ProductVersion, "product_version"
-				if v == "" {
-					v, field = f.PE.Version.FileVersion, "file_version"
-				}
-				if _, err := profile.ParseVersion(v); err == nil {
-					cands = append(cands, cand{v, fmt.Sprintf("pe %s of %s", field, f.Path)})
-				}
-			case "plist":
-				if f.Format == hashing.FormatAppBundle && f.Bundle != nil && matchAny(vs.Files, f.Path) {
-					if _, err := profile.ParseVersion(f.Bundle.ShortVersion); err == nil {
-						cands = append(cands, cand{f.Bundle.ShortVersion, "CFBundleShortVersionString of " + f.Path})
-					}
-					continue
-				}
-				dir, ok := strings.CutSuffix(f.Path, "/Contents/Info.plist")
-				if !ok || !matchAny(vs.Files, dir) || hasBundleEvidence(inv, f.Root, dir) {
-					continue
-				}
-				if v, err := readPlistVersion(diskPath(*f)); err == nil {
-					cands = append(cands, cand{v, "CFBundleShortVersionString of " + f.Path})
-				}
-			case "file":
-				if !matchAny(vs.Files, f.Path) {
-					continue
-				}
-				if v, err := readVersionFile(diskPath(*f)); err == nil {
-					cands = append(cands, cand{v, "version file " + f.Path})
-				}
-			}
+			s.consider(vs, &inv.Files[i])
 		}
 	}
-	if len(cands) == 0 {
-		if len(tried) == 0 {
+	if len(s.untrusted) > 0 {
+		return DetectedVersion{}, fmt.Errorf("%w: %s; the version it carries may have been changed, so it is not used: give --app-version X.Y.Z (those files then get hash rules and a tampered warning)",
+			ErrUnverifiedVersion, strings.Join(s.untrusted, "; "))
+	}
+	if len(s.cands) == 0 {
+		why := ""
+		if len(s.unread) > 0 {
+			why = "; could not read " + strings.Join(s.unread, "; ")
+		}
+		if len(s.tried) == 0 {
 			return DetectedVersion{}, fmt.Errorf("%w: profile %s names no version source for %s; give --app-version X.Y.Z", ErrNoVersion, p.Name, platform)
 		}
-		return DetectedVersion{}, fmt.Errorf("%w (looked for: %s); give --app-version X.Y.Z", ErrNoVersion, strings.Join(tried, ", "))
+		return DetectedVersion{}, fmt.Errorf("%w (looked for: %s%s); give --app-version X.Y.Z", ErrNoVersion, strings.Join(s.tried, ", "), why)
 	}
+	return s.best(), nil
+}
+
+// versionScan collects the candidates of DetectVersion.
+type versionScan struct {
+	inv       *Inventory
+	broken    map[string]string
+	tried     []string
+	cands     []versionCand
+	untrusted []string // sources whose signature or seal does not verify, with why
+	unread    []string // sources that could not be read, with why
+}
+
+type versionCand struct{ version, source string }
+
+func (s *versionScan) consider(vs profile.VersionSource, f *FileEvidence) {
+	switch vs.Kind {
+	case "pe":
+		if f.PE == nil || f.PE.Version == nil || !matchAny(vs.Files, f.Path) {
+			return
+		}
+		if len(vs.Companies) > 0 && !containsAnyFold(f.PE.Version.CompanyName, vs.Companies) {
+			return
+		}
+		v, field := f.PE.Version.ProductVersion, "product_version"
+		if v == "" {
+			v, field = f.PE.Version.FileVersion, "file_version"
+		}
+		if _, err := profile.ParseVersion(v); err != nil {
+			return
+		}
+		if why := s.unverified(f); why != "" {
+			s.untrusted = append(s.untrusted, fmt.Sprintf("the PE version resource of %s, whose %s", displayName(*f), why))
+			return
+		}
+		s.cands = append(s.cands, versionCand{v, fmt.Sprintf("pe %s of %s", field, f.Path)})
+	case "plist":
+		if f.Format == hashing.FormatAppBundle && matchAny(vs.Files, f.Path) {
+			if why, ok := s.broken[f.Root+"\x00"+f.Path]; ok {
+				if f.Error != "" {
+					why += ": " + f.Error
+				}
+				s.untrusted = append(s.untrusted, fmt.Sprintf("the Info.plist of bundle %s, whose signature or seal does not verify (%s)", displayName(*f), why))
+				return
+			}
+			if f.Bundle == nil {
+				return // not verified (verification off): read from disk below
+			}
+			if _, err := profile.ParseVersion(f.Bundle.ShortVersion); err == nil {
+				s.cands = append(s.cands, versionCand{f.Bundle.ShortVersion, "CFBundleShortVersionString of " + f.Path})
+			}
+			return
+		}
+		dir, ok := strings.CutSuffix(f.Path, "/Contents/Info.plist")
+		if !ok || !matchAny(vs.Files, dir) || hasBundleEvidence(s.inv, f.Root, dir) {
+			return
+		}
+		if _, ok := s.broken[f.Root+"\x00"+dir]; ok {
+			return // reported with the bundle
+		}
+		v, err := readPlistVersion(*f)
+		if err != nil {
+			s.unread = append(s.unread, err.Error())
+			return
+		}
+		s.cands = append(s.cands, versionCand{v, "CFBundleShortVersionString of " + f.Path})
+	case "file":
+		if !matchAny(vs.Files, f.Path) || f.Format == hashing.FormatAppBundle {
+			return
+		}
+		if why := enclosingBroken(s.broken, f); why != "" {
+			s.untrusted = append(s.untrusted, fmt.Sprintf("version file %s, in a bundle whose seal is broken (%s)", displayName(*f), why))
+			return
+		}
+		v, err := readVersionFile(*f)
+		if err != nil {
+			s.unread = append(s.unread, err.Error())
+			return
+		}
+		s.cands = append(s.cands, versionCand{v, "version file " + f.Path})
+	}
+}
+
+// unverified says why a PE version source cannot be trusted, or "".
+func (s *versionScan) unverified(f *FileEvidence) string {
+	if why := enclosingBroken(s.broken, f); why != "" {
+		return "enclosing bundle's seal is broken (" + why + ")"
+	}
+	if f.SignatureStatus != signers.StatusInvalid {
+		return ""
+	}
+	why := "Authenticode signature does not verify"
+	for _, sig := range f.Signatures {
+		if sig.Status == signers.StatusInvalid && sig.Error != "" {
+			return why + " (" + sig.Error + ")"
+		}
+	}
+	if f.Error != "" {
+		return why + " (" + f.Error + ")"
+	}
+	return why
+}
+
+func (s *versionScan) best() DetectedVersion {
+	cands := s.cands
 	count := map[string]int{}
 	for _, c := range cands {
 		count[c.version]++
@@ -107,7 +195,7 @@ func DetectVersion(inv *Inventory, p *profile.Profile, platform string) (Detecte
 	if len(count) > 1 {
 		src += fmt.Sprintf(" (%d files disagree)", len(cands)-count[best.version])
 	}
-	return DetectedVersion{Version: v.String(), Source: src}, nil
+	return DetectedVersion{Version: v.String(), Source: src}
 }
 
 func hasBundleEvidence(inv *Inventory, root, dir string) bool {
@@ -128,11 +216,14 @@ func diskPath(f FileEvidence) string {
 	return filepath.Join(f.Root, filepath.FromSlash(f.Path))
 }
 
-func readPlistVersion(file string) (string, error) {
-	data, err := os.ReadFile(file)
+// readPlistVersion reads CFBundleShortVersionString from the Info.plist f, through safeopen:
+// beneath f.Root, a regular file of at most safeopen.MaxInfoPlist bytes.
+func readPlistVersion(f FileEvidence) (string, error) {
+	data, err := safeopen.ReadFile(f.Root, f.Path, safeopen.MaxInfoPlist)
 	if err != nil {
 		return "", err
 	}
+	file := diskPath(f)
 	var info struct {
 		Short string `plist:"CFBundleShortVersionString"`
 	}
@@ -145,15 +236,15 @@ func readPlistVersion(file string) (string, error) {
 	return info.Short, nil
 }
 
-func readVersionFile(file string) (string, error) {
-	fh, err := os.Open(file)
+// readVersionFile returns the first version-looking word of the text file f, read through
+// safeopen (beneath f.Root, a regular file of at most safeopen.MaxVersionFile bytes).
+func readVersionFile(f FileEvidence) (string, error) {
+	data, err := safeopen.ReadFile(f.Root, f.Path, safeopen.MaxVersionFile)
 	if err != nil {
 		return "", err
 	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		for _, w := range strings.FieldsFunc(sc.Text(), func(r rune) bool { return r == ' ' || r == '=' || r == '\t' || r == '"' || r == ':' }) {
+	for _, line := range strings.Split(string(data), "\n") {
+		for _, w := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '=' || r == '\t' || r == '"' || r == ':' || r == '\r' }) {
 			if w != "" && w[0] >= '0' && w[0] <= '9' && strings.Contains(w, ".") {
 				if v, err := profile.ParseVersion(w); err == nil {
 					return v.String(), nil
@@ -161,7 +252,7 @@ func readVersionFile(file string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s: no version number found", file)
+	return "", fmt.Errorf("%s: no version number found", diskPath(f))
 }
 
 // matchAny matches globs against the file name and against the whole relative path.

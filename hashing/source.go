@@ -1,12 +1,12 @@
 package hashing
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 )
 
 // DirFS returns a file system rooted at the OS directory dir, like os.DirFS, with three
@@ -45,14 +45,15 @@ func (f osFS) check(op, name string) error {
 
 // ErrNotRegular is returned when opening something that is neither a regular file nor a
 // directory (a socket, FIFO or device): such files are reported, never read.
-var ErrNotRegular = errors.New("not a regular file")
+// It is the same value as safeopen.ErrNotRegular: both opens share one primitive.
+var ErrNotRegular = safeopen.ErrNotRegular
 
 func (f osFS) Open(name string) (fs.File, error) {
 	if err := f.check("open", name); err != nil {
 		return nil, err
 	}
 	p := f.OSPath(name)
-	file, err := openNoBlock(p)
+	file, err := safeopen.OpenNoBlock(p)
 	if err != nil {
 		return nil, err
 	}
@@ -105,13 +106,13 @@ func (f osFS) ReadLink(name string) (string, error) {
 	return os.Readlink(f.OSPath(name))
 }
 
+// ReadFile reads a small metadata file through safeopen: beneath the root (a link out of it
+// is refused), regular files only, at most maxReadFile bytes.
 func (f osFS) ReadFile(name string) ([]byte, error) {
-	file, err := f.Open(name)
-	if err != nil {
+	if err := f.check("readfile", name); err != nil {
 		return nil, err
 	}
-	defer file.Close()
-	return readAllLimited(file, maxReadFile)
+	return safeopen.ReadFile(f.dir, name, maxReadFile)
 }
 
 func (f osFS) Sub(dir string) (fs.FS, error) {
@@ -124,17 +125,6 @@ func (f osFS) Sub(dir string) (fs.FS, error) {
 // maxReadFile bounds ReadFile, which is only used for small metadata files (Info.plist,
 // CodeResources); anything larger is refused rather than loaded.
 const maxReadFile = 64 << 20
-
-func readAllLimited(f fs.File, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("more than the %d bytes allowed for a metadata file", limit)
-	}
-	return b, nil
-}
 
 func describeMode(m fs.FileMode) string {
 	switch {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -81,7 +80,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	if len(o.installPaths) > 0 && len(o.installPaths) != len(o.roots) {
 		return usageErr("--install-path: give one per --root, in the same order (%d --root, %d --install-path)", len(o.roots), len(o.installPaths))
 	}
-	pol, err := edrpolicy.ReadPolicy(file)
+	pol, raw, err := edrpolicy.ReadPolicyFile(file)
 	if err != nil {
 		return usageErr("check: %v", err)
 	}
@@ -114,7 +113,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	case "json":
 		err = writeJSON(a.stdout, checkDoc{Policy: file, CheckReport: rep})
 	case "sarif":
-		err = writeJSON(a.stdout, sarifLog(file, ruleLines(file), rep))
+		err = writeJSON(a.stdout, sarifLog(file, ruleLines(raw), rep))
 	default:
 		err = writeCheckTable(a.stdout, rep)
 	}
@@ -147,13 +146,9 @@ func writeCheckTable(w io.Writer, rep *edrpolicy.CheckReport) error {
 	return err
 }
 
-// ruleLines returns the line on which each rule object of the policy file starts (index i for
-// rules[i]), or what it found before the file could no longer be read or scanned.
-func ruleLines(file string) []int {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil
-	}
+// ruleLines returns the line on which each rule object of the policy document starts (index i
+// for rules[i]), or what it found before the document could no longer be scanned.
+func ruleLines(data []byte) []int {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil

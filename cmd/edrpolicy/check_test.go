@@ -90,18 +90,12 @@ func TestCheckSARIF(t *testing.T) {
 }
 
 func TestRuleLines(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(data), 0o644))
-		return p
-	}
-	assert.Equal(t, []int{3, 5, 5}, ruleLines(write("a.json", sarifPolicy)))
-	assert.Equal(t, []int{1, 1}, ruleLines(write("b.json", `{"rules":[{},{"files":["x"]}],"warnings":[]}`)))
+	assert.Equal(t, []int{3, 5, 5}, ruleLines([]byte(sarifPolicy)))
+	assert.Equal(t, []int{1, 1}, ruleLines([]byte(`{"rules":[{},{"files":["x"]}],"warnings":[]}`)))
 	// "rules" nested deeper is not the policy's rules.
-	assert.Equal(t, []int{4}, ruleLines(write("c.json", "{\"summary\": {\"rules\": 2},\n \"warnings\": [{\"rules\": [{}]}],\n \"rules\": [\n  {\"value\": \"{\"}]}")))
-	assert.Nil(t, ruleLines(write("d.json", "not json")))
-	assert.Nil(t, ruleLines(filepath.Join(dir, "missing.json")))
+	assert.Equal(t, []int{4}, ruleLines([]byte("{\"summary\": {\"rules\": 2},\n \"warnings\": [{\"rules\": [{}]}],\n \"rules\": [\n  {\"value\": \"{\"}]}")))
+	assert.Nil(t, ruleLines([]byte("not json")))
+	assert.Nil(t, ruleLines(nil))
 	// A policy written by generate: one rule object per "    {" line.
 	pol := &edrpolicy.Policy{SchemaVersion: 1, Rules: []edrpolicy.Rule{{Criterion: "hash", Files: []string{"a", "b"}}, {Criterion: "path"}}}
 	data, err := pol.JSON()
@@ -112,7 +106,7 @@ func TestRuleLines(t *testing.T) {
 			want = append(want, i+1)
 		}
 	}
-	assert.Equal(t, want, ruleLines(write("e.json", string(data))))
+	assert.Equal(t, want, ruleLines(data))
 }
 
 func TestFileURI(t *testing.T) {

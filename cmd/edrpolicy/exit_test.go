@@ -28,7 +28,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad format", []string{"inspect", "--format", "yaml", dir}, 2, "--format"},
 		{"no args", []string{"inspect"}, 2, "requires at least 1 arg"},
 		{"unknown command", []string{"nope"}, 2, "unknown command"},
-		{"check: missing policy", []string{"check", filepath.Join(dir, "nope.json")}, 2, "check: policy: open " + filepath.Join(dir, "nope.json")},
+		{"check: missing policy", []string{"check", filepath.Join(dir, "nope.json")}, 2, "check: policy: " + filepath.Join(dir, "nope.json") + ": no such file or directory"},
 		{"version", []string{"--version"}, 0, ""},
 	}
 	for _, tt := range tests {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 )
 
 // vendorFlags are the export options shared by `export` and `generate --vendor`:
@@ -100,7 +101,7 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 		o.Defender.MergeWith, o.Defender.MergeName = data, v.defenderMerge
 	}
 	if v.inspection != "" {
-		data, err := os.ReadFile(v.inspection)
+		data, err := safeopen.ReadFile("", v.inspection, safeopen.MaxInventory)
 		if err != nil {
 			return o, usageErr("--inspection: %v", err)
 		}
@@ -156,11 +157,7 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if o.out == "" {
 		return usageErr("--out: give the output directory")
 	}
-	raw, err := os.ReadFile(policyFile)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	p, err := edrpolicy.ReadPolicy(policyFile)
+	p, raw, err := edrpolicy.ReadPolicyFile(policyFile)
 	if err != nil {
 		return usageErr("%v", err)
 	}

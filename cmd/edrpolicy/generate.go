@@ -57,17 +57,23 @@ is pinned with --pin-signer; anything else falls back to a hash rule with the re
 profile for products with backup; --include-archives adds those of backup-archive folders.
 
 Without --out the policy is printed to stdout. With --out DIR, policy.json, the vendor files
-and MANIFEST.sha256 are written atomically; the same inputs give byte-identical files (no
-time is recorded unless --timestamp is given). Files an earlier run listed in DIR's manifest
-and this run does not write are removed, so DIR always holds exactly one run's files.
+and MANIFEST.sha256 are written as one set: staged in DIR, fsynced, then renamed into place
+with the manifest last; if anything fails, DIR keeps the previous set unchanged. The same
+inputs give byte-identical files (no time is recorded unless --timestamp is given). Files an
+earlier run listed in DIR's manifest and this run does not write are removed, so DIR always
+holds exactly one run's files.
 
 After an upgrade, --previous old/policy.json lists in "superseded" the previous rules the
 new install no longer matches and warns (signer-change) when a signer's certificate was
 renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
 
-Exit codes: 0 policy written; 2 usage error, a version or fact no source gives (the message
-names the flag that supplies it), or a guardrail refusal (--force records it as a warning).`,
+Exit codes: 0 policy written; 1 policy written, but files or folders of the install could
+not be read (each is an "unreadable" warning and policy.json says "partial": true) or a rule
+could not be exported for a vendor; 2 usage error, a version or fact no source gives (the
+message names the flag that supplies it), a version source whose signature does not verify
+(--app-version auto; give the version), or a guardrail refusal (--force records it as a
+warning).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
 	}
@@ -223,7 +229,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		for _, w := range pol.Warnings {
 			warnLine(a, w.Code, w.Message)
 		}
-		return nil
+		return partialRead(a, pol)
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exported *exporters.Result
@@ -259,7 +265,23 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if exported != nil && printExportResult(a, exported) {
 		return attention()
 	}
-	return nil
+	return partialRead(a, pol)
+}
+
+// partialRead makes generate exit 1 when the policy was built from a partial read (files or
+// folders that could not be read are its "unreadable" warnings).
+func partialRead(a *app, pol *edrpolicy.Policy) error {
+	if !pol.Partial {
+		return nil
+	}
+	n := 0
+	for _, w := range pol.Warnings {
+		if w.Code == edrpolicy.WarnUnreadable {
+			n++
+		}
+	}
+	fmt.Fprintf(a.stderr, "edrpolicy: the policy was built from a partial read: %d file(s) or folder(s) could not be read (the unreadable warnings name them)\n", n)
+	return attention()
 }
 
 // digestsForVendors asks the inspection for the digests the chosen vendors take besides

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -99,7 +99,7 @@ func verifyOptions(rootsFile string) (signers.Options, error) {
 	if rootsFile == "" {
 		return o, nil
 	}
-	data, err := os.ReadFile(rootsFile)
+	data, err := safeopen.ReadFile("", rootsFile, safeopen.MaxPEM)
 	if err != nil {
 		return o, usageErr("--roots: %v", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
 )
 
 // Parse decodes and validates a profile. Unknown keys, values of the wrong type and trailing
@@ -33,10 +35,11 @@ func decodeStrict(data []byte, v any) (errs []error, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
+		return nil, fmt.Errorf("decode: %w", jsonerr.Locate(data, err, dec.InputOffset()))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("decode: data after the profile object")
+		line, col := jsonerr.Position(data, dec.InputOffset())
+		return nil, fmt.Errorf("decode: line %d, column %d: data after the profile object", line, col)
 	}
 	decodeValue(&errs, "", raw, reflect.ValueOf(v).Elem())
 	return errs, nil

@@ -21,9 +21,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 )
 
 // SchemaVersion is the version of the profile file format.
@@ -371,9 +372,10 @@ func Resolve(nameOrFile string) (*Profile, error) {
 	return BuiltIn(nameOrFile)
 }
 
-// Load reads a profile file.
+// Load reads a profile file through safeopen: a regular file of at most safeopen.MaxProfile
+// bytes (a FIFO, device or directory is refused without blocking).
 func Load(file string) (*Profile, error) {
-	data, err := os.ReadFile(file)
+	data, err := safeopen.ReadFile("", file, safeopen.MaxProfile)
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}

@@ -1,6 +1,7 @@
-// Package atomicfile writes files so that a reader never sees a partial file: the data goes to
-// a temporary file in the same directory, is synced to disk, and is renamed over the target.
-// A crash leaves either the old file or the new one, never a mix.
+// Package atomicfile writes files so that a reader never sees a partial file. WriteFile writes
+// one file: the data goes to a temporary file in the same directory, is synced to disk, and is
+// renamed over the target; a crash leaves either the old file or the new one, never a mix.
+// Set writes a group of files (an output directory and its manifest) all or nothing.
 package atomicfile
 
 import (

@@ -18,6 +18,7 @@ import (
 
 	"howett.net/plist"
 
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -63,21 +64,10 @@ func isFile(fsys fs.FS, name string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// readCapped reads a whole file of at most max bytes.
+// readCapped reads a whole file of at most max bytes through safeopen: a regular file only,
+// beneath the root of fsys when it is an OS directory, the size checked before and while reading.
 func readCapped(fsys fs.FS, name string, max int64) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", name, max)
-	}
-	return b, nil
+	return safeopen.ReadFS(fsys, name, max)
 }
 
 // infoPlist is the part of Info.plist edrpolicy reports.

@@ -1,0 +1,166 @@
+package edrpolicy
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
+)
+
+// seedPolicies are policy documents to start from: the JSON files of the CLI's test scripts
+// (hand-written good and bad policies) and policies Decide writes for the synthetic Windows
+// install at every level.
+func seedPolicies(f *testing.F) [][]byte {
+	var out [][]byte
+	archives, _ := filepath.Glob(filepath.Join("..", "cmd", "edrpolicy", "testdata", "*", "*.txtar"))
+	for _, a := range archives {
+		ar, err := txtar.ParseFile(a)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range ar.Files {
+			if strings.HasSuffix(file.Name, ".json") && bytes.Contains(file.Data, []byte(`"schema_version"`)) {
+				out = append(out, file.Data)
+			}
+		}
+	}
+	prof, err := profile.BuiltIn("code42")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, level := range []Criterion{CriterionHash, CriterionSigner, CriterionPath} {
+		opts := DecideOptions{
+			Profile: prof, OS: "windows", Version: "11.2.1", Product: "crashplan", Level: level, Now: testNow,
+			InstallPaths: map[string][]string{"/tmp/inst": {`C:\Program Files\CrashPlan`}},
+			PinSigners:   []string{vendorCert.ThumbprintSHA1},
+		}
+		pol, err := Decide(windowsInstall(), opts)
+		if err != nil {
+			f.Fatal(err)
+		}
+		data, err := pol.JSON()
+		if err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+var lineColumn = regexp.MustCompile(`^line \d+, column \d+: |^schema_version `)
+
+// FuzzParsePolicy: policy.json reading and check's lint over the result. Properties: no
+// panic; an error names its line and column (or the schema_version); a policy that reads
+// back re-encodes to the same bytes after one round (encoding normalises key spelling and
+// order); Check's findings refer to existing rules, carry known ids and levels.
+func FuzzParsePolicy(f *testing.F) {
+	for _, s := range seedPolicies(f) {
+		f.Add(s)
+	}
+	f.Add([]byte(`{"schema_version": 1, "rules": [{"criterion": "path", "value": "C:\\*", "match": "subfolders"}]}`))
+	known := map[string]string{}
+	for _, r := range FindingRules() {
+		known[r.ID] = r.Level
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParsePolicy(data)
+		if err != nil {
+			if !lineColumn.MatchString(err.Error()) {
+				t.Fatalf("error names no line or field: %q", err)
+			}
+			return
+		}
+		b1, err := p.JSON()
+		if err != nil {
+			t.Fatalf("encoding a policy that was read: %v", err)
+		}
+		p2, err := ParsePolicy(b1)
+		if err != nil {
+			t.Fatalf("a re-encoded policy does not read: %v\n%s", err, b1)
+		}
+		b2, err := p2.JSON()
+		if err != nil || !bytes.Equal(b1, b2) {
+			t.Fatalf("round trip changed the policy (%v):\n%s\n%s", err, b1, b2)
+		}
+		rep, err := Check(context.Background(), p, CheckOptions{Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatalf("check: %v", err)
+		}
+		for _, fd := range rep.Findings {
+			if _, ok := known[fd.ID]; !ok {
+				t.Fatalf("unknown finding id %q", fd.ID)
+			}
+			switch fd.Level {
+			case LevelError, LevelWarning, LevelNote:
+			default:
+				t.Fatalf("finding %s: level %q", fd.ID, fd.Level)
+			}
+			if fd.Rule != nil && (*fd.Rule < 0 || *fd.Rule >= len(p.Rules)) {
+				t.Fatalf("finding %s: rule %d of %d", fd.ID, *fd.Rule, len(p.Rules))
+			}
+		}
+	})
+}
+
+var manifestLine = regexp.MustCompile(`^line (\d+): `)
+
+// FuzzParseManifest: the MANIFEST.sha256 parser. Properties: no panic; every error names a
+// line that exists; every entry has a lower-case 64-hex digest and a plain, unique name other
+// than the manifest's; entries plus errors account for every line; formatting the entries
+// and parsing again gives the same entries and no error.
+func FuzzParseManifest(f *testing.F) {
+	for _, s := range seedPolicies(f)[:2] {
+		var m []ManifestEntry
+		for i, name := range []string{"policy.json", "defender-indicators-001.csv", "com.microsoft.wdav.plist"} {
+			m = append(m, ManifestEntry{SHA256: strings.Repeat(string("0123456789abcdef"[i+len(s)%10]), 64), Name: name})
+		}
+		f.Add(FormatManifest(m))
+	}
+	f.Add([]byte(strings.Repeat("a", 64) + "  ../../etc/passwd\n" + strings.Repeat("B", 64) + " *x.csv\r\n\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := ParseManifest(data)
+		lines := strings.Split(string(data), "\n")
+		if len(lines) > 0 && lines[len(lines)-1] == "" {
+			lines = lines[:len(lines)-1]
+		}
+		nerr := 0
+		if err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				m := manifestLine.FindStringSubmatch(e)
+				if m == nil {
+					// A quoted name may hold no newline (names with control characters are
+					// refused), so every error line starts with its number.
+					t.Fatalf("error names no line: %q", e)
+				}
+				nerr++
+			}
+		}
+		if len(entries)+nerr != len(lines) {
+			t.Fatalf("%d entries + %d errors for %d lines", len(entries), nerr, len(lines))
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			if len(e.SHA256) != 64 || strings.ToLower(e.SHA256) != e.SHA256 || !atomicfile.PlainName(e.Name) || e.Name == ManifestName || seen[e.Name] {
+				t.Fatalf("bad entry %+v", e)
+			}
+			seen[e.Name] = true
+		}
+		again, err := ParseManifest(FormatManifest(entries))
+		if err != nil || len(again) != len(entries) {
+			t.Fatalf("formatted entries do not parse back: %v", err)
+		}
+		for i := range again {
+			if again[i] != entries[i] {
+				t.Fatalf("entry %d: %+v became %+v", i, entries[i], again[i])
+			}
+		}
+	})
+}

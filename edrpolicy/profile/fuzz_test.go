@@ -1,0 +1,103 @@
+package profile
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"regexp"
+	"testing"
+)
+
+// fieldPrefix is how every profile error begins: the decoder's position, or the field or row
+// at fault.
+var fieldPrefix = regexp.MustCompile(`^(decode: line \d+, column \d+: |schema_version |name |default_product |(sources|products|eras|paths|ports|signers|version_sources|scripts|notes|facts|unknowns)\[\d+\])`)
+
+// FuzzParse: profile JSON loading and validation. Properties: no panic; every error (each of
+// the joined ones) names its line or field; a profile that parses re-encodes to a profile that
+// parses and re-encodes to the same bytes; the queries generate runs over it do not panic.
+// Seeds: the built-in profiles and the user profile of edrpolicy's tests.
+func FuzzParse(f *testing.F) {
+	names, _ := fs.Glob(builtinFS, "builtin/*.json")
+	for _, n := range names {
+		data, err := builtinFS.ReadFile(n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	if data, err := os.ReadFile("../testdata/myapp.json"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte(`{"schema_version": 1, "name": "x", "title": "t", "sources": [], "paths": [{"os": "linux", "path": "/a", "kind": "folder", "role": "cache", "rule": "never", "versions": ">=1 <2"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse(data)
+		if err != nil {
+			for _, e := range leafErrors(err) {
+				if !fieldPrefix.MatchString(e.Error()) {
+					t.Fatalf("error names no line or field: %q", e.Error())
+				}
+			}
+			return
+		}
+		b1, err := json.Marshal(p)
+		if err != nil {
+			t.Fatalf("encoding a parsed profile: %v", err)
+		}
+		p2, err := Parse(b1)
+		if err != nil {
+			t.Fatalf("a re-encoded profile does not parse: %v\n%s", err, b1)
+		}
+		b2, err := json.Marshal(p2)
+		if err != nil || !bytes.Equal(b1, b2) {
+			t.Fatalf("round trip changed the profile (%v):\n%s\n%s", err, b1, b2)
+		}
+		exercise(p)
+	})
+}
+
+// leafErrors flattens errors.Join trees (and "decode: %w" wrappers are kept whole).
+func leafErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leafErrors(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// exercise runs the queries Decide makes, for every OS and every version a row mentions.
+func exercise(p *Profile) {
+	_, _ = p.Product("")
+	var versions []Version
+	versions = append(versions, Version{})
+	for _, u := range p.Unknowns {
+		for _, c := range u.Candidates {
+			if v, err := ParseVersion(c); err == nil {
+				versions = append(versions, v)
+			}
+		}
+	}
+	for _, v := range []string{"1", "8.0", "11.1.0", "99.99.99"} {
+		versions = append(versions, MustVersion(v))
+	}
+	for _, os := range []string{OSWindows, OSMac, OSLinux} {
+		for _, v := range versions {
+			for _, inst := range []string{"", InstallPerUser, "any"} {
+				_, _ = p.PathTable(PathQuery{OS: os, Version: v, Install: inst})
+				for _, a := range versions {
+					_, _ = p.PathTable(PathQuery{OS: os, Version: v, AssumePaths: a})
+				}
+			}
+			_ = p.PortsFor(PortQuery{Version: v})
+			_ = p.NotesFor(os, v)
+			_ = p.EraFor(v)
+			_ = p.ExpectedSigners(os, v)
+			_ = p.UnknownsFor("paths", os, v)
+		}
+		_ = p.ScriptGlobs(os)
+	}
+	_ = p.OSes()
+}
