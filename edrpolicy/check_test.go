@@ -230,10 +230,12 @@ func TestFindingRulesCatalogue(t *testing.T) {
 	for _, id := range []string{FindingPolicyHeader, FindingCriterion, FindingRole, FindingPlatform, FindingHashValue, FindingHashExtra,
 		FindingSignerIdentity, FindingPathMatch, FindingGuardrail, FindingExecutableFolder, FindingSignerExpired, FindingSignerExpiring,
 		FindingGovernanceExpires, FindingDuplicate, FindingCoveredByFolder, FindingWeakerThanLevel, FindingNotCovered,
-		FindingPathTampered, FindingStaleHash, FindingUnusedSigner, FindingUnreadable, FindingNoInstallPath} {
+		FindingPathTampered, FindingStaleHash, FindingUnusedSigner, FindingUnreadable, FindingNoInstallPath,
+		FindingManifest, FindingManifestMismatch, FindingManifestMissing, FindingManifestUnlisted, FindingManifestEscape,
+		FindingVendorFile, FindingNoPolicy, FindingVendorNotCovered, FindingRuleNotExported, FindingEntryNotInPolicy} {
 		assert.True(t, seen[id], id)
 	}
-	assert.Len(t, seen, 22)
+	assert.Len(t, seen, 32)
 }
 
 func TestPathRuleMatches(t *testing.T) {

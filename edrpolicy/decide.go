@@ -568,6 +568,7 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 			r.Certificate = s.Signer.Raw
 			r.Expires = s.Signer.NotAfter.UTC().Format(time.RFC3339)
 		}
+		r.Timestamped = timestampedInValidity(s)
 		via := "chain trusted"
 		if d.pinned(s) {
 			via = "leaf pinned with --pin-signer"
@@ -594,6 +595,7 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
 		if have, ok := byKey[key]; ok {
 			have.Files = appendUnique(have.Files, v.endpoints...)
+			have.Timestamped = have.Timestamped && r.Timestamped
 			continue
 		}
 		r.Files = appendUnique(nil, v.endpoints...)
@@ -842,4 +844,15 @@ func joinSet(m map[string]bool) string {
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, "; ")
+}
+
+// timestampedInValidity reports whether signature s carries a verified timestamp that lies
+// within its leaf certificate's validity: such a signature stays valid after the certificate
+// expires.
+func timestampedInValidity(s *signers.Signature) bool {
+	if s == nil || s.Timestamp == nil || s.Signer == nil {
+		return false
+	}
+	t := *s.Timestamp
+	return !t.Before(s.Signer.NotBefore) && !t.After(s.Signer.NotAfter)
 }

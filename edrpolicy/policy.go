@@ -98,6 +98,11 @@ type Rule struct {
 	// Certificate is the leaf certificate's DER (base64 in JSON), for exporters that upload
 	// the certificate itself.
 	Certificate []byte `json:"certificate,omitempty"`
+	// Timestamped is set on a signer rule when every signature it was decided from carries a
+	// verified timestamp inside the leaf certificate's validity. Such signatures stay valid
+	// after the certificate expires, so an expired certificate is then a warning, not an
+	// error (check EDR011).
+	Timestamped bool `json:"timestamped,omitempty"`
 	// AppVersion is set on a rule kept from the previous policy for the rollout window
 	// (DecideOptions.KeepPrevious, `generate --keep-previous`): the application version the
 	// rule belongs to. Rules of the current version leave it empty.
@@ -191,12 +196,19 @@ func ReadPolicy(file string) (*Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
+	return ParsePolicy(file, data)
+}
+
+// ParsePolicy parses the content of a policy.json file; name is the file it came from, for
+// the errors. Keys this version does not know are ignored; another schema_version is an
+// error.
+func ParsePolicy(name string, data []byte) (*Policy, error) {
 	var p Policy
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("policy %s: %w", file, err)
+		return nil, fmt.Errorf("policy %s: %w", name, err)
 	}
 	if p.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("policy %s: schema_version %d, this edrpolicy reads %d", file, p.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("policy %s: schema_version %d, this edrpolicy reads %d", name, p.SchemaVersion, SchemaVersion)
 	}
 	return &p, nil
 }

@@ -42,4 +42,13 @@ type Entry struct {
 	Rule int `json:"rule,omitempty"`
 	// Files are the endpoint paths of the policy rule the entry was written for.
 	Files []string `json:"files,omitempty"`
+
+	// Action is the entry's action or state as the vendor file writes it, when it has one:
+	// allow or no_action (Falcon IOC), the excluded_from list joined with "," (Falcon ML
+	// exclusion), enabled or disabled (Falcon certificate exclusion), the path mode
+	// (SentinelOne), Allowed, Audit, Block, ... (Defender indicators). Whether an entry
+	// allows anything depends on it: a parsed entry is simulated with its action.
+	Action string `json:"action,omitempty"`
+	// Expires is the entry's expiration as written (RFC 3339 or Defender's CSV form), if any.
+	Expires string `json:"expires,omitempty"`
 }

@@ -1,0 +1,91 @@
+package verify
+
+import (
+	"strings"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/hashing"
+)
+
+// probeName is the name given to the file or folder a probe path invents below a folder rule.
+const probeName = "edrpolicy-probe"
+
+// rulesExpressed checks that every hash and path rule the simulation did not already prove
+// is expressed in each vendor's entries, route by route: a hash rule by its digests, a path
+// rule by probe paths it covers (the file itself, a file in the folder, and for subfolders a
+// file one folder deeper). Signer rules need the signed files and are proved by the
+// simulation only.
+func (c *checker) rulesExpressed() {
+	for i := range c.pol.Rules {
+		targets := c.ruleTargets(&c.pol.Rules[i])
+		if len(targets) == 0 {
+			continue
+		}
+		for _, v := range c.vendors {
+			rd, _ := c.reg.Reader(v)
+			for _, r := range c.routes(v) {
+				if t, ok := firstUncovered(rd, r, targets, c); ok {
+					c.add(edrpolicy.FindingRuleNotExported, edrpolicy.LevelError, v, t.Path, i, "%s: the rule is not expressed: no entry of %s allows %s", v, r.describe(), t.Path)
+				}
+			}
+		}
+	}
+}
+
+// firstUncovered returns the first target no entry of route r allows.
+func firstUncovered(rd exporters.Reader, r route, targets []exporters.Target, c *checker) (exporters.Target, bool) {
+	for _, t := range targets {
+		if !allows(rd, r.entries, t, c.now) {
+			return t, true
+		}
+	}
+	return exporters.Target{}, false
+}
+
+// ruleTargets returns the targets that prove rule r expressed, or none when the simulation
+// already did (or the rule is a signer rule).
+func (c *checker) ruleTargets(r *edrpolicy.Rule) []exporters.Target {
+	first := r.Value
+	if len(r.Files) > 0 {
+		first = r.Files[0]
+	}
+	switch r.Criterion {
+	case edrpolicy.CriterionHash:
+		if c.simSums[strings.ToLower(r.Value)] {
+			return nil
+		}
+		d := hashing.Digests{SHA256: strings.ToLower(r.Value), SHA1: strings.ToLower(r.SHA1), MD5: strings.ToLower(r.MD5)}
+		return []exporters.Target{{Platform: r.Platform, Path: first, PE: true, Digests: d}}
+	case edrpolicy.CriterionPath:
+		if r.Match == edrpolicy.MatchFile && c.simPaths[r.Value] {
+			return nil
+		}
+		return pathProbes(r)
+	}
+	return nil
+}
+
+// pathProbes are concrete paths a path rule covers: the path itself for a file rule, a file
+// in the folder for a folder rule, and also one a folder deeper for a subfolders rule.
+func pathProbes(r *edrpolicy.Rule) []exporters.Target {
+	sep := "/"
+	if r.Platform == "windows" {
+		sep = `\`
+	}
+	base := strings.TrimRight(exporters.Concrete(r.Value), `/\`)
+	var paths []string
+	switch r.Match {
+	case edrpolicy.MatchFile:
+		paths = []string{base}
+	case edrpolicy.MatchFolder:
+		paths = []string{base + sep + probeName}
+	case edrpolicy.MatchSubfolders:
+		paths = []string{base + sep + probeName, base + sep + probeName + sep + probeName}
+	}
+	out := make([]exporters.Target, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, exporters.Target{Platform: r.Platform, Path: p})
+	}
+	return out
+}
