@@ -11,12 +11,13 @@ import (
 // each of them).
 const psQuoteChars = "'\u2018\u2019\u201a\u201b"
 
-// psToken is one token of a PowerShell line as far as reading exclusions needs: a bare word,
-// a single-quoted literal (text holds its value), an opaque double-quoted string, or one of
-// the separators ; | { } ( ) ,.
+// psToken is one token of a PowerShell script as far as reading exclusions needs: a bare
+// word, a single-quoted literal (text holds its value, line breaks included), an opaque
+// double-quoted string, or one of the separators ; | { } ( ) , and line break.
 type psToken struct {
 	kind byte // 'w' word, 'l' literal, 's' double-quoted string, or the separator itself
 	text string
+	line int
 }
 
 // ParseScript reads the exclusions a Defender PowerShell script adds: every -ExclusionPath,
@@ -31,77 +32,90 @@ func ParseScript(name string, data []byte) ([]core.Entry, error) {
 	if err := core.CheckText(data); err != nil {
 		return nil, err
 	}
-	var out []core.Entry
-	inBlock := false
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSuffix(line, "\r")
-		toks, stillBlock, err := tokenizePS(line, inBlock)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n+1, err)
-		}
-		inBlock = stillBlock
-		es, err := scriptEntries(name, toks)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n+1, err)
-		}
-		out = append(out, es...)
+	toks, err := tokenizePS([]rune(strings.ReplaceAll(string(data), "\r\n", "\n")))
+	if err != nil {
+		return nil, err
 	}
-	if inBlock {
-		return nil, fmt.Errorf("a <# block comment is never closed")
-	}
-	return out, nil
+	return scriptEntries(name, toks)
 }
 
-// tokenizePS splits one line into tokens. inBlock says the line starts inside a <# #>
-// comment; the second result says whether it ends inside one.
-func tokenizePS(line string, inBlock bool) ([]psToken, bool, error) {
-	rs := []rune(line)
+// tokenizePS splits a script into tokens; a line break outside a string is a separator
+// token ('\n'). Each token records the line it starts on.
+func tokenizePS(rs []rune) ([]psToken, error) {
 	var toks []psToken
+	line := 1
 	for i := 0; i < len(rs); {
 		c := rs[i]
 		switch {
-		case inBlock:
-			if c == '#' && i+1 < len(rs) && rs[i+1] == '>' {
-				inBlock = false
-				i += 2
-				continue
-			}
-			i++
 		case c == '<' && i+1 < len(rs) && rs[i+1] == '#':
-			inBlock = true
-			i += 2
+			end := indexPair(rs, i+2, '#', '>')
+			if end < 0 {
+				return nil, fmt.Errorf("line %d: a <# block comment is never closed", line)
+			}
+			line += countNL(rs[i:end])
+			i = end + 2
 		case c == '#':
-			return toks, false, nil
-		case c == ' ' || c == '\t':
+			for i < len(rs) && rs[i] != '\n' {
+				i++
+			}
+		case c == '\n':
+			toks = append(toks, psToken{kind: '\n', line: line})
+			line++
+			i++
+		case c == ' ' || c == '\t' || c == '\r':
 			i++
 		case strings.ContainsRune(psQuoteChars, c):
 			lit, next, err := psLiteral(rs, i)
 			if err != nil {
-				return nil, false, err
+				return nil, fmt.Errorf("line %d: %w", line, err)
 			}
-			toks = append(toks, psToken{kind: 'l', text: lit})
+			toks = append(toks, psToken{kind: 'l', text: lit, line: line})
+			line += countNL(rs[i:next])
 			i = next
-		case c == '"' || c == '\u201c' || c == '\u201d' || c == '\u201e':
+		case isDoubleQuote(c):
 			next, err := psSkipDouble(rs, i)
 			if err != nil {
-				return nil, false, err
+				return nil, fmt.Errorf("line %d: %w", line, err)
 			}
-			toks = append(toks, psToken{kind: 's'})
+			toks = append(toks, psToken{kind: 's', line: line})
+			line += countNL(rs[i:next])
 			i = next
 		case strings.ContainsRune(";|{}(),", c):
-			toks = append(toks, psToken{kind: byte(c), text: string(c)})
+			toks = append(toks, psToken{kind: byte(c), text: string(c), line: line})
 			i++
 		default:
 			j := i
-			for j < len(rs) && !strings.ContainsRune(" \t;|{}(),#\"\u201c\u201d\u201e"+psQuoteChars, rs[j]) {
+			for j < len(rs) && !strings.ContainsRune(" \t\r\n;|{}(),#"+psQuoteChars, rs[j]) && !isDoubleQuote(rs[j]) {
 				j++
 			}
-			toks = append(toks, psToken{kind: 'w', text: string(rs[i:j])})
+			toks = append(toks, psToken{kind: 'w', text: string(rs[i:j]), line: line})
 			i = j
 		}
 	}
-	return toks, inBlock, nil
+	return toks, nil
 }
+
+// indexPair returns the index of the first a immediately followed by b at or after i, or -1.
+func indexPair(rs []rune, i int, a, b rune) int {
+	for ; i+1 < len(rs); i++ {
+		if rs[i] == a && rs[i+1] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+func countNL(rs []rune) int {
+	n := 0
+	for _, c := range rs {
+		if c == '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+func isDoubleQuote(c rune) bool { return c == '"' || c == '\u201c' || c == '\u201d' || c == '\u201e' }
 
 // psLiteral reads the single-quoted string starting at rs[i]: a quote character followed by
 // another stands for the second one (PowerShell's rule), any other quote character ends it.
@@ -118,26 +132,25 @@ func psLiteral(rs []rune, i int) (string, int, error) {
 		}
 		b.WriteRune(rs[j])
 	}
-	return "", 0, fmt.Errorf("a single-quoted string is not closed on its line")
+	return "", 0, fmt.Errorf("a single-quoted string is never closed")
 }
 
 // psSkipDouble skips the double-quoted string starting at rs[i] (backtick escapes and doubled
 // quotes inside).
 func psSkipDouble(rs []rune, i int) (int, error) {
-	isDQ := func(c rune) bool { return c == '"' || c == '\u201c' || c == '\u201d' || c == '\u201e' }
 	for j := i + 1; j < len(rs); j++ {
 		switch {
 		case rs[j] == '`':
 			j++
-		case isDQ(rs[j]):
-			if j+1 < len(rs) && isDQ(rs[j+1]) {
+		case isDoubleQuote(rs[j]):
+			if j+1 < len(rs) && isDoubleQuote(rs[j+1]) {
 				j++
 				continue
 			}
 			return j + 1, nil
 		}
 	}
-	return 0, fmt.Errorf("a double-quoted string is not closed on its line")
+	return 0, fmt.Errorf("a double-quoted string is never closed")
 }
 
 // exclusionTypes maps the exclusion parameters (lower case) to entry types.
@@ -152,7 +165,7 @@ func scriptEntries(file string, toks []psToken) ([]core.Entry, error) {
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.kind != 'w' {
-			if strings.ContainsRune(";|{}(", rune(t.kind)) {
+			if strings.ContainsRune(";|{}(\n", rune(t.kind)) {
 				cmd = ""
 			}
 			continue
@@ -175,18 +188,18 @@ func scriptEntries(file string, toks []psToken) ([]core.Entry, error) {
 		case "remove-mppreference", "get-mppreference":
 			continue
 		default:
-			return nil, fmt.Errorf("%s on the command %s: cannot tell what it adds", t.text, core.Quote(cmd))
+			return nil, fmt.Errorf("line %d: %s on the command %s: cannot tell what it adds", t.line, t.text, core.Quote(cmd))
 		}
 		if attached != "" {
-			return nil, fmt.Errorf("%s takes %s, not a single-quoted literal", param, core.Quote(attached))
+			return nil, fmt.Errorf("line %d: %s takes %s, not a single-quoted literal", t.line, param, core.Quote(attached))
 		}
 		vals, next, err := psValues(toks, i+1)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.text, err)
+			return nil, fmt.Errorf("line %d: %s: %w", t.line, t.text, err)
 		}
 		for _, v := range vals {
 			if err := core.PlainEntryValue(v); err != nil {
-				return nil, fmt.Errorf("%s: %w", t.text, err)
+				return nil, fmt.Errorf("line %d: %s: %w", t.line, t.text, err)
 			}
 			out = append(out, core.Entry{Vendor: Name, Kind: core.EntryPath, Type: typ, Value: v, Platform: "windows", File: file})
 		}

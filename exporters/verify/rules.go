@@ -24,10 +24,19 @@ func (c *checker) rulesExpressed() {
 		}
 		for _, v := range c.vendors {
 			rd, _ := c.reg.Reader(v)
-			for _, r := range c.routes(v) {
+			routes := c.routes(v)
+			var missing []route
+			probe := ""
+			for _, r := range routes {
 				if t, ok := firstUncovered(rd, r, targets, c); ok {
-					c.add(edrpolicy.FindingRuleNotExported, edrpolicy.LevelError, v, t.Path, i, "%s: the rule is not expressed: no entry of %s allows %s", v, r.describe(), t.Path)
+					missing = append(missing, r)
+					if probe == "" {
+						probe = t.Path
+					}
 				}
+			}
+			if len(missing) > 0 {
+				c.add(edrpolicy.FindingRuleNotExported, edrpolicy.LevelError, v, probe, i, "%s: the rule is not expressed, %s does not reach %s: %s", v, what(&c.pol.Rules[i]), probe, gapText(routes, missing))
 			}
 		}
 	}
@@ -88,4 +97,12 @@ func pathProbes(r *edrpolicy.Rule) []exporters.Target {
 		out = append(out, exporters.Target{Platform: r.Platform, Path: p})
 	}
 	return out
+}
+
+// what names what a rule's probe stands for.
+func what(r *edrpolicy.Rule) string {
+	if r.Criterion == edrpolicy.CriterionHash {
+		return "an allow entry for the file"
+	}
+	return "an exclusion"
 }
