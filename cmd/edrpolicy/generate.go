@@ -12,6 +12,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
@@ -62,7 +63,9 @@ and this run does not write are removed, so DIR always holds exactly one run's f
 
 After an upgrade, --previous old/policy.json lists in "superseded" the previous rules the
 new install no longer matches and warns (signer-change) when a signer's certificate was
-renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
+renewed; with --vendor it also prints the upgrade plan per console (as diff --vendor: entries
+to add, delete, update, keep, the previous policy exported with the same options) and writes
+each vendor's removal file into --out; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
 
 Exit codes: 0 policy written; 2 usage error, a version or fact no source gives (the message
@@ -224,6 +227,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exportWarns []edrpolicy.Warning
+	var upgrade *plan.Plan
 	if len(o.vendors) > 0 {
 		eopts, err := o.vendor.options()
 		if err != nil {
@@ -234,6 +238,13 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w\nno files were written", err)}
 		}
 		files, exportWarns = append(files, vfiles...), warns
+		if g.Decide.Previous != nil {
+			var rfiles []edrpolicy.OutputFile
+			if upgrade, rfiles, err = upgradePlan(g.Decide.Previous, o.previous, vfiles, o.vendors, eopts); err != nil {
+				return &exitErr{code: exitError, err: fmt.Errorf("generate: upgrade plan: %w\nno files were written", err)}
+			}
+			files = append(files, rfiles...)
+		}
 	}
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
@@ -244,6 +255,11 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	for _, w := range pol.Warnings {
 		fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", w.Code, w.Message)
+	}
+	if upgrade != nil {
+		if err := writePlanTable(a.stdout, upgrade); err != nil {
+			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
+		}
 	}
 	if printExportWarnings(a, exportWarns) > 0 {
 		return attention()

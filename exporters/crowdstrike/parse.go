@@ -172,7 +172,7 @@ func parseCerts(name string, data []byte) ([]core.Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("exclusion %d: thumbprint: %w", i+1, err)
 		}
-		out = append(out, core.Entry{Vendor: Name, Kind: core.EntryCertificate, Type: entryCert, Value: tp, File: name, Action: c.Status, Expires: c.Certificate.ValidTo})
+		out = append(out, core.Entry{Vendor: Name, Kind: core.EntryCertificate, Type: entryCert, Value: tp, File: name, Action: c.Status})
 	}
 	return out, nil
 }
