@@ -25,7 +25,7 @@ type Plan struct {
 	Old           string `json:"old"`
 	New           string `json:"new"`
 	// Changes is true when some console must change (an entry to add, delete or update).
-	Changes bool          `json:"changes"`
+	Changes bool         `json:"changes"`
 	Vendors []VendorPlan `json:"vendors"`
 }
 
