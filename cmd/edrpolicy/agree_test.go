@@ -41,6 +41,11 @@ type install struct {
 	output []string
 }
 
+// fallbackDependent marks installs with narrowed signer rules: today every vendor skips them
+// (both commands exit 1); issue 11 item 1 makes the exporters fall back to hashes (both exit
+// 0). Either way the two must agree.
+const fallbackDependent = -1
+
 var allVendors = []string{"--vendor", "crowdstrike", "--vendor", "sentinelone", "--vendor", "defender", "--s1-tenant"}
 
 // TestGenerateCheckAgree: a set that generate writes with exit 0 passes `check OUT_DIR` with
@@ -55,13 +60,13 @@ func TestGenerateCheckAgree(t *testing.T) {
 	cases := []install{
 		{name: "sample windows hash", root: filepath.Join(sample, "windows"), os: "windows", args: []string{"--level", "hash"}},
 		{name: "sample windows signer pinned", root: filepath.Join(sample, "windows"), os: "windows", roots: ca, args: []string{"--level", "signer", "--pin-signer", "ea85936ab6f5ee86cd20bb9323ef87bd4220a617"}},
-		{name: "sample windows signer unpinned", root: filepath.Join(sample, "windows"), os: "windows", roots: ca, args: []string{"--level", "signer"}, want: 1},
+		{name: "sample windows signer unpinned", root: filepath.Join(sample, "windows"), os: "windows", roots: ca, args: []string{"--level", "signer"}, want: fallbackDependent},
 		{name: "sample windows path untrusted", root: filepath.Join(sample, "windows"), os: "windows", args: []string{"--level", "path"}},
-		{name: "sample windows path trusted", root: filepath.Join(sample, "windows"), os: "windows", roots: ca, args: []string{"--level", "path"}, want: 1},
+		{name: "sample windows path trusted", root: filepath.Join(sample, "windows"), os: "windows", roots: ca, args: []string{"--level", "path"}, want: fallbackDependent},
 		{name: "sample v2 windows both signers pinned", root: filepath.Join(sample, "v2", "windows"), os: "windows", roots: ca,
 			args: []string{"--level", "signer", "--pin-signer", "ea85936ab6f5ee86cd20bb9323ef87bd4220a617", "--pin-signer", "48b9e39aa20a1776e0a15a2eb8df92317cf7199b"}},
 		{name: "sample mac hash", root: filepath.Join(sample, "mac"), os: "mac", args: []string{"--level", "hash"}},
-		{name: "sample mac signer unpinned", root: filepath.Join(sample, "mac"), os: "mac", roots: ca, args: []string{"--level", "signer"}, want: 1},
+		{name: "sample mac signer unpinned", root: filepath.Join(sample, "mac"), os: "mac", roots: ca, args: []string{"--level", "signer"}, want: fallbackDependent},
 		{name: "sample mac signer team id pinned", root: filepath.Join(sample, "mac"), os: "mac", roots: ca, args: []string{"--level", "signer", "--pin-signer", "EDRSAMPLE1"},
 			gap: "Defender certificate indicators apply on Windows only; the exporter writes one for a macOS Team ID rule (issue 11 item 5)"},
 	}
@@ -148,7 +153,7 @@ func expiredTimestampedInstalls(t *testing.T, sample string) []install {
 	return []install{
 		{name: "expired timestamped leaf pinned", root: root, os: "windows", roots: roots, args: append([]string{"--level", "signer", "--pin-signer", pin}, v...),
 			output: []string{"warning: signer-expired: signer Expired Timestamped Signer", "warning  EDR011  rules[2]", "expired on 2020-06-01; its signatures were timestamped while it was valid"}},
-		{name: "expired timestamped leaf unpinned", root: root, os: "windows", roots: roots, args: append([]string{"--level", "signer"}, v...), want: 1},
+		{name: "expired timestamped leaf unpinned", root: root, os: "windows", roots: roots, args: append([]string{"--level", "signer"}, v...), want: fallbackDependent},
 		{name: "expired timestamped leaf hash", root: root, os: "windows", roots: roots, args: append([]string{"--level", "hash"}, v...)},
 		{name: "unsigned and tampered path", root: root, os: "windows", args: append([]string{"--level", "path"}, v...)},
 	}

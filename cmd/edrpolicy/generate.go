@@ -109,6 +109,7 @@ names the flag that supplies it), or a guardrail refusal (--force records it as 
 func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, error) {
 	var g edrpolicy.GenerateOptions
 	reg := exporters.Default()
+	o.vendors = vendorList(o.vendors) // repeatable or comma-separated, any case
 	for _, v := range o.vendors {
 		if _, ok := reg.Lookup(v); !ok {
 			return g, usageErr("--vendor %q: want %s", v, strings.Join(reg.Names(), ", "))

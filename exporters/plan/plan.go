@@ -118,7 +118,11 @@ func group(v string, es []exporters.Entry) map[string]*Item {
 		if it.Type == "cer" {
 			it.Type = e.Type // a .cer upload and its CertificateThumbprint indicator: name the indicator
 		}
-		it.Platforms = addSorted(it.Platforms, e.Platform)
+		if !(e.Vendor == "defender" && (e.Kind == exporters.EntryHash || e.Kind == exporters.EntryCertificate)) {
+			// A Defender indicator has no platform (a .cer upload says windows because
+			// certificate indicators apply there only); other entries' platforms count.
+			it.Platforms = addSorted(it.Platforms, e.Platform)
+		}
 		it.Files = addSorted(it.Files, e.File)
 		if it.Action == "" {
 			it.Action = e.Action
