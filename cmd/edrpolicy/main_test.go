@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 		// edrpolicy-remanifest DIR rewrites DIR/MANIFEST.sha256 for the files it lists, as
 		// someone covering up a hand edit would.
 		"edrpolicy-remanifest": func() { os.Exit(remanifest(os.Args[1:])) },
-		"edrpolicy": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"edrpolicy":            func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		// edrpolicy-flip FILE OFFSET flips one bit of FILE at OFFSET, to tamper with a copy.
 		"edrpolicy-flip": func() {
 			if len(os.Args) != 3 {

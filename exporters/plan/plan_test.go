@@ -141,7 +141,7 @@ func TestRemovalFiles(t *testing.T) {
 	}
 	type step struct {
 		Type, Value, Platform, Note string
-		Find, Delete              *req
+		Find, Delete                *req
 	}
 	steps := func(name string) []step {
 		var r struct{ Steps []step }
