@@ -10,15 +10,15 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 )
 
-// Target is what a simulation asks a vendor's entries about: one executable (or a probe path)
-// on an endpoint; see core.Target. TargetSigner is the leaf of one of its valid signatures.
+// Subject is what a simulation asks a vendor's entries about: one executable (or a probe path)
+// on an endpoint; see core.Subject. SubjectSigner is the leaf of one of its valid signatures.
 type (
-	Target       = core.Target
-	TargetSigner = core.TargetSigner
+	Subject       = core.Subject
+	SubjectSigner = core.SubjectSigner
 )
 
-// TargetFor builds the Target of an inspected file at an endpoint path.
-var TargetFor = core.TargetFor
+// SubjectFor builds the Subject of an inspected file at an endpoint path.
+var SubjectFor = core.SubjectFor
 
 // Concrete returns a path rule value with each policy wildcard '*' replaced by a name: one
 // real path the rule covers.
@@ -40,7 +40,7 @@ type Reader interface {
 	Channel(name string) string
 	// Allows reports whether the vendor, as edrpolicy simulates its matching, lets target t
 	// run by entry e at time now (expired entries allow nothing).
-	Allows(e Entry, t Target, now time.Time) bool
+	Allows(e Entry, t Subject, now time.Time) bool
 }
 
 // Reader returns the registered exporter of vendor name if it can read its files back.

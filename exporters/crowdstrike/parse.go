@@ -190,7 +190,7 @@ func parseCerts(name string, data []byte) ([]core.Entry, error) {
 //     within one folder, '?' literal, "**" any depth (the reading the exporter writes
 //     subfolders rules in), and a Windows pattern without a drive letter matches the path
 //     below any drive.
-func (Exporter) Allows(e core.Entry, t core.Target, now time.Time) bool {
+func (Exporter) Allows(e core.Entry, t core.Subject, now time.Time) bool {
 	switch {
 	case e.Kind == core.EntryHash:
 		return e.Action == actionAllow && !core.Expired(e.Expires, now) && e.Platform == t.Platform && t.HasDigest(e.Value)
@@ -202,7 +202,7 @@ func (Exporter) Allows(e core.Entry, t core.Target, now time.Time) bool {
 	return false
 }
 
-func certMatches(tp string, t core.Target) bool {
+func certMatches(tp string, t core.Subject) bool {
 	for _, s := range t.Signers {
 		if s.ThumbprintSHA1 != "" && s.ThumbprintSHA1 == tp {
 			return true
@@ -211,7 +211,7 @@ func certMatches(tp string, t core.Target) bool {
 	return false
 }
 
-func mlMatches(e core.Entry, t core.Target) bool {
+func mlMatches(e core.Entry, t core.Subject) bool {
 	if e.Platform != "" && e.Platform != t.Platform {
 		return false
 	}

@@ -125,9 +125,9 @@ func TestParseBOM(t *testing.T) {
 func TestAllows(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sum := tp.Sum("a")
-	exe := core.Target{Platform: "windows", Path: `C:\Program Files\CrashPlan\CrashPlanService.exe`, Digests: hashing.Digests{SHA256: sum, MD5: "0123456789abcdef0123456789abcdef"},
-		Signers: []core.TargetSigner{{ThumbprintSHA1: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CommonName: "Code42"}}}
-	mac := core.Target{Platform: "mac", Path: "/Library/Caches/CrashPlan/a/b.db"}
+	exe := core.Subject{Platform: "windows", Path: `C:\Program Files\CrashPlan\CrashPlanService.exe`, Digests: hashing.Digests{SHA256: sum, MD5: "0123456789abcdef0123456789abcdef"},
+		Signers: []core.SubjectSigner{{ThumbprintSHA1: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CommonName: "Code42"}}}
+	mac := core.Subject{Platform: "mac", Path: "/Library/Caches/CrashPlan/a/b.db"}
 	ioc := core.Entry{Kind: core.EntryHash, Type: "sha256", Value: sum, Platform: "windows", Action: "allow"}
 	with := func(e core.Entry, f func(*core.Entry)) core.Entry { f(&e); return e }
 	ml := func(v string) core.Entry {
@@ -140,7 +140,7 @@ func TestAllows(t *testing.T) {
 	cases := []struct {
 		name string
 		e    core.Entry
-		t    core.Target
+		t    core.Subject
 		want bool
 	}{
 		{"sha256 allow", ioc, exe, true},
@@ -173,7 +173,7 @@ func TestAllows(t *testing.T) {
 }
 
 // with2 returns the target without signers (an unsigned or invalid file).
-func with2(t core.Target) core.Target {
+func with2(t core.Subject) core.Subject {
 	t.Signers = nil
 	return t
 }

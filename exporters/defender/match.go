@@ -65,7 +65,7 @@ func ExpandSystemVars(v string) (string, bool) {
 //
 // Process exclusions (-ExclusionProcess, excludedFileName) exclude what a process opens, not
 // the process itself: they never allow the target.
-func (Exporter) Allows(e core.Entry, t core.Target, now time.Time) bool {
+func (Exporter) Allows(e core.Entry, t core.Subject, now time.Time) bool {
 	switch e.Type {
 	case "FileSha256", "FileSha1", "FileMd5":
 		return e.Action == "Allowed" && !core.Expired(e.Expires, now) && (t.Platform != "windows" || t.PE) &&
@@ -95,7 +95,7 @@ func (Exporter) Allows(e core.Entry, t core.Target, now time.Time) bool {
 	return false
 }
 
-func authenticodeLeaf(tp string, t core.Target) bool {
+func authenticodeLeaf(tp string, t core.Subject) bool {
 	for _, s := range t.Signers {
 		if !s.Apple && s.ThumbprintSHA1 != "" && s.ThumbprintSHA1 == strings.ToLower(tp) {
 			return true

@@ -20,6 +20,9 @@ const (
 	ScriptFile         = "defender-av-exclusions.ps1"
 	ManagedFile        = "mdatp_managed.json"
 	WDAVFile           = "com.microsoft.wdav.plist"
+	// MobileconfigFile is the configuration profile a merge into an existing .mobileconfig
+	// writes (generate --defender-merge); it reads like the plist.
+	MobileconfigFile = "com.microsoft.wdav.mobileconfig"
 
 	// Entry types of the antivirus exclusions (the indicator types are Defender's own:
 	// FileSha256, FileSha1, FileMd5, CertificateThumbprint).
@@ -45,7 +48,7 @@ var (
 // Owns reports whether name is a file the Defender exporter writes.
 func (Exporter) Owns(name string) bool {
 	switch name {
-	case IndicatorsJSONFile, ScriptFile, ManagedFile, WDAVFile:
+	case IndicatorsJSONFile, ScriptFile, ManagedFile, WDAVFile, MobileconfigFile:
 		return true
 	}
 	return reCSVPart.MatchString(name) || reJSONPart.MatchString(name) || reCer.MatchString(name)
@@ -86,7 +89,7 @@ func (Exporter) Parse(name string, data []byte) ([]core.Entry, error) {
 		return ParseScript(name, data)
 	case name == ManagedFile:
 		return parseManaged(name, data)
-	case name == WDAVFile:
+	case name == WDAVFile, name == MobileconfigFile:
 		return parseWDAV(name, data)
 	}
 	return nil, fmt.Errorf("%s: not a file the %s exporter writes", name, Name)

@@ -80,6 +80,26 @@ func TestReadBackGolden(t *testing.T) {
 	}
 }
 
+// adder is a helper like the one generated scripts define to print, add and verify each
+// exclusion: its calls say what it adds.
+const adder = `function Add-Exclusion([string]$Kind, [string]$Value) {
+    $script:wanted += ,@($Kind, $Value)
+    if ($dry) {
+        Write-Output ("What if: Add-MpPreference -{0} '{1}'" -f $Kind, $Value.Replace("'", "''"))
+        return
+    }
+    try {
+        if ($Kind -eq 'ExclusionProcess') {
+            Add-MpPreference -ExclusionProcess $Value
+        } else {
+            Add-MpPreference -ExclusionPath $Value
+        }
+    } catch {
+        Write-Warning ("Add-MpPreference -{0} '{1}' failed: {2}" -f $Kind, $Value, $_)
+    }
+}
+`
+
 // TestParseScript: the script parser reads single-quoted literals the way PowerShell does
 // (every quote character, doubled quotes), with or without a BOM, CRLF line ends, comments
 // and dry-run prints skipped; anything it cannot read exactly is an error.
@@ -106,6 +126,12 @@ func TestParseScript(t *testing.T) {
 		{"unknown command", "Invoke-Thing -ExclusionPath 'C:\\'\n", nil, "cannot tell what it adds"},
 		{"unclosed literal", "Add-MpPreference -ExclusionPath 'C:\\A\n", nil, "never closed"},
 		{"unclosed block comment", "<# never closed\n", nil, "never closed"},
+		{"helper function, called with literals", adder + "Add-Exclusion 'ExclusionPath' 'C:\\A'\nAdd-Exclusion 'exclusionprocess' 'C:\\A\\x.exe'\n",
+			[]string{`ExclusionPath C:\A`, `ExclusionProcess C:\A\x.exe`}, ""},
+		{"helper called with a variable", adder + "Add-Exclusion 'ExclusionPath' $p\n", nil, "two single-quoted literals"},
+		{"helper called with another parameter", adder + "Add-Exclusion 'ExclusionIpAddress' '10.0.0.1'\n", nil, "is not an exclusion parameter"},
+		{"other function's literals are not exclusions", "function Show([string]$a) { Write-Output $a }\nShow 'ExclusionPath' 'C:\\'\n", nil, ""},
+		{"variable outside a function", "$v = 'C:\\'\nAdd-MpPreference -ExclusionPath $v\n", nil, "not a single-quoted literal"},
 		{"newline escape in value", "Add-MpPreference -ExclusionPath 'C:\\A\u0085'\n", nil, "control character"},
 	}
 	for _, c := range cases {
@@ -192,12 +218,12 @@ func TestAllows(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sum := tp.Sum("a")
 	tpr := "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	exe := core.Target{Platform: "windows", Path: `C:\Program Files\CrashPlan\CrashPlanService.exe`, PE: true, Digests: hashing.Digests{SHA256: sum},
-		Signers: []core.TargetSigner{{ThumbprintSHA1: tpr, CommonName: "Code42"}}}
+	exe := core.Subject{Platform: "windows", Path: `C:\Program Files\CrashPlan\CrashPlanService.exe`, PE: true, Digests: hashing.Digests{SHA256: sum},
+		Signers: []core.SubjectSigner{{ThumbprintSHA1: tpr, CommonName: "Code42"}}}
 	script := exe
 	script.PE, script.Path = false, `C:\Program Files\CrashPlan\run.ps1`
-	macApple := core.Target{Platform: "mac", Path: "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan", Digests: hashing.Digests{SHA256: sum},
-		Signers: []core.TargetSigner{{Apple: true, ThumbprintSHA1: tpr}}}
+	macApple := core.Subject{Platform: "mac", Path: "/Applications/CrashPlan.app/Contents/MacOS/CrashPlan", Digests: hashing.Digests{SHA256: sum},
+		Signers: []core.SubjectSigner{{Apple: true, ThumbprintSHA1: tpr}}}
 	ind := core.Entry{Kind: core.EntryHash, Type: "FileSha256", Value: sum, Action: "Allowed"}
 	with := func(e core.Entry, f func(*core.Entry)) core.Entry { f(&e); return e }
 	excl := func(v string) core.Entry {
@@ -209,7 +235,7 @@ func TestAllows(t *testing.T) {
 	cases := []struct {
 		name string
 		e    core.Entry
-		t    core.Target
+		t    core.Subject
 		want bool
 	}{
 		{"FileSha256 Allowed", ind, exe, true},

@@ -34,7 +34,7 @@ func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
 			"Portal: Settings > Endpoints > Indicators (File hashes, Certificates): search each value below and delete the indicator.",
 			"API: run each step's find request; put the ids it returns into the IndicatorIds of one BatchDelete request (at most 500 per call).",
 			"Windows antivirus exclusions: run " + RemovalScriptFile + " -WhatIf to see the commands, then without -WhatIf in an elevated PowerShell.",
-			"macOS and Linux antivirus exclusions: deploy the new com.microsoft.wdav.plist or mdatp_managed.json; the managed configuration replaces the previous one.",
+			"macOS and Linux antivirus exclusions: deploy the new com.microsoft.wdav.plist (or .mobileconfig) or mdatp_managed.json; the managed configuration replaces the previous one.",
 		},
 	}
 	var script []core.Entry

@@ -158,54 +158,132 @@ var exclusionTypes = map[string]string{
 	"-exclusionpath": TypeExclusionPath, "-exclusionprocess": TypeExclusionProcess, "-exclusionextension": TypeExclusionExtension,
 }
 
-// scriptEntries returns the exclusions of one tokenized line, command by command.
+// scriptReader walks a tokenized script command by command. It knows the functions the
+// script defines whose body passes a parameter to an exclusion parameter (adders: generated
+// scripts call such a helper as NAME 'ExclusionPath' 'value' to print, add and verify).
+type scriptReader struct {
+	file    string
+	toks    []psToken
+	out     []core.Entry
+	adders  map[string]bool
+	depth   int    // brace depth
+	fnName  string // the function whose body is being read, or ""
+	fnDepth int    // the brace depth its body started at
+}
+
+// scriptEntries returns the exclusions of a tokenized script.
 func scriptEntries(file string, toks []psToken) ([]core.Entry, error) {
-	var out []core.Entry
-	cmd := ""
+	r := &scriptReader{file: file, toks: toks, adders: map[string]bool{}}
+	cmd, pendingFn := "", ""
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.kind != 'w' {
+			r.brace(t.kind, &pendingFn)
 			if strings.ContainsRune(";|{}(\n", rune(t.kind)) {
 				cmd = ""
 			}
 			continue
 		}
 		word := strings.ToLower(t.text)
-		if cmd == "" || cmd == "&" || cmd == "." {
+		switch {
+		case cmd == "function":
+			pendingFn, cmd = word, "-"
+			continue
+		case cmd == "" || cmd == "&" || cmd == ".":
 			cmd = word // "& cmd" and ". cmd" run cmd
-			continue
-		}
-		param, attached := word, ""
-		if k := strings.IndexByte(word, ':'); k > 0 {
-			param, attached = word[:k], word[k+1:]
-		}
-		typ, ok := exclusionTypes[param]
-		if !ok {
-			continue
-		}
-		switch cmd {
-		case "add-mppreference", "set-mppreference":
-		case "remove-mppreference", "get-mppreference":
-			continue
-		default:
-			return nil, fmt.Errorf("line %d: %s on the command %s: cannot tell what it adds", t.line, t.text, core.Quote(cmd))
-		}
-		if attached != "" {
-			return nil, fmt.Errorf("line %d: %s takes %s, not a single-quoted literal", t.line, param, core.Quote(attached))
-		}
-		vals, next, err := psValues(toks, i+1)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %s: %w", t.line, t.text, err)
-		}
-		for _, v := range vals {
-			if err := core.PlainEntryValue(v); err != nil {
-				return nil, fmt.Errorf("line %d: %s: %w", t.line, t.text, err)
+			if r.adders[cmd] {
+				next, err := r.adderCall(i + 1)
+				if err != nil {
+					return nil, fmt.Errorf("line %d: %s: %w", t.line, t.text, err)
+				}
+				i, cmd = next-1, "-"
 			}
-			out = append(out, core.Entry{Vendor: Name, Kind: core.EntryPath, Type: typ, Value: v, Platform: "windows", File: file})
+			continue
+		}
+		next, err := r.parameter(cmd, word, i)
+		if err != nil {
+			return nil, err
 		}
 		i = next - 1
 	}
-	return out, nil
+	return r.out, nil
+}
+
+// brace tracks function bodies: the '{' after "function NAME" opens one, its '}' closes it.
+func (r *scriptReader) brace(kind byte, pendingFn *string) {
+	switch kind {
+	case '{':
+		r.depth++
+		if *pendingFn != "" && r.fnName == "" {
+			r.fnName, r.fnDepth, *pendingFn = *pendingFn, r.depth, ""
+		}
+	case '}':
+		if r.fnName != "" && r.depth == r.fnDepth {
+			r.fnName = ""
+		}
+		if r.depth > 0 {
+			r.depth--
+		}
+	}
+}
+
+// parameter reads the word at toks[i] of command cmd and returns the index after what it
+// consumed: an exclusion parameter of Add-MpPreference or Set-MpPreference gives entries.
+func (r *scriptReader) parameter(cmd, word string, i int) (int, error) {
+	t := r.toks[i]
+	param, attached := word, ""
+	if k := strings.IndexByte(word, ':'); k > 0 {
+		param, attached = word[:k], word[k+1:]
+	}
+	typ, ok := exclusionTypes[param]
+	if !ok {
+		return i + 1, nil
+	}
+	switch cmd {
+	case "add-mppreference", "set-mppreference":
+	case "remove-mppreference", "get-mppreference":
+		return i + 1, nil
+	default:
+		return 0, fmt.Errorf("line %d: %s on the command %s: cannot tell what it adds", t.line, t.text, core.Quote(cmd))
+	}
+	if attached != "" {
+		return 0, fmt.Errorf("line %d: %s takes %s, not a single-quoted literal", t.line, param, core.Quote(attached))
+	}
+	if r.fnName != "" && i+1 < len(r.toks) && r.toks[i+1].kind == 'w' && strings.HasPrefix(r.toks[i+1].text, "$") {
+		// A function passing its parameter on: its calls say what it adds.
+		r.adders[r.fnName] = true
+		return i + 2, nil
+	}
+	vals, next, err := psValues(r.toks, i+1)
+	if err != nil {
+		return 0, fmt.Errorf("line %d: %s: %w", t.line, t.text, err)
+	}
+	for _, v := range vals {
+		if err := r.add(typ, v); err != nil {
+			return 0, fmt.Errorf("line %d: %s: %w", t.line, t.text, err)
+		}
+	}
+	return next, nil
+}
+
+// adderCall reads NAME 'Kind' 'value' (the call of an adder function) from toks[i].
+func (r *scriptReader) adderCall(i int) (int, error) {
+	if i+1 >= len(r.toks) || r.toks[i].kind != 'l' || r.toks[i+1].kind != 'l' {
+		return 0, fmt.Errorf("the call does not pass two single-quoted literals (the exclusion parameter and the value)")
+	}
+	typ, ok := exclusionTypes["-"+strings.ToLower(r.toks[i].text)]
+	if !ok {
+		return 0, fmt.Errorf("%s is not an exclusion parameter", core.Quote(r.toks[i].text))
+	}
+	return i + 2, r.add(typ, r.toks[i+1].text)
+}
+
+func (r *scriptReader) add(typ, v string) error {
+	if err := core.PlainEntryValue(v); err != nil {
+		return err
+	}
+	r.out = append(r.out, core.Entry{Vendor: Name, Kind: core.EntryPath, Type: typ, Value: v, Platform: "windows", File: r.file})
+	return nil
 }
 
 // psValues reads literal (, literal)* starting at toks[i] and returns the values and the

@@ -103,7 +103,7 @@ var reDrive = regexp.MustCompile(`^[A-Za-z]:`)
 //     without a drive letter matches on every drive (third-party documentation: UNCONFIRMED
 //     at primary level); '*' is a wildcard within one folder (its exact semantics are
 //     UNCONFIRMED); '?' is literal.
-func (Exporter) Allows(e core.Entry, t core.Target, now time.Time) bool {
+func (Exporter) Allows(e core.Entry, t core.Subject, now time.Time) bool {
 	if e.Platform != t.Platform {
 		return false
 	}
@@ -123,7 +123,7 @@ func (Exporter) Allows(e core.Entry, t core.Target, now time.Time) bool {
 	return false
 }
 
-func pathMatches(e core.Entry, t core.Target) bool {
+func pathMatches(e core.Entry, t core.Subject) bool {
 	m := core.PathMatcher{NoQuestion: true}
 	v, p := e.Value, t.Path
 	if t.Platform == "windows" {

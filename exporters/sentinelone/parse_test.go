@@ -95,9 +95,9 @@ func TestParseRefuses(t *testing.T) {
 func TestAllows(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sha1 := "0123456789abcdef0123456789abcdef01234567"
-	exe := core.Target{Platform: "windows", Path: `C:\Program Files\CrashPlan\bin\CrashPlanService.exe`, Digests: hashing.Digests{SHA256: tp.Sum("a"), SHA1: sha1},
-		Signers: []core.TargetSigner{{ThumbprintSHA1: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CommonName: "Code42 Software, Inc."}}}
-	lin := core.Target{Platform: "linux", Path: "/usr/local/crashplan/bin/CrashPlanService"}
+	exe := core.Subject{Platform: "windows", Path: `C:\Program Files\CrashPlan\bin\CrashPlanService.exe`, Digests: hashing.Digests{SHA256: tp.Sum("a"), SHA1: sha1},
+		Signers: []core.SubjectSigner{{ThumbprintSHA1: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CommonName: "Code42 Software, Inc."}}}
+	lin := core.Subject{Platform: "linux", Path: "/usr/local/crashplan/bin/CrashPlanService"}
 	path := func(v, match string) core.Entry {
 		return core.Entry{Kind: core.EntryPath, Type: "path", Value: v, Platform: "windows", Match: match, Action: "suppress"}
 	}
@@ -105,7 +105,7 @@ func TestAllows(t *testing.T) {
 	cases := []struct {
 		name string
 		e    core.Entry
-		t    core.Target
+		t    core.Subject
 		want bool
 	}{
 		{"sha1", core.Entry{Kind: core.EntryHash, Type: "white_hash", Value: sha1, Platform: "windows"}, exe, true},

@@ -43,18 +43,18 @@ func (c *checker) rulesExpressed() {
 }
 
 // firstUncovered returns the first target no entry of route r allows.
-func firstUncovered(rd exporters.Reader, r route, targets []exporters.Target, c *checker) (exporters.Target, bool) {
+func firstUncovered(rd exporters.Reader, r route, targets []exporters.Subject, c *checker) (exporters.Subject, bool) {
 	for _, t := range targets {
 		if !allows(rd, r.entries, t, c.now) {
 			return t, true
 		}
 	}
-	return exporters.Target{}, false
+	return exporters.Subject{}, false
 }
 
 // ruleTargets returns the targets that prove rule r expressed, or none when the simulation
 // already did (or the rule is a signer rule).
-func (c *checker) ruleTargets(r *edrpolicy.Rule) []exporters.Target {
+func (c *checker) ruleTargets(r *edrpolicy.Rule) []exporters.Subject {
 	first := r.Value
 	if len(r.Files) > 0 {
 		first = r.Files[0]
@@ -65,7 +65,7 @@ func (c *checker) ruleTargets(r *edrpolicy.Rule) []exporters.Target {
 			return nil
 		}
 		d := hashing.Digests{SHA256: strings.ToLower(r.Value), SHA1: strings.ToLower(r.SHA1), MD5: strings.ToLower(r.MD5)}
-		return []exporters.Target{{Platform: r.Platform, Path: first, PE: true, Digests: d}}
+		return []exporters.Subject{{Platform: r.Platform, Path: first, PE: true, Digests: d}}
 	case edrpolicy.CriterionPath:
 		if r.Match == edrpolicy.MatchFile && c.simPaths[r.Value] {
 			return nil
@@ -77,7 +77,7 @@ func (c *checker) ruleTargets(r *edrpolicy.Rule) []exporters.Target {
 
 // pathProbes are concrete paths a path rule covers: the path itself for a file rule, a file
 // in the folder for a folder rule, and also one a folder deeper for a subfolders rule.
-func pathProbes(r *edrpolicy.Rule) []exporters.Target {
+func pathProbes(r *edrpolicy.Rule) []exporters.Subject {
 	sep := "/"
 	if r.Platform == "windows" {
 		sep = `\`
@@ -92,9 +92,9 @@ func pathProbes(r *edrpolicy.Rule) []exporters.Target {
 	case edrpolicy.MatchSubfolders:
 		paths = []string{base + sep + probeName, base + sep + probeName + sep + probeName}
 	}
-	out := make([]exporters.Target, 0, len(paths))
+	out := make([]exporters.Subject, 0, len(paths))
 	for _, p := range paths {
-		out = append(out, exporters.Target{Platform: r.Platform, Path: p})
+		out = append(out, exporters.Subject{Platform: r.Platform, Path: p})
 	}
 	return out
 }

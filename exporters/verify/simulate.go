@@ -63,7 +63,7 @@ func (c *checker) routes(v string) []route {
 }
 
 // allows reports whether any entry allows t.
-func allows(rd exporters.Reader, es []exporters.Entry, t exporters.Target, now time.Time) bool {
+func allows(rd exporters.Reader, es []exporters.Entry, t exporters.Subject, now time.Time) bool {
 	for _, e := range es {
 		if rd.Allows(e, t, now) {
 			return true
@@ -113,7 +113,7 @@ func (c *checker) simulate(sim *edrpolicy.Simulation) {
 func (c *checker) simulateOne(v string, rd exporters.Reader, routes []route, ex edrpolicy.Executable) bool {
 	gap := false
 	for _, ep := range ex.Endpoints {
-		t := exporters.TargetFor(c.pol.OS, ep, ex.File)
+		t := exporters.SubjectFor(c.pol.OS, ep, ex.File)
 		var missing []route
 		for _, r := range routes {
 			if !allows(rd, r.entries, t, c.now) {

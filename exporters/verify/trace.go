@@ -20,7 +20,7 @@ func traceOptions() exporters.Options {
 
 // managedSettings are files that may hold exclusions merged from an existing configuration
 // (generate --defender-merge): an entry there that the policy does not give is a warning.
-var managedSettings = map[string]bool{defender.ManagedFile: true, defender.WDAVFile: true}
+var managedSettings = map[string]bool{defender.ManagedFile: true, defender.WDAVFile: true, defender.MobileconfigFile: true}
 
 // trace reports every entry of the folder's vendor files that exporting policy.json does not
 // give: an entry added by hand, or one broader than the policy asks for.

@@ -8,9 +8,9 @@ import (
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
-// Target is what a simulation asks a vendor's entries about: one executable on an endpoint,
+// Subject is what a simulation asks a vendor's entries about: one executable on an endpoint,
 // or a probe path that a policy path rule covers.
-type Target struct {
+type Subject struct {
 	// Platform is windows, mac or linux.
 	Platform string
 	// Path is the file's path on the endpoint.
@@ -22,11 +22,11 @@ type Target struct {
 	Digests hashing.Digests
 	// Signers are the leaf identities of the file's valid signatures; empty when the file is
 	// unsigned, ad-hoc signed or its signature does not verify.
-	Signers []TargetSigner
+	Signers []SubjectSigner
 }
 
-// TargetSigner is the leaf of one valid signature.
-type TargetSigner struct {
+// SubjectSigner is the leaf of one valid signature.
+type SubjectSigner struct {
 	// Apple is true for an Apple code signature, false for Authenticode.
 	Apple            bool
 	ThumbprintSHA1   string
@@ -35,11 +35,11 @@ type TargetSigner struct {
 	TeamID           string
 }
 
-// TargetFor builds the Target of inspected file f at endpoint path p. Only a file whose
+// SubjectFor builds the Subject of inspected file f at endpoint path p. Only a file whose
 // overall signature status is valid gets signers (a vendor trusts a certificate only on a
 // signature that verifies), and of its signatures only the valid ones.
-func TargetFor(platform, p string, f *edrpolicy.FileEvidence) Target {
-	t := Target{Platform: platform, Path: p, PE: f.Format == hashing.FormatPE, Digests: lowerDigests(f.Digests)}
+func SubjectFor(platform, p string, f *edrpolicy.FileEvidence) Subject {
+	t := Subject{Platform: platform, Path: p, PE: f.Format == hashing.FormatPE, Digests: lowerDigests(f.Digests)}
 	if f.SignatureStatus != signers.StatusValid {
 		return t
 	}
@@ -48,7 +48,7 @@ func TargetFor(platform, p string, f *edrpolicy.FileEvidence) Target {
 		if s.Status != signers.StatusValid {
 			continue
 		}
-		ts := TargetSigner{Apple: s.Kind == signers.KindApple, TeamID: s.TeamID}
+		ts := SubjectSigner{Apple: s.Kind == signers.KindApple, TeamID: s.TeamID}
 		if s.Signer != nil {
 			ts.ThumbprintSHA1 = strings.ToLower(s.Signer.ThumbprintSHA1)
 			ts.ThumbprintSHA256 = strings.ToLower(s.Signer.ThumbprintSHA256)
@@ -65,7 +65,7 @@ func lowerDigests(d hashing.Digests) hashing.Digests {
 
 // HasDigest reports whether the target's digest of the given length (64 SHA-256, 40 SHA-1,
 // 32 MD5) is v.
-func (t Target) HasDigest(v string) bool {
+func (t Subject) HasDigest(v string) bool {
 	v = strings.ToLower(v)
 	switch len(v) {
 	case 64:
