@@ -3,7 +3,6 @@ package exporters
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"time"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
@@ -119,17 +118,4 @@ func EntryKey(e Entry) string {
 		plat = ""
 	}
 	return e.Vendor + "\x00" + string(e.Kind) + "\x00" + typ + "\x00" + plat + "\x00" + e.Value
-}
-
-// SortEntries orders entries by vendor, kind, type, value, platform and file.
-func SortEntries(es []Entry) {
-	sort.SliceStable(es, func(i, j int) bool {
-		a, b := es[i], es[j]
-		for _, p := range [][2]string{{a.Vendor, b.Vendor}, {string(a.Kind), string(b.Kind)}, {a.Type, b.Type}, {a.Value, b.Value}, {a.Platform, b.Platform}, {a.File, b.File}} {
-			if p[0] != p[1] {
-				return p[0] < p[1]
-			}
-		}
-		return false
-	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,8 +39,7 @@ func (o *checkOptions) runOutDir(c *cobra.Command, a *app, dir string) error {
 	case "json":
 		err = writeJSON(a.stdout, checkDirDoc{rep})
 	case "sarif":
-		pf := filepath.Join(dir, edrpolicy.PolicyFileName)
-		err = writeJSON(a.stdout, sarifLog(pf, ruleLines(pf), rep.CheckReport))
+		err = writeJSON(a.stdout, sarifOutDir(dir, rep))
 	default:
 		err = writeCheckDirTable(a.stdout, rep)
 	}
@@ -50,6 +50,23 @@ func (o *checkOptions) runOutDir(c *cobra.Command, a *app, dir string) error {
 		return attention()
 	}
 	return nil
+}
+
+// sarifOutDir is the SARIF log of `check OUT_DIR`: findings about rules point at policy.json
+// (at the rule's line), findings about a file of the folder (EDR2xx) at that file.
+func sarifOutDir(dir string, rep *verify.Report) sarifDoc {
+	pf := filepath.Join(dir, edrpolicy.PolicyFileName)
+	doc := sarifLog(pf, ruleLines(pf), rep.CheckReport)
+	for i, f := range rep.Findings {
+		if !strings.HasPrefix(f.ID, "EDR2") || f.File == "" || strings.ContainsAny(f.File, `/\`) {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, f.File)); err == nil && !fi.IsDir() {
+			loc := &doc.Runs[0].Results[i].Locations[0].PhysicalLocation
+			loc.ArtifactLocation.URI, loc.Region = fileURI(filepath.Join(dir, f.File)), nil
+		}
+	}
+	return doc
 }
 
 // writeCheckDirTable writes the findings, the policy simulation, one line per vendor and the
