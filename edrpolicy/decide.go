@@ -594,8 +594,8 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		}
 		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
 		if have, ok := byKey[key]; ok {
-			have.Files = appendUnique(have.Files, v.endpoints...)
 			have.Timestamped = have.Timestamped && r.Timestamped
+			have.Files = appendUnique(have.Files, v.endpoints...)
 			continue
 		}
 		r.Files = appendUnique(nil, v.endpoints...)

@@ -215,10 +215,10 @@ type wdavDoc struct {
 	AntivirusEngine *struct {
 		Exclusions []managedItem `plist:"exclusions"`
 	} `plist:"antivirusEngine"`
-	PayloadContent []wdavPayload `plist:"PayloadContent"`
+	PayloadContent []wdavProfilePayload `plist:"PayloadContent"`
 }
 
-type wdavPayload struct {
+type wdavProfilePayload struct {
 	PayloadType     string `plist:"PayloadType"`
 	AntivirusEngine *struct {
 		Exclusions []managedItem `plist:"exclusions"`

@@ -10,8 +10,8 @@ import (
 // RemovalFile is the file Removal writes.
 const RemovalFile = "sentinelone-remove.json"
 
-// osTypeOf maps the policy's platform names back to S1's osType.
-var osTypeOf = map[string]string{"windows": "windows", "mac": "macos", "linux": "linux"}
+// removalOSType maps the policy's platform names back to S1's osType.
+var removalOSType = map[string]string{"windows": "windows", "mac": "macos", "linux": "linux"}
 
 // Removal renders how to delete entries from SentinelOne (sentinelone-remove.json): per
 // entry, GET /web/api/v2.1/exclusions filtered by type, value and osType, which returns its
@@ -33,7 +33,7 @@ func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
 			continue
 		}
 		seen[k] = true
-		os, ok := osTypeOf[e.Platform]
+		os, ok := removalOSType[e.Platform]
 		if !ok {
 			return nil, fmt.Errorf("%s: entry %q: platform %q", Name, e.Value, e.Platform)
 		}
