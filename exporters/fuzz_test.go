@@ -79,6 +79,9 @@ func FuzzExportReadBack(f *testing.F) {
 		}
 		pathEntries := map[string]int{}
 		for _, file := range files {
+			if exporters.Default().Owner(file.Name) == "" {
+				continue // a note or the coverage report, not a vendor file
+			}
 			v, es, err := exporters.ParseFile(exporters.Default(), file.Name, file.Data)
 			if err != nil {
 				t.Fatalf("%s does not parse back: %v", file.Name, err)

@@ -81,9 +81,14 @@ func TestReadSet(t *testing.T) {
 		}, []problem{{exporters.ProblemEscape, "../outside.json"}, {exporters.ProblemEscape, "/etc/passwd"}, {exporters.ProblemEscape, `sub\x.json`}}},
 		{"manifest malformed and duplicate lines", func(t *testing.T, dir string) {
 			m := manifest(dir)
-			first := strings.SplitN(m, "\n", 2)[0]
+			var first string
+			for _, l := range strings.Split(m, "\n") {
+				if strings.HasSuffix(l, "  sentinelone-exclusions.json") {
+					first = l
+				}
+			}
 			setManifest(t, dir, m+"not a line\n"+first+"\n")
-		}, []problem{{exporters.ProblemManifestLine, edrpolicy.ManifestName}, {exporters.ProblemManifestLine, "crowdstrike-cert-exclusions.json"}}},
+		}, []problem{{exporters.ProblemManifestLine, edrpolicy.ManifestName}, {exporters.ProblemManifestLine, "sentinelone-exclusions.json"}}},
 		{"no manifest", func(t *testing.T, dir string) {
 			require.NoError(t, os.Remove(filepath.Join(dir, edrpolicy.ManifestName)))
 		}, []problem{{exporters.ProblemNoManifest, edrpolicy.ManifestName}}},
