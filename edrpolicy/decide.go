@@ -267,6 +267,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	}
 	d.pol.Rules = append(d.pol.Rules, d.hashRules(execs)...)
 	d.pol.Rules = append(d.pol.Rules, d.signerRules(execs)...)
+	markTimestamped(d.pol.Rules, execs)
 	fileRules := d.pathFileRules(execs)
 	folderRules := d.folderRules()
 	fileRules = dropCovered(fileRules, folderRules)
@@ -568,7 +569,6 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 			r.Certificate = s.Signer.Raw
 			r.Expires = s.Signer.NotAfter.UTC().Format(time.RFC3339)
 		}
-		r.Timestamped = timestampedInValidity(s)
 		via := "chain trusted"
 		if d.pinned(s) {
 			via = "leaf pinned with --pin-signer"
@@ -594,7 +594,6 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		}
 		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
 		if have, ok := byKey[key]; ok {
-			have.Timestamped = have.Timestamped && r.Timestamped
 			have.Files = appendUnique(have.Files, v.endpoints...)
 			continue
 		}
@@ -844,15 +843,4 @@ func joinSet(m map[string]bool) string {
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, "; ")
-}
-
-// timestampedInValidity reports whether signature s carries a verified timestamp that lies
-// within its leaf certificate's validity: such a signature stays valid after the certificate
-// expires.
-func timestampedInValidity(s *signers.Signature) bool {
-	if s == nil || s.Timestamp == nil || s.Signer == nil {
-		return false
-	}
-	t := *s.Timestamp
-	return !t.Before(s.Signer.NotBefore) && !t.After(s.Signer.NotAfter)
 }
