@@ -21,7 +21,7 @@ func TestReadBackEntries(t *testing.T) {
 	sha1 := tp.Digests(sum)[sum].SHA1
 	lin := tp.Sum("CrashPlanService-linux")
 	win, _ := export(t, tp.WithoutNarrowed(tp.Windows(t)), core.Options{Digests: tp.Digests(sum), Defender: core.DefenderOptions{SHA1: true, ProcessExclusions: true}})
-	linux, _ := export(t, tp.Linux(), core.Options{})
+	linux, _ := export(t, tp.WithoutNarrowed(tp.Linux()), core.Options{})
 	mac, _ := export(t, tp.Mac(t), core.Options{})
 	ps := "defender-av-exclusions.ps1 | path | "
 	cases := []struct {

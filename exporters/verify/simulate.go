@@ -80,6 +80,7 @@ func (c *checker) simulate(sim *edrpolicy.Simulation) {
 	if sim == nil {
 		return
 	}
+	c.simulatedAny = true
 	covered := map[string]bool{}
 	for _, f := range sim.Files {
 		if f.CoveredBy != "" {

@@ -147,8 +147,10 @@ type checker struct {
 	// simulated are the SHA-256 and endpoint paths of the executables simulated, so that
 	// rule-level checks skip what the simulation already proved.
 	simSums, simPaths map[string]bool
-	// coverage counts per vendor: executables simulated, and those not covered.
+	// coverage counts per vendor: executables simulated, and those not covered;
+	// simulatedAny says whether an install was simulated at all.
 	simulated, gaps map[string]int
+	simulatedAny    bool
 }
 
 func (c *checker) add(id, level, vendor, file string, rule int, format string, args ...any) {
@@ -206,6 +208,9 @@ func (c *checker) summaries() []VendorSummary {
 		}
 		s.Covered = s.Executables - s.NotCovered
 		s.Text = fmt.Sprintf("%s: %d file(s), %d entries; %d of %d executable(s) covered", v, len(s.Files), s.Entries, s.Covered, s.Executables)
+		if !c.simulatedAny {
+			s.Text = fmt.Sprintf("%s: %d file(s), %d entries; executables not simulated (give --root)", v, len(s.Files), s.Entries)
+		}
 		out = append(out, s)
 	}
 	return out

@@ -89,13 +89,18 @@ func ReadBackTolerant(t testing.TB, p Parser, files map[string][]byte) (rows []s
 	return rows, refused
 }
 
-// WithoutNarrowed returns p without its signer rules narrowed to one file (how a vendor
-// expresses those, or falls back, is the exporters' business, not the readers').
+// WithoutNarrowed returns p without the rules a vendor may not express as decided: signer
+// rules narrowed to one file, and path rules whose value holds a character some vendor reads
+// as a pattern ('?', brackets, braces, '%'). How the exporters express those, or fall back,
+// is their business, not the readers'.
 func WithoutNarrowed(p *edrpolicy.Policy) *edrpolicy.Policy {
 	out := *p
 	out.Rules = nil
 	for _, r := range p.Rules {
 		if r.Criterion == edrpolicy.CriterionSigner && (r.FileName != "" || r.SigningID != "") {
+			continue
+		}
+		if r.Criterion == edrpolicy.CriterionPath && strings.ContainsAny(r.Value, "?[]{}%") {
 			continue
 		}
 		out.Rules = append(out.Rules, r)
