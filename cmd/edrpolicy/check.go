@@ -104,8 +104,18 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 		return err
 	}
 	opts := edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}}
-	if opts.Roots, opts.InstallPaths, err = o.rootMapping(); err != nil {
-		return err
+	for i, r := range o.roots {
+		r = filepath.Clean(r)
+		opts.Roots = append(opts.Roots, r)
+		if len(o.installPaths) > 0 {
+			if o.installPaths[i] == "" {
+				return usageErr("--install-path %d is empty", i+1)
+			}
+			if opts.InstallPaths == nil {
+				opts.InstallPaths = map[string][]string{}
+			}
+			opts.InstallPaths[r] = append(opts.InstallPaths[r], o.installPaths[i])
+		}
 	}
 	bar := newProgressBar(a)
 	opts.Inspect.Progress = bar.update
@@ -131,36 +141,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	return nil
 }
 
-// rootMapping returns the cleaned --root values and the --install-path of each.
-func (o *checkOptions) rootMapping() ([]string, map[string][]string, error) {
-	var roots []string
-	var paths map[string][]string
-	for i, r := range o.roots {
-		r = filepath.Clean(r)
-		roots = append(roots, r)
-		if len(o.installPaths) > 0 {
-			if o.installPaths[i] == "" {
-				return nil, nil, usageErr("--install-path %d is empty", i+1)
-			}
-			if paths == nil {
-				paths = map[string][]string{}
-			}
-			paths[r] = append(paths[r], o.installPaths[i])
-		}
-	}
-	return roots, paths, nil
-}
-
 func writeCheckTable(w io.Writer, rep *edrpolicy.CheckReport) error {
-	if err := writeFindings(w, rep); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintln(w, rep.Summary.Text)
-	return err
-}
-
-// writeFindings writes the findings table and the simulation line.
-func writeFindings(w io.Writer, rep *edrpolicy.CheckReport) error {
 	if len(rep.Findings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "LEVEL\tID\tRULE\tFILE\tMESSAGE")
@@ -176,7 +157,8 @@ func writeFindings(w io.Writer, rep *edrpolicy.CheckReport) error {
 			return err
 		}
 	}
-	return nil
+	_, err := fmt.Fprintln(w, rep.Summary.Text)
+	return err
 }
 
 // ruleLines returns the line on which each rule object of the policy file starts (index i for

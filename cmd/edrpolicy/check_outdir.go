@@ -24,12 +24,12 @@ func (o *checkOptions) runOutDir(c *cobra.Command, a *app, dir string) error {
 	if err != nil {
 		return err
 	}
-	opts := verify.Options{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}, Vendors: vendorList(o.vendors)}
-	if opts.Roots, opts.InstallPaths, err = o.rootMapping(); err != nil {
+	opts := verify.Options{Check: edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}}, Vendors: vendorList(o.vendors)}
+	if opts.Check.Roots, opts.Check.InstallPaths, err = o.rootMapping(); err != nil {
 		return err
 	}
 	bar := newProgressBar(a)
-	opts.Inspect.Progress = bar.update
+	opts.Check.Inspect.Progress = bar.update
 	rep, err := verify.Check(c.Context(), dir, opts)
 	bar.finish()
 	if err != nil {
@@ -69,19 +69,15 @@ func sarifOutDir(dir string, rep *verify.Report) sarifDoc {
 	return doc
 }
 
-// writeCheckDirTable writes the findings, the policy simulation, one line per vendor and the
-// summary.
+// writeCheckDirTable writes one line per vendor, then the table of check policy.json: the
+// findings, the policy simulation and the summary.
 func writeCheckDirTable(w io.Writer, rep *verify.Report) error {
-	if err := writeFindings(w, rep.CheckReport); err != nil {
-		return err
-	}
 	for _, v := range rep.Vendors {
 		if _, err := fmt.Fprintln(w, v.Text); err != nil {
 			return err
 		}
 	}
-	_, err := fmt.Fprintln(w, rep.Summary.Text)
-	return err
+	return writeCheckTable(w, rep.CheckReport)
 }
 
 // vendorList lower-cases and splits --vendor values (repeatable or comma-separated).
@@ -95,4 +91,24 @@ func vendorList(vs []string) []string {
 		}
 	}
 	return out
+}
+
+// rootMapping returns the cleaned --root values and the --install-path of each.
+func (o *checkOptions) rootMapping() ([]string, map[string][]string, error) {
+	var roots []string
+	var paths map[string][]string
+	for i, r := range o.roots {
+		r = filepath.Clean(r)
+		roots = append(roots, r)
+		if len(o.installPaths) > 0 {
+			if o.installPaths[i] == "" {
+				return nil, nil, usageErr("--install-path %d is empty", i+1)
+			}
+			if paths == nil {
+				paths = map[string][]string{}
+			}
+			paths[r] = append(paths[r], o.installPaths[i])
+		}
+	}
+	return roots, paths, nil
 }

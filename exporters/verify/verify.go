@@ -29,21 +29,14 @@ import (
 
 // Options configure Check.
 type Options struct {
-	// Roots are the install folders to simulate against; without them only the folder, the
-	// policy and the rule-level expression of hash and path rules are checked.
-	Roots []string
-	// InstallPaths maps a root to its endpoint folders, as edrpolicy.CheckOptions.
-	InstallPaths map[string][]string
-	// Inspect configures the inspection of Roots. SHA-1 and MD5 are always computed (the
-	// vendors match them).
-	Inspect edrpolicy.InspectOptions
+	// Check are the options of the policy check and simulation (edrpolicy.Check): the install
+	// roots (without them only the folder, the policy and the expression of hash and path
+	// rules are checked), their endpoint folders, the inspection, the time. SHA-1 and MD5 are
+	// always computed for the simulation (the vendors match them).
+	Check edrpolicy.CheckOptions
 	// Vendors are the vendors the folder must serve; empty means every vendor it holds files
 	// of. A vendor listed here without files covers nothing.
 	Vendors []string
-	// Now is the time for expiry; zero means time.Now().
-	Now time.Time
-	// ExpiryWarning is as edrpolicy.CheckOptions.ExpiryWarning.
-	ExpiryWarning time.Duration
 	// Registry holds the vendor readers; nil means exporters.Default().
 	Registry *exporters.Registry
 }
@@ -81,7 +74,7 @@ func Check(ctx context.Context, dir string, o Options) (*Report, error) {
 	if reg == nil {
 		reg = exporters.Default()
 	}
-	now := o.Now
+	now := o.Check.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
@@ -98,9 +91,10 @@ func Check(ctx context.Context, dir string, o Options) (*Report, error) {
 	pol := c.policy()
 	rep := &edrpolicy.CheckReport{SchemaVersion: edrpolicy.SchemaVersion, Findings: []edrpolicy.Finding{}}
 	if pol != nil {
-		in := o.Inspect
-		in.Digests.SHA1, in.Digests.MD5 = true, true
-		rep, err = edrpolicy.Check(ctx, pol, edrpolicy.CheckOptions{Roots: o.Roots, InstallPaths: o.InstallPaths, Inspect: in, Now: now, ExpiryWarning: o.ExpiryWarning})
+		co := o.Check
+		co.Inspect.Digests.SHA1, co.Inspect.Digests.MD5 = true, true
+		co.Now = now
+		rep, err = edrpolicy.Check(ctx, pol, co)
 		if err != nil {
 			return nil, err
 		}

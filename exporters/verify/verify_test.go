@@ -83,8 +83,8 @@ func writeSampleTrusting(t *testing.T, trust bool, tree, osName string, level ed
 
 func check(t *testing.T, dir, tree string, o verify.Options) *verify.Report {
 	t.Helper()
-	o.Roots = []string{filepath.Join(sampleDir, tree)}
-	o.Inspect = sampleInspect(t)
+	o.Check.Roots = []string{filepath.Join(sampleDir, tree)}
+	o.Check.Inspect = sampleInspect(t)
 	rep, err := verify.Check(context.Background(), dir, o)
 	require.NoError(t, err)
 	return rep
@@ -228,7 +228,7 @@ func TestCheckSampleAsGenerated(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeSampleTrusting(t, c.trust, c.tree, c.os, c.level, c.pins...)
-			o := verify.Options{Roots: []string{filepath.Join(sampleDir, c.tree)}, Inspect: inspectTrusting(t, c.trust)}
+			o := verify.Options{Check: edrpolicy.CheckOptions{Roots: []string{filepath.Join(sampleDir, c.tree)}, Inspect: inspectTrusting(t, c.trust)}}
 			rep, err := verify.Check(context.Background(), dir, o)
 			require.NoError(t, err)
 			want := append(append([]finding{}, c.want...), expectGaps(t, dir, c.narrowed)...)
