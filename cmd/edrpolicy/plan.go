@@ -145,7 +145,7 @@ func writePlanTable(w io.Writer, p *plan.Plan) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  CHANGE\tTYPE\tVALUE\tPLATFORMS\tMATCH\tFILES")
 		row := func(change string, it plan.Item, extra string) {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s%s\n", change, it.Type, oneLine(it.Value), orDash(strings.Join(it.Platforms, ",")), orDash(it.Match), orDash(strings.Join(it.Files, ", ")), extra)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s%s\n", change, cell(it.Type), cell(it.Value), orDash(strings.Join(it.Platforms, ",")), orDash(it.Match), orDash(strings.Join(it.Files, ", ")), cell(extra))
 		}
 		for _, it := range vp.Add {
 			row("add", it, "")
@@ -210,4 +210,19 @@ func upgradePlan(prev *edrpolicy.Policy, prevName string, files []edrpolicy.Outp
 	p := plan.Compute(prevName, edrpolicy.PolicyFileName, old, cur, vendorList(vendors))
 	rfiles, err := p.RemovalFiles(reg)
 	return p, rfiles, err
+}
+
+// cell keeps a table cell on one line and free of terminal control sequences: control
+// characters (and tabs, which would shift the columns) become \uXXXX. The readers refuse
+// such values already; this is for what a plan prints whatever it read.
+func cell(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029 {
+			fmt.Fprintf(&b, "\\u%04x", c)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
