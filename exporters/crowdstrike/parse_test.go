@@ -27,7 +27,7 @@ func TestReadBackEntries(t *testing.T) {
 		want []string
 	}{
 		{"windows", func() []string {
-			f, _ := export(t, tp.Windows(t), core.Options{})
+			f, _ := export(t, tp.WithoutNarrowed(tp.Windows(t)), core.Options{})
 			return tp.ReadBack(t, crowdstrike.New(), f)
 		}, []string{
 			"crowdstrike-cert-exclusions.json | certificate | cert-exclusion | " + cert.ThumbprintSHA1 + " |  |  | enabled",
