@@ -295,6 +295,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	d.trustWarnings(execs)
 	d.pol.Rules = append(d.pol.Rules, d.hashRules(execs)...)
 	d.pol.Rules = append(d.pol.Rules, d.signerRules(execs)...)
+	markTimestamped(d.pol.Rules, execs)
 	fileRules := d.pathFileRules(execs)
 	folderRules := d.folderRules()
 	fileRules = dropCovered(fileRules, folderRules)

@@ -105,6 +105,11 @@ type Rule struct {
 	// Certificate is the leaf certificate's DER (base64 in JSON), for exporters that upload
 	// the certificate itself.
 	Certificate []byte `json:"certificate,omitempty"`
+	// Timestamped is set on a signer rule when every signature it was decided from carries a
+	// verified timestamp inside the leaf certificate's validity. Such signatures stay valid
+	// after the certificate expires, so an expired certificate is then a warning, not an
+	// error (check EDR011).
+	Timestamped bool `json:"timestamped,omitempty"`
 	// AppVersion is set on a rule kept from the previous policy for the rollout window
 	// (DecideOptions.KeepPrevious, `generate --keep-previous`): the application version the
 	// rule belongs to. Rules of the current version leave it empty.

@@ -151,6 +151,7 @@ warnings); 2 usage or fatal error (nothing written).`,
 }
 
 func (o *exportOptions) run(a *app, policyFile string) error {
+	o.vendors = vendorList(o.vendors) // any case
 	if len(o.vendors) == 0 {
 		return usageErr("--vendor: give at least one of %s", strings.Join(exporters.Default().Names(), ", "))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
@@ -65,7 +66,9 @@ holds exactly one run's files.
 
 After an upgrade, --previous old/policy.json lists in "superseded" the previous rules the
 new install no longer matches and warns (signer-change) when a signer's certificate was
-renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
+renewed; with --vendor it also prints the upgrade plan per console (as diff --vendor: entries
+to add, delete, update, keep, the previous policy exported with the same options) and writes
+each vendor's removal file into --out; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
 
 Exit codes: 0 policy written; 1 policy written, but files or folders of the install could
@@ -114,6 +117,7 @@ warning).`,
 func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, error) {
 	var g edrpolicy.GenerateOptions
 	reg := exporters.Default()
+	o.vendors = vendorList(o.vendors) // repeatable or comma-separated, any case
 	for _, v := range o.vendors {
 		if _, ok := reg.Lookup(v); !ok {
 			return g, usageErr("--vendor %q: want %s", v, strings.Join(reg.Names(), ", "))
@@ -233,6 +237,8 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exported *exporters.Result
+	var upgrade *plan.Plan
+	removals := 0
 	if len(o.vendors) > 0 {
 		eopts, err := o.vendor.options()
 		if err != nil {
@@ -246,21 +252,37 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		files = append(files, exported.Files...)
+		if g.Decide.Previous != nil {
+			var rfiles []edrpolicy.OutputFile
+			if upgrade, rfiles, err = upgradePlan(g.Decide.Previous, o.previous, exported.Files, o.vendors, eopts); err != nil {
+				return &exitErr{code: exitError, err: fmt.Errorf("generate: upgrade plan: %w", err), note: "no files were written"}
+			}
+			files = append(files, rfiles...)
+			removals = len(rfiles)
+		}
 	}
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
 	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(len(pol.Warnings), "warning"))
 	if exported != nil {
-		n := len(files) - 1 // policy.json
+		n := len(files) - 1 - removals // policy.json and the removal files
 		also := ""
 		if len(exported.Coverage.Vendors) > 0 {
 			n, also = n-1, ", "+exporters.CoverageFileName
+		}
+		if removals > 0 {
+			also += ", " + plural(removals, "removal file")
 		}
 		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", esc(o.out), plural(n, "vendor file"), also, edrpolicy.ManifestName)
 	}
 	for _, w := range pol.Warnings {
 		warnLine(a, w.Code, w.Message)
+	}
+	if upgrade != nil {
+		if err := writePlanTable(a.stdout, upgrade); err != nil {
+			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
+		}
 	}
 	if exported != nil && printExportResult(a, exported) {
 		return attention()
