@@ -42,6 +42,7 @@ type generateOptions struct {
 	jobs             int
 	gov              edrpolicy.Governance
 	vendor           vendorFlags
+	fleet            fleetFlags
 }
 
 func newGenerateCmd(a *app) *cobra.Command {
@@ -106,6 +107,7 @@ warning).`,
 	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date (RFC 3339) recorded on every rule")
 	f.StringVar(&o.gov.Scope, "scope", "", "governance: scope (host group, policy) recorded on every rule")
 	o.vendor.bind(f)
+	o.fleet.bind(c)
 	// generate inspects the install itself and asks for the digests the vendors need.
 	_ = f.MarkHidden("inspection")
 	return c
@@ -207,7 +209,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	bar := newProgressBar(a)
 	g.Inspect.Progress = bar.update
-	pol, err := edrpolicy.Generate(c.Context(), g)
+	pol, err := o.generate(c.Context(), a, g)
 	bar.finish()
 	if err != nil {
 		var ue *profile.UnknownError
@@ -271,6 +273,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 // partialRead makes generate exit 1 when the policy was built from a partial read (files or
 // folders that could not be read are its "unreadable" warnings).
 func partialRead(a *app, pol *edrpolicy.Policy) error {
+	if pol.Fleet != nil {
+		return fleetExit(a, pol)
+	}
 	if !pol.Partial {
 		return nil
 	}
