@@ -613,9 +613,9 @@ func (m *Merger) addBundle(pe *pathEntry, f *edrpolicy.FileEvidence, host uint32
 func fingerprint(f *edrpolicy.FileEvidence) [32]byte {
 	type sig struct {
 		Kind, Status, Chain, Anchor, Alg, Weak, Team, SigningID, Thumb, TS, TSChain string
-		Nested                                                                   bool
-		EKU, KU                                                                  []string
-		NotBefore, NotAfter                                                      string
+		Nested                                                                      bool
+		EKU, KU                                                                     []string
+		NotBefore, NotAfter                                                         string
 	}
 	v := struct {
 		Status string
