@@ -226,7 +226,7 @@ func (r *reader) line(b []byte, n int) {
 	}
 	if r.elem.isDocument() {
 		if err := r.stream(bytes.NewReader(b), n); err != nil {
-			r.rowErr(n, err)
+			r.addErr(err, n)
 		}
 		return
 	}
@@ -304,9 +304,18 @@ func (r *reader) emit(c *Columns, host string, removed bool, line int) {
 }
 
 func (r *reader) rowErr(line int, err error) {
+	r.addErr(&RowError{File: r.src.Name, Line: line, Err: err}, line)
+}
+
+// addErr records err (a *RowError keeps its own place).
+func (r *reader) addErr(err error, line int) {
+	re, ok := err.(*RowError)
+	if !ok {
+		re = &RowError{File: r.src.Name, Line: line, Err: err}
+	}
 	r.stats.ErrorCount++
 	if len(r.stats.Errors) < MaxReportedErrors {
-		r.stats.Errors = append(r.stats.Errors, &RowError{File: r.src.Name, Line: line, Err: err})
+		r.stats.Errors = append(r.stats.Errors, re)
 	}
 }
 

@@ -22,6 +22,7 @@ func (r *reader) stream(rd io.Reader, line0 int) error {
 	dec := json.NewDecoder(lc)
 	s := &streamer{r: r, dec: dec, lc: lc}
 	for {
+		line := lc.lineAt(dec.InputOffset())
 		tok, err := dec.Token()
 		if err == io.EOF {
 			return nil
@@ -33,7 +34,7 @@ func (r *reader) stream(rd io.Reader, line0 int) error {
 		case json.Delim('['):
 			err = s.array("")
 		case json.Delim('{'):
-			err = s.object()
+			err = s.object(line)
 		default:
 			return r.fatal(lc.lineAt(dec.InputOffset()), fmt.Errorf("%w: a JSON %T at the top level (want an object or an array)", ErrNotEvidence, tok))
 		}
@@ -98,8 +99,7 @@ func (s *streamer) array(docHost string) error {
 // object reads the rest of a top-level object (after '{'): an inspect document, a Fleet
 // report, or an osqueryd result written over several lines, whose keys may come in any
 // order (osquery writes the host after the rows, so its rows are held until the end).
-func (s *streamer) object() error {
-	line0 := s.lc.lineAt(s.dec.InputOffset())
+func (s *streamer) object(line0 int) error {
 	var e element
 	docHost := ""
 	recognised := false
