@@ -170,9 +170,9 @@ func TestReadBadLinesGoOn(t *testing.T) {
 		`{"name":"q","hostIdentifier":"h1","columns":{"path":"/a","sha256":"` + sumA + `"},"action":"added"}`,
 		`{"name":"q","hostIdentifier":"h1","columns":{"path":"/a"`, // truncated
 		`not json at all`,
-		`{"name":"q","columns":{"path":"/b","sha256":"` + sumA + `"},"action":"added"}`, // no host
-		`{"name":"q","hostIdentifier":"h1","columns":{"path":{"x":1}},"action":"added"}`,   // a column that is an object
-		`{"name":"q","hostIdentifier":"h1","columns":{"path":"/c"},"action":"moved"}`,      // unknown action
+		`{"name":"q","columns":{"path":"/b","sha256":"` + sumA + `"},"action":"added"}`,  // no host
+		`{"name":"q","hostIdentifier":"h1","columns":{"path":{"x":1}},"action":"added"}`, // a column that is an object
+		`{"name":"q","hostIdentifier":"h1","columns":{"path":"/c"},"action":"moved"}`,    // unknown action
 		`{"something":"else"}`,
 		`[1,2]`,
 		`{"name":"q","hostIdentifier":"h2","columns":{"path":"/d","sha256":"` + sumB + `"},"action":"added"}`,
