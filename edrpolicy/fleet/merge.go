@@ -486,7 +486,10 @@ func (m *Merger) recordPath(f *edrpolicy.FileEvidence) (string, error) {
 
 // recordVersion is the version an inspect record names: the product version of an
 // executable the profile's pe sources name (company filter applied), or a bundle's short
-// version.
+// version. A source whose signature or seal does not verify is used too: here the version
+// only groups a host with the others that run it (a host that claims a version it does not
+// run shows as an outlier of that version), while the path table of a version is chosen by
+// the many hosts that run it, never by one host's claim.
 func (m *Merger) recordVersion(f *edrpolicy.FileEvidence) string {
 	base := path.Base(f.Path)
 	for _, vs := range m.prof.VersionSources {
@@ -494,14 +497,14 @@ func (m *Merger) recordVersion(f *edrpolicy.FileEvidence) string {
 			continue
 		}
 		switch {
-		case vs.Kind == "pe" && f.PE != nil && f.PE.Version != nil && f.SignatureStatus != signers.StatusInvalid:
+		case vs.Kind == "pe" && f.PE != nil && f.PE.Version != nil:
 			if len(vs.Companies) > 0 && !containsFold(f.PE.Version.CompanyName, vs.Companies) {
 				continue
 			}
 			if v := normVersion(first(Text(f.PE.Version.ProductVersion), Text(f.PE.Version.FileVersion)).str()); v != "" {
 				return v
 			}
-		case vs.Kind == "plist" && f.Format == hashing.FormatAppBundle && f.Bundle != nil && f.SignatureStatus != signers.StatusInvalid:
+		case vs.Kind == "plist" && f.Format == hashing.FormatAppBundle && f.Bundle != nil:
 			if v := normVersion(f.Bundle.ShortVersion); v != "" {
 				return v
 			}
