@@ -130,6 +130,11 @@ func (r *reader) read() error {
 		r.formats["gzip"] = true
 	}
 	skipBOM(br)
+	if c, line, ok := firstByte(br); ok && c != '{' && c != '[' {
+		// Refused at its first byte: neither read through nor held.
+		peek, _ := br.Peek(min(br.Buffered(), 64))
+		return r.fatal(line, fmt.Errorf("%w: want inspect JSON, osquery results (osqueryd JSON lines, an osqueryi --json array) or a Fleet query report; the file starts with %q", ErrNotEvidence, preview(bytes.TrimLeft(peek, " \t\r\n"))))
+	}
 	first, n, complete, err := firstLine(br, r.opts.MaxLine)
 	switch {
 	case err != nil:
@@ -146,6 +151,24 @@ func (r *reader) read() error {
 		return r.stream(io.MultiReader(bytes.NewReader(first), br), n)
 	}
 	return r.fatal(n, fmt.Errorf("%w: want inspect JSON, osquery results (osqueryd JSON lines, an osqueryi --json array) or a Fleet query report; the file starts with %q", ErrNotEvidence, preview(start)))
+}
+
+// firstByte peeks at the first byte that is not white space in the buffered start of the
+// stream, and its line; ok is false when the buffer holds only white space (or nothing).
+func firstByte(br *bufio.Reader) (c byte, line int, ok bool) {
+	br.Peek(1) // one read, without waiting for more
+	b, _ := br.Peek(br.Buffered())
+	line = 1
+	for _, c := range b {
+		switch c {
+		case '\n':
+			line++
+		case ' ', '\t', '\r':
+		default:
+			return c, line, true
+		}
+	}
+	return 0, line, false
 }
 
 // firstLine reads the first line that is not blank, with its end of line, and its number.

@@ -50,6 +50,15 @@ type streamer struct {
 	lc  *lineCounter
 }
 
+// fatalAt ends the document for an error decoding the value that starts on line: a value
+// over the limit is placed at its start, a syntax error where it is.
+func (s *streamer) fatalAt(line int, err error) error {
+	if errors.Is(err, errValueTooLarge) {
+		return s.r.fatal(line, err)
+	}
+	return s.syntax(err)
+}
+
 // syntax turns a decoder error into a fatal error at its line.
 func (s *streamer) syntax(err error) error {
 	var se *json.SyntaxError
@@ -78,7 +87,7 @@ func (s *streamer) array(docHost string) error {
 		s.r.elem = element{}
 		if err := s.dec.Decode(&s.r.elem); err != nil {
 			if fatalDecode(err) {
-				return s.syntax(err)
+				return s.fatalAt(line, err)
 			}
 			s.r.rowErr(line, err)
 			continue
@@ -197,7 +206,7 @@ func (s *streamer) records(docHost string) error {
 		rec := new(inspectRecord)
 		if err := s.dec.Decode(rec); err != nil {
 			if fatalDecode(err) {
-				return s.syntax(err)
+				return s.fatalAt(line, err)
 			}
 			s.r.rowErr(line, err)
 			continue
