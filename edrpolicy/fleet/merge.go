@@ -32,6 +32,10 @@ type Merger struct {
 
 	pathIDs map[string]uint32
 	paths   []*pathEntry
+	// raw caches the entry (or nil: outside the folders) of paths as rows spell them, so
+	// that the rows of a path after its first are not normalized again; it stops growing at
+	// maxRawCache spellings (every user's own spelling of a per-user path is one).
+	raw map[string]*pathEntry
 
 	states    map[string]uint16
 	stateList []string
@@ -57,7 +61,14 @@ type pathEntry struct {
 	digests []*digestEntry
 	states  []stateEntry
 	hints   uint8
+	// nameHints are the hints of the name alone; verSource says whether the name is one the
+	// profile's version sources name.
+	nameHints uint8
+	verSource bool
 }
+
+// maxRawCache bounds Merger.raw.
+const maxRawCache = 1 << 18
 
 // Executable hints of a path (osquery reports no file format).
 const (
@@ -105,7 +116,7 @@ type bundleEntry struct {
 // gives for os (any version, any install kind) are counted as ignored; a profile without such
 // folders (generic) keeps every path.
 func NewMerger(p *profile.Profile, os string) *Merger {
-	m := &Merger{os: os, prof: p, hostIDs: map[string]uint32{}, pathIDs: map[string]uint32{},
+	m := &Merger{os: os, prof: p, hostIDs: map[string]uint32{}, pathIDs: map[string]uint32{}, raw: map[string]*pathEntry{},
 		states: map[string]uint16{}, versions: map[string]uint16{}, refs: map[[32]byte]*refEntry{}, bundles: map[uint32]*bundleEntry{}}
 	t, err := p.PathTable(profile.PathQuery{OS: os, Install: profile.InstallAny})
 	if err == nil {
@@ -132,11 +143,11 @@ func (m *Merger) Add(r *Row) error {
 		m.ignored++
 		return nil
 	}
-	display, key, err := endpointPath(m.os, string(c.Path))
+	pe, err := m.rowPath(string(c.Path))
 	if err != nil {
 		return err
 	}
-	if !m.keep(key) {
+	if pe == nil {
 		m.ignored++
 		return nil
 	}
@@ -151,15 +162,17 @@ func (m *Merger) Add(r *Row) error {
 		}
 	}
 	state := m.osqueryState(c)
-	ver := m.rowVersion(display, c)
+	ver := ""
+	if pe.verSource {
+		ver = m.rowVersion(c)
+	}
 	if sum == nil && state == "" && ver == "" {
 		m.ignored++
 		return nil
 	}
 	m.rows++
 	host := m.host(r.Host)
-	pe := m.path(display, key)
-	pe.hints |= m.hints(display, c)
+	pe.hints |= pe.nameHints | m.hints(c)
 	if sum != nil {
 		d := pe.digest(*sum, size)
 		d.setSHA1(sha1)
@@ -172,6 +185,26 @@ func (m *Merger) Add(r *Row) error {
 		m.countVersion(host, ver, r.Removed)
 	}
 	return nil
+}
+
+// rowPath returns the entry of a path as a row spells it, or nil for a path outside the
+// profile's folders.
+func (m *Merger) rowPath(raw string) (*pathEntry, error) {
+	if pe, ok := m.raw[raw]; ok {
+		return pe, nil
+	}
+	display, key, err := endpointPath(m.os, raw)
+	if err != nil {
+		return nil, err
+	}
+	var pe *pathEntry
+	if m.keep(key) {
+		pe = m.path(display, key)
+	}
+	if len(m.raw) < maxRawCache {
+		m.raw[raw] = pe
+	}
+	return pe, nil
 }
 
 func toggle(s *HostSet, host uint32, removed bool) {
@@ -240,8 +273,7 @@ func (m *Merger) osqueryState(c *Columns) string {
 // rowVersion is the application version a row names: the product version of a Windows
 // executable the profile's version sources name (osquery's file table has no company name,
 // so the sources' company filter cannot apply), or a macOS bundle's short version.
-func (m *Merger) rowVersion(display string, c *Columns) string {
-	base := path.Base(strings.ReplaceAll(display, `\`, "/"))
+func (m *Merger) rowVersion(c *Columns) string {
 	for _, vs := range m.prof.VersionSources {
 		if vs.OS != m.os {
 			continue
@@ -253,7 +285,7 @@ func (m *Merger) rowVersion(display string, c *Columns) string {
 		case "plist":
 			v = c.BundleShortVersion
 		}
-		if v == "" || !matchBase(vs.Files, base, m.os) {
+		if v == "" {
 			continue
 		}
 		if nv := normVersion(string(v)); nv != "" {
@@ -261,6 +293,17 @@ func (m *Merger) rowVersion(display string, c *Columns) string {
 		}
 	}
 	return ""
+}
+
+// versionSource reports whether a file name is one the profile's version sources for the
+// OS name (rowVersion reads only those rows).
+func (m *Merger) versionSource(base string) bool {
+	for _, vs := range m.prof.VersionSources {
+		if vs.OS == m.os && (vs.Kind == "pe" || vs.Kind == "plist") && matchBase(vs.Files, base, m.os) {
+			return true
+		}
+	}
+	return false
 }
 
 func matchBase(globs []string, base, os string) bool {
@@ -292,19 +335,31 @@ func normVersion(s string) string {
 	return out
 }
 
-func (m *Merger) hints(display string, c *Columns) uint8 {
-	var h uint8
+// nameHints are the executable hints of a path's name.
+func (m *Merger) nameHints(display string) uint8 {
 	lower := strings.ToLower(display)
+	switch {
+	case m.os == profile.OSWindows && peName(lower):
+		return hintPE
+	case m.os == profile.OSMac && (strings.Contains(display, "/Contents/MacOS/") || strings.HasSuffix(lower, ".dylib")):
+		return hintMachO
+	}
+	return 0
+}
+
+// hints are the executable hints of a row's columns.
+func (m *Merger) hints(c *Columns) uint8 {
+	var h uint8
 	switch m.os {
 	case profile.OSWindows:
-		if peName(lower) || c.OriginalFilename != "" || c.FileVersion != "" {
+		if c.OriginalFilename != "" || c.FileVersion != "" {
 			h |= hintPE
 		}
 		if a := c.authenticode(); a != "" && a != "missing" {
 			h |= hintPE
 		}
 	case profile.OSMac:
-		if c.Identifier != "" || c.CDHash != "" || strings.Contains(display, "/Contents/MacOS/") || strings.HasSuffix(lower, ".dylib") {
+		if c.Identifier != "" || c.CDHash != "" {
 			h |= hintMachO
 		}
 	}
@@ -343,7 +398,8 @@ func (m *Merger) path(display, key string) *pathEntry {
 		return pe
 	}
 	m.pathIDs[key] = uint32(len(m.paths))
-	pe := &pathEntry{display: display, key: key}
+	base := path.Base(strings.ReplaceAll(display, `\`, "/"))
+	pe := &pathEntry{display: display, key: key, nameHints: m.nameHints(display), verSource: m.versionSource(base)}
 	m.paths = append(m.paths, pe)
 	return pe
 }
