@@ -215,6 +215,9 @@ func preview(b []byte) string {
 
 // lines reads JSON lines; first is the first (non-blank) line, already read.
 func (r *reader) lines(lines *lineReader, first []byte) error {
+	if w := decodeWorkers(); w > 0 {
+		return r.linesParallel(lines, bytes.Clone(first), w)
+	}
 	line := first
 	for {
 		r.line(line, lines.n)
