@@ -69,9 +69,18 @@ new install no longer matches and warns (signer-change) when a signer's certific
 renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
 
+With --evidence FILE (repeatable; - for stdin; .gz accepted) the policy covers what a fleet
+runs: inspect --format json of any number of hosts, osqueryd result logs, osqueryi --json
+arrays and Fleet query reports (edrpolicy osquery-pack prints the queries). Digests, versions,
+signature results and Team IDs that too few hosts carry (--min-hosts, --min-share) are
+fleet-outlier warnings naming the hosts, and get no rule; older versions enough hosts still
+run keep their rules, labelled with their app_version. Signer rules need an inspection of the
+same SHA-256 (--root, or inspect evidence): osquery reports no certificate.
+
 Exit codes: 0 policy written; 1 policy written, but files or folders of the install could
-not be read (each is an "unreadable" warning and policy.json says "partial": true) or a rule
-could not be exported for a vendor; 2 usage error, a version or fact no source gives (the
+not be read (each is an "unreadable" warning and policy.json says "partial": true), a rule
+could not be exported for a vendor, or the --evidence holds fleet findings or unreadable lines;
+2 usage error, a version or fact no source gives (the
 message names the flag that supplies it), a version source whose signature does not verify
 (--app-version auto; give the version), or a guardrail refusal (--force records it as a
 warning).`,
