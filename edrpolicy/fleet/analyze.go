@@ -305,14 +305,14 @@ func verdictText(f *edrpolicy.FileEvidence) string {
 	if f.SignatureStatus == "" {
 		s = "no signature status"
 	}
-	for _, sig := range f.Signatures {
+	if len(f.Signatures) > 0 {
+		sig := f.Signatures[0]
 		if sig.Chain != "" {
 			s += ", chain " + string(sig.Chain)
 		}
 		if sig.Signer != nil {
 			s += ", leaf " + short(sig.Signer.ThumbprintSHA256)
 		}
-		break
 	}
 	return s
 }

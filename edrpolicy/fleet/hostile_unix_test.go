@@ -19,7 +19,7 @@ import (
 )
 
 // readFast reads a source and fails when it does not return within a minute.
-func readFast(t *testing.T, src Source, opts ReadOptions) (*ReadStats, error, int) {
+func readFast(t *testing.T, src Source, opts ReadOptions) (*ReadStats, int, error) {
 	t.Helper()
 	var st *ReadStats
 	var err error
@@ -34,7 +34,7 @@ func readFast(t *testing.T, src Source, opts ReadOptions) (*ReadStats, error, in
 	case <-time.After(time.Minute):
 		t.Fatalf("reading %s hangs", src.Name)
 	}
-	return st, err, rows
+	return st, rows, err
 }
 
 // Evidence files go through safeopen: a FIFO, a device, a directory or a file over the cap is
@@ -64,7 +64,7 @@ func TestHostileEvidenceFiles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			_, err, rows := readFast(t, Source{Name: tc.path}, ReadOptions{MaxBytes: tc.max})
+			_, rows, err := readFast(t, Source{Name: tc.path}, ReadOptions{MaxBytes: tc.max})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.is)
 			assert.Contains(t, err.Error(), tc.msg)
@@ -110,7 +110,7 @@ func TestHostileHugeLines(t *testing.T) {
 	src := &genReader{head: good + `{"name":"q","hostIdentifier":"h","columns":{"path":"/`, n: 200 << 20, tail: `"},"action":"added"}` + "\n" + good}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	st, err, rows := readFast(t, Source{Name: "big.log", Reader: src}, ReadOptions{MaxLine: 1 << 20})
+	st, rows, err := readFast(t, Source{Name: "big.log", Reader: src}, ReadOptions{MaxLine: 1 << 20})
 	runtime.ReadMemStats(&after)
 	require.NoError(t, err)
 	assert.Equal(t, 2, rows)
@@ -120,7 +120,7 @@ func TestHostileHugeLines(t *testing.T) {
 
 	doc := &genReader{head: "[\n" + strings.TrimSuffix(strings.Replace(good, `{"name"`, `{"hostname":"h","name"`, 1), "\n") + ",\n" + `{"hostname":"h","path":"`, n: 200 << 20, tail: `"}]`}
 	runtime.ReadMemStats(&before)
-	_, err, rows = readFast(t, Source{Name: "big.json", Reader: doc}, ReadOptions{MaxLine: 1 << 20})
+	_, rows, err = readFast(t, Source{Name: "big.json", Reader: doc}, ReadOptions{MaxLine: 1 << 20})
 	runtime.ReadMemStats(&after)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "big.json:3: a single JSON value larger than the line limit")

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 )
@@ -351,12 +350,4 @@ func (r *reader) fatal(line int, err error) error {
 		return err
 	}
 	return &RowError{File: r.src.Name, Line: line, Err: err}
-}
-
-// formatList renders formats for messages.
-func formatList(fs []string) string {
-	if len(fs) == 0 {
-		return "no rows"
-	}
-	return strings.Join(fs, ", ")
 }

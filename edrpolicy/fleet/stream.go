@@ -167,7 +167,9 @@ func (s *streamer) object(line0 int) error {
 		case "name", "calendarTime", "unixTime", "epoch", "counter", "numerics", "query_id", "report_id", "host_id", "last_fetched":
 			err = s.skip()
 		default:
-			err = s.skip()
+			if err := s.skip(); err != nil {
+				return err
+			}
 			continue
 		}
 		if err != nil {
