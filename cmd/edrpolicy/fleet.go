@@ -87,7 +87,7 @@ func fleetExit(a *app, pol *edrpolicy.Policy) error {
 	}
 	var parts []string
 	if f.Findings > 0 {
-		parts = append(parts, fmt.Sprintf("%d fleet finding(s): the %s, %s and %s warnings name the hosts", f.Findings, fleet.WarnOutlier, fleet.WarnVersionUnknown, fleet.WarnEvidence))
+		parts = append(parts, fmt.Sprintf("%d fleet finding(s): see the %s, %s, %s and %s warnings", f.Findings, fleet.WarnOutlier, fleet.WarnVersionUnknown, fleet.WarnNoDigest, fleet.WarnEvidence))
 	}
 	if pol.Partial {
 		parts = append(parts, "the policy was built from a partial read (the evidence-error and unreadable warnings say what)")

@@ -30,6 +30,9 @@ const (
 	WarnNoReference = "fleet-no-reference"
 	// WarnIgnored: rows outside the profile's executable folders (informational).
 	WarnIgnored = "fleet-ignored"
+	// WarnNoDigest: files the hosts report without a SHA-256 (osquery did not hash them: over
+	// its --read_max, or unreadable): no rule covers them. generate exits 1.
+	WarnNoDigest = "fleet-no-digest"
 )
 
 // MaxListedHosts is how many hosts one warning lists; its message gives the full count.

@@ -188,7 +188,7 @@ func (r *fleetRun) summary(versions []*version) *edrpolicy.FleetSummary {
 	}
 	for _, w := range r.warnings {
 		switch w.Code {
-		case WarnOutlier, WarnVersionUnknown, WarnEvidence:
+		case WarnOutlier, WarnVersionUnknown, WarnEvidence, WarnNoDigest:
 			s.Findings++
 		}
 	}

@@ -209,6 +209,7 @@ func (r *fleetRun) decide() (*edrpolicy.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.noDigestWarning()
 	if current.n == 0 && current.status == statusCurrent && !contains(versions, current) {
 		versions = append([]*version{current}, versions...)
 	}
@@ -224,6 +225,26 @@ func (r *fleetRun) decide() (*edrpolicy.Policy, error) {
 		decided = append(decided, dv)
 	}
 	return r.assemble(decided, versions)
+}
+
+// noDigestWarning names the files the hosts reported without any SHA-256.
+func (r *fleetRun) noDigestWarning() {
+	var files []string
+	for _, pe := range r.m.paths {
+		if pe.noDigest && len(pe.digests) == 0 {
+			files = append(files, pe.display)
+		}
+	}
+	if len(files) == 0 {
+		return
+	}
+	sort.Strings(files)
+	n := len(files)
+	if n > MaxListedHosts {
+		files = files[:MaxListedHosts]
+	}
+	r.warnings = append(r.warnings, edrpolicy.Warning{Code: WarnNoDigest, Files: files,
+		Message: fmt.Sprintf("%d file(s) are reported without a SHA-256 by every host (osquery hashes files up to its --read_max flag, 50 MiB by default, and skips unreadable ones): no rule covers them; raise --read_max in the osquery flags", n)})
 }
 
 // Version statuses (FleetVersion.Status).

@@ -229,3 +229,16 @@ func TestFleetBadEvidence(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoEvidence)
 	assert.Contains(t, err.Error(), "junk.log:1: not evidence")
 }
+
+// A file every host reports without a digest (osquery's --read_max) is a finding: no rule
+// covers it.
+func TestFleetNoDigest(t *testing.T) {
+	big := winBase + `\jre\lib\modules`
+	in := eventLines(hosts("a", 5), map[string]string{winBase + `\CrashPlanService.exe`: sumA}, map[string]string{"product_version": "11.2.0.0", "size": "10"}) +
+		eventLines(hosts("a", 5), map[string]string{big: ""}, map[string]string{"size": "140000000"})
+	pol, err := generateFrom(t, profile.OSWindows, edrpolicy.CriterionHash, "", text("d", in))
+	require.NoError(t, err)
+	w := findingWith(t, pol, WarnNoDigest, "without a SHA-256")
+	assert.Equal(t, []string{big}, w.Files)
+	assert.Equal(t, 1, pol.Fleet.Findings)
+}

@@ -61,6 +61,9 @@ type pathEntry struct {
 	digests []*digestEntry
 	states  []stateEntry
 	hints   uint8
+	// noDigest is set when a row of the files query (it has a size) carried no SHA-256:
+	// osquery did not hash the file (over its --read_max, or unreadable).
+	noDigest bool
 	// nameHints are the hints of the name alone; verSource says whether the name is one the
 	// profile's version sources name.
 	nameHints uint8
@@ -165,6 +168,9 @@ func (m *Merger) Add(r *Row) error {
 	ver := ""
 	if pe.verSource {
 		ver = m.rowVersion(c)
+	}
+	if sum == nil && c.Size != "" {
+		pe.noDigest = true
 	}
 	if sum == nil && state == "" && ver == "" {
 		m.ignored++

@@ -190,7 +190,15 @@ func fileQuery(opts PackOptions, r *packRow) (string, error) {
 		join = " LEFT JOIN signature AS s ON s.path = f.path"
 	}
 	cols = append(cols, "(SELECT hostname FROM system_info) AS hostname")
-	return fmt.Sprintf("SELECT %s FROM file AS f JOIN hash AS h ON h.path = f.path%s WHERE %s AND f.type = 'regular';", strings.Join(cols, ", "), join, where), nil
+	// Symbolic links are left out (their targets are collected where they live); the hash
+	// table hashes regular files only, so the join drops folders. On POSIX the file table's
+	// type says "regular"; on Windows it says "regular" only for files with the archive or
+	// normal attribute ("disk" otherwise, osquery's windows/fileops.cpp), so it is not used.
+	filter := " AND f.symlink = 0"
+	if opts.OS != profile.OSWindows {
+		filter += " AND f.type = 'regular'"
+	}
+	return fmt.Sprintf("SELECT %s FROM file AS f JOIN hash AS h ON h.path = f.path%s WHERE %s%s;", strings.Join(cols, ", "), join, where, filter), nil
 }
 
 func versionQuery(r *packRow) string {
@@ -224,6 +232,9 @@ func packDescription(opts PackOptions, r *packRow, what string) string {
 	scope := "every level below the folder"
 	if r.row.Kind == "file" {
 		scope = "the file"
+	}
+	if strings.HasPrefix(what, "files:") {
+		what += "; osquery hashes files up to its --read_max flag (50 MiB by default): raise it for larger files, whose digests are empty otherwise"
 	}
 	return fmt.Sprintf("edrpolicy %s %s, version(s) %s: %s: %s (%s) — %s; source %s (%s)",
 		p.Name, opts.OS, strings.Join(r.versions, ", "), r.row.Use, edrpolicy.ExpandUserPath(opts.OS, r.row.Path), scope, what, p.SourceRefs(r.row.Source), r.row.Confidence)

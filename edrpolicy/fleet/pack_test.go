@@ -41,8 +41,8 @@ func TestBuildPack(t *testing.T) {
 			name:   "Windows, two eras, SentinelOne",
 			opts:   PackOptions{OS: profile.OSWindows, Versions: []string{"10.4.0", "11.2.0"}, SHA1: true},
 			wheres: []string{`f.path LIKE 'C:\Program Files\Code42\%%'`, `f.path LIKE 'C:\Users\%\AppData\Local\Programs\Code42\%%'`, `f.path LIKE 'C:\Users\%\AppData\Roaming\Programs\Code42\%%'`, `f.path LIKE 'C:\Program Files\CrashPlan\%%'`},
-			has:    []string{"h.sha256, h.sha1", "f.file_version, f.product_version, f.original_filename", "LEFT JOIN authenticode AS a ON a.path = f.path", "a.result AS authenticode_result", "f.type = 'regular'"},
-			not:    []string{"signature", "apps"},
+			has:    []string{"h.sha256, h.sha1", "f.file_version, f.product_version, f.original_filename", "LEFT JOIN authenticode AS a ON a.path = f.path", "a.result AS authenticode_result", "AND f.symlink = 0;"},
+			not:    []string{"signature", "apps", "f.type"},
 		},
 		{
 			name:   "Windows 11.2.0 only",
@@ -62,7 +62,7 @@ func TestBuildPack(t *testing.T) {
 			name:   "Linux",
 			opts:   PackOptions{OS: profile.OSLinux, Versions: []string{"11.2.0"}},
 			wheres: []string{`f.path LIKE '/usr/local/crashplan/%%'`},
-			has:    []string{"f.mode, h.sha256"},
+			has:    []string{"f.mode, h.sha256", "AND f.symlink = 0 AND f.type = 'regular';"},
 			not:    []string{"authenticode", "signature", "apps"},
 		},
 	} {
