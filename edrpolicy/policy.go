@@ -124,6 +124,8 @@ type Warning struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Files   []string `json:"files,omitempty"`
+	// Hosts are the hosts a fleet finding concerns (generate --evidence), sorted.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // Summary counts files and rules.
@@ -170,6 +172,9 @@ type Policy struct {
 	// each with the version it belonged to and what replaced it. With KeepPrevious they are
 	// also among Rules, labelled with that version.
 	Superseded []Superseded `json:"superseded,omitempty"`
+	// Fleet summarises the evidence of many hosts the policy was merged from (generate
+	// --evidence): hosts, versions, thresholds and findings.
+	Fleet *FleetSummary `json:"fleet,omitempty"`
 }
 
 // Superseded is a rule of the previous policy that the new install no longer matches.

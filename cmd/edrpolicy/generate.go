@@ -43,6 +43,7 @@ type generateOptions struct {
 	jobs             int
 	gov              edrpolicy.Governance
 	vendor           vendorFlags
+	fleet            fleetFlags
 }
 
 func newGenerateCmd(a *app) *cobra.Command {
@@ -71,9 +72,18 @@ to add, delete, update, keep, the previous policy exported with the same options
 each vendor's removal file into --out; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
 
+With --evidence FILE (repeatable; - for stdin; .gz accepted) the policy covers what a fleet
+runs: inspect --format json of any number of hosts, osqueryd result logs, osqueryi --json
+arrays and Fleet query reports (edrpolicy osquery-pack prints the queries). Digests, versions,
+signature results and Team IDs that too few hosts carry (--min-hosts, --min-share) are
+fleet-outlier warnings naming the hosts, and get no rule; older versions enough hosts still
+run keep their rules, labelled with their app_version. Signer rules need an inspection of the
+same SHA-256 (--root, or inspect evidence): osquery reports no certificate.
+
 Exit codes: 0 policy written; 1 policy written, but files or folders of the install could
-not be read (each is an "unreadable" warning and policy.json says "partial": true) or a rule
-could not be exported for a vendor; 2 usage error, a version or fact no source gives (the
+not be read (each is an "unreadable" warning and policy.json says "partial": true), a rule
+could not be exported for a vendor, or the --evidence holds fleet findings or unreadable lines;
+2 usage error, a version or fact no source gives (the
 message names the flag that supplies it), a version source whose signature does not verify
 (--app-version auto; give the version), or a guardrail refusal (--force records it as a
 warning).`,
@@ -109,6 +119,7 @@ warning).`,
 	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date (RFC 3339) recorded on every rule")
 	f.StringVar(&o.gov.Scope, "scope", "", "governance: scope (host group, policy) recorded on every rule")
 	o.vendor.bind(f)
+	o.fleet.bind(c)
 	// generate inspects the install itself and asks for the digests the vendors need.
 	_ = f.MarkHidden("inspection")
 	return c
@@ -211,7 +222,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	bar := newProgressBar(a)
 	g.Inspect.Progress = bar.update
-	pol, err := edrpolicy.Generate(c.Context(), g)
+	pol, err := o.generate(c.Context(), a, g)
 	bar.finish()
 	if err != nil {
 		var ue *profile.UnknownError
@@ -293,6 +304,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 // partialRead makes generate exit 1 when the policy was built from a partial read (files or
 // folders that could not be read are its "unreadable" warnings).
 func partialRead(a *app, pol *edrpolicy.Policy) error {
+	if pol.Fleet != nil {
+		return fleetExit(a, pol)
+	}
 	if !pol.Partial {
 		return nil
 	}
