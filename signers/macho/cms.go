@@ -14,6 +14,8 @@ import (
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
 	"howett.net/plist"
+
+	"github.com/edrpolicy/edrpolicy/signers/internal/ber"
 )
 
 // This file verifies the CMS blob of an embedded code signature. It deliberately uses only
@@ -124,7 +126,7 @@ func verifyCMS(sb *superBlob) (ts *pkcs9.TimestampedSignature, err error) {
 	if len(sb.cms) == 0 {
 		return nil, errors.New("signature wrapper is empty, possibly an ad-hoc signature")
 	}
-	der, err := berToDER(sb.cms)
+	der, err := ber.ToDER(sb.cms)
 	if err != nil {
 		return nil, fmt.Errorf("CMS encoding: %w", err)
 	}

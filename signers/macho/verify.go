@@ -21,6 +21,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
+	"github.com/edrpolicy/edrpolicy/signers/internal/ber"
 )
 
 // Verifier inspects and verifies Apple code signatures of thin and universal Mach-O files and
@@ -162,6 +163,15 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	sig.SignedDigest = hex.EncodeToString(cd.fullHash())
 
 	isCMS := len(sb.cms) > 0
+	if isCMS {
+		// Before any ASN.1 parser sees the CMS blob (fullsailor's below, relic's and
+		// encoding/asn1 in verifyCMS), bound its nesting, element count and lengths: a
+		// blob of nested indefinite-length headers otherwise recurses until the runtime
+		// aborts the whole process (issue #12). Such a file is an error, not a signature.
+		if err := ber.Check(sb.cms); err != nil {
+			return sl, nil, fmt.Errorf("CMS signature: %w", err)
+		}
+	}
 	// Identity and chain first, so that an invalid signature still names who claims it.
 	if isCMS {
 		sl.SignerClass = signers.SignerOther

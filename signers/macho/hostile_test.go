@@ -1,0 +1,129 @@
+package macho_test
+
+import (
+	"bytes"
+	"encoding/asn1"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edrpolicy/edrpolicy/internal/testfixtures"
+	"github.com/edrpolicy/edrpolicy/signers"
+	edrmacho "github.com/edrpolicy/edrpolicy/signers/macho"
+)
+
+// definiteNest nests a NULL in n definite-length SEQUENCEs.
+func definiteNest(n int) []byte {
+	b := []byte{0x05, 0x00}
+	for i := 0; i < n; i++ {
+		l, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: b})
+		b = l
+	}
+	return b
+}
+
+// boundedVerify verifies b in-process and fails when the verification takes more than a few
+// seconds or allocates more than the input plus 64 MiB. A stack overflow would kill the test
+// binary itself.
+func boundedVerify(t *testing.T, b []byte) (*signers.Result, error) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	res, err := verifyBytes(t, b, signers.Options{})
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d bytes: %v, %d MiB allocated", len(b), elapsed.Round(time.Millisecond), alloc>>20)
+	assert.Less(t, elapsed, 5*time.Second)
+	assert.Less(t, alloc, uint64(len(b))+64<<20)
+	return res, err
+}
+
+// TestBERBomb puts hostile CMS blobs in Mach-O files (thin and universal) and checks that
+// each one gives a file error that names the limit, within bounded time and memory, instead
+// of recursing until the process dies.
+func TestBERBomb(t *testing.T) {
+	f := getFixtures(t)
+	realCMS, err := testfixtures.MachOCMS(readFile(t, f.signedArm)) // relic DER, with a timestamp token
+	require.NoError(t, err)
+	require.NotEmpty(t, realCMS)
+	inAttr := func(oid asn1.ObjectIdentifier, value []byte) []byte {
+		b, err := testfixtures.SetUnauthAttr(realCMS, oid, value)
+		require.NoError(t, err)
+		return b
+	}
+	zeroChain := append(append([]byte{0x30, 0x80}, bytes.Repeat([]byte{0x04, 0x00}, 2<<20)...), 0, 0)
+	tests := []struct {
+		name, want string
+		cms        []byte
+	}{
+		{"issue shape: 8 MiB of 30 80", "CMS nesting deeper than 64", testfixtures.BERBomb(4 << 20)},
+		{"closed indefinite nesting", "CMS nesting deeper than 64", append(testfixtures.BERBomb(100_000), make([]byte, 200_000)...)},
+		{"definite-length deep nesting", "CMS nesting deeper than 64", definiteNest(5000)},
+		{"constructed OCTET STRING nesting", "CMS nesting deeper than 64", bytes.Repeat([]byte{0x24, 0x80}, 1<<20)},
+		{"huge declared length", "truncated", []byte{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x30, 0x80}},
+		{"long chain of zero-length elements", "more than 262144 elements", zeroChain},
+		{"bomb in the timestamp token", "CMS nesting deeper than 64", inAttr(testfixtures.OIDTimeStampToken, testfixtures.BERBomb(1<<20))},
+		{"bomb in a countersignature", "CMS nesting deeper than 64", inAttr(testfixtures.OIDCounterSig, testfixtures.BERBomb(1<<20))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			good := testfixtures.MachOTiny(testfixtures.CPUX86_64, "good", nil)
+			bad := testfixtures.MachOTiny(testfixtures.CPUArm64, "bomb", tc.cms)
+			fat, err := testfixtures.MachOFat(good, bad)
+			require.NoError(t, err)
+			for name, b := range map[string][]byte{"thin": bad, "fat": fat} {
+				res, err := boundedVerify(t, b)
+				require.Error(t, err, "%s: %v", name, res)
+				assert.Contains(t, err.Error(), tc.want, name)
+				assert.Contains(t, err.Error(), "mem: macho:", "the error names the file")
+			}
+		})
+	}
+	// The untouched real CMS in the same tiny file is parsed (and fails only on the
+	// CodeDirectory it does not sign), so the bombs above are refused for their shape.
+	res, err := verifyBytes(t, testfixtures.MachOTiny(testfixtures.CPUArm64, "real", realCMS), signers.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, signers.StatusInvalid, res.Status)
+	assert.Contains(t, res.Signatures[0].Error, "CMS signature:")
+}
+
+// TestCorpusCMSDepth measures the CMS blobs of real and fixture signatures against the BER
+// limits: the deepest must stay far below the nesting cap.
+func TestCorpusCMSDepth(t *testing.T) {
+	f := getFixtures(t)
+	paths := []string{f.signedArm, f.signedAmd, f.fat}
+	_ = filepath.WalkDir(corpusDir(), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	maxDepth, maxElems, n := 0, 0, 0
+	for _, p := range paths {
+		b, err := os.ReadFile(p) // #nosec G304
+		require.NoError(t, err)
+		if len(b) < 4 {
+			continue
+		}
+		stats, err := edrmacho.CMSStats(b)
+		if err != nil {
+			continue // not Mach-O
+		}
+		for _, st := range stats {
+			t.Logf("%s: depth %d, %d elements", filepath.Base(p), st.Depth, st.Elements)
+			maxDepth, maxElems, n = max(maxDepth, st.Depth), max(maxElems, st.Elements), n+1
+		}
+	}
+	require.NotZero(t, n)
+	t.Logf("%d CMS blobs: deepest %d, most elements %d", n, maxDepth, maxElems)
+	assert.LessOrEqual(t, maxDepth, 32, "a real signature nests more than half the cap")
+	assert.LessOrEqual(t, maxElems, 2600, "a real signature holds more than 1% of the element cap")
+}
