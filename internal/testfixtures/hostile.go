@@ -38,13 +38,9 @@ func BERBomb(n int) []byte { return bytes.Repeat([]byte{0x30, 0x80}, n) }
 func MachOTiny(cpu uint32, ident string, cms []byte) []byte {
 	le, be := binary.LittleEndian, binary.BigEndian
 	const page = 4096
-	cdLen := 96 + 32
-	identOff := 88
-	if len(ident) > 7 {
-		cdLen += (len(ident) + 8) &^ 7
-		identOff = 128
-	}
-	hashOff := cdLen - 32
+	const identOff = 88 // right after the version 0x20400 header
+	hashOff := identOff + max(8, (len(ident)+1+7)&^7)
+	cdLen := hashOff + 32
 	nItems := 1
 	if cms != nil {
 		nItems = 2

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -193,12 +192,17 @@ func (v *Verifier) verifyBundle(ctx context.Context, fsys fs.FS, dir string, opt
 	// Sealed resources.
 	if cr != nil {
 		mod, miss, add, err := v.checkResources(ctx, fsys, lay.contents, exePath, cr, opts)
-		if err != nil {
+		var msg string
+		switch {
+		case errors.Is(err, errSealRules):
+			msg = fmt.Sprintf("sealed resources of %s cannot be checked: %s: %v", dir, rel(crPath), err)
+		case err != nil:
 			return nil, fmt.Errorf("CodeResources: %w", err)
+		case len(mod)+len(miss)+len(add) > 0:
+			msg = fmt.Sprintf("sealed resources do not match _CodeSignature/CodeResources: %d modified, %d missing, %d added", len(mod), len(miss), len(add))
 		}
 		res.Bundle.Modified, res.Bundle.Missing, res.Bundle.Added = mod, miss, add
-		if n := len(mod) + len(miss) + len(add); n > 0 {
-			msg := fmt.Sprintf("sealed resources do not match _CodeSignature/CodeResources: %d modified, %d missing, %d added", len(mod), len(miss), len(add))
+		if msg != "" {
 			if mainIdx >= 0 {
 				s := &res.Signatures[mainIdx]
 				s.Status = signers.StatusInvalid
@@ -352,59 +356,6 @@ type codeResources struct {
 	Rules2 map[string]any `plist:"rules2"`
 }
 
-// sealRule is one compiled rules2 entry.
-type sealRule struct {
-	re     *regexp.Regexp
-	weight float64
-	omit   bool
-}
-
-func compileRules(raw map[string]any) []sealRule {
-	var out []sealRule
-	for pat, val := range raw {
-		re, err := regexp.Compile(pat)
-		if err != nil {
-			continue // an expression RE2 cannot express: the entry is skipped
-		}
-		r := sealRule{re: re, weight: 1}
-		if m, ok := val.(map[string]any); ok {
-			if w, ok := toFloat(m["weight"]); ok {
-				r.weight = w
-			}
-			if o, ok := m["omit"].(bool); ok {
-				r.omit = o
-			}
-		}
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].re.String() < out[j].re.String() })
-	return out
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-// sealed reports whether the rules seal a contents-relative path: the matching rule with the
-// highest weight decides; no match means not sealed.
-func sealed(rules []sealRule, rel string) bool {
-	best, found := sealRule{}, false
-	for _, r := range rules {
-		if r.re.MatchString(rel) && (!found || r.weight > best.weight) {
-			best, found = r, true
-		}
-	}
-	return found && !best.omit
-}
-
 // checkResources compares the files2 seal (or the legacy files seal) with the files under
 // contents and returns contents-relative paths that are modified, missing and added.
 func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exePath string, raw []byte, opts signers.Options) (modified, missing, added []string, err error) {
@@ -418,6 +369,12 @@ func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exe
 	}
 	if entries == nil {
 		return nil, nil, nil, errors.New("no files2 or files dictionary")
+	}
+	rules := defaultSealRules()
+	if cr.Rules2 != nil {
+		if rules, err = compileRules(cr.Rules2); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	keys := make([]string, 0, len(entries))
 	for k := range entries {
@@ -482,10 +439,6 @@ func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exe
 		}
 	}
 
-	rules := compileRules(cr.Rules2)
-	if cr.Rules2 == nil {
-		rules = []sealRule{{re: regexp.MustCompile(`^.*`), weight: 1}}
-	}
 	err = fs.WalkDir(fsys, contents, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == contents {
 			return nil
@@ -498,7 +451,7 @@ func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exe
 			if _, ok := entries[rel]; ok { // sealed nested bundle
 				return fs.SkipDir
 			}
-			if bundleExts[path.Ext(rel)] && sealed(rules, rel) {
+			if bundleExts[path.Ext(rel)] && rules.sealed(rel) {
 				added = append(added, rel)
 				return fs.SkipDir
 			}
@@ -510,7 +463,7 @@ func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exe
 		if _, ok := entries[rel]; ok {
 			return nil
 		}
-		if sealed(rules, rel) {
+		if rules.sealed(rel) {
 			added = append(added, rel)
 		}
 		return nil
