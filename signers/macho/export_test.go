@@ -38,7 +38,7 @@ func CMSStats(b []byte) ([]ber.Stats, error) {
 	refs := []sliceRef{{offset: 0, size: size}}
 	if m := binary.BigEndian.Uint32(b); m == 0xcafebabe || m == 0xcafebabf {
 		var err error
-		if refs, err = parseFat(r, size); err != nil {
+		if refs, _, err = parseFat(r, size); err != nil {
 			return nil, err
 		}
 	}

@@ -127,3 +127,37 @@ func TestCorpusCMSDepth(t *testing.T) {
 	assert.LessOrEqual(t, maxDepth, 32, "a real signature nests more than half the cap")
 	assert.LessOrEqual(t, maxElems, 2600, "a real signature holds more than 1% of the element cap")
 }
+
+// TestSealBundle20k verifies bundles of 20,000 unsealed files whose CodeResources has 20,000
+// extra rules2 entries: exact paths (indexed, every file reported as added) and regular
+// expressions (beyond the cap: an invalid seal naming the bundle). Each finishes in seconds.
+func TestSealBundle20k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 40,000 files")
+	}
+	exe := testfixtures.MachOTiny(testfixtures.CPUArm64, "com.fixture.seal", nil)
+	for _, tc := range []struct {
+		name    string
+		exact   bool
+		added   int
+		wantErr string
+	}{
+		{"20,000 exact rules", true, 20_000, "sealed resources do not match _CodeSignature/CodeResources: 0 modified, 0 missing, 20000 added"},
+		{"20,000 regex rules", false, 0, "sealed resources of Seal.app cannot be checked: Contents/_CodeSignature/CodeResources: resource rules beyond the supported limits: rules2 has 20007 regular-expression rules, at most 256 are supported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			app, err := testfixtures.SealBundle(dir, testfixtures.SealBundleSpec{Rules: 20_000, ExactRules: tc.exact, Files: 20_000, Executable: exe})
+			require.NoError(t, err)
+			start := time.Now()
+			res := verifyApp(t, app, signers.Options{})
+			elapsed := time.Since(start)
+			t.Logf("%v", elapsed)
+			assert.Less(t, elapsed, 20*time.Second)
+			assert.Equal(t, signers.StatusInvalid, res.Status)
+			assert.Len(t, res.Bundle.Added, tc.added)
+			require.NotEmpty(t, res.Signatures)
+			assert.Equal(t, tc.wantErr, res.Signatures[0].Error)
+		})
+	}
+}

@@ -33,7 +33,8 @@ var errSealRules = errors.New("resource rules beyond the supported limits")
 // sealRule is one compiled rules2 entry.
 type sealRule struct {
 	pattern string
-	re      *regexp.Regexp // nil for an exact path
+	exact   bool           // the pattern matches exactly one path, prefix
+	re      *regexp.Regexp // compiled pattern; nil for an exact path
 	prefix  string         // the exact path, or the literal every match starts with
 	weight  float64
 	omit    bool
@@ -56,6 +57,7 @@ func compileRules(raw map[string]any) (*sealRules, error) {
 		return nil, fmt.Errorf("%w: rules2 has %d entries, at most %d are supported", errSealRules, len(raw), maxSealRules)
 	}
 	s := &sealRules{exact: map[string][]int{}}
+	patterns := 0 // rules that need a regular expression, compiled once the count is known
 	for pat, val := range raw {
 		r := sealRule{pattern: pat, weight: 1}
 		if m, ok := val.(map[string]any); ok {
@@ -70,25 +72,38 @@ func compileRules(raw map[string]any) (*sealRules, error) {
 		if err != nil {
 			continue // an expression RE2 cannot express: the entry is skipped
 		}
-		lit, exact := literalPath(tree)
-		if !exact {
-			if r.re, err = regexp.Compile(pat); err != nil {
-				continue
-			}
+		r.prefix, r.exact = literalPath(tree)
+		if !r.exact {
+			patterns++
 		}
-		r.prefix = lit
 		s.rules = append(s.rules, r)
 	}
+	if patterns > maxSealPatternRules {
+		return nil, fmt.Errorf("%w: rules2 has %d regular-expression rules, at most %d are supported", errSealRules, patterns, maxSealPatternRules)
+	}
+	kept := s.rules[:0]
+	for _, r := range s.rules {
+		// Exact paths need no program, except a huge one, which regexp.Compile might refuse
+		// as too large: it is then skipped, as before.
+		if !r.exact || len(r.pattern) > 64<<10 {
+			re, err := regexp.Compile(r.pattern)
+			if err != nil {
+				continue
+			}
+			if !r.exact {
+				r.re = re
+			}
+		}
+		kept = append(kept, r)
+	}
+	s.rules = kept
 	sort.Slice(s.rules, func(i, j int) bool { return s.rules[i].pattern < s.rules[j].pattern })
 	for i, r := range s.rules {
-		if r.re == nil {
+		if r.exact {
 			s.exact[r.prefix] = append(s.exact[r.prefix], i)
 		} else {
 			s.patterns = append(s.patterns, i)
 		}
-	}
-	if n := len(s.patterns); n > maxSealPatternRules {
-		return nil, fmt.Errorf("%w: rules2 has %d regular-expression rules, at most %d are supported", errSealRules, n, maxSealPatternRules)
 	}
 	return s, nil
 }

@@ -73,11 +73,14 @@ func (v *Verifier) verifyReader(ctx context.Context, r io.ReaderAt, size int64, 
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	refs := []sliceRef{{offset: 0, size: size}}
+	var layoutErr error // bytes of a universal file outside every slice
 	if m := binary.BigEndian.Uint32(magic[:]); m == 0xcafebabe || m == 0xcafebabf {
 		var err error
-		if refs, err = parseFat(r, size); err != nil {
+		var headerEnd int64
+		if refs, headerEnd, err = parseFat(r, size); err != nil {
 			return nil, err
 		}
+		layoutErr = checkFatLayout(r, size, headerEnd, refs)
 	}
 	res := &signers.Result{MachO: &signers.MachOInfo{Slices: []signers.MachOSlice{}}}
 	signed := 0
@@ -109,6 +112,11 @@ func (v *Verifier) verifyReader(ctx context.Context, r io.ReaderAt, size int64, 
 					Error:       "slice carries no code signature while other slices are signed",
 				})
 			}
+		}
+	}
+	if layoutErr != nil {
+		for i := range res.Signatures {
+			invalidate(&res.Signatures[i], layoutErr.Error())
 		}
 	}
 	res.Status = signers.Aggregate(res.Signatures)
@@ -184,6 +192,10 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	}
 	sig.SignerClass = sl.SignerClass
 
+	// Strict validation of the slice's layout: nothing after the end of __LINKEDIT.
+	if err := checkLayout(tf, size); err != nil {
+		return fail("%v", err)
+	}
 	// Page hashes of every CodeDirectory, whatever the signature kind.
 	for _, d := range sb.cds {
 		if d.codeLimit > tf.sigOff && tf.sigOff > 0 {
