@@ -15,9 +15,8 @@ import (
 	"sort"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/edrpolicy/edrpolicy/signers"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // Size caps for the bundle files read into memory.
@@ -110,7 +109,7 @@ func findBundleCtx(fsys fs.FS, name string) *bundleCtx {
 		return nil
 	}
 	var ip infoPlist
-	if _, err := plist.Unmarshal(raw, &ip); err != nil || ip.Executable != path.Base(name) {
+	if _, err := safeplist.Unmarshal(raw, &ip); err != nil || ip.Executable != path.Base(name) {
 		return nil
 	}
 	b := &bundleCtx{infoPath: info, infoPlist: raw}
@@ -157,7 +156,7 @@ func (v *Verifier) verifyBundle(ctx context.Context, fsys fs.FS, dir string, opt
 		return nil, fmt.Errorf("Info.plist: %w", err)
 	}
 	var ip infoPlist
-	if _, err := plist.Unmarshal(rawInfo, &ip); err != nil {
+	if _, err := safeplist.Unmarshal(rawInfo, &ip); err != nil {
 		return nil, fmt.Errorf("%s: %w", lay.info, err)
 	}
 	res := &signers.Result{Bundle: &signers.BundleInfo{
@@ -407,7 +406,7 @@ type sealDiff struct {
 func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exePath string, raw []byte, opts signers.Options, outer []sealScope) (sealDiff, *sealRules, error) {
 	var d sealDiff
 	var cr codeResources
-	if _, err := plist.Unmarshal(raw, &cr); err != nil {
+	if _, err := safeplist.Unmarshal(raw, &cr); err != nil {
 		return d, nil, err
 	}
 	entries := cr.Files2
@@ -584,7 +583,7 @@ func (v *Verifier) nestedCDHashMatches(ctx context.Context, fsys fs.FS, p string
 			return false
 		}
 		var ip infoPlist
-		if _, err := plist.Unmarshal(raw, &ip); err != nil || ip.Executable == "" {
+		if _, err := safeplist.Unmarshal(raw, &ip); err != nil || ip.Executable == "" {
 			return false
 		}
 		exe = path.Join(lay.exeDir, ip.Executable)

@@ -13,9 +13,9 @@ import (
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
-	"howett.net/plist"
 
 	"github.com/edrpolicy/edrpolicy/signers/internal/ber"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // This file verifies the CMS blob of an embedded code signature. It deliberately uses only
@@ -281,7 +281,7 @@ func checkCDHashPlist(attrs pkcs7.AttributeList, cds []*codeDir, bound []bool) e
 	var pl struct {
 		CDHashes [][]byte `plist:"cdhashes"`
 	}
-	if _, err := plist.Unmarshal(text, &pl); err != nil {
+	if _, err := safeplist.Unmarshal(text, &pl); err != nil {
 		return fmt.Errorf("parsing plist: %w", err)
 	}
 	if len(pl.CDHashes) != len(cds) {

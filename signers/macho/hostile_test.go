@@ -2,6 +2,7 @@ package macho_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/asn1"
 	"io/fs"
 	"os"
@@ -161,6 +162,63 @@ func TestSealBundle20k(t *testing.T) {
 			// The tiny executable does not bind CodeResources, which strict validation
 			// reports after the seal verdict.
 			assert.True(t, strings.HasPrefix(res.Signatures[0].Error, tc.wantErr+"; "), res.Signatures[0].Error)
+		})
+	}
+}
+
+// TestPlistBombs replaces a signed app's Info.plist and CodeResources with property lists
+// nested a million deep (XML and text) or expanding exponentially (binary), which overflowed
+// the decoder's stack or memory. Each gives a bundle error or an invalid signature, in
+// bounded time and memory.
+func TestPlistBombs(t *testing.T) {
+	f := getFixtures(t)
+	xmlDeep := []byte(`<?xml version="1.0"?><plist version="1.0">` + strings.Repeat("<array>", 1_000_000))
+	textDeep := bytes.Repeat([]byte("("), 1_000_000)
+	// A binary plist of 60 arrays, each holding the next twice: 2^60 values once decoded.
+	var bin []byte
+	{
+		b := []byte("bplist00")
+		var offs []byte
+		for i := 0; i < 60; i++ {
+			offs = append(offs, byte(len(b)))
+			b = append(b, 0xa2, byte(i+1), byte(i+1))
+		}
+		offs = append(offs, byte(len(b)))
+		b = append(b, 0x09)
+		table := len(b)
+		b = append(b, offs...)
+		tr := make([]byte, 32)
+		tr[6], tr[7], tr[15], tr[31] = 1, 1, 61, byte(table)
+		bin = append(b, tr...)
+	}
+	tests := []struct {
+		name, file, want string
+		data             []byte
+	}{
+		{"Info.plist, XML nested 1,000,000 deep", "Info.plist", "nesting limit exceeded", xmlDeep[:3<<20]},
+		{"CodeResources, XML nested 1,000,000 deep", "_CodeSignature/CodeResources", "nesting limit exceeded", xmlDeep},
+		{"CodeResources, text nested 1,000,000 deep", "_CodeSignature/CodeResources", "nesting limit exceeded", textDeep},
+		{"CodeResources, binary expanding to 2^60 values", "_CodeSignature/CodeResources", "expands beyond its size", bin},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app := copyApp(t, f.app)
+			require.NoError(t, os.WriteFile(filepath.Join(app, "Contents", filepath.FromSlash(tc.file)), tc.data, 0o644))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			res, err := edrmacho.New().VerifyBundle(context.Background(), os.DirFS(filepath.Dir(app)), filepath.Base(app), signers.Options{Roots: f.chain.RootPool()})
+			elapsed := time.Since(start)
+			runtime.ReadMemStats(&after)
+			t.Logf("%v, %d MiB allocated", elapsed, (after.TotalAlloc-before.TotalAlloc)>>20)
+			assert.Less(t, elapsed, 5*time.Second)
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(128<<20))
+			if err != nil {
+				assert.Contains(t, err.Error(), tc.want)
+				assert.Contains(t, err.Error(), "Fixture.app: macho bundle:")
+				return
+			}
+			assert.Equal(t, signers.StatusInvalid, res.Status, describe(res))
 		})
 	}
 }

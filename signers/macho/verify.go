@@ -17,11 +17,11 @@ import (
 
 	"github.com/fullsailor/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
-	"howett.net/plist"
 
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
 	"github.com/edrpolicy/edrpolicy/signers/internal/ber"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // Verifier inspects and verifies Apple code signatures of thin and universal Mach-O files and
@@ -482,7 +482,7 @@ func entitlementKeys(blob []byte) []string {
 		return nil
 	}
 	var m map[string]any
-	if _, err := plist.Unmarshal(blob[8:], &m); err != nil {
+	if _, err := safeplist.Unmarshal(blob[8:], &m); err != nil {
 		return nil
 	}
 	keys := make([]string, 0, len(m))
