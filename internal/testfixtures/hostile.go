@@ -147,6 +147,9 @@ type SealBundleSpec struct {
 	ExactRules bool
 	Files      int // files under Contents/Resources, none of them sealed in files2
 	Executable []byte
+	// CodeResources, when set, is written as _CodeSignature/CodeResources instead of the
+	// generated one (a hostile property list).
+	CodeResources []byte
 }
 
 // SealBundle writes Name.app under dir: Info.plist, the executable as Contents/MacOS/Name, a
@@ -186,9 +189,11 @@ func SealBundle(dir string, spec SealBundleSpec) (string, error) {
 			rules[fmt.Sprintf(`^Resources/.*x%06d`, i)] = map[string]any{"weight": 30.0}
 		}
 	}
-	cr, err := plist.Marshal(map[string]any{"files": map[string]any{}, "files2": map[string]any{}, "rules2": rules}, plist.BinaryFormat)
-	if err != nil {
-		return "", fmt.Errorf("seal bundle: %w", err)
+	cr := spec.CodeResources
+	if cr == nil {
+		if cr, err = plist.Marshal(map[string]any{"files": map[string]any{}, "files2": map[string]any{}, "rules2": rules}, plist.BinaryFormat); err != nil {
+			return "", fmt.Errorf("seal bundle: %w", err)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(app, "Contents", "_CodeSignature", "CodeResources"), cr, 0o644); err != nil {
 		return "", fmt.Errorf("seal bundle: %w", err)

@@ -6,6 +6,7 @@
 //	bomb-pe/       a PE whose certificate entry is 8 MiB of "30 80", next to a good PE
 //	seal-exact/    Seal.app: 20,000 exact-path rules2 entries x 20,000 unsealed files
 //	seal-regex/    Seal.app: 20,000 regular-expression rules2 entries x 20,000 unsealed files
+//	plist-bomb/    Seal.app whose CodeResources is 1,000,000 nested <array> elements (7 MB)
 //
 // Usage: go run ./scripts/hostile/mksigners DIR
 package main
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/edrpolicy/edrpolicy/internal/testfixtures"
 )
@@ -21,6 +23,8 @@ import (
 const (
 	bombPairs = 4 << 20 // 8 MiB of "30 80"
 	sealN     = 20_000
+	// plistDepth nested <array> elements overflowed howett.net/plist's stack.
+	plistDepth = 1_000_000
 )
 
 func main() {
@@ -72,5 +76,9 @@ func run(dir string) error {
 			return err
 		}
 	}
-	return nil
+	deep := "<?xml version=\"1.0\"?><plist version=\"1.0\">" + strings.Repeat("<array>", plistDepth)
+	_, err = testfixtures.SealBundle(filepath.Join(dir, "plist-bomb"), testfixtures.SealBundleSpec{
+		Executable: good, CodeResources: []byte(deep),
+	})
+	return err
 }

@@ -168,18 +168,26 @@ func readHeader(b []byte, pos, bound int) (header, error) {
 		h.eoc = true
 		return h, nil
 	}
+	if b[pos]&0xdf == 0 { // universal tag 0 is reserved for the end-of-contents marker
+		return h, fmt.Errorf("%w: bad tag at offset %d: tag 0 is reserved for end-of-contents", ErrMalformed, pos)
+	}
 	h.constructed = b[pos]&0x20 != 0
 	i := pos + 1
-	if b[pos]&0x1f == 0x1f { // high tag number form: at most 4 more bytes (tags < 2^28)
+	if b[pos]&0x1f == 0x1f { // high tag number form: at most 4 more bytes (tags < 2^28), minimal
+		num := 0
 		for k := 0; ; k++ {
-			if i >= bound || k >= 4 {
+			if i >= bound || k >= 4 || (k == 0 && b[i] == 0x80) {
 				return h, fmt.Errorf("%w: bad tag at offset %d", ErrMalformed, pos)
 			}
 			c := b[i]
 			i++
+			num = num<<7 | int(c&0x7f)
 			if c&0x80 == 0 {
 				break
 			}
+		}
+		if num < 0x1f {
+			return h, fmt.Errorf("%w: bad tag at offset %d: tag number %d in the high-tag-number form", ErrMalformed, pos, num)
 		}
 	}
 	if i >= bound {

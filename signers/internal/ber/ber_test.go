@@ -82,6 +82,10 @@ func TestCheck(t *testing.T) {
 		{"trailing garbage", []byte{0x05, 0x00, 0x01}, ErrMalformed, "trailing data"},
 		{"unterminated high tag", []byte{0x1f, 0x81, 0x81}, ErrMalformed, "tag"},
 		{"high tag of 5 octets", []byte{0x1f, 0x81, 0x81, 0x81, 0x81, 0x01, 0x00}, ErrMalformed, "bad tag"},
+		{"tag 0 with a long-form length (fuzz)", []byte{0x00, 0x81, 0x00}, ErrMalformed, "reserved for end-of-contents"},
+		{"constructed tag 0", []byte{0x20, 0x00}, ErrMalformed, "reserved for end-of-contents"},
+		{"low tag number in the high form", []byte{0x1f, 0x05, 0x00}, ErrMalformed, "high-tag-number form"},
+		{"high tag with a leading 0x80", []byte{0x1f, 0x80, 0x1f, 0x00}, ErrMalformed, "bad tag"},
 		{"empty", nil, ErrMalformed, "truncated"},
 		{"one byte", []byte{0x30}, ErrMalformed, "truncated"},
 	}
