@@ -105,6 +105,21 @@ func oidHasPrefix(id, prefix asn1.ObjectIdentifier) bool {
 	return len(id) >= len(prefix) && id[:len(prefix)].Equal(prefix)
 }
 
+// checkCMSShape runs the bounded BER walk (signers/internal/ber) over a signature's CMS
+// blob, when it has one.
+func checkCMSShape(sb *superBlob) error {
+	if len(sb.cms) == 0 {
+		return nil
+	}
+	if err := ber.Check(sb.cms); err != nil {
+		return fmt.Errorf("CMS signature: %w", err)
+	}
+	return nil
+}
+
+// berToDER re-encodes the CMS with definite lengths (ber.ToDER, behind the same checks).
+func berToDER(b []byte) ([]byte, error) { return ber.ToDER(b) }
+
 // verifyCMS verifies the CMS signature of a parsed SuperBlob (sb.cms must be set):
 //   - the SignedData has exactly one signer, whose signature is checked over the slot-0
 //     CodeDirectory (detached content; messageDigest must equal its digest);
@@ -126,7 +141,7 @@ func verifyCMS(sb *superBlob) (ts *pkcs9.TimestampedSignature, err error) {
 	if len(sb.cms) == 0 {
 		return nil, errors.New("signature wrapper is empty, possibly an ad-hoc signature")
 	}
-	der, err := ber.ToDER(sb.cms)
+	der, err := berToDER(sb.cms)
 	if err != nil {
 		return nil, fmt.Errorf("CMS encoding: %w", err)
 	}

@@ -64,7 +64,7 @@ func TestAppRoot(t *testing.T) {
 		{"Contents replaced by a symbolic link", func(t *testing.T, app string) {
 			moved := app + ".real"
 			require.NoError(t, os.Rename(filepath.Join(app, "Contents"), moved))
-			require.NoError(t, os.Symlink(moved, filepath.Join(app, "Contents")))
+			require.NoError(t, os.Symlink("../"+filepath.Base(moved), filepath.Join(app, "Contents")))
 		}, `symbolic link "Contents", no Contents directory`},
 		{"Mach-O dropped in _CodeSignature", func(t *testing.T, app string) {
 			require.NoError(t, os.WriteFile(filepath.Join(app, "Contents", "_CodeSignature", "helper"), readFile(t, f.signedArm), 0o755))
@@ -130,14 +130,15 @@ func TestBundleSymlinks(t *testing.T) {
 		{"main executable → outside, absolute", replace("MacOS/Fixture", false, true), "the main executable Fixture.app/Contents/MacOS/Fixture is a symbolic link"},
 		{"main executable → outside, relative", replace("MacOS/Fixture", false, false), "is a symbolic link (to \"../../../outside-Fixture\")"},
 		{"main executable → inside the bundle, relative", replace("MacOS/Fixture", true, false), "is a symbolic link (to \"../Resources/copy-Fixture\")"},
-		{"Info.plist → outside", replace("Info.plist", false, true), "the Info.plist Fixture.app/Contents/Info.plist is a symbolic link"},
+		{"Info.plist → outside, relative", replace("Info.plist", false, false), "the Info.plist Fixture.app/Contents/Info.plist is a symbolic link"},
+		{"Info.plist → inside, relative", replace("Info.plist", true, false), "the Info.plist Fixture.app/Contents/Info.plist is a symbolic link"},
 		{"nested helper → outside, identical bytes", replace("Helpers/helper", false, true), "Helpers/helper: sealed as a file or nested code, found a symbolic link"},
 		{"nested helper → inside, relative", replace("Helpers/helper", true, false), "Helpers/helper: sealed as a file or nested code, found a symbolic link"},
 		{"sealed resource → outside, identical bytes", replace("Resources/greeting.txt", false, false), "Resources/greeting.txt: sealed as a file or nested code, found a symbolic link"},
 		{"Resources directory → outside", func(t *testing.T, app string) {
 			res := filepath.Join(app, "Contents", "Resources")
 			require.NoError(t, os.Rename(res, app+".res"))
-			require.NoError(t, os.Symlink(app+".res", res))
+			require.NoError(t, os.Symlink("../../"+filepath.Base(app)+".res", res))
 		}, "added"},
 	}
 	for _, tc := range tests {

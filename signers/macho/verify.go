@@ -20,7 +20,6 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
-	"github.com/edrpolicy/edrpolicy/signers/internal/ber"
 	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
@@ -155,17 +154,28 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 		return fail("code signature: %v", err)
 	}
 	cd := sb.cds[0]
-	describeSlice(&sl, sig, sb)
+	sl.CDHash = hex.EncodeToString(cd.cdhash())
+	sl.SigningID, sl.TeamID = cd.ident, cd.team
+	sl.Flags = flagNames(cd.flags)
+	sl.CDVersion = fmt.Sprintf("%#x", cd.version)
+	sl.HashType = hashTypeName(cd.hashType)
+	for _, alt := range sb.cds[1:] {
+		sl.AltCDHashes = append(sl.AltCDHashes, hex.EncodeToString(alt.cdhash()))
+	}
+	sl.Entitlements = entitlementKeys(sb.entXML)
+	sl.DesignatedRequirement = designatedRequirement(sb.requirements)
+
+	sig.CDHash, sig.SigningID, sig.TeamID = sl.CDHash, sl.SigningID, sl.TeamID
+	sig.DigestAlgorithm = hashTypeName(cd.hashType)
+	sig.SignedDigest = hex.EncodeToString(cd.fullHash())
 
 	isCMS := len(sb.cms) > 0
-	if isCMS {
-		// Before any ASN.1 parser sees the CMS blob (fullsailor's below, relic's and
-		// encoding/asn1 in verifyCMS), bound its nesting, element count and lengths: a
-		// blob of nested indefinite-length headers otherwise recurses until the runtime
-		// aborts the whole process (issue #12). Such a file is an error, not a signature.
-		if err := ber.Check(sb.cms); err != nil {
-			return sl, nil, fmt.Errorf("CMS signature: %w", err)
-		}
+	// Before any ASN.1 parser sees the CMS blob (fullsailor's below, relic's and
+	// encoding/asn1 in verifyCMS), bound its nesting, element count and lengths: a blob of
+	// nested indefinite-length headers otherwise recurses until the runtime aborts the whole
+	// process (issue #12). Such a file is an error, not a signature.
+	if err := checkCMSShape(sb); err != nil {
+		return sl, nil, err
 	}
 	// Identity and chain first, so that an invalid signature still names who claims it.
 	if isCMS {
@@ -184,11 +194,16 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 		return fail("%v", err)
 	}
 	// Page hashes of every CodeDirectory, whatever the signature kind.
-	if err := checkAllPages(ctx, r, size, tf, sb); err != nil {
-		if ctx.Err() != nil {
-			return sl, nil, ctx.Err()
+	for _, d := range sb.cds {
+		if d.codeLimit > tf.sigOff && tf.sigOff > 0 {
+			return fail("CodeDirectory (slot %#x) codeLimit %d covers the signature itself at %d", d.slot, d.codeLimit, tf.sigOff)
 		}
-		return fail("%v", err)
+		if err := checkPages(ctx, r, size, d); err != nil {
+			if ctx.Err() != nil {
+				return sl, nil, ctx.Err()
+			}
+			return fail("%v", err)
+		}
 	}
 	// Special slots against what is embedded or on disk.
 	notes, err := checkSpecialSlots(sb, tf, bctx)
@@ -203,53 +218,9 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 		sig.Status = signers.StatusAdhoc
 		return sl, sig, nil
 	}
-	if err := v.finishCMS(&sl, sig, sb, opts); err != nil {
-		return fail("%v", err)
-	}
-	sig.Status = signers.StatusValid
-	return sl, sig, nil
-}
-
-// describeSlice fills the slice and signature fields that come from the CodeDirectories and
-// the other blobs of a parsed signature.
-func describeSlice(sl *signers.MachOSlice, sig *signers.Signature, sb *superBlob) {
-	cd := sb.cds[0]
-	sl.CDHash = hex.EncodeToString(cd.cdhash())
-	sl.SigningID, sl.TeamID = cd.ident, cd.team
-	sl.Flags = flagNames(cd.flags)
-	sl.CDVersion = fmt.Sprintf("%#x", cd.version)
-	sl.HashType = hashTypeName(cd.hashType)
-	for _, alt := range sb.cds[1:] {
-		sl.AltCDHashes = append(sl.AltCDHashes, hex.EncodeToString(alt.cdhash()))
-	}
-	sl.Entitlements = entitlementKeys(sb.entXML)
-	sl.DesignatedRequirement = designatedRequirement(sb.requirements)
-	sig.CDHash, sig.SigningID, sig.TeamID = sl.CDHash, sl.SigningID, sl.TeamID
-	sig.DigestAlgorithm = hashTypeName(cd.hashType)
-	sig.SignedDigest = hex.EncodeToString(cd.fullHash())
-}
-
-// checkAllPages checks the code pages of every CodeDirectory of a slice.
-func checkAllPages(ctx context.Context, r io.ReaderAt, size int64, tf *thinFile, sb *superBlob) error {
-	for _, d := range sb.cds {
-		if d.codeLimit > tf.sigOff && tf.sigOff > 0 {
-			return fmt.Errorf("CodeDirectory (slot %#x) codeLimit %d covers the signature itself at %d", d.slot, d.codeLimit, tf.sigOff)
-		}
-		if err := checkPages(ctx, r, size, d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// finishCMS verifies the CMS signature of a slice whose pages and special slots checked out,
-// and fills in the signer, its class, Team ID, timestamp and chain. An error makes the
-// signature invalid.
-func (v *Verifier) finishCMS(sl *signers.MachOSlice, sig *signers.Signature, sb *superBlob, opts signers.Options) error {
-	cd := sb.cds[0]
 	ts, err := verifyCMS(sb)
 	if err != nil {
-		return fmt.Errorf("CMS signature: %v", err)
+		return fail("CMS signature: %v", err)
 	}
 	// What the CMS signature covers is the slot-0 CodeDirectory under the signer's digest
 	// algorithm (its messageDigest): report that, not CD0's own hash type, which is SHA-1 for
@@ -266,7 +237,7 @@ func (v *Verifier) finishCMS(sl *signers.MachOSlice, sig *signers.Signature, sb 
 	sig.SignerClass = sl.SignerClass
 	certTeam := certTeamID(leaf)
 	if cd.team != "" && certTeam != "" && cd.team != certTeam {
-		return fmt.Errorf("Team ID %q in the CodeDirectory differs from %q in the signing certificate", cd.team, certTeam)
+		return fail("Team ID %q in the CodeDirectory differs from %q in the signing certificate", cd.team, certTeam)
 	}
 	if sig.TeamID == "" {
 		sig.TeamID = certTeam
@@ -279,7 +250,8 @@ func (v *Verifier) finishCMS(sl *signers.MachOSlice, sig *signers.Signature, sb 
 		sig.Notes = append(sig.Notes, "bundled certificate did not parse: "+ts.CertError.Error())
 	}
 	sig.Chain, sig.ChainError = v.chain(ts, opts, &sig.Notes)
-	return nil
+	sig.Status = signers.StatusValid
+	return sl, sig, nil
 }
 
 // chain verifies the signer chain against Apple's root, then against Options.Roots. A valid
