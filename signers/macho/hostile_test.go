@@ -102,12 +102,7 @@ func TestBERBomb(t *testing.T) {
 func TestCorpusCMSDepth(t *testing.T) {
 	f := getFixtures(t)
 	paths := []string{f.signedArm, f.signedAmd, f.fat}
-	_ = filepath.WalkDir(corpusDir(), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			paths = append(paths, p)
-		}
-		return nil
-	})
+	paths = append(paths, walkCorpus("macho")...)
 	maxDepth, maxElems, n := 0, 0, 0
 	for _, p := range paths {
 		b, err := os.ReadFile(p) // #nosec G304
@@ -221,4 +216,22 @@ func TestPlistBombs(t *testing.T) {
 			assert.Equal(t, signers.StatusInvalid, res.Status, describe(res))
 		})
 	}
+}
+
+// walkCorpus lists every regular file under the corpus cache's kind folder (any layout), or
+// nothing when the corpus is not there.
+func walkCorpus(kind string) []string {
+	base := os.Getenv("EDRPOLICY_CORPUS")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache", "edrpolicy-corpus")
+	}
+	var out []string
+	_ = filepath.WalkDir(filepath.Join(base, kind), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
 }
