@@ -8,12 +8,11 @@ import (
 	"sort"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // DetectedVersion is an application version read from an inspected install.
@@ -227,7 +226,7 @@ func readPlistVersion(f FileEvidence) (string, error) {
 	var info struct {
 		Short string `plist:"CFBundleShortVersionString"`
 	}
-	if _, err := plist.Unmarshal(data, &info); err != nil {
+	if _, err := safeplist.Unmarshal(data, &info); err != nil {
 		return "", fmt.Errorf("%s: %w", file, err)
 	}
 	if _, err := profile.ParseVersion(info.Short); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"howett.net/plist"
+
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // A device has one managed configuration for Defender: on macOS one configuration profile
@@ -43,7 +45,7 @@ func mergeKind(name string, data []byte) (MergeKind, error) {
 		return 0, fmt.Errorf("--defender-merge %s: a signed configuration profile (CMS): a signed profile cannot be changed without breaking its signature; give the unsigned profile (export it from your MDM, or `security cms -D -i FILE` on a Mac), then sign the merged file again", name)
 	}
 	var top map[string]any
-	if _, err := plist.Unmarshal(data, &top); err != nil {
+	if _, err := safeplist.Unmarshal(data, &top); err != nil {
 		return 0, fmt.Errorf("--defender-merge %s: neither an mdatp_managed.json object nor a property list: %v", name, err)
 	}
 	if _, ok := top["PayloadContent"]; ok {
@@ -276,7 +278,7 @@ func keepPolicy(ms *[]jsonMember, name, key, ours string) []string {
 // kept).
 func mergePlist(base []byte, kind MergeKind, ours []MacExclusion, mergePolicy string) ([]byte, []string, error) {
 	var top map[string]any
-	if _, err := plist.Unmarshal(base, &top); err != nil {
+	if _, err := safeplist.Unmarshal(base, &top); err != nil {
 		return nil, nil, err
 	}
 	target := top

@@ -9,9 +9,8 @@ import (
 	"fmt"
 	"regexp"
 
-	"howett.net/plist"
-
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // File names the Defender exporter writes, for reading them back.
@@ -230,7 +229,7 @@ func parseWDAV(name string, data []byte) ([]core.Entry, error) {
 		return nil, fmt.Errorf("%d bytes: larger than the %d a vendor file may have", len(data), core.MaxParseSize)
 	}
 	var doc wdavDoc
-	if _, err := plist.Unmarshal(data, &doc); err != nil {
+	if _, err := safeplist.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("not the expected property list: %v", err)
 	}
 	var items []managedItem

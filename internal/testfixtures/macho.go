@@ -170,6 +170,9 @@ type MachOBundleSpec struct {
 	Helper       string            // optional thin Mach-O to sign as Contents/Helpers/helper (nested code)
 	Resources    map[string]string // Contents-relative path → content; default two files under Resources/
 	Timestamp    bool
+	// Symlinks are Contents-relative path → target symbolic links, sealed in files2 as
+	// codesign seals them ({symlink: target}).
+	Symlinks map[string]string
 }
 
 // MachOBundle writes a signed .app bundle under dir and returns its path: Info.plist,
@@ -236,6 +239,16 @@ func MachOBundle(chain *AppleChain, dir string, s MachOBundleSpec) (string, erro
 			e["optional"] = true // as codesign marks localized resources
 		}
 		files2[rel] = e
+	}
+	for rel, target := range s.Symlinks {
+		p := filepath.Join(contents, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", fmt.Errorf("bundle: %w", err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			return "", fmt.Errorf("bundle: %w", err)
+		}
+		files2[rel] = map[string]any{"symlink": target}
 	}
 	if s.Helper != "" {
 		if err := os.MkdirAll(filepath.Join(contents, "Helpers"), 0o755); err != nil {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
+	"github.com/edrpolicy/edrpolicy/signers/internal/ber"
 )
 
 // OIDNestedSignature is the unauthenticated attribute that carries nested (dual) signatures.
@@ -286,6 +287,11 @@ func parseEntry(e winCert, index int) ([]*parsedSig, error) {
 		s := &parsedSig{index: index}
 		s.problem("certificate entry %d has unknown revision %#x", index, e.revision)
 		return []*parsedSig{s}, nil
+	}
+	// Bound the nesting, element count and lengths of the whole entry (its nested
+	// signatures and timestamp tokens included) before any ASN.1 parser sees it.
+	if err := ber.Check(e.data); err != nil {
+		return nil, fmt.Errorf("%w: certificate entry %d: %v", ErrMalformed, index, err)
 	}
 	psd, err := pkcs7.Unmarshal(e.data)
 	if err != nil {

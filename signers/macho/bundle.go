@@ -12,14 +12,12 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // Size caps for the bundle files read into memory.
@@ -34,6 +32,10 @@ type bundleCtx struct {
 	infoPath      string
 	infoPlist     []byte
 	codeResources []byte
+	// resourcesBound is set by the verification of the main executable when one of its
+	// CodeDirectories binds CodeResources (special slot -3); mainVerified when that
+	// verification ran at all.
+	resourcesBound, mainVerified bool
 }
 
 // layout locates a bundle's parts. dir is the bundle root (Foo.app, Bar.framework).
@@ -97,7 +99,7 @@ func findBundleCtx(fsys fs.FS, name string) *bundleCtx {
 		return nil
 	}
 	var ip infoPlist
-	if _, err := plist.Unmarshal(raw, &ip); err != nil || ip.Executable != path.Base(name) {
+	if _, err := safeplist.Unmarshal(raw, &ip); err != nil || ip.Executable != path.Base(name) {
 		return nil
 	}
 	b := &bundleCtx{infoPath: info, infoPlist: raw}
@@ -122,15 +124,17 @@ func (v *Verifier) IsBundle(fsys fs.FS, dir string) bool {
 // nested code carry their bundle-relative Path. Any modified, missing or added resource makes
 // the bundle invalid.
 func (v *Verifier) VerifyBundle(ctx context.Context, fsys fs.FS, dir string, opts signers.Options) (*signers.Result, error) {
-	res, err := v.verifyBundle(ctx, fsys, dir, opts, 0)
+	res, err := v.verifyBundle(ctx, fsys, dir, opts, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: macho bundle: %w", dir, err)
 	}
 	return res, nil
 }
 
-func (v *Verifier) verifyBundle(ctx context.Context, fsys fs.FS, dir string, opts signers.Options, depth int) (*signers.Result, error) {
-	if depth > maxNestingDepth {
+// verifyBundle verifies the bundle at dir; outer are the resource scopes of the bundles that
+// contain it (innermost last), which sealed symbolic links may point into.
+func (v *Verifier) verifyBundle(ctx context.Context, fsys fs.FS, dir string, opts signers.Options, outer []sealScope) (*signers.Result, error) {
+	if len(outer) > maxNestingDepth {
 		return nil, errors.New("bundles nested too deeply")
 	}
 	lay, ok := bundleLayout(fsys, dir)
@@ -142,77 +146,114 @@ func (v *Verifier) verifyBundle(ctx context.Context, fsys fs.FS, dir string, opt
 		return nil, fmt.Errorf("reading Info.plist: %w", err)
 	}
 	var ip infoPlist
-	if _, err := plist.Unmarshal(rawInfo, &ip); err != nil {
+	if _, err := safeplist.Unmarshal(rawInfo, &ip); err != nil {
 		return nil, fmt.Errorf("%s: %w", lay.info, err)
 	}
 	res := &signers.Result{Bundle: &signers.BundleInfo{
 		Identifier: ip.Identifier, ShortVersion: ip.ShortVersion, BuildVersion: ip.Build, Executable: ip.Executable,
 	}}
-	rel := func(p string) string { return strings.TrimPrefix(strings.TrimPrefix(p, dir), "/") }
 	crPath := path.Join(lay.contents, "_CodeSignature", "CodeResources")
 	cr, crErr := readCapped(fsys, crPath, maxCodeResources)
 	if crErr != nil && !errors.Is(crErr, fs.ErrNotExist) {
 		return nil, fmt.Errorf("CodeResources: %w", crErr)
 	}
-
-	// Main executable.
-	exePath := ""
-	var mainIdx = -1
-	if ip.Executable != "" && !strings.Contains(ip.Executable, "/") {
-		exePath = path.Join(lay.exeDir, ip.Executable)
-		bctx := &bundleCtx{infoPath: lay.info, infoPlist: rawInfo, codeResources: cr}
-		sub, err := v.verifyFile(ctx, fsys, exePath, bctx, opts)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			res.Signatures = append(res.Signatures, signers.Signature{Kind: signers.KindApple, Status: signers.StatusInvalid,
-				Path: rel(exePath), Error: "main executable named in Info.plist is missing"})
-			mainIdx = 0
-		case err != nil:
-			res.Signatures = append(res.Signatures, signers.Signature{Kind: signers.KindApple, Status: signers.StatusInvalid,
-				Path: rel(exePath), Error: err.Error()})
-			mainIdx = 0
-		default:
-			res.MachO = sub.MachO
-			if len(sub.Signatures) > 0 {
-				mainIdx = 0
-			}
-			res.Signatures = append(res.Signatures, sub.Signatures...)
+	bctx := &bundleCtx{infoPath: lay.info, infoPlist: rawInfo, codeResources: cr}
+	exePath, mainIdx := v.verifyMain(ctx, fsys, dir, lay, ip.Executable, bctx, opts, res)
+	scope, err := v.checkSeal(ctx, fsys, dir, lay, exePath, crPath, bctx, opts, outer, res, mainIdx)
+	if err != nil {
+		return nil, err
+	}
+	if mainIdx >= 0 {
+		for _, problem := range strictBundleProblems(fsys, dir, lay, bctx.resourcesBound || !bctx.mainVerified) {
+			invalidate(&res.Signatures[mainIdx], problem)
 		}
 	}
-
-	// Sealed resources.
-	if cr != nil {
-		mod, miss, add, err := v.checkResources(ctx, fsys, lay.contents, exePath, cr, opts)
-		if err != nil {
-			return nil, fmt.Errorf("CodeResources: %w", err)
-		}
-		res.Bundle.Modified, res.Bundle.Missing, res.Bundle.Added = mod, miss, add
-		if n := len(mod) + len(miss) + len(add); n > 0 {
-			msg := fmt.Sprintf("sealed resources do not match _CodeSignature/CodeResources: %d modified, %d missing, %d added", len(mod), len(miss), len(add))
-			if mainIdx >= 0 {
-				s := &res.Signatures[mainIdx]
-				s.Status = signers.StatusInvalid
-				if s.Error == "" {
-					s.Error = msg
-				} else {
-					s.Error += "; " + msg
-				}
-			} else {
-				res.Signatures = append(res.Signatures, signers.Signature{Kind: signers.KindApple, Status: signers.StatusInvalid, Error: msg})
-			}
-		}
-	} else if mainIdx >= 0 && res.Signatures[mainIdx].Status != signers.StatusInvalid && hasResourcesOnDisk(fsys, lay.contents) {
-		res.Signatures[mainIdx].Notes = append(res.Signatures[mainIdx].Notes, "bundle has no _CodeSignature/CodeResources: resources are not sealed")
-	}
-
-	// Nested code.
-	nested, err := v.nestedCode(ctx, fsys, dir, lay, exePath, opts, depth)
+	nested, err := v.nestedCode(ctx, fsys, dir, lay, exePath, opts, append(outer[:len(outer):len(outer)], scope))
 	if err != nil {
 		return nil, err
 	}
 	res.Signatures = append(res.Signatures, nested...)
 	res.Status = signers.Aggregate(res.Signatures)
 	return res, nil
+}
+
+// verifyMain verifies the main executable named by Info.plist and appends its signatures to
+// res. It returns the executable's path ("" when Info.plist names none) and the index of its
+// first signature in res.Signatures (-1 when it carries none). As in Apple's strict
+// validation (BundleDiskRep::checkPlainFile, bundlediskrep.cpp: errSecCSRegularFile, "the
+// main executable or Info.plist must be a regular file (no symlinks, etc.)"), a main
+// executable that is a symbolic link, wherever it points, or not a regular file, is invalid;
+// it is not opened.
+func (v *Verifier) verifyMain(ctx context.Context, fsys fs.FS, dir string, lay layout, exe string, bctx *bundleCtx, opts signers.Options, res *signers.Result) (string, int) {
+	if exe == "" || strings.Contains(exe, "/") {
+		return "", -1
+	}
+	exePath := path.Join(lay.exeDir, exe)
+	fail := func(msg string) (string, int) {
+		res.Signatures = append(res.Signatures, signers.Signature{Kind: signers.KindApple, Status: signers.StatusInvalid,
+			Path: relTo(dir, exePath), Error: msg})
+		return exePath, len(res.Signatures) - 1
+	}
+	if err := plainFile(fsys, exePath, "main executable"); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fail("main executable named in Info.plist is missing")
+		}
+		return fail(err.Error())
+	}
+	sub, err := v.verifyFile(ctx, fsys, exePath, bctx, opts)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fail("main executable named in Info.plist is missing")
+	case err != nil:
+		return fail(err.Error())
+	}
+	bctx.mainVerified = true
+	res.MachO = sub.MachO
+	idx := -1
+	if len(sub.Signatures) > 0 {
+		idx = len(res.Signatures)
+	}
+	res.Signatures = append(res.Signatures, sub.Signatures...)
+	return exePath, idx
+}
+
+// relTo returns p relative to dir.
+func relTo(dir, p string) string { return strings.TrimPrefix(strings.TrimPrefix(p, dir), "/") }
+
+// checkSeal compares the sealed resources with the files on disk and records the result in
+// res (invalidating the main executable's signature, or adding an invalid one). It returns
+// the bundle's resource scope for the nested bundles.
+func (v *Verifier) checkSeal(ctx context.Context, fsys fs.FS, dir string, lay layout, exePath, crPath string, bctx *bundleCtx, opts signers.Options, outer []sealScope, res *signers.Result, mainIdx int) (sealScope, error) {
+	scope := sealScope{contents: lay.contents}
+	if bctx.codeResources == nil {
+		if mainIdx >= 0 && res.Signatures[mainIdx].Status != signers.StatusInvalid && hasResourcesOnDisk(fsys, lay.contents) {
+			res.Signatures[mainIdx].Notes = append(res.Signatures[mainIdx].Notes, "bundle has no _CodeSignature/CodeResources: resources are not sealed")
+		}
+		return scope, nil
+	}
+	diff, rules, err := v.checkResources(ctx, fsys, lay.contents, exePath, bctx.codeResources, opts, outer)
+	var msg string
+	switch {
+	case errors.Is(err, errSealRules):
+		msg = fmt.Sprintf("sealed resources of %s cannot be checked: %s: %v", dir, relTo(dir, crPath), err)
+	case err != nil:
+		return scope, fmt.Errorf("CodeResources: %w", err)
+	case len(diff.modified)+len(diff.missing)+len(diff.added) > 0:
+		msg = fmt.Sprintf("sealed resources do not match _CodeSignature/CodeResources: %d modified, %d missing, %d added", len(diff.modified), len(diff.missing), len(diff.added))
+		if len(diff.problems) > 0 {
+			msg += " (" + strings.Join(diff.problems, "; ") + ")"
+		}
+	}
+	scope.rules = rules
+	res.Bundle.Modified, res.Bundle.Missing, res.Bundle.Added = diff.modified, diff.missing, diff.added
+	if msg != "" {
+		if mainIdx >= 0 {
+			invalidate(&res.Signatures[mainIdx], msg)
+		} else {
+			res.Signatures = append(res.Signatures, signers.Signature{Kind: signers.KindApple, Status: signers.StatusInvalid, Error: msg})
+		}
+	}
+	return scope, nil
 }
 
 // verifyFile opens one file of the bundle and verifies it as Mach-O.
@@ -243,7 +284,7 @@ var nestedDirs = []string{"Frameworks", "SharedFrameworks", "Helpers", "XPCServi
 
 // nestedCode verifies the code found in the nested-code directories. Each returned Signature
 // has Path set to the bundle-relative path of the file that carries it.
-func (v *Verifier) nestedCode(ctx context.Context, fsys fs.FS, dir string, lay layout, exePath string, opts signers.Options, depth int) ([]signers.Signature, error) {
+func (v *Verifier) nestedCode(ctx context.Context, fsys fs.FS, dir string, lay layout, exePath string, opts signers.Options, scopes []sealScope) ([]signers.Signature, error) {
 	var out []signers.Signature
 	for _, nd := range nestedDirs {
 		root := path.Join(lay.contents, nd)
@@ -260,7 +301,7 @@ func (v *Verifier) nestedCode(ctx context.Context, fsys fs.FS, dir string, lay l
 			relp := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
 			if d.IsDir() {
 				if p != root && bundleExts[path.Ext(p)] {
-					sub, err := v.verifyBundle(ctx, fsys, p, opts, depth+1)
+					sub, err := v.verifyBundle(ctx, fsys, p, opts, scopes)
 					if err != nil {
 						out = append(out, signers.Signature{Kind: signers.KindApple, Status: signers.StatusInvalid, Path: relp, Nested: true, Error: err.Error()})
 						return fs.SkipDir
@@ -342,73 +383,37 @@ type codeResources struct {
 	Rules2 map[string]any `plist:"rules2"`
 }
 
-// sealRule is one compiled rules2 entry.
-type sealRule struct {
-	re     *regexp.Regexp
-	weight float64
-	omit   bool
-}
-
-func compileRules(raw map[string]any) []sealRule {
-	var out []sealRule
-	for pat, val := range raw {
-		re, err := regexp.Compile(pat)
-		if err != nil {
-			continue // an expression RE2 cannot express: the entry is skipped
-		}
-		r := sealRule{re: re, weight: 1}
-		if m, ok := val.(map[string]any); ok {
-			if w, ok := toFloat(m["weight"]); ok {
-				r.weight = w
-			}
-			if o, ok := m["omit"].(bool); ok {
-				r.omit = o
-			}
-		}
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].re.String() < out[j].re.String() })
-	return out
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-// sealed reports whether the rules seal a contents-relative path: the matching rule with the
-// highest weight decides; no match means not sealed.
-func sealed(rules []sealRule, rel string) bool {
-	best, found := sealRule{}, false
-	for _, r := range rules {
-		if r.re.MatchString(rel) && (!found || r.weight > best.weight) {
-			best, found = r, true
-		}
-	}
-	return found && !best.omit
+// sealDiff is the difference between a bundle's seal and the files on disk: contents-relative
+// paths, and why for the entries whose verdict needs explaining.
+type sealDiff struct {
+	modified, missing, added []string
+	problems                 []string
 }
 
 // checkResources compares the files2 seal (or the legacy files seal) with the files under
-// contents and returns contents-relative paths that are modified, missing and added.
-func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exePath string, raw []byte, opts signers.Options) (modified, missing, added []string, err error) {
+// contents. outer are the resource scopes of the enclosing bundles; it returns the compiled
+// rules for the nested bundles' scopes.
+func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exePath string, raw []byte, opts signers.Options, outer []sealScope) (sealDiff, *sealRules, error) {
+	var d sealDiff
 	var cr codeResources
-	if _, err := plist.Unmarshal(raw, &cr); err != nil {
-		return nil, nil, nil, err
+	if _, err := safeplist.Unmarshal(raw, &cr); err != nil {
+		return d, nil, err
 	}
 	entries := cr.Files2
 	if entries == nil {
 		entries = cr.Files
 	}
 	if entries == nil {
-		return nil, nil, nil, errors.New("no files2 or files dictionary")
+		return d, nil, errors.New("no files2 or files dictionary")
 	}
+	rules := defaultSealRules()
+	if cr.Rules2 != nil {
+		var err error
+		if rules, err = compileRules(cr.Rules2); err != nil {
+			return d, nil, err
+		}
+	}
+	scopes := append(outer[:len(outer):len(outer)], sealScope{contents: contents, rules: rules})
 	keys := make([]string, 0, len(entries))
 	for k := range entries {
 		keys = append(keys, k)
@@ -416,67 +421,96 @@ func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exe
 	sort.Strings(keys)
 	for _, k := range keys {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
+			return d, nil, err
 		}
-		if k == "" || strings.HasPrefix(k, "/") || strings.Contains("/"+k+"/", "/../") {
-			modified = append(modified, k)
-			continue
-		}
-		p := path.Join(contents, k)
-		var h1, h2, cdh []byte
-		var optional bool
-		var link *string
-		switch e := entries[k].(type) {
-		case []byte:
-			h1 = e
-		case map[string]any:
-			h1, _ = e["hash"].([]byte)
-			h2, _ = e["hash2"].([]byte)
-			cdh, _ = e["cdhash"].([]byte)
-			optional, _ = e["optional"].(bool)
-			if s, ok := e["symlink"].(string); ok {
-				link = &s
+		switch verdict, why := v.checkEntry(ctx, fsys, contents, k, entries[k], opts, scopes); verdict {
+		case entryModified:
+			d.modified = append(d.modified, k)
+			if why != "" {
+				d.problems = append(d.problems, why)
 			}
-		default:
-			modified = append(modified, k)
-			continue
-		}
-		fi, err := fs.Lstat(fsys, p)
-		if err != nil {
-			if !optional {
-				missing = append(missing, k)
-			}
-			continue
-		}
-		switch {
-		case link != nil:
-			if fi.Mode()&fs.ModeSymlink == 0 {
-				modified = append(modified, k)
-			} else if t, err := fs.ReadLink(fsys, p); err == nil && t != *link {
-				modified = append(modified, k)
-			}
-		case cdh != nil:
-			if !v.nestedCDHashMatches(ctx, fsys, p, fi, cdh, opts) {
-				modified = append(modified, k)
-			}
-		case h2 != nil:
-			if !fileHashMatches(fsys, p, fi, sha256.New, h2) {
-				modified = append(modified, k)
-			}
-		case h1 != nil:
-			if !fileHashMatches(fsys, p, fi, sha1.New, h1) {
-				modified = append(modified, k)
-			}
-		default:
-			modified = append(modified, k)
+		case entryMissing:
+			d.missing = append(d.missing, k)
 		}
 	}
+	var err error
+	d.added, err = addedFiles(fsys, contents, exePath, entries, rules)
+	return d, rules, err
+}
 
-	rules := compileRules(cr.Rules2)
-	if cr.Rules2 == nil {
-		rules = []sealRule{{re: regexp.MustCompile(`^.*`), weight: 1}}
+// Verdicts of checkEntry.
+const (
+	entryOK = iota
+	entryModified
+	entryMissing
+)
+
+// checkEntry checks one files2 (or files) entry against the disk.
+func (v *Verifier) checkEntry(ctx context.Context, fsys fs.FS, contents, k string, val any, opts signers.Options, scopes []sealScope) (int, string) {
+	if k == "" || strings.HasPrefix(k, "/") || strings.Contains("/"+k+"/", "/../") {
+		return entryModified, ""
 	}
-	err = fs.WalkDir(fsys, contents, func(p string, d fs.DirEntry, err error) error {
+	p := path.Join(contents, k)
+	var h1, h2, cdh []byte
+	var optional bool
+	var link *string
+	switch e := val.(type) {
+	case []byte:
+		h1 = e
+	case map[string]any:
+		h1, _ = e["hash"].([]byte)
+		h2, _ = e["hash2"].([]byte)
+		cdh, _ = e["cdhash"].([]byte)
+		optional, _ = e["optional"].(bool)
+		if s, ok := e["symlink"].(string); ok {
+			link = &s
+		}
+	default:
+		return entryModified, ""
+	}
+	fi, err := fs.Lstat(fsys, p)
+	if err != nil {
+		if optional {
+			return entryOK, ""
+		}
+		return entryMissing, ""
+	}
+	isLink := fi.Mode()&fs.ModeSymlink != 0
+	ok := false
+	switch {
+	case link != nil:
+		if !isLink {
+			return entryModified, ""
+		}
+		t, err := fs.ReadLink(fsys, p)
+		if err != nil || t != *link {
+			return entryModified, ""
+		}
+		if why := strictSymlink(fsys, p, t, scopes); why != "" {
+			return entryModified, fmt.Sprintf("%s: %s", k, why)
+		}
+		return entryOK, ""
+	case isLink && (cdh != nil || h1 != nil || h2 != nil):
+		// Sealed nested code or file replaced by a symbolic link: a changed type, whatever
+		// the link points to (StaticCode.cpp, SecStaticCode::validateResource).
+		return entryModified, fmt.Sprintf("%s: sealed as a file or nested code, found a symbolic link", k)
+	case cdh != nil:
+		ok = v.nestedCDHashMatches(ctx, fsys, p, fi, cdh, opts)
+	case h2 != nil:
+		ok = fileHashMatches(fsys, p, fi, sha256.New, h2)
+	case h1 != nil:
+		ok = fileHashMatches(fsys, p, fi, sha1.New, h1)
+	}
+	if !ok {
+		return entryModified, ""
+	}
+	return entryOK, ""
+}
+
+// addedFiles walks contents for files the rules seal that the seal does not list.
+func addedFiles(fsys fs.FS, contents, exePath string, entries map[string]any, rules *sealRules) ([]string, error) {
+	var added []string
+	err := fs.WalkDir(fsys, contents, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == contents {
 			return nil
 		}
@@ -488,7 +522,7 @@ func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exe
 			if _, ok := entries[rel]; ok { // sealed nested bundle
 				return fs.SkipDir
 			}
-			if bundleExts[path.Ext(rel)] && sealed(rules, rel) {
+			if bundleExts[path.Ext(rel)] && rules.sealed(rel) {
 				added = append(added, rel)
 				return fs.SkipDir
 			}
@@ -500,12 +534,12 @@ func (v *Verifier) checkResources(ctx context.Context, fsys fs.FS, contents, exe
 		if _, ok := entries[rel]; ok {
 			return nil
 		}
-		if sealed(rules, rel) {
+		if rules.sealed(rel) {
 			added = append(added, rel)
 		}
 		return nil
 	})
-	return modified, missing, added, err
+	return added, err
 }
 
 // fileHashMatches streams a regular file through a hash and compares.
@@ -539,7 +573,7 @@ func (v *Verifier) nestedCDHashMatches(ctx context.Context, fsys fs.FS, p string
 			return false
 		}
 		var ip infoPlist
-		if _, err := plist.Unmarshal(raw, &ip); err != nil || ip.Executable == "" {
+		if _, err := safeplist.Unmarshal(raw, &ip); err != nil || ip.Executable == "" {
 			return false
 		}
 		exe = path.Join(lay.exeDir, ip.Executable)

@@ -13,7 +13,9 @@ import (
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
-	"howett.net/plist"
+
+	"github.com/edrpolicy/edrpolicy/signers/internal/ber"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // This file verifies the CMS blob of an embedded code signature. It deliberately uses only
@@ -88,6 +90,21 @@ func markHandledExtensions(cert *x509.Certificate) {
 func oidHasPrefix(id, prefix asn1.ObjectIdentifier) bool {
 	return len(id) >= len(prefix) && id[:len(prefix)].Equal(prefix)
 }
+
+// checkCMSShape runs the bounded BER walk (signers/internal/ber) over a signature's CMS
+// blob, when it has one.
+func checkCMSShape(sb *superBlob) error {
+	if len(sb.cms) == 0 {
+		return nil
+	}
+	if err := ber.Check(sb.cms); err != nil {
+		return fmt.Errorf("CMS signature: %w", err)
+	}
+	return nil
+}
+
+// berToDER re-encodes the CMS with definite lengths (ber.ToDER, behind the same checks).
+func berToDER(b []byte) ([]byte, error) { return ber.ToDER(b) }
 
 // verifyCMS verifies the CMS signature of a parsed SuperBlob (sb.cms must be set):
 //   - the SignedData has exactly one signer, whose signature is checked over the slot-0
@@ -265,7 +282,7 @@ func checkCDHashPlist(attrs pkcs7.AttributeList, cds []*codeDir, bound []bool) e
 	var pl struct {
 		CDHashes [][]byte `plist:"cdhashes"`
 	}
-	if _, err := plist.Unmarshal(text, &pl); err != nil {
+	if _, err := safeplist.Unmarshal(text, &pl); err != nil {
 		return fmt.Errorf("parsing plist: %w", err)
 	}
 	if len(pl.CDHashes) != len(cds) {

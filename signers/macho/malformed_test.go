@@ -16,11 +16,13 @@ const (
 	tinyPage  = 4096
 	tinySBOff = tinyPage       // SuperBlob
 	tinyCDOff = tinySBOff + 20 // CodeDirectory (one index entry)
+	tinyCode  = 200            // code bytes, after the load commands
 )
 
-// tinyMachO builds a minimal thin arm64 Mach-O with one 4 KiB page of code and an ad-hoc
-// signature (a SuperBlob holding one version 0x20400 SHA-256 CodeDirectory), written by hand
-// so that tests and the fuzzer can aim at every field.
+// tinyMachO builds a minimal thin arm64 Mach-O with one 4 KiB page of code, a __LINKEDIT
+// segment that ends at the end of the file, and an ad-hoc signature (a SuperBlob holding one
+// version 0x20400 SHA-256 CodeDirectory), written by hand so that tests and the fuzzer can
+// aim at every field.
 func tinyMachO() []byte {
 	le, be := binary.LittleEndian, binary.BigEndian
 	const cdLen = 128
@@ -29,13 +31,18 @@ func tinyMachO() []byte {
 	le.PutUint32(b[0:], 0xfeedfacf)
 	le.PutUint32(b[4:], 0x0100000c) // arm64
 	le.PutUint32(b[12:], 2)         // MH_EXECUTE
-	le.PutUint32(b[16:], 1)         // ncmds
-	le.PutUint32(b[20:], 16)        // sizeofcmds
+	le.PutUint32(b[16:], 2)         // ncmds
+	le.PutUint32(b[20:], 16+72)     // sizeofcmds
 	le.PutUint32(b[32:], 0x1d)      // LC_CODE_SIGNATURE
 	le.PutUint32(b[36:], 16)
 	le.PutUint32(b[40:], tinySBOff)
 	le.PutUint32(b[44:], uint32(sbLen))
-	copy(b[100:], "some code bytes")
+	le.PutUint32(b[48:], 0x19) // LC_SEGMENT_64 __LINKEDIT: the signature, to the end of the file
+	le.PutUint32(b[52:], 72)
+	copy(b[56:], "__LINKEDIT")
+	le.PutUint64(b[88:], tinySBOff)
+	le.PutUint64(b[96:], uint64(sbLen))
+	copy(b[tinyCode:], "some code bytes")
 
 	sb := b[tinySBOff:]
 	be.PutUint32(sb[0:], 0xfade0cc0)
@@ -131,7 +138,7 @@ func TestMalformed(t *testing.T) {
 		{"CD code limit past EOF", put32be(put32be(tiny, tinyCDOff+32, 0x7ffff000), tinyCDOff+28, 0x7ffff), "", "hash slots"},
 		{"CD unknown hash type", func() []byte { c := append([]byte(nil), tiny...); c[tinyCDOff+37] = 9; return c }(), "", "hash type"},
 		{"CD not ad-hoc without CMS", put32be(tiny, tinyCDOff+12, 0), "", "not marked ad-hoc"},
-		{"code byte flipped", flip(tiny, 100), "", "page hash mismatch: page 0"},
+		{"code byte flipped", flip(tiny, tinyCode), "", "page hash mismatch: page 0"},
 		{"fat count huge", put32be(fatHeader([4]uint32{0x0100000c, tinyPage, 10, 12}), 4, 0x00010000), "Java class", ""},
 		{"fat overlapping slices", withSlice(fatHeader(
 			[4]uint32{0x0100000c, tinyPage, uint32(len(tiny)), 12},

@@ -27,6 +27,7 @@ const (
 	lcSegment       = 0x1
 	lcSegment64     = 0x19
 	lcCodeSignature = 0x1d
+	lcSymtab        = 0x2
 
 	cpuArch64   = 0x01000000
 	cpuArch6432 = 0x02000000
@@ -66,58 +67,68 @@ type sliceRef struct {
 	arch   string
 	offset int64 // of the slice in the file
 	size   int64
+	align  uint32 // log2 of the slice's alignment (universal files)
 }
 
-// parseFat reads a universal header and returns its slices. Every slice must lie inside the
-// file, after the header, and slices must not overlap.
-func parseFat(r io.ReaderAt, size int64) ([]sliceRef, error) {
+// parseFat reads a universal header and returns its slices and the end of the header (the
+// arch table). Every slice must lie inside the file, after the header, and slices must not
+// overlap.
+//
+// Like Apple's Universal constructor (OSX/libsecurity_utilities/lib/macho++.cpp), it reads
+// one entry past nfat_arch: when that entry is an arm64 slice, it counts (a "hidden" arm64
+// slice, which old toolchains wrote for iOS 7 devices; 15001604 in Apple's source).
+func parseFat(r io.ReaderAt, size int64) ([]sliceRef, int64, error) {
 	var hdr [8]byte
 	if err := readAt(r, hdr[:], 0, size); err != nil {
-		return nil, fmt.Errorf("universal header: %w", err)
+		return nil, 0, fmt.Errorf("universal header: %w", err)
 	}
 	magic := binary.BigEndian.Uint32(hdr[:])
 	if magic != 0xcafebabe && magic != 0xcafebabf {
-		return nil, fmt.Errorf("universal header: bad magic %#08x: %w", magic, ErrNotMachO)
+		return nil, 0, fmt.Errorf("universal header: bad magic %#08x: %w", magic, ErrNotMachO)
 	}
 	n := binary.BigEndian.Uint32(hdr[4:])
 	if n == 0 || n > maxFatArchs {
 		// A Java class file shares the magic; its next word is >= 45.
-		return nil, fmt.Errorf("universal header: %d architectures (a Java class file?): %w", n, ErrNotMachO)
+		return nil, 0, fmt.Errorf("universal header: %d architectures (a Java class file?): %w", n, ErrNotMachO)
 	}
 	entry := int64(20)
 	if magic == 0xcafebabf {
 		entry = 32
 	}
-	tbl := make([]byte, int64(n)*entry)
-	if err := readAt(r, tbl, 8, size); err != nil {
-		return nil, fmt.Errorf("universal header: arch table: %w", err)
+	tbl := make([]byte, int64(n+1)*entry)
+	if err := readAt(r, tbl[:int64(n)*entry], 8, size); err != nil {
+		return nil, 0, fmt.Errorf("universal header: arch table: %w", err)
+	}
+	be := binary.BigEndian
+	if readAt(r, tbl[int64(n)*entry:], 8+int64(n)*entry, size) == nil && be.Uint32(tbl[int64(n)*entry:]) == cpuARM|cpuArch64 {
+		n++ // the hidden arm64 slice
 	}
 	end := 8 + int64(n)*entry
 	out := make([]sliceRef, 0, n)
-	be := binary.BigEndian
 	for i := int64(0); i < int64(n); i++ {
 		e := tbl[i*entry:]
 		cpu, sub := be.Uint32(e), be.Uint32(e[4:])
 		var off, sz uint64
+		var align uint32
 		if entry == 32 {
-			off, sz = be.Uint64(e[8:]), be.Uint64(e[16:])
+			off, sz, align = be.Uint64(e[8:]), be.Uint64(e[16:]), be.Uint32(e[24:])
 		} else {
-			off, sz = uint64(be.Uint32(e[8:])), uint64(be.Uint32(e[12:]))
+			off, sz, align = uint64(be.Uint32(e[8:])), uint64(be.Uint32(e[12:])), be.Uint32(e[16:])
 		}
 		name := archName(cpu, sub)
 		if off < uint64(end) || off > uint64(size) || sz > uint64(size)-off || sz == 0 {
-			return nil, fmt.Errorf("universal header: slice %d (%s) at offset %d size %d lies outside the file (size %d)", i, name, off, sz, size)
+			return nil, 0, fmt.Errorf("universal header: slice %d (%s) at offset %d size %d lies outside the file (size %d)", i, name, off, sz, size)
 		}
-		out = append(out, sliceRef{arch: name, offset: int64(off), size: int64(sz)})
+		out = append(out, sliceRef{arch: name, offset: int64(off), size: int64(sz), align: align})
 	}
 	sorted := append([]sliceRef(nil), out...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].offset < sorted[j].offset })
 	for i := 1; i < len(sorted); i++ {
 		if sorted[i].offset < sorted[i-1].offset+sorted[i-1].size {
-			return nil, fmt.Errorf("universal header: slices %s and %s overlap", sorted[i-1].arch, sorted[i].arch)
+			return nil, 0, fmt.Errorf("universal header: slices %s and %s overlap", sorted[i-1].arch, sorted[i].arch)
 		}
 	}
-	return out, nil
+	return out, end, nil
 }
 
 // readAt reads exactly len(b) bytes at off, failing cleanly when that range is not inside size.
@@ -176,6 +187,11 @@ type thinFile struct {
 	sigOff    int64 // LC_CODE_SIGNATURE dataoff, -1 when absent
 	sigSize   int64
 	infoPlist []byte // embedded __TEXT,__info_plist, if any
+	// layoutEnd is where the file's last signed structure ends (see linkeditEnd), -1 when
+	// there is none; layoutFrom names it, layoutErr is a malformed one.
+	layoutEnd  int64
+	layoutFrom string
+	layoutErr  error
 }
 
 // parseThin reads a thin Mach-O header and its load commands from r (size bytes).
@@ -214,6 +230,7 @@ func parseThin(r io.ReaderAt, size int64) (*thinFile, error) {
 	if err := readAt(r, cmds, hlen, size); err != nil {
 		return nil, fmt.Errorf("mach-o load commands: %w", err)
 	}
+	f.layoutEnd, f.layoutFrom, f.layoutErr = linkeditEnd(cmds, bo, ncmds)
 	var plistOff, plistSize int64 = -1, 0
 	off := int64(0)
 	for i := uint32(0); i < ncmds; i++ {

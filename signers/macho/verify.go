@@ -19,10 +19,10 @@ import (
 
 	"github.com/fullsailor/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
-	"howett.net/plist"
 
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 // Verifier inspects and verifies Apple code signatures of thin and universal Mach-O files and
@@ -90,11 +90,14 @@ func (v *Verifier) verifyReader(ctx context.Context, r io.ReaderAt, size int64, 
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	refs := []sliceRef{{offset: 0, size: size}}
+	var layoutErr error // bytes of a universal file outside every slice
 	if m := binary.BigEndian.Uint32(magic[:]); m == 0xcafebabe || m == 0xcafebabf {
 		var err error
-		if refs, err = parseFat(r, size); err != nil {
+		var headerEnd int64
+		if refs, headerEnd, err = parseFat(r, size); err != nil {
 			return nil, err
 		}
+		layoutErr = checkFatLayout(r, size, headerEnd, refs)
 	}
 	res := &signers.Result{MachO: &signers.MachOInfo{Slices: []signers.MachOSlice{}}}
 	signed := 0
@@ -126,6 +129,11 @@ func (v *Verifier) verifyReader(ctx context.Context, r io.ReaderAt, size int64, 
 					Error:       "slice carries no code signature while other slices are signed",
 				})
 			}
+		}
+	}
+	if layoutErr != nil {
+		for i := range res.Signatures {
+			invalidate(&res.Signatures[i], layoutErr.Error())
 		}
 	}
 	res.Status = signers.Aggregate(res.Signatures)
@@ -181,6 +189,13 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	sig.SignedDigest = hex.EncodeToString(cd.fullHash())
 
 	isCMS := len(sb.cms) > 0
+	// Before any ASN.1 parser sees the CMS blob (fullsailor's below, relic's and
+	// encoding/asn1 in verifyCMS), bound its nesting, element count and lengths: a blob of
+	// nested indefinite-length headers otherwise recurses until the runtime aborts the whole
+	// process (issue #12). Such a file is an error, not a signature.
+	if err := checkCMSShape(sb); err != nil {
+		return sl, nil, err
+	}
 	// Identity and chain first, so that an invalid signature still names who claims it.
 	if isCMS {
 		sl.SignerClass = signers.SignerOther
@@ -193,6 +208,10 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	}
 	sig.SignerClass = sl.SignerClass
 
+	// Strict validation of the slice's layout: nothing after the end of __LINKEDIT.
+	if err := checkLayout(tf, size); err != nil {
+		return fail("%v", err)
+	}
 	// Page hashes of every CodeDirectory, whatever the signature kind.
 	for _, d := range sb.cds {
 		if d.codeLimit > tf.sigOff && tf.sigOff > 0 {
@@ -480,6 +499,9 @@ func checkSpecialSlots(sb *superBlob, tf *thinFile, bctx *bundleCtx) (notes []st
 	}
 	seen := map[string]bool{}
 	for _, cd := range sb.cds {
+		if bctx != nil && cd.specialSlot(slotResources) != nil {
+			bctx.resourcesBound = true
+		}
 		for _, c := range checks {
 			want := cd.specialSlot(c.n)
 			switch {
@@ -507,7 +529,7 @@ func entitlementKeys(blob []byte) []string {
 		return nil
 	}
 	var m map[string]any
-	if _, err := plist.Unmarshal(blob[8:], &m); err != nil {
+	if _, err := safeplist.Unmarshal(blob[8:], &m); err != nil {
 		return nil
 	}
 	keys := make([]string, 0, len(m))

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"howett.net/plist"
-
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
 var reLowerHex = regexp.MustCompile(`^[0-9a-f]+$`)
@@ -79,7 +78,7 @@ func JSONStrings(data []byte) []string {
 // PlistStrings returns every string of a property list, nil when it does not decode.
 func PlistStrings(data []byte) []string {
 	var v any
-	if _, err := plist.Unmarshal(data, &v); err != nil {
+	if _, err := safeplist.Unmarshal(data, &v); err != nil {
 		return nil
 	}
 	var out []string
