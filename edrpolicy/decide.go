@@ -66,8 +66,14 @@ type DecideOptions struct {
 	Now time.Time
 	// Timestamp, when not zero, is written to the policy as "generated".
 	Timestamp time.Time
-	// Governance is copied to every rule.
-	Governance Governance
+	// Governance fills every rule's owner, justification, scope and expiry (see
+	// GovernanceOptions) and is recorded in the policy.
+	Governance GovernanceOptions
+	// Generator is recorded as the policy's "generator"; nil means DefaultGenerator().
+	Generator *Generator
+	// Roots are recorded as the policy's "roots": the install folders inspected, as the user
+	// gave them (Generate sets them from GenerateOptions.Roots when empty).
+	Roots []string
 	// Previous is the policy this one replaces: an era or signer change (a renewed
 	// certificate above all) is reported as a signer-change warning, and the previous rules
 	// the new install no longer matches are listed in Policy.Superseded.
@@ -123,6 +129,7 @@ type decider struct {
 	era      *profile.Era
 	expected []profile.ExpectedSigner
 	judge    *signerJudge
+	gov      *governance
 	now      time.Time
 	pol      *Policy
 	warn     []Warning
@@ -175,14 +182,24 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if err := checkPrevious(opts); err != nil {
 		return nil, err
 	}
+	if d.gov, err = newGovernance(opts.Governance, opts.Previous, d.now); err != nil {
+		return nil, err
+	}
 	d.era = p.EraOf(opts.Product, d.version)
 	d.expected = p.SignersFor(opts.OS, opts.Product, d.version)
 	prod := ""
 	if d.product != nil {
 		prod = d.product.Name
 	}
+	gen := DefaultGenerator()
+	if opts.Generator != nil {
+		gen = *opts.Generator
+	}
 	d.pol = &Policy{
 		SchemaVersion:    SchemaVersion,
+		Generator:        &gen,
+		Roots:            append([]string(nil), opts.Roots...),
+		Governance:       d.gov.record(),
 		Profile:          p.Name,
 		Product:          prod,
 		OS:               opts.OS,
@@ -304,7 +321,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	}
 	d.pol.Rules = append(d.pol.Rules, pathRules...)
 	for i := range d.pol.Rules {
-		d.applyGovernance(&d.pol.Rules[i])
+		d.gov.apply(&d.pol.Rules[i])
 	}
 	sortRules(d.pol.Rules)
 	d.warnings(execs)
@@ -312,6 +329,9 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		if err := d.supersede(d.opts.Previous); err != nil {
 			return nil, err
 		}
+	}
+	if w := expiredWarning(d.pol.Rules, d.now); w != nil {
+		d.warn = append(d.warn, *w)
 	}
 	d.pol.Warnings = d.warn
 	sortWarnings(d.pol.Warnings)
@@ -503,8 +523,7 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		broad := d.broadSigner(s)
 		r := Rule{Criterion: CriterionSigner, Platform: d.opts.OS, Role: profile.RoleExecutable, Source: SourceInspected, Signer: s.Signer}
 		if s.Signer != nil {
-			r.Certificate = s.Signer.Raw
-			r.Expires = s.Signer.NotAfter.UTC().Format(time.RFC3339)
+			r.Certificate = s.Signer.Raw // expires: the certificate's day (governance.apply)
 		}
 		r.Value, r.TeamID = ruleIdentity(s)
 		if !broad {
@@ -639,14 +658,6 @@ func (d *decider) guard(rules []Rule) error {
 		d.warn = append(d.warn, Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s kept with --force although it is %s", r.Path, r.Reason), Files: []string{r.Path}})
 	}
 	return nil
-}
-
-func (d *decider) applyGovernance(r *Rule) {
-	g := d.opts.Governance
-	r.Owner, r.Justification, r.Scope = g.Owner, g.Justification, g.Scope
-	if g.Expires != "" && (r.Expires == "" || g.Expires < r.Expires) {
-		r.Expires = g.Expires
-	}
 }
 
 func (d *decider) warnings(execs []*verdict) {

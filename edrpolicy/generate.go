@@ -80,6 +80,9 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 			return nil, fmt.Errorf("--app-version auto: %w", err)
 		}
 	}
+	if d.Roots == nil {
+		d.Roots = opts.Roots
+	}
 	if d.InstallPaths == nil {
 		d.InstallPaths = InstallPathsOf(d.Profile, d.Product, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)
 	}

@@ -112,8 +112,8 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	assert.Contains(t, warningCodes(p), "team-id-unproven")
 	assert.NotContains(t, warningCodes(p), "unexpected-signer", "an unproven Team ID is not compared with the expected one")
 	p = gen(root, CriterionPath)
-	assert.Equal(t, append(scan, "path "+exe+" file"), rules(p))
-	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[len(scan)].FileDigests)
+	assert.Equal(t, append([]string{"path " + exe + " file"}, scan...), rules(p), "sorted by first file: /Applications before /Library")
+	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[0].FileDigests)
 	assert.Contains(t, warningCodes(p), "team-id-unproven")
 
 	// A sealed resource changed: the bundle seal is broken, so its executable is tampered

@@ -78,9 +78,9 @@ func TestStarterSampleWindowsRoundTrip(t *testing.T) {
 		got = append(got, string(r.Criterion)+" "+r.FileName+" "+strings.Join(r.Files, ","))
 	}
 	assert.Equal(t, []string{
-		`hash  C:\Program Files\MyApp\logs\rotate.ps1`,
-		`hash  C:\Program Files\MyApp\Uninstall.exe`,
 		`signer  C:\Program Files\MyApp\CrashPlanNative.dll,C:\Program Files\MyApp\CrashPlanService.exe,C:\Program Files\MyApp\electron\CrashPlanDesktop.exe`,
+		`hash  C:\Program Files\MyApp\Uninstall.exe`,
+		`hash  C:\Program Files\MyApp\logs\rotate.ps1`,
 	}, got, "the observed thumbprint is the expected signer: one rule, not narrowed; suggestions make no rule")
 
 	// A tampered copy: the flipped file's signature does not verify, so it gives no signer.

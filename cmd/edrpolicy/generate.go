@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +42,7 @@ type generateOptions struct {
 	includeArchives  bool
 	timestamp        string
 	jobs             int
-	gov              edrpolicy.Governance
+	gov              edrpolicy.GovernanceOptions
 	vendor           vendorFlags
 }
 
@@ -103,7 +105,8 @@ warning).`,
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
 	f.StringVar(&o.gov.Owner, "owner", "", "governance: owner recorded on every rule")
 	f.StringVar(&o.gov.Justification, "justification", "", "governance: justification recorded on every rule")
-	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date (RFC 3339) recorded on every rule")
+	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date of every rule: a date (2027-03-01) or a duration from today (90d, 12w, 6m, 1y; a rule carried over from --previous keeps its expiry); signer rules expire with their certificate at the latest")
+	f.StringVar(&o.gov.MaxAge, "max-age", "", "governance: a rule expires this long (90d, 12w, 6m, 1y) after the day it first appeared (carried from --previous); a signer rule at its certificate's not_after if earlier")
 	f.StringVar(&o.gov.Scope, "scope", "", "governance: scope (host group, policy) recorded on every rule")
 	o.vendor.bind(f)
 	// generate inspects the install itself and asks for the digests the vendors need.
@@ -152,10 +155,13 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	if o.keepPrevious && o.previous == "" {
 		return g, usageErr("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
 	}
-	if o.gov.Expires != "" {
-		if _, err := time.Parse(time.RFC3339, o.gov.Expires); err != nil {
-			return g, usageErr("--expires %q: want an RFC 3339 time such as 2027-01-31T00:00:00Z", o.gov.Expires)
-		}
+	now, err := sourceDateEpoch()
+	if err != nil {
+		return g, err
+	}
+	d.Now = now
+	if err := edrpolicy.ValidateGovernance(o.gov, nowOr(now)); err != nil {
+		return g, usageErr("%v", err)
 	}
 	switch o.timestamp {
 	case "":
@@ -191,6 +197,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 			d.InstallPaths[r] = append(d.InstallPaths[r], o.installPaths[i])
 		}
 	}
+	d.Roots = append([]string(nil), o.roots...) // recorded as given
 	g = edrpolicy.GenerateOptions{
 		Roots:      roots,
 		AppVersion: o.appVersion,
@@ -300,6 +307,28 @@ func (o *generateOptions) digestsForVendors() hashing.Algorithms {
 		}
 	}
 	return a
+}
+
+// sourceDateEpoch reads SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds
+// convention): when set, it is "today" for governance dates and "now" for certificate
+// expiry warnings, so that a rebuild on another day gives the same bytes. Zero when unset.
+func sourceDateEpoch() (time.Time, error) {
+	v, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+	if !ok || v == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, usageErr("SOURCE_DATE_EPOCH %q: want seconds since 1970-01-01 UTC", v)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+func nowOr(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
 }
 
 func plural(n int, word string) string {
