@@ -144,11 +144,11 @@ type Summary struct {
 type Policy struct {
 	SchemaVersion int `json:"schema_version"`
 	// Generator is the program that wrote the policy (edrpolicy and its module version).
-	Generator *Generator `json:"generator,omitempty"`
-	Profile   string     `json:"profile"`
-	Product       string `json:"product"`
-	OS            string `json:"os"`
-	AppVersion    string `json:"app_version"`
+	Generator  *Generator `json:"generator,omitempty"`
+	Profile    string     `json:"profile"`
+	Product    string     `json:"product"`
+	OS         string     `json:"os"`
+	AppVersion string     `json:"app_version"`
 	// AppVersionSource says where AppVersion came from: "--app-version" or the inspected file.
 	AppVersionSource string `json:"app_version_source,omitempty"`
 	// AssumedPaths is the version whose path table was used for a version no source covers.
