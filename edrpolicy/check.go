@@ -108,7 +108,7 @@ func FindingRules() []FindingRule {
 		{FindingExecutableFolder, LevelError, "executable path rule over a folder: never allowed"},
 		{FindingSignerExpired, LevelError, "signer certificate has expired"},
 		{FindingSignerExpiring, LevelWarning, "signer certificate expires soon"},
-		{FindingGovernanceExpires, LevelWarning, "governance expires date is past or malformed"},
+		{FindingGovernanceExpires, LevelError, "governance expires date is past or malformed: the rule has expired"},
 		{FindingDuplicate, LevelWarning, "duplicate rule"},
 		{FindingCoveredByFolder, LevelWarning, "file path rule already covered by a folder rule"},
 		{FindingWeakerThanLevel, LevelWarning, "executable rule weaker than the policy's level"},
@@ -418,8 +418,8 @@ func (c *checker) lintExpires(i int, expires string) {
 		c.add(FindingGovernanceExpires, LevelError, i, "", "expires %q is not an RFC 3339 time such as 2027-01-31T00:00:00Z", expires)
 		return
 	}
-	if t.Before(c.now) {
-		c.add(FindingGovernanceExpires, LevelWarning, i, "", "expires %s is past: review the rule (renew the justification or remove it)", t.UTC().Format("2006-01-02"))
+	if !t.After(c.now) {
+		c.add(FindingGovernanceExpires, LevelError, i, "", "rule expired on %s: review it (renew the approval with a new --expires, or remove the rule)", t.UTC().Format("2006-01-02"))
 	}
 }
 
@@ -454,11 +454,11 @@ func (c *checker) lintSigner(i int) {
 	}
 }
 
-// sameInstant reports whether the RFC 3339 string names t (a signer rule's expires taken from
-// the certificate, which the certificate findings already cover).
+// sameInstant reports whether the RFC 3339 string names t or midnight UTC of t's day (a signer
+// rule's expires taken from the certificate, which the certificate findings already cover).
 func sameInstant(s string, t time.Time) bool {
 	u, err := time.Parse(time.RFC3339, s)
-	return err == nil && u.Equal(t)
+	return err == nil && (u.Equal(t) || u.Equal(Day(t)))
 }
 
 func (c *checker) lintPath(i int, forced map[string]bool) {

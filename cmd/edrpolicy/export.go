@@ -143,7 +143,7 @@ warnings); 2 usage or fatal error (nothing written).`,
 		RunE: func(c *cobra.Command, args []string) error { return o.run(a, args[0]) },
 	}
 	f := c.Flags()
-	f.StringSliceVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated)")
+	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated, any case)")
 	f.StringVar(&o.out, "out", "", "output directory")
 	f.BoolVar(&o.force, "force", false, "export path rules the guardrails refuse (drive roots, temp folders, bare wildcards...), each with a warning; the policy's own guardrail-forced warnings are not trusted")
 	o.flags.bind(f)
@@ -151,6 +151,11 @@ warnings); 2 usage or fatal error (nothing written).`,
 }
 
 func (o *exportOptions) run(a *app, policyFile string) error {
+	vendors, err := exporters.ParseVendors(exporters.Default(), o.vendors) // a,b; any case
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	o.vendors = vendors
 	if len(o.vendors) == 0 {
 		return usageErr("--vendor: give at least one of %s", strings.Join(exporters.Default().Names(), ", "))
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,7 +90,7 @@ warning).`,
 	f.StringVar(&o.level, "level", "hash", "weakest criterion accepted for executables: hash, signer or path")
 	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
 	f.StringArrayVar(&o.pins, "pin-signer", nil, "leaf thumbprint (SHA-1 or SHA-256 hex) to trust in place of a trusted chain (the leaf must still allow code signing and be valid when it signed), or an Apple Team ID whose signer rules are not narrowed when a certificate under Apple's root proves it (repeatable)")
-	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor files to write: crowdstrike, sentinelone, defender (repeatable)")
+	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor files to write: crowdstrike, sentinelone, defender (repeatable or comma-separated, any case)")
 	f.StringVar(&o.out, "out", "", "output directory for policy.json and MANIFEST.sha256 (default: policy to stdout)")
 	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: renewed signers and era changes are reported, superseded rules listed")
 	f.BoolVar(&o.keepPrevious, "keep-previous", false, "with --previous: also keep the superseded rules, labelled with their app_version, for a staged rollout")
@@ -116,12 +115,11 @@ warning).`,
 
 func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, error) {
 	var g edrpolicy.GenerateOptions
-	reg := exporters.Default()
-	for _, v := range o.vendors {
-		if _, ok := reg.Lookup(v); !ok {
-			return g, usageErr("--vendor %q: want %s", v, strings.Join(reg.Names(), ", "))
-		}
+	vendors, err := exporters.ParseVendors(exporters.Default(), o.vendors) // a,b; any case
+	if err != nil {
+		return g, usageErr("%v", err)
 	}
+	o.vendors = vendors
 	if len(o.vendors) > 0 && o.out == "" {
 		return g, usageErr("--vendor needs --out DIR: vendor files are written next to policy.json")
 	}
