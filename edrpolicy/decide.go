@@ -540,11 +540,11 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
 		if have, ok := byKey[key]; ok {
 			have.Files = appendUnique(have.Files, v.endpoints...)
-			addFileDigests(have, v)
+			addFileDigests(have, v, d.judge.pinnedLeaf(s))
 			continue
 		}
 		r.Files = appendUnique(nil, v.endpoints...)
-		addFileDigests(&r, v)
+		addFileDigests(&r, v, d.judge.pinnedLeaf(s))
 		byKey[key] = &r
 		order = append(order, key)
 	}

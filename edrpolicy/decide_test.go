@@ -184,11 +184,15 @@ func TestDecideLevelSigner(t *testing.T) {
 		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: "signature does not verify (tampered or malformed): image digest mismatch", Source: "inspected"},
 		{Criterion: "signer", Value: vendorCert.ThumbprintSHA1, Platform: "windows", Role: "executable",
 			Files:       []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
-			FileDigests: []FileDigest{{Path: pf + "CrashPlanService.exe", SHA256: h('a')}, {Path: pf + `electron\CrashPlanDesktop.exe`, SHA256: h('b')}, {Path: pf + "nested.dll", SHA256: h('f')}},
+			// Each file with what its covering signature showed (desktop's chain is unknown:
+			// the pin stands in for it).
+			FileDigests: []FileDigest{{Path: pf + "CrashPlanService.exe", SHA256: h('a'), Chain: "trusted", Anchor: "system", Pinned: true},
+				{Path: pf + `electron\CrashPlanDesktop.exe`, SHA256: h('b'), Chain: "unknown-root", Pinned: true},
+				{Path: pf + "nested.dll", SHA256: h('f'), Chain: "trusted", Anchor: "system", Pinned: true}},
 			Reason:      "valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
 		{Criterion: "signer", Value: otherCert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "VCRUNTIME140.DLL",
 			Files:       []string{pf + "vcruntime140.dll"},
-			FileDigests: []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c')}},
+			FileDigests: []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c'), Chain: "trusted", Anchor: "system"}},
 			Reason:      "valid signature, chain trusted to a root of this machine's trust store; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: Day(otherCert.NotAfter).Format(time.RFC3339)}},
 	}
 	want = sortedRules(append(want, scanExclusionsWindows()...))

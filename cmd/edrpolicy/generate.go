@@ -14,6 +14,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/report"
 )
 
 // generateOptions are the flags of `edrpolicy generate`; run turns them into
@@ -40,6 +41,7 @@ type generateOptions struct {
 	noScanExclusions bool
 	includeArchives  bool
 	timestamp        string
+	report           string
 	jobs             int
 	gov              edrpolicy.GovernanceOptions
 	vendor           vendorFlags
@@ -102,6 +104,7 @@ warning).`,
 	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time: --timestamp (now) or --timestamp=2026-01-31T00:00:00Z")
 	f.Lookup("timestamp").NoOptDefVal = "now"
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
+	f.StringVar(&o.report, "report", "", "also write a change-approval report: FILE.md (Markdown) or FILE.html (self-contained HTML); with --previous and --vendor it lists the console entries to add, delete and keep")
 	f.StringVar(&o.gov.Owner, "owner", "", "governance: owner recorded on every rule")
 	f.StringVar(&o.gov.Justification, "justification", "", "governance: justification recorded on every rule")
 	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date of every rule: a date (2027-03-01) or a duration from today (90d, 12w, 6m, 1y; a rule carried over from --previous keeps its expiry); signer rules expire with their certificate at the latest")
@@ -125,6 +128,11 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	}
 	if o.vendor.inspection != "" {
 		return g, usageErr("--inspection is for export: generate computes the digests the vendors need itself")
+	}
+	if o.report != "" {
+		if _, err := report.FormatFor(o.report); err != nil {
+			return g, usageErr("--report: %v", err)
+		}
 	}
 	if o.os == "" {
 		return g, usageErr("--os is required: windows, mac or linux")
@@ -234,6 +242,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		for _, w := range pol.Warnings {
 			warnLine(a, w.Code, w.Message)
 		}
+		if err := o.writeReport(a, pol, nil, nil, nil); err != nil {
+			return err
+		}
 		return partialRead(a, pol)
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
@@ -255,6 +266,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
+	if err := o.writeReport(a, pol, files, exported, g.Decide.Previous); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(len(pol.Warnings), "warning"))
 	if exported != nil {
 		n := len(files) - 1 // policy.json
@@ -271,6 +285,41 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		return attention()
 	}
 	return partialRead(a, pol)
+}
+
+// writeReport writes the --report file, if asked, after the output set: it is not part of
+// the set (not in MANIFEST.sha256), wherever it is written. With the previous policy and an
+// export, the previous policy is exported with the same options for the plan.
+func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edrpolicy.OutputFile, exported *exporters.Result, prev *edrpolicy.Policy) error {
+	if o.report == "" {
+		return nil
+	}
+	format, _ := report.FormatFor(o.report) // checked in options
+	in := &report.Input{Policy: pol, Files: report.FilesOf(files)}
+	if exported != nil {
+		in.Coverage = exported.Coverage
+		if prev != nil {
+			eopts, err := o.vendor.options()
+			if err != nil {
+				return err
+			}
+			eopts.Force, eopts.Guardrails = o.force, edrpolicy.HostGuardrails()
+			plan, note, err := report.PlanAgainst(prev, o.vendors, exported.Entries, eopts)
+			if err != nil {
+				plan, note = []report.VendorPlan{}, err.Error()
+			}
+			in.Plan, in.PlanNote = plan, note
+		}
+	}
+	data, err := report.Render(in, format)
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("generate: --report: %w", err)}
+	}
+	if err := writeReport(o.report, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: report (%s)\n", esc(o.report), format)
+	return nil
 }
 
 // partialRead makes generate exit 1 when the policy was built from a partial read (files or

@@ -98,7 +98,7 @@ not be read or parsed; diff: the policies differ; check: findings); 2 usage or f
 		return &exitErr{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.AddCommand(newInspectCmd(a))
-	root.AddCommand(newExportCmd(a), newDiffCmd(a), newCheckCmd(a))
+	root.AddCommand(newExportCmd(a), newDiffCmd(a), newCheckCmd(a), newReportCmd(a))
 	root.AddCommand(newGenerateCmd(a), newPathsCmd(a), newPortsCmd(a), newProfilesCmd(a))
 	for _, c := range notBuiltCommands(a) {
 		root.AddCommand(c)
