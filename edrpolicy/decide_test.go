@@ -183,13 +183,13 @@ func TestDecideLevelSigner(t *testing.T) {
 		{Criterion: "hash", Value: h('d'), Platform: "windows", Role: "executable", Files: []string{pf + `copy\helper.exe`, pf + "helper.exe"}, Reason: "unsigned: no signature to trust", Source: "inspected"},
 		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: "signature does not verify (tampered or malformed): image digest mismatch", Source: "inspected"},
 		{Criterion: "signer", Value: vendorCert.ThumbprintSHA1, Platform: "windows", Role: "executable",
-			Files:       []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
+			Files: []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
 			// Each file with what its covering signature showed (desktop's chain is unknown:
 			// the pin stands in for it).
 			FileDigests: []FileDigest{{Path: pf + "CrashPlanService.exe", SHA256: h('a'), Chain: "trusted", Anchor: "system", Pinned: true},
 				{Path: pf + `electron\CrashPlanDesktop.exe`, SHA256: h('b'), Chain: "unknown-root", Pinned: true},
 				{Path: pf + "nested.dll", SHA256: h('f'), Chain: "trusted", Anchor: "system", Pinned: true}},
-			Reason:      "valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
+			Reason: "valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
 		{Criterion: "signer", Value: otherCert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "VCRUNTIME140.DLL",
 			Files:       []string{pf + "vcruntime140.dll"},
 			FileDigests: []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c'), Chain: "trusted", Anchor: "system"}},

@@ -312,7 +312,6 @@ func checkTables(t *testing.T, s string) {
 	}
 }
 
-
 // hostile are file names an attacker could give the files of an install.
 var hostile = []string{
 	`C:\App\<script>alert(1)</script>.exe`,
