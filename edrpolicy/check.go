@@ -95,6 +95,12 @@ type FindingRule struct {
 
 // FindingRules returns the catalogue of finding ids in id order. Each call returns a new slice.
 func FindingRules() []FindingRule {
+	rules := append(baseFindingRules(), riskFindingRules()...)
+	sort.SliceStable(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
+	return rules
+}
+
+func baseFindingRules() []FindingRule {
 	return []FindingRule{
 		{FindingPolicyHeader, LevelError, "policy schema_version, os or level is unknown, or the policy has no rules"},
 		{FindingCriterion, LevelError, "rule criterion is not hash, signer or path"},
@@ -141,6 +147,9 @@ type CheckOptions struct {
 	// Guardrails adds a host check to the path guardrails, as export is given it (see
 	// GuardrailOptions); the zero value judges paths by their spelling alone.
 	Guardrails GuardrailOptions
+	// RiskySigners and Interpreters are the lists Decide used (nil: the embedded ones).
+	RiskySigners *RiskySigners
+	Interpreters *Interpreters
 }
 
 // Finding is one problem Check found.
@@ -262,6 +271,7 @@ func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, e
 		c.now = time.Now()
 	}
 	c.judge = newSignerJudge(pol.PinnedSigners, c.now)
+	c.risky, c.interp = riskLists(opts.RiskySigners, opts.Interpreters)
 	if c.soon <= 0 {
 		c.soon = ExpiryWarning
 	}
@@ -307,6 +317,8 @@ type checker struct {
 	sim      *Simulation
 	judge    *signerJudge // Decide's judgement of signatures, with the policy's pins
 	broken   map[string]string
+	risky    *RiskySigners
+	interp   *Interpreters
 }
 
 func (c *checker) add(id, level string, rule int, file, format string, args ...any) {
@@ -358,6 +370,7 @@ func (c *checker) lint() {
 	c.lintDuplicates()
 	c.lintCovered()
 	c.lintPartial()
+	c.lintRisk()
 }
 
 func (c *checker) lintRule(i int, forced map[string]bool) {
@@ -863,6 +876,9 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 				c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
 			}
 		}
+		if sf.Rule != nil {
+			c.simRisk(e, *sf.Rule)
+		}
 		sim.Files = append(sim.Files, sf)
 	}
 	sim.Executables = len(execs)
@@ -888,7 +904,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 }
 
 func (c *checker) notCoveredMessage(f *FileEvidence) string {
-	why := "would not be allowed: no hash, signer or path rule covers it"
+	why := "would not be allowed: no hash, signer or path rule covers it" + c.interpreterNote(f)
 	switch f.SignatureStatus {
 	case signers.StatusValid:
 		sigs, reason, _ := c.judge.fileSigners(f, c.broken)

@@ -232,10 +232,11 @@ func TestFindingRulesCatalogue(t *testing.T) {
 	for _, id := range []string{FindingPolicyHeader, FindingCriterion, FindingRole, FindingPlatform, FindingHashValue, FindingHashExtra,
 		FindingSignerIdentity, FindingPathMatch, FindingGuardrail, FindingExecutableFolder, FindingSignerExpired, FindingSignerExpiring,
 		FindingGovernanceExpires, FindingDuplicate, FindingCoveredByFolder, FindingWeakerThanLevel, FindingNotCovered,
-		FindingPathTampered, FindingStaleHash, FindingUnusedSigner, FindingUnreadable, FindingNoInstallPath} {
+		FindingPathTampered, FindingStaleHash, FindingUnusedSigner, FindingUnreadable, FindingNoInstallPath,
+		FindingInterpreter, FindingRiskySigner, FindingUnsealedBundle} {
 		assert.True(t, seen[id], id)
 	}
-	assert.Len(t, seen, 22)
+	assert.Len(t, seen, 25)
 }
 
 func TestPathRuleMatches(t *testing.T) {

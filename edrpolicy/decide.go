@@ -74,6 +74,11 @@ type DecideOptions struct {
 	// Roots are recorded as the policy's "roots": the install folders inspected, as the user
 	// gave them (Generate sets them from GenerateOptions.Roots when empty).
 	Roots []string
+	// RiskySigners are the signers a rule may not pin without Force (nil: the embedded
+	// list, DefaultRiskySigners); Interpreters the programs that get no rule without Force
+	// (nil: DefaultInterpreters).
+	RiskySigners *RiskySigners
+	Interpreters *Interpreters
 	// Previous is the policy this one replaces: an era or signer change (a renewed
 	// certificate above all) is reported as a signer-change warning, and the previous rules
 	// the new install no longer matches are listed in Policy.Superseded.
@@ -130,6 +135,8 @@ type decider struct {
 	expected []profile.ExpectedSigner
 	judge    *signerJudge
 	gov      *governance
+	risky    *RiskySigners
+	interp   *Interpreters
 	now      time.Time
 	pol      *Policy
 	warn     []Warning
@@ -156,6 +163,7 @@ func newDecider(opts DecideOptions) (*decider, error) {
 		d.now = time.Now()
 	}
 	d.judge = newSignerJudge(opts.PinSigners, d.now)
+	d.risky, d.interp = riskLists(opts.RiskySigners, opts.Interpreters)
 	var err error
 	if d.product, err = p.Product(opts.Product); err != nil {
 		return nil, err
@@ -248,6 +256,8 @@ type verdict struct {
 	reason    string
 	sig       *signers.Signature // covering signature for signer rules
 	tampered  bool
+	// interpreter is set when the file is an interpreter or LOLBin given a rule with Force.
+	interpreter *InterpreterMatch
 }
 
 func (d *decider) run(inv *Inventory) (*Policy, error) {
@@ -310,9 +320,10 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		d.warn = append(d.warn, Warning{Code: "unexpected-signer", Message: fmt.Sprintf("valid signatures from a Team ID other than the one expected for era %s (%s)", d.pol.Era, d.expectedTeams()), Files: unexpected})
 	}
 	d.trustWarnings(execs)
-	d.pol.Rules = append(d.pol.Rules, d.hashRules(execs)...)
-	d.pol.Rules = append(d.pol.Rules, d.signerRules(execs)...)
-	fileRules := d.pathFileRules(execs)
+	ruled := d.interpreterVerdicts(execs) // interpreters and LOLBins: no rule without Force
+	d.pol.Rules = append(d.pol.Rules, d.hashRules(ruled)...)
+	d.pol.Rules = append(d.pol.Rules, d.signerRules(ruled)...)
+	fileRules := d.pathFileRules(ruled)
 	folderRules := d.folderRules()
 	fileRules = dropCovered(fileRules, folderRules)
 	pathRules := append(fileRules, folderRules...)
@@ -320,6 +331,10 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		return nil, err
 	}
 	d.pol.Rules = append(d.pol.Rules, pathRules...)
+	if err := d.riskySigners(d.pol.Rules); err != nil {
+		return nil, err
+	}
+	d.markForcedInterpreters(d.pol.Rules, ruled)
 	for i := range d.pol.Rules {
 		d.gov.apply(&d.pol.Rules[i])
 	}

@@ -242,9 +242,12 @@ func TestHTMLSample(t *testing.T) {
 	for _, c := range cells[2:] {
 		assert.True(t, strings.HasPrefix(c, "hash"), c)
 	}
-	for _, c := range p.cells(dll)[2:] {
-		assert.True(t, strings.HasPrefix(c, "certificate"), c)
-	}
+	// crowdstrike, defender: the certificate; sentinelone: no publisher-name exclusion
+	// without --force, so the file's hash.
+	dc := p.cells(dll)
+	assert.True(t, strings.HasPrefix(dc[2], "certificate"), dc[2])
+	assert.True(t, strings.HasPrefix(dc[3], "certificate"), dc[3])
+	assert.True(t, strings.HasPrefix(dc[4], "hash (fallback)"), dc[4])
 	// Full hashes and the signer's thumbprints are in the rules.
 	body := text(p.root)
 	for _, r := range pol.Rules {
@@ -406,9 +409,15 @@ func TestPlanSampleUpgrade(t *testing.T) {
 	for _, vp := range plan {
 		// The two new builds carry the renewed certificate, which is not pinned: their
 		// narrowed signer rules fall back to hash entries (to add); the DLL's certificate
-		// entry and the uninstaller's hash are unchanged (to keep); nothing of v1 goes.
+		// entry and the uninstaller's hash are unchanged (to keep); nothing of v1 goes,
+		// except for SentinelOne, which wrote v1's pinned signer as its files' hashes (no
+		// publisher-name exclusion without --force): the two old builds' hashes go.
 		assert.Len(t, vp.Add, 2, vp.Vendor)
-		assert.Empty(t, vp.Delete, vp.Vendor)
+		if vp.Vendor == "sentinelone" {
+			assert.Len(t, vp.Delete, 2, vp.Vendor)
+		} else {
+			assert.Empty(t, vp.Delete, vp.Vendor)
+		}
 		assert.NotEmpty(t, vp.Keep, vp.Vendor)
 		for _, a := range vp.Add {
 			assert.Equal(t, exporters.EntryHash, a.Kind, vp.Vendor)
@@ -418,5 +427,5 @@ func TestPlanSampleUpgrade(t *testing.T) {
 	require.NoError(t, err)
 	p := parseHTML(t, out)
 	assert.Len(t, p.elems("tr", "plan-add"), 6)
-	assert.Empty(t, p.elems("tr", "plan-delete"))
+	assert.Len(t, p.elems("tr", "plan-delete"), 2)
 }

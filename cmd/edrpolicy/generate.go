@@ -14,6 +14,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/report"
 )
 
@@ -42,6 +43,7 @@ type generateOptions struct {
 	includeArchives  bool
 	timestamp        string
 	report           string
+	riskySigners     []string
 	jobs             int
 	gov              edrpolicy.GovernanceOptions
 	vendor           vendorFlags
@@ -104,6 +106,7 @@ warning).`,
 	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time: --timestamp (now) or --timestamp=2026-01-31T00:00:00Z")
 	f.Lookup("timestamp").NoOptDefVal = "now"
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
+	f.StringArrayVar(&o.riskySigners, "risky-signers", nil, "JSON file of more signers that sign too much to pin (the format of the built-in list: edrpolicy/riskdata/risky-signers.json; repeatable)")
 	f.StringVar(&o.report, "report", "", "also write a change-approval report: FILE.md (Markdown) or FILE.html (self-contained HTML); with --previous and --vendor it lists the console entries to add, delete and keep")
 	f.StringVar(&o.gov.Owner, "owner", "", "governance: owner recorded on every rule")
 	f.StringVar(&o.gov.Justification, "justification", "", "governance: justification recorded on every rule")
@@ -152,7 +155,11 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	if err != nil {
 		return g, err
 	}
-	d := edrpolicy.DecideOptions{
+	risky, err := loadRiskySigners(o.riskySigners)
+	if err != nil {
+		return g, err
+	}
+	d := edrpolicy.DecideOptions{RiskySigners: risky,
 		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
 		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
 		IncludeLogs: o.includeLogs, IncludeArchives: o.includeArchives, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
@@ -225,8 +232,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if err != nil {
 		var ue *profile.UnknownError
 		var ge *edrpolicy.GuardrailError
+		var re *edrpolicy.RiskySignerError
 		switch {
-		case errors.As(err, &ue), errors.As(err, &ge):
+		case errors.As(err, &ue), errors.As(err, &ge), errors.As(err, &re):
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
@@ -244,6 +252,10 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		}
 		if err := o.writeReport(a, pol, nil, nil, nil); err != nil {
 			return err
+		}
+		if interpreters(a, pol) {
+			partialRead(a, pol)
+			return attention()
 		}
 		return partialRead(a, pol)
 	}
@@ -281,10 +293,45 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	for _, w := range pol.Warnings {
 		warnLine(a, w.Code, w.Message)
 	}
-	if exported != nil && printExportResult(a, exported) {
+	attn := exported != nil && printExportResult(a, exported)
+	if interpreters(a, pol) || attn {
+		partialRead(a, pol)
 		return attention()
 	}
 	return partialRead(a, pol)
+}
+
+// interpreters says on stderr how many interpreters or LOLBins got no rule, and reports
+// whether there are any: generate exits 1 for them (someone must decide: leave them to the
+// EDR, or allow them with --force knowing that every script they run is allowed too).
+func interpreters(a *app, pol *edrpolicy.Policy) bool {
+	for _, w := range pol.Warnings {
+		if w.Code == edrpolicy.WarnInterpreter {
+			fmt.Fprintf(a.stderr, "edrpolicy: %s got no rule: interpreters and living-off-the-land binaries run whatever they are given (give --force to allow them anyway)\n", plural(len(w.Files), "file"))
+			return true
+		}
+	}
+	return false
+}
+
+// loadRiskySigners returns the built-in risky-signer list extended with the files given.
+func loadRiskySigners(files []string) (*edrpolicy.RiskySigners, error) {
+	l := edrpolicy.DefaultRiskySigners()
+	for _, f := range files {
+		if f == "" {
+			return nil, usageErr("--risky-signers: an empty file name")
+		}
+		data, err := safeopen.ReadFile("", f, safeopen.MaxProfile)
+		if err != nil {
+			return nil, usageErr("--risky-signers: %v", err)
+		}
+		more, err := edrpolicy.ParseRiskySigners(data)
+		if err != nil {
+			return nil, usageErr("--risky-signers %s: %v", f, err)
+		}
+		l.Add(more)
+	}
+	return l, nil
 }
 
 // writeReport writes the --report file, if asked, after the output set: it is not part of

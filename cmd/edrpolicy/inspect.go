@@ -118,10 +118,32 @@ func displayPath(f edrpolicy.FileEvidence) string {
 	return f.Path
 }
 
+// imitationNotes returns, per file index, the note for a signature whose certificate claims
+// a signer of the risky list (Microsoft, Apple, ...) while nothing verifies it: self-signed,
+// or a chain that does not reach a trusted root (edrpolicy.RiskySigners.Imitation).
+func imitationNotes(inv *edrpolicy.Inventory) map[int]string {
+	risky := edrpolicy.DefaultRiskySigners()
+	out := map[int]string{}
+	for i := range inv.Files {
+		for j := range inv.Files[i].Signatures {
+			if n := risky.Imitation(&inv.Files[i].Signatures[j]); n != "" {
+				out[i] = n
+				break
+			}
+		}
+	}
+	return out
+}
+
 func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row(tw, "PATH", "FORMAT", "SIZE", "SIGNATURE", "CHAIN", "SIGNER", "SHA256")
-	for _, f := range inv.Files {
+	notes := imitationNotes(inv)
+	head := []string{"PATH", "FORMAT", "SIZE", "SIGNATURE", "CHAIN", "SIGNER", "SHA256"}
+	if len(notes) > 0 {
+		head = append(head, "NOTE") // only when a row has one: tables without stay as they were
+	}
+	row(tw, head...)
+	for i, f := range inv.Files {
 		status, chain, signer, digest := string(f.SignatureStatus), "", "", f.SHA256
 		if status == "" {
 			status = "-"
@@ -155,7 +177,11 @@ func writeInventoryTable(w io.Writer, inv *edrpolicy.Inventory) error {
 		if f.Error != "" {
 			digest = "error: " + f.Error
 		}
-		row(tw, displayPath(f), format, fmt.Sprint(f.Size), status, chain, signer, digest)
+		cells := []string{displayPath(f), format, fmt.Sprint(f.Size), status, chain, signer, digest}
+		if len(notes) > 0 {
+			cells = append(cells, orDash(notes[i]))
+		}
+		row(tw, cells...)
 	}
 	return tw.Flush()
 }
