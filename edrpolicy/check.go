@@ -309,16 +309,17 @@ func countNoun(n int, word string) string {
 }
 
 type checker struct {
-	pol      *Policy
-	opts     CheckOptions
-	now      time.Time
-	soon     time.Duration
-	findings []Finding
-	sim      *Simulation
-	judge    *signerJudge // Decide's judgement of signatures, with the policy's pins
-	broken   map[string]string
-	risky    *RiskySigners
-	interp   *Interpreters
+	pol       *Policy
+	opts      CheckOptions
+	now       time.Time
+	soon      time.Duration
+	findings  []Finding
+	sim       *Simulation
+	judge     *signerJudge // Decide's judgement of signatures, with the policy's pins
+	broken    map[string]string
+	risky     *RiskySigners
+	interp    *Interpreters
+	unsealedB map[string]bool
 }
 
 func (c *checker) add(id, level string, rule int, file, format string, args ...any) {
@@ -624,6 +625,7 @@ func (c *checker) simulate(ctx context.Context) error {
 	}
 	broken := brokenBundles(inv)
 	c.broken = broken
+	c.unsealedB = unsealedBundles(inv)
 	var execs []*simExec
 	for i := range inv.Files {
 		f := &inv.Files[i]
@@ -879,6 +881,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 		if sf.Rule != nil {
 			c.simRisk(e, *sf.Rule)
 		}
+		c.simUnsealed(e)
 		sim.Files = append(sim.Files, sf)
 	}
 	sim.Executables = len(execs)

@@ -139,3 +139,10 @@ func (c *checker) interpreterNote(f *FileEvidence) string {
 	}
 	return ""
 }
+
+// simUnsealed reports an executable of an app bundle whose resources are not sealed.
+func (c *checker) simUnsealed(e *simExec) {
+	if b, ok := inUnsealed(c.unsealedB, e.file); ok {
+		c.add(FindingUnsealedBundle, LevelWarning, -1, firstFile(e.endpoints), "%s: %s", b, unsealedText)
+	}
+}

@@ -335,6 +335,8 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		return nil, err
 	}
 	d.markForcedInterpreters(d.pol.Rules, ruled)
+	d.osMismatch(execs)
+	d.unsealed(inv, execs)
 	for i := range d.pol.Rules {
 		d.gov.apply(&d.pol.Rules[i])
 	}

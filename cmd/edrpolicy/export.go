@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,6 +82,7 @@ func readMergeFile(name string) ([]byte, error) {
 }
 
 // options turns the flags into exporters.Options; errors are usage errors naming the flag.
+// Every enumerated value is checked (exporters.ValidateOptions), used by this run or not.
 func (v *vendorFlags) options() (exporters.Options, error) {
 	o := exporters.Options{
 		Formats:    v.formats,
@@ -92,6 +94,9 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 			Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256,
 		},
 		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
+	}
+	if err := exporters.ValidateOptions(o); err != nil {
+		return o, usageErr("%v", err)
 	}
 	if v.defenderMerge != "" {
 		data, err := readMergeFile(v.defenderMerge)
@@ -166,6 +171,11 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if !sameFile(policyFile, filepath.Join(o.out, edrpolicy.PolicyFileName)) {
+		if err := edrpolicy.CheckOutputDir(o.out, ""); err != nil && !o.force {
+			return usageErr("export: %v", err)
+		}
+	}
 	opts, err := o.flags.options()
 	if err != nil {
 		return err
@@ -185,6 +195,17 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 		return attention()
 	}
 	return nil
+}
+
+// sameFile reports whether a and b are the same existing file (export of a folder's own
+// policy.json back into that folder).
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // printExportResult writes the export's warnings to stderr, one per line, then one coverage

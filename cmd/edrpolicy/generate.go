@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +45,7 @@ type generateOptions struct {
 	noScanExclusions bool
 	includeArchives  bool
 	timestamp        string
+	table            bool // --format table: the rules for a human on stdout
 	report           string
 	riskySigners     []string
 	jobs             int
@@ -131,6 +135,9 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	}
 	if o.vendor.inspection != "" {
 		return g, usageErr("--inspection is for export: generate computes the digests the vendors need itself")
+	}
+	if err := o.takeTableFormat(); err != nil {
+		return g, err
 	}
 	if o.report != "" {
 		if _, err := report.FormatFor(o.report); err != nil {
@@ -244,7 +251,12 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: encoding policy: %w", err)}
 	}
 	if o.out == "" {
-		if _, err := a.stdout.Write(data); err != nil {
+		if o.table {
+			err = writeRulesTable(a.stdout, pol)
+		} else {
+			_, err = a.stdout.Write(data)
+		}
+		if err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 		}
 		for _, w := range pol.Warnings {
@@ -258,6 +270,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return attention()
 		}
 		return partialRead(a, pol)
+	}
+	if err := edrpolicy.CheckOutputDir(o.out, o.previous); err != nil && !o.force {
+		return usageErr("generate: %v", err)
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exported *exporters.Result
@@ -332,6 +347,54 @@ func loadRiskySigners(files []string) (*edrpolicy.RiskySigners, error) {
 		l.Add(more)
 	}
 	return l, nil
+}
+
+// takeTableFormat takes "table" out of --format (the other values are the vendor file kinds)
+// and checks every value, also without --vendor: a misspelt --format is an error, not a
+// value silently ignored.
+func (o *generateOptions) takeTableFormat() error {
+	var kinds []string
+	for _, f := range o.vendor.formats {
+		if f == "table" {
+			o.table = true
+			continue
+		}
+		kinds = append(kinds, f)
+	}
+	o.vendor.formats = kinds
+	if _, err := o.vendor.options(); err != nil {
+		var ee *exitErr
+		if errors.As(err, &ee) && strings.Contains(err.Error(), "--format") {
+			return usageErr("%v (or table: the rules for a human on stdout)", ee.err)
+		}
+		return err
+	}
+	return nil
+}
+
+// writeRulesTable prints the policy's rules for a human: one line per rule and file (the
+// JSON has the rest).
+func writeRulesTable(w io.Writer, pol *edrpolicy.Policy) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row(tw, "RULE", "CRITERION", "ROLE", "FILE", "VALUE", "EXPIRES", "REASON")
+	for i, r := range pol.Rules {
+		exp := "-"
+		if len(r.Expires) >= 10 {
+			exp = r.Expires[:10]
+		}
+		for j, f := range r.Files {
+			if j == 0 {
+				row(tw, fmt.Sprint(i), string(r.Criterion), r.Role, f, r.Value, exp, r.Reason)
+				continue
+			}
+			row(tw, "", "", "", f, "", "", "")
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s, %s\n", pol.Summary.Text, plural(len(pol.Warnings), "warning"))
+	return err
 }
 
 // writeReport writes the --report file, if asked, after the output set: it is not part of
