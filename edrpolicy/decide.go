@@ -715,7 +715,7 @@ func (d *decider) warnings(execs []*verdict) {
 		d.warn = append(d.warn, Warning{Code: "unknown-era", Message: u.Message + "; no signer is expected, so signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 	}
 	for _, n := range d.prof.NotesFor(d.opts.OS, d.version) {
-		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceRefs(n.Source) + ")"})
+		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceLabels(n.Source) + ")"})
 	}
 	if p := d.opts.Previous; p != nil {
 		d.compareWithPrevious(p)
@@ -857,7 +857,7 @@ func (d *decider) adviceWarnings() {
 func (d *decider) adviceText(list []profile.Advice) string {
 	parts := make([]string, 0, len(list))
 	for _, a := range list {
-		parts = append(parts, fmt.Sprintf("%s: %q (%s)", a.Summary, strings.Join(strings.Fields(a.Quote), " "), d.prof.SourceRefs(a.Source)))
+		parts = append(parts, fmt.Sprintf("%s: %q (%s)", a.Summary, strings.Join(strings.Fields(a.Quote), " "), d.prof.SourceLabels(a.Source)))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -738,8 +738,8 @@ func TestDecideAdvice(t *testing.T) {
 		got := advice(pol)
 		assert.ElementsMatch(t, tc.topics, slices.Collect(maps.Keys(got)), "%s %s", tc.product, tc.level)
 		ex := got["exceptions"]
-		assert.Contains(t, ex, `"Do not proactively create exclusions for the Code42 app." (000_c8ea74c03d1e87fa.txt)`)
-		assert.Contains(t, ex, `"Most EDR tools allow you to create proactive exception policies to suppress alerts for specific behaviors or trusted applications." (001_8909b713b88efa39.txt)`)
+		assert.Contains(t, ex, `"Do not proactively create exclusions for the Code42 app." (000_c8ea74c03d1e87fa.txt: Best practices for using CrashPlan with EDR software)`, "the seed file with its title")
+		assert.Contains(t, ex, `"Most EDR tools allow you to create proactive exception policies to suppress alerts for specific behaviors or trusted applications." (001_8909b713b88efa39.txt: Best practices for using Code42 with antivirus or EDR software)`)
 		assert.Contains(t, got["user-detection"], "do not require setting global exceptions")
 		if tc.level == CriterionSigner {
 			assert.Contains(t, got["signer"], "changes each time a certificate is renewed")

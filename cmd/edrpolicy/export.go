@@ -143,7 +143,8 @@ confirms) go to stderr. SentinelOne hash exclusions take SHA-1: a policy written
 (inspect --format json --digests sha1,md5 of the same install).
 
 Exit codes: 0 written; 1 written, but some rule could not be exported for a vendor (see the
-warnings); 2 usage or fatal error (nothing written).`,
+warnings); 2 usage or fatal error, or --out holding a policy.json that no MANIFEST.sha256
+there lists (--force replaces it); nothing is written.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error { return o.run(a, args[0]) },
 	}

@@ -77,12 +77,16 @@ new install no longer matches and warns (signer-change) when a signer's certific
 renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
 
-Exit codes: 0 policy written; 1 policy written, but files or folders of the install could
-not be read (each is an "unreadable" warning and policy.json says "partial": true) or a rule
-could not be exported for a vendor; 2 usage error, a version or fact no source gives (the
-message names the flag that supplies it), a version source whose signature does not verify
-(--app-version auto; give the version), or a guardrail refusal (--force records it as a
-warning).`,
+Exit codes: 0 policy written; 1 policy written, but something needs someone before it is
+deployed: files or folders of the install could not be read (each is an "unreadable" warning
+and policy.json says "partial": true), a rule could not be exported for a vendor, an
+interpreter or LOLBin got no rule (--force allows it), executables are of another OS than
+--os, or a rule has already expired; 2 usage error (an empty or unknown flag value, --out
+holding a policy.json this tool did not write or the folder of --previous), a root with
+nothing to inspect, a version or fact no source gives (the message names the flag that
+supplies it), a version source whose signature does not verify (--app-version auto; give the
+version), a guardrail refusal or a pinned signer that signs much else (--force records
+either as a warning).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
 	}
@@ -296,7 +300,11 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if err := o.writeReport(a, pol, files, exported, g.Decide.Previous); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(len(pol.Warnings), "warning"))
+	nWarn := len(pol.Warnings) // every warning line printed below: the policy's and the export's
+	if exported != nil {
+		nWarn += len(exported.Warnings)
+	}
+	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(nWarn, "warning"))
 	if exported != nil {
 		n := len(files) - 1 // policy.json
 		also := ""
@@ -316,17 +324,27 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	return partialRead(a, pol)
 }
 
-// interpreters says on stderr how many interpreters or LOLBins got no rule, and reports
-// whether there are any: generate exits 1 for them (someone must decide: leave them to the
-// EDR, or allow them with --force knowing that every script they run is allowed too).
+// interpreters says on stderr what needs someone before the policy is deployed
+// (Policy.Attention, the unreadable warnings aside: partialRead says those) and reports
+// whether anything does: generate exits 1 for interpreters left without a rule (leave them
+// to the EDR, or allow them with --force knowing that every script they run is allowed
+// too), executables of another OS than --os, and rules that have already expired.
 func interpreters(a *app, pol *edrpolicy.Policy) bool {
-	for _, w := range pol.Warnings {
-		if w.Code == edrpolicy.WarnInterpreter {
+	attn := false
+	for _, w := range pol.Attention() {
+		switch w.Code {
+		case edrpolicy.WarnInterpreter:
 			fmt.Fprintf(a.stderr, "edrpolicy: %s got no rule: interpreters and living-off-the-land binaries run whatever they are given (give --force to allow them anyway)\n", plural(len(w.Files), "file"))
-			return true
+		case edrpolicy.WarnOSMismatch:
+			fmt.Fprintf(a.stderr, "edrpolicy: %s of another OS than --os %s: check --os and --root (see the os-mismatch warning)\n", plural(len(w.Files), "executable"), esc(pol.OS))
+		case edrpolicy.WarnExpired:
+			fmt.Fprintf(a.stderr, "edrpolicy: rules have expired (see the expired warning): renew the approval (--expires) or remove them\n")
+		default:
+			continue
 		}
+		attn = true
 	}
-	return false
+	return attn
 }
 
 // loadRiskySigners returns the built-in risky-signer list extended with the files given.

@@ -38,9 +38,6 @@ Without --out the Markdown goes to stdout. The same output set gives the same by
 memory for the vendors of coverage.json with default vendor options, and their entries are
 compared by vendor, type and value.
 
-Example:
-  edrpolicy report out/ --out out-review.html --previous deployed/
-
 Exit codes: 0 report written; 1 report written, but a file of the set does not match its
 manifest or is missing (the report says which at the top); 2 usage error, no readable
 policy.json.`,

@@ -106,6 +106,7 @@ not be read or parsed; diff: the policies differ; check: findings); 2 usage or f
 	for _, c := range notBuiltCommands(a) {
 		root.AddCommand(c)
 	}
+	documentCommands(root)
 	return root
 }
 
