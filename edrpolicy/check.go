@@ -52,7 +52,8 @@ const (
 	// FindingExecutableFolder: an executable-role path rule over a folder (match folder or
 	// subfolders): never allowed, it trusts whatever lands there.
 	FindingExecutableFolder = "EDR010"
-	// FindingSignerExpired: a signer rule's certificate has expired.
+	// FindingSignerExpired: a signer rule's certificate has expired: an error, or a warning when the
+	// rule records (timestamped) that its signatures were timestamped while it was valid.
 	FindingSignerExpired = "EDR011"
 	// FindingSignerExpiring: a signer rule's certificate expires within
 	// CheckOptions.ExpiryWarning.
@@ -101,7 +102,7 @@ func FindingRules() []FindingRule {
 }
 
 func baseFindingRules() []FindingRule {
-	return []FindingRule{
+	return append([]FindingRule{
 		{FindingPolicyHeader, LevelError, "policy schema_version, os or level is unknown, or the policy has no rules"},
 		{FindingCriterion, LevelError, "rule criterion is not hash, signer or path"},
 		{FindingRole, LevelError, "rule role is missing or unknown"},
@@ -112,7 +113,7 @@ func baseFindingRules() []FindingRule {
 		{FindingPathMatch, LevelError, "path rule has no value, or its match is not file, folder or subfolders"},
 		{FindingGuardrail, LevelError, "path rule refused by a guardrail (export refuses it unless --force)"},
 		{FindingExecutableFolder, LevelError, "executable path rule over a folder: never allowed"},
-		{FindingSignerExpired, LevelError, "signer certificate has expired"},
+		{FindingSignerExpired, LevelError, "signer certificate has expired (a warning when its signatures were timestamped while it was valid)"},
 		{FindingSignerExpiring, LevelWarning, "signer certificate expires soon"},
 		{FindingGovernanceExpires, LevelError, "governance expires date is past or malformed: the rule has expired"},
 		{FindingDuplicate, LevelWarning, "duplicate rule"},
@@ -124,7 +125,7 @@ func baseFindingRules() []FindingRule {
 		{FindingUnusedSigner, LevelWarning, "signer rule matches no inspected file"},
 		{FindingUnreadable, LevelError, "file could not be read: not simulated, or the policy was generated without it"},
 		{FindingNoInstallPath, LevelNote, "endpoint folder of a root unknown: path rules matched against inspected paths"},
-	}
+	}, outputSetRules()...)
 }
 
 // CheckOptions configure Check.
@@ -164,8 +165,11 @@ type Finding struct {
 	Criterion Criterion `json:"criterion,omitempty"`
 	Value     string    `json:"value,omitempty"`
 	// File is the file the finding is about (an endpoint path, or the inspected path when
-	// the endpoint folder is unknown), or a root for FindingNoInstallPath.
-	File    string `json:"file,omitempty"`
+	// the endpoint folder is unknown), or a root for FindingNoInstallPath; for output-set
+	// findings (EDR2xx) the file of the output folder, or the endpoint path of the executable.
+	File string `json:"file,omitempty"`
+	// Vendor is the vendor an output-set finding is about (EDR2xx).
+	Vendor  string `json:"vendor,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -200,6 +204,23 @@ type Simulation struct {
 	Files []SimulatedFile `json:"files"`
 	// Text is "N executables: a covered by hash, b by signer, c by path, d not covered".
 	Text string `json:"text"`
+	// Evidence holds the simulated executables with their evidence, sorted by path as Files
+	// is, for a caller that simulates more than the policy (the vendor files of an output
+	// folder). Not part of the JSON report.
+	Evidence []Executable `json:"-"`
+}
+
+// Executable is one executable a simulation covered or not: its evidence and the paths it
+// has on endpoints.
+type Executable struct {
+	// File is the inspection's evidence (digests, signatures).
+	File *FileEvidence
+	// Path is the inspected file (root/relative path), as SimulatedFile.Path.
+	Path string
+	// Endpoints are the paths the file has on endpoints.
+	Endpoints []string
+	// Tampered is true when the file's signature (or its bundle's seal) does not verify.
+	Tampered bool
 }
 
 // SimulatedRoot is an inspected root and the endpoint folders its files were given.
@@ -281,23 +302,11 @@ func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, e
 			return nil, err
 		}
 	}
-	sortFindings(c.findings)
 	rep := &CheckReport{SchemaVersion: SchemaVersion, Findings: c.findings, Simulation: c.sim}
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
-	for _, f := range rep.Findings {
-		switch f.Level {
-		case LevelError:
-			rep.Summary.Errors++
-		case LevelWarning:
-			rep.Summary.Warnings++
-		default:
-			rep.Summary.Notes++
-		}
-	}
-	s := &rep.Summary
-	s.Text = fmt.Sprintf("%s, %s, %s", countNoun(s.Errors, "error"), countNoun(s.Warnings, "warning"), countNoun(s.Notes, "note"))
+	rep.Summarize()
 	return rep, nil
 }
 
@@ -457,6 +466,8 @@ func (c *checker) lintSigner(i int) {
 	if s != nil && !s.NotAfter.IsZero() {
 		day := s.NotAfter.UTC().Format("2006-01-02")
 		switch left := s.NotAfter.Sub(c.now); {
+		case left < 0 && r.Timestamped:
+			c.add(FindingSignerExpired, LevelWarning, i, "", "signer certificate %s expired on %s; its signatures were timestamped while it was valid, so they stay valid: files signed after that carry a renewed certificate this rule does not match", orUnknown(s.CommonName), day)
 		case left < 0:
 			c.add(FindingSignerExpired, LevelError, i, "", "signer certificate %s expired on %s: files signed after that carry a renewed certificate this rule does not match", orUnknown(s.CommonName), day)
 		case left < c.soon:
@@ -886,6 +897,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 	}
 	sim.Executables = len(execs)
 	sort.Slice(sim.Files, func(i, j int) bool { return sim.Files[i].Path < sim.Files[j].Path })
+	sim.Evidence = simulatedEvidence(execs)
 	sim.Text = fmt.Sprintf("%s: %d covered by hash, %d by signer, %d by path, %d not covered", countNoun(sim.Executables, "executable"), sim.Hash, sim.Signer, sim.Path, sim.NotCovered)
 	for i := range rules {
 		r := &rules[i]

@@ -121,6 +121,8 @@ func TestCheckLint(t *testing.T) {
 		}, nil},
 		{"signer expired", func(p *Policy) { setNotAfter(&p.Rules[1], past) },
 			[]fnd{{"EDR011", "error", 1, "signer certificate Vendor Inc expired on 2025-12-31: files signed after that carry a renewed certificate this rule does not match"}}},
+		{"signer expired, signatures timestamped while valid", func(p *Policy) { setNotAfter(&p.Rules[1], past); p.Rules[1].Timestamped = true },
+			[]fnd{{"EDR011", "warning", 1, "signer certificate Vendor Inc expired on 2025-12-31; its signatures were timestamped while it was valid, so they stay valid: files signed after that carry a renewed certificate this rule does not match"}}},
 		{"signer expiring", func(p *Policy) { setNotAfter(&p.Rules[1], testNow.AddDate(0, 0, 30)) },
 			[]fnd{{"EDR012", "warning", 1, "signer certificate Vendor Inc expires on 2026-01-31, within 90 days: the next release will be signed with a renewed certificate"}}},
 		{"signer not yet expiring", func(p *Policy) { setNotAfter(&p.Rules[1], testNow.AddDate(0, 0, 91)) }, nil},
@@ -233,10 +235,12 @@ func TestFindingRulesCatalogue(t *testing.T) {
 		FindingSignerIdentity, FindingPathMatch, FindingGuardrail, FindingExecutableFolder, FindingSignerExpired, FindingSignerExpiring,
 		FindingGovernanceExpires, FindingDuplicate, FindingCoveredByFolder, FindingWeakerThanLevel, FindingNotCovered,
 		FindingPathTampered, FindingStaleHash, FindingUnusedSigner, FindingUnreadable, FindingNoInstallPath,
+		FindingManifest, FindingManifestMismatch, FindingManifestMissing, FindingManifestUnlisted, FindingManifestEscape,
+		FindingVendorFile, FindingNoPolicy, FindingVendorNotCovered, FindingRuleNotExported, FindingEntryNotInPolicy,
 		FindingInterpreter, FindingRiskySigner, FindingUnsealedBundle} {
 		assert.True(t, seen[id], id)
 	}
-	assert.Len(t, seen, 25)
+	assert.Len(t, seen, 35)
 }
 
 func TestPathRuleMatches(t *testing.T) {

@@ -323,6 +323,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	ruled := d.interpreterVerdicts(execs) // interpreters and LOLBins: no rule without Force
 	d.pol.Rules = append(d.pol.Rules, d.hashRules(ruled)...)
 	d.pol.Rules = append(d.pol.Rules, d.signerRules(ruled)...)
+	markTimestamped(d.pol.Rules, ruled)
 	fileRules := d.pathFileRules(ruled)
 	folderRules := d.folderRules()
 	fileRules = dropCovered(fileRules, folderRules)

@@ -49,6 +49,9 @@ type FileEvidence struct {
 	// Error says why the file could not be read or parsed. Signatures that merely fail to
 	// verify are not errors: they have status invalid.
 	Error string `json:"error,omitempty"`
+	// Fleet is set on evidence merged from many hosts (generate --evidence): how many hosts
+	// carry this content at this path. Inspect never sets it.
+	Fleet *FleetSeen `json:"fleet,omitempty"`
 }
 
 // IsExecutable reports whether the evidence is for a binary code format (PE, Mach-O, an .app
@@ -63,8 +66,11 @@ func (f *FileEvidence) IsExecutable() bool {
 
 // Inventory is the document `inspect --format json` prints.
 type Inventory struct {
-	SchemaVersion int            `json:"schema_version"`
-	Files         []FileEvidence `json:"files"`
+	SchemaVersion int `json:"schema_version"`
+	// Host names the machine the files were inspected on (inspect --host, default its
+	// hostname), so that documents from many hosts can be merged (generate --evidence).
+	Host  string         `json:"host,omitempty"`
+	Files []FileEvidence `json:"files"`
 }
 
 // Failed counts the files that could not be read or parsed.
@@ -84,7 +90,18 @@ func (inv *Inventory) Failed() int {
 // hundreds of thousands of files is never held in memory twice.
 func (inv *Inventory) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "{\n  \"schema_version\": %d,\n  \"files\": ", inv.SchemaVersion)
+	fmt.Fprintf(bw, "{\n  \"schema_version\": %d,\n", inv.SchemaVersion)
+	if inv.Host != "" {
+		// Before "files", so that a streaming reader knows the host of every record.
+		var host bytes.Buffer
+		enc := json.NewEncoder(&host)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(inv.Host); err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, "  \"host\": %s,\n", bytes.TrimSuffix(host.Bytes(), []byte("\n")))
+	}
+	bw.WriteString("  \"files\": ")
 	if inv.Files == nil {
 		bw.WriteString("null\n}\n")
 		return bw.Flush()

@@ -24,7 +24,8 @@ func TestInventoryWriteJSONMatchesEncoder(t *testing.T) {
 		{Path: "b", Error: "open b: permission denied"},
 		{Path: "c", Symlink: "a", Mode: "0777"},
 	}}
-	for _, inv := range []*Inventory{full, {SchemaVersion: 1, Files: []FileEvidence{}}, {SchemaVersion: 1}, {SchemaVersion: 1, Files: full.Files[:1]}} {
+	for _, inv := range []*Inventory{full, {SchemaVersion: 1, Files: []FileEvidence{}}, {SchemaVersion: 1}, {SchemaVersion: 1, Files: full.Files[:1]},
+		{SchemaVersion: 1, Host: "ws-<0042>&\"x\"", Files: full.Files[:2]}, {SchemaVersion: 1, Host: "h", Files: []FileEvidence{}}} {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)

@@ -275,14 +275,9 @@ func expandWindowsVars(v string) ([]string, string) {
 		if !ok {
 			return nil, fmt.Sprintf("the environment variable %%%s%% is not one the guardrails expand and judge: write the folder it stands for", name)
 		}
-		var next []string
-		for _, o := range outs {
-			for _, x := range vals {
-				next = append(next, o+v[:i]+x)
-			}
-		}
-		if len(next) > maxPathForms {
-			return nil, fmt.Sprintf("environment variables that name more than %d folders together (not judged)", maxPathForms)
+		next, why := expandForms(outs, v[:i], vals)
+		if why != "" {
+			return nil, why
 		}
 		outs, v = next, v[i+2+j:]
 	}
@@ -290,6 +285,21 @@ func expandWindowsVars(v string) ([]string, string) {
 		outs[k] += v
 	}
 	return outs, ""
+}
+
+// expandForms appends literal and then each of a variable's values to every form so far: the
+// forms a path with variables can take. Past maxPathForms the path is not judged.
+func expandForms(outs []string, literal string, vals []string) ([]string, string) {
+	var next []string
+	for _, o := range outs {
+		for _, x := range vals {
+			next = append(next, o+literal+x)
+		}
+	}
+	if len(next) > maxPathForms {
+		return nil, fmt.Sprintf("environment variables that name more than %d folders together (not judged)", maxPathForms)
+	}
+	return next, ""
 }
 
 var (
@@ -576,14 +586,9 @@ func expandUnixVars(platform, v string) ([]string, string) {
 		default:
 			return nil, fmt.Sprintf("the environment variable $%s is not one the guardrails expand and judge: write the folder it stands for", name)
 		}
-		var next []string
-		for _, o := range outs {
-			for _, x := range vals {
-				next = append(next, o+v[:i]+x)
-			}
-		}
-		if len(next) > maxPathForms {
-			return nil, fmt.Sprintf("environment variables that name more than %d folders together (not judged)", maxPathForms)
+		next, why := expandForms(outs, v[:i], vals)
+		if why != "" {
+			return nil, why
 		}
 		outs, v = next, v[i+1+n:]
 	}

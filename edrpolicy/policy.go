@@ -109,6 +109,11 @@ type Rule struct {
 	// Certificate is the leaf certificate's DER (base64 in JSON), for exporters that upload
 	// the certificate itself.
 	Certificate []byte `json:"certificate,omitempty"`
+	// Timestamped is set on a signer rule when every signature it was decided from carries a
+	// verified timestamp inside the leaf certificate's validity. Such signatures stay valid
+	// after the certificate expires, so an expired certificate is then a warning, not an
+	// error (check EDR011).
+	Timestamped bool `json:"timestamped,omitempty"`
 	// AppVersion is set on a rule kept from the previous policy for the rollout window
 	// (DecideOptions.KeepPrevious, `generate --keep-previous`): the application version the
 	// rule belongs to. Rules of the current version leave it empty.
@@ -127,6 +132,8 @@ type Warning struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Files   []string `json:"files,omitempty"`
+	// Hosts are the hosts a fleet finding concerns (generate --evidence), sorted.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // Summary counts files and rules.
@@ -180,6 +187,9 @@ type Policy struct {
 	// each with the version it belonged to and what replaced it. With KeepPrevious they are
 	// also among Rules, labelled with that version.
 	Superseded []Superseded `json:"superseded,omitempty"`
+	// Fleet summarises the evidence of many hosts the policy was merged from (generate
+	// --evidence): hosts, versions, thresholds and findings.
+	Fleet *FleetSummary `json:"fleet,omitempty"`
 }
 
 // Superseded is a rule of the previous policy that the new install no longer matches.

@@ -210,6 +210,10 @@ func (j *signerJudge) fileSigners(f *FileEvidence, broken map[string]string) ([]
 		return nil, invalidReason(f), true
 	case signers.StatusValid:
 	default:
+		if f.Fleet != nil && f.Fleet.Note != "" {
+			// Merged fleet evidence without a reference inspection: the note says why.
+			return nil, f.Fleet.Note, false
+		}
 		return nil, "no signature information for this file (no verifier for its format)", false
 	}
 	if len(f.Signatures) == 0 {

@@ -23,7 +23,7 @@ import (
 // trustInstall is a Windows install whose files are signed in every way items 9-11 and 15 are
 // about, built once: real signatures, verified by Inspect, decided, then checked.
 type trustInstall struct {
-	root, caPEM          string
+	root                 string
 	pool                 *x509.CertPool
 	good, noEKU, expired string // leaf SHA-1 thumbprints
 	dual                 bool   // dual.exe was built (osslsigncode present)

@@ -95,10 +95,11 @@ svg rect.ok { fill: var(--ok); } svg rect.fallback { fill: var(--fallback); } sv
 {{if .HasPlan}}<section id="plan"><h2>Console changes against the previous export</h2>
 <p>{{.PlanNote}}</p>
 {{range .Plan}}<h3>{{.Vendor}}: {{.Text}}</h3>
-<table class="plan"><tr><th>Change</th><th>Type</th><th>Value</th><th>Files</th></tr>
-{{range .Add}}<tr class="plan-add"><td class="ok">add</td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Files}}</td></tr>
-{{end}}{{range .Delete}}<tr class="plan-delete"><td class="gap">delete</td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Files}}</td></tr>
-{{end}}{{range .Keep}}<tr class="plan-keep"><td>keep</td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Files}}</td></tr>
+<table class="plan"><tr><th>Change</th><th>Type</th><th>Value</th><th>In files</th><th>Platforms, match, changes</th></tr>
+{{range .Add}}<tr class="plan-add"><td class="ok">add</td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Files}}</td><td>{{.Note}}</td></tr>
+{{end}}{{range .Delete}}<tr class="plan-delete"><td class="gap">delete</td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Files}}</td><td>{{.Note}}</td></tr>
+{{end}}{{range .Update}}<tr class="plan-update"><td class="fallback">update</td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Files}}</td><td>{{.Note}}</td></tr>
+{{end}}{{range .Keep}}<tr class="plan-keep"><td>keep</td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Files}}</td><td>{{.Note}}</td></tr>
 {{end}}</table>
 {{end}}</section>{{end}}
 {{if .Files}}<section id="files"><h2>Output set</h2>

@@ -173,13 +173,13 @@ func mdPlan(b *bytes.Buffer, m *model) {
 		for _, part := range []struct {
 			name string
 			rows []planRow
-		}{{"Add", p.Add}, {"Delete", p.Delete}, {"Keep", p.Keep}} {
+		}{{"Add", p.Add}, {"Delete", p.Delete}, {"Update", p.Update}, {"Keep", p.Keep}} {
 			if len(part.rows) == 0 {
 				continue
 			}
-			mdHeader(b, part.name, "Type", "Value", "Files")
+			mdHeader(b, part.name, "Type", "Value", "In files", "Platforms, match, changes")
 			for _, r := range part.rows {
-				mdRow(b, part.name, md(r.Type), md(r.Value), md(r.Files))
+				mdRow(b, part.name, md(r.Type), md(r.Value), md(r.Files), md(orDash(r.Note)))
 			}
 			b.WriteString("\n")
 		}

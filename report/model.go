@@ -82,11 +82,13 @@ type supersededView struct {
 }
 
 type planView struct {
-	Vendor, Text      string
-	Add, Delete, Keep []planRow
+	Vendor, Text              string
+	Add, Delete, Update, Keep []planRow
 }
 
-type planRow struct{ Type, Value, Files string }
+// planRow is one console entry: its type and value, the vendor files that hold it, and its
+// platforms, match and (for an update) what changes.
+type planRow struct{ Type, Value, Files, Note string }
 
 func t(s string) string { return safetext.Escape(s) }
 
@@ -116,7 +118,13 @@ func build(in *Input) *model {
 	if in.Plan != nil {
 		m.HasPlan, m.PlanNote = true, t(in.PlanNote)
 		for _, vp := range in.Plan {
-			m.Plan = append(m.Plan, planView{Vendor: t(vp.Vendor), Text: planText(vp), Add: planRows(vp.Add), Delete: planRows(vp.Delete), Keep: planRows(vp.Keep)})
+			pv := planView{Vendor: t(vp.Vendor), Text: planText(vp), Add: planRows(vp.Add), Delete: planRows(vp.Delete), Keep: planRows(vp.Keep)}
+			for _, u := range vp.Update {
+				r := newPlanRow(u.PlanEntry)
+				r.Note = strings.TrimPrefix(r.Note+"; "+t(u.Changes), "; ")
+				pv.Update = append(pv.Update, r)
+			}
+			m.Plan = append(m.Plan, pv)
 		}
 	}
 	for _, f := range in.Files {
@@ -347,7 +355,18 @@ func dayOf(s string) string {
 func planRows(list []PlanEntry) []planRow {
 	out := make([]planRow, 0, len(list))
 	for _, e := range list {
-		out = append(out, planRow{Type: t(e.Type), Value: t(e.Value), Files: t(strings.Join(e.Files, "; "))})
+		out = append(out, newPlanRow(e))
 	}
 	return out
+}
+
+func newPlanRow(e PlanEntry) planRow {
+	var note []string
+	if len(e.Platforms) > 0 {
+		note = append(note, "platforms "+strings.Join(e.Platforms, ","))
+	}
+	if e.Match != "" {
+		note = append(note, "match "+e.Match)
+	}
+	return planRow{Type: t(e.Type), Value: t(e.Value), Files: t(strings.Join(e.Files, ", ")), Note: t(strings.Join(note, "; "))}
 }

@@ -5,114 +5,86 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/plan"
 )
 
-// VendorPlan is one console's part of an upgrade: the entries to add, to delete and to keep,
-// each as the console holds it (kind, the vendor's type, the value).
+// VendorPlan is one console's part of an upgrade, as the report shows it: the entries to add,
+// to delete, to update (same value, other attributes) and to keep, each as the console holds
+// it.
 type VendorPlan struct {
-	Vendor string      `json:"vendor"`
-	Add    []PlanEntry `json:"add"`
-	Delete []PlanEntry `json:"delete"`
-	Keep   []PlanEntry `json:"keep"`
+	Vendor string       `json:"vendor"`
+	Add    []PlanEntry  `json:"add"`
+	Delete []PlanEntry  `json:"delete"`
+	Update []PlanUpdate `json:"update"`
+	Keep   []PlanEntry  `json:"keep"`
 }
 
-// PlanEntry is one console entry of a plan.
+// PlanEntry is one console entry of a plan: kind, the vendor's type, the value, the
+// platforms and match it has, and the vendor files that hold it.
 type PlanEntry struct {
-	Kind  exporters.EntryKind `json:"kind"`
-	Type  string              `json:"type"`
-	Value string              `json:"value"`
-	// Files are the endpoint files the entry was written for (new side, else old side).
-	Files []string `json:"files,omitempty"`
+	Kind      exporters.EntryKind `json:"kind"`
+	Type      string              `json:"type"`
+	Value     string              `json:"value"`
+	Platforms []string            `json:"platforms,omitempty"`
+	Match     string              `json:"match,omitempty"`
+	Files     []string            `json:"files,omitempty"`
 }
 
-// PlanFromEntries compares the entries of a previous export (old) with those of the new one
-// for each vendor, as a set difference on (vendor, type, value): an entry in new only is to
-// add, in old only to delete, in both to keep. An entry written into two files of one vendor
-// (a Defender indicator in the CSV and the API body) counts once.
-//
-// It is a small stand-in for a per-console plan that also knows each vendor's grouping and
-// attributes (expiry, action, platforms): a caller that has such a plan can convert it to
-// []VendorPlan instead.
-func PlanFromEntries(vendors []string, old, new []exporters.Entry) []VendorPlan {
-	out := make([]VendorPlan, 0, len(vendors))
-	for _, v := range vendors {
-		o, n := entrySet(v, old), entrySet(v, new)
-		vp := VendorPlan{Vendor: v, Add: []PlanEntry{}, Delete: []PlanEntry{}, Keep: []PlanEntry{}}
-		for k, e := range n {
-			if _, ok := o[k]; ok {
-				vp.Keep = append(vp.Keep, *e)
-			} else {
-				vp.Add = append(vp.Add, *e)
-			}
+// PlanUpdate is an entry whose value stays and whose attributes change, with what changes.
+type PlanUpdate struct {
+	PlanEntry
+	Changes string `json:"changes"`
+}
+
+// FromPlan converts a per-console upgrade plan (exporters/plan: the entries of both exports
+// grouped as each console holds them, `diff --vendor` and `generate --previous --vendor`)
+// into the report's form.
+func FromPlan(p *plan.Plan) []VendorPlan {
+	if p == nil {
+		return nil
+	}
+	out := make([]VendorPlan, 0, len(p.Vendors))
+	for _, vp := range p.Vendors {
+		v := VendorPlan{Vendor: vp.Vendor, Add: entries(vp.Add), Delete: entries(vp.Delete), Update: []PlanUpdate{}, Keep: entries(vp.Unchanged)}
+		for _, u := range vp.Update {
+			v.Update = append(v.Update, PlanUpdate{PlanEntry: entryOf(u.New), Changes: updateText(u)})
 		}
-		for k, e := range o {
-			if _, ok := n[k]; !ok {
-				vp.Delete = append(vp.Delete, *e)
-			}
-		}
-		for _, l := range [][]PlanEntry{vp.Add, vp.Delete, vp.Keep} {
-			sortPlan(l)
-		}
-		out = append(out, vp)
+		out = append(out, v)
 	}
 	return out
 }
 
-func entrySet(vendor string, es []exporters.Entry) map[string]*PlanEntry {
-	out := map[string]*PlanEntry{}
-	for _, e := range es {
-		if e.Vendor != vendor {
-			continue
-		}
-		k := e.Type + "\x00" + e.Value
-		pe, ok := out[k]
-		if !ok {
-			pe = &PlanEntry{Kind: e.Kind, Type: e.Type, Value: e.Value}
-			out[k] = pe
-		}
-		for _, f := range e.Files {
-			if !contains(pe.Files, f) {
-				pe.Files = append(pe.Files, f)
-			}
-		}
-	}
-	for _, pe := range out {
-		sort.Strings(pe.Files)
+func entryOf(it plan.Item) PlanEntry {
+	return PlanEntry{Kind: it.Kind, Type: it.Type, Value: it.Value, Platforms: it.Platforms, Match: it.Match, Files: it.Files}
+}
+
+func entries(items []plan.Item) []PlanEntry {
+	out := make([]PlanEntry, 0, len(items))
+	for _, it := range items {
+		out = append(out, entryOf(it))
 	}
 	return out
 }
 
-func sortPlan(l []PlanEntry) {
-	sort.Slice(l, func(i, j int) bool {
-		if l[i].Type != l[j].Type {
-			return l[i].Type < l[j].Type
+// updateText says what an update changes: "action allow → no_action".
+func updateText(u plan.Update) string {
+	var parts []string
+	for _, c := range u.Changed {
+		var o, n string
+		switch c {
+		case "platforms":
+			o, n = strings.Join(u.Old.Platforms, ","), strings.Join(u.New.Platforms, ",")
+		case "match":
+			o, n = u.Old.Match, u.New.Match
+		case "action":
+			o, n = u.Old.Action, u.New.Action
+		case "expires":
+			o, n = u.Old.Expires, u.New.Expires
 		}
-		return l[i].Value < l[j].Value
-	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+		parts = append(parts, fmt.Sprintf("%s %s → %s", c, orDash(o), orDash(n)))
 	}
-	return false
-}
-
-// PlanAgainst exports the previous policy for the same vendors with the same options and
-// compares its entries with cur (the entries of the new export): the plan generate --report
-// --previous shows. It returns the plan and a note saying how it was made, or an error when
-// the previous policy cannot be exported (a refused path rule, ...).
-func PlanAgainst(prev *edrpolicy.Policy, vendors []string, cur []exporters.Entry, o exporters.Options) ([]VendorPlan, string, error) {
-	res, err := exporters.Collect(exporters.Default(), prev, vendors, o)
-	if err != nil {
-		return nil, "", fmt.Errorf("the previous policy could not be exported for the plan: %w", err)
-	}
-	note := fmt.Sprintf("entries compared by vendor, type and value: the previous policy (version %s) exported with the same options as this one", orDash(prev.AppVersion))
-	return PlanFromEntries(vendors, res.Entries, cur), note, nil
+	return strings.Join(parts, "; ")
 }
 
 // VendorsOf returns the vendors a coverage report names, sorted.
@@ -128,9 +100,9 @@ func VendorsOf(c *exporters.Coverage) []string {
 	return out
 }
 
-// planText is "N to add, N to delete, N to keep".
+// planText is "N to add, N to delete, N to update, N to keep".
 func planText(vp VendorPlan) string {
-	return fmt.Sprintf("%d to add, %d to delete, %d to keep", len(vp.Add), len(vp.Delete), len(vp.Keep))
+	return fmt.Sprintf("%d to add, %d to delete, %d to update, %d to keep", len(vp.Add), len(vp.Delete), len(vp.Update), len(vp.Keep))
 }
 
 func orDash(s string) string {

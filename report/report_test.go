@@ -17,6 +17,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/report"
 	"github.com/edrpolicy/edrpolicy/signers"
@@ -38,23 +39,28 @@ func TestFormatFor(t *testing.T) {
 	}
 }
 
-func TestPlanFromEntries(t *testing.T) {
-	e := func(v, typ, val, file string, files ...string) exporters.Entry {
-		return exporters.Entry{Vendor: v, Kind: exporters.EntryHash, Type: typ, Value: val, File: file, Files: files}
+// TestFromPlan converts exporters/plan's per-console plan: an indicator in two Defender files
+// is one console entry; a changed expiry is an update; another type is another entry.
+func TestFromPlan(t *testing.T) {
+	e := func(v, typ, val, file, expires string) exporters.Entry {
+		return exporters.Entry{Vendor: v, Kind: exporters.EntryHash, Type: typ, Value: val, File: file, Expires: expires}
 	}
 	old := []exporters.Entry{
-		e("defender", "FileSha256", "aa", "defender-indicators-001.csv", `C:\a.exe`),
-		e("defender", "FileSha256", "aa", "defender-indicators.json", `C:\a.exe`), // the same indicator, another file
-		e("defender", "FileSha256", "bb", "defender-indicators-001.csv", `C:\b.exe`),
-		e("crowdstrike", "sha256", "bb", "crowdstrike-ioc.json", `C:\b.exe`),
+		e("defender", "FileSha256", "aa", "defender-indicators-001.csv", ""),
+		e("defender", "FileSha256", "aa", "defender-indicators.json", ""),
+		e("defender", "FileSha256", "bb", "defender-indicators-001.csv", ""),
+		e("defender", "FileSha256", "ee", "defender-indicators.json", "2027-01-01T00:00:00Z"),
+		e("crowdstrike", "sha256", "bb", "crowdstrike-ioc.json", ""),
 	}
 	cur := []exporters.Entry{
-		e("defender", "FileSha256", "aa", "defender-indicators-001.csv", `C:\a.exe`),
-		e("defender", "FileSha256", "cc", "defender-indicators-001.csv", `C:\b.exe`),
-		e("defender", "FileSha1", "bb", "defender-indicators-001.csv", `C:\b.exe`), // another type: not the same entry
+		e("defender", "FileSha256", "aa", "defender-indicators-001.csv", ""),
+		e("defender", "FileSha256", "aa", "defender-indicators.json", ""),
+		e("defender", "FileSha256", "cc", "defender-indicators-001.csv", ""),
+		e("defender", "FileSha1", "bb", "defender-indicators-001.csv", ""),
+		e("defender", "FileSha256", "ee", "defender-indicators.json", "2028-01-01T00:00:00Z"),
 	}
-	plan := report.PlanFromEntries([]string{"defender", "crowdstrike"}, old, cur)
-	require.Len(t, plan, 2)
+	got := report.FromPlan(plan.Compute("old", "new", old, cur, []string{"defender", "crowdstrike"}))
+	require.Len(t, got, 2)
 	vals := func(l []report.PlanEntry) []string {
 		var out []string
 		for _, x := range l {
@@ -62,13 +68,18 @@ func TestPlanFromEntries(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, []string{"FileSha1 bb", "FileSha256 cc"}, vals(plan[0].Add))
-	assert.Equal(t, []string{"FileSha256 bb"}, vals(plan[0].Delete))
-	assert.Equal(t, []string{"FileSha256 aa"}, vals(plan[0].Keep))
-	assert.Equal(t, []string{`C:\a.exe`}, plan[0].Keep[0].Files)
-	assert.Empty(t, plan[1].Add)
-	assert.Equal(t, []string{"sha256 bb"}, vals(plan[1].Delete))
-	assert.Empty(t, plan[1].Keep)
+	d := got[0]
+	assert.Equal(t, "defender", d.Vendor)
+	assert.ElementsMatch(t, []string{"FileSha1 bb", "FileSha256 cc"}, vals(d.Add))
+	assert.Equal(t, []string{"FileSha256 bb"}, vals(d.Delete))
+	assert.Equal(t, []string{"FileSha256 aa"}, vals(d.Keep))
+	assert.Equal(t, []string{"defender-indicators-001.csv", "defender-indicators.json"}, d.Keep[0].Files, "one console entry, two files")
+	require.Len(t, d.Update, 1)
+	assert.Equal(t, "ee", d.Update[0].Value)
+	assert.Equal(t, "expires 2027-01-01T00:00:00Z → 2028-01-01T00:00:00Z", d.Update[0].Changes)
+	assert.Empty(t, got[1].Add)
+	assert.Equal(t, []string{"sha256 bb"}, vals(got[1].Delete))
+	assert.Nil(t, report.FromPlan(nil))
 }
 
 // sampleSet generates the sample install (tree), exports every vendor and writes the output
@@ -401,12 +412,15 @@ func TestLoadProblems(t *testing.T) {
 
 func TestPlanSampleUpgrade(t *testing.T) {
 	_, v1, _ := sampleSet(t, "windows", nil)
-	_, v2, res := sampleSet(t, "v2/windows", v1)
-	plan, note, err := report.PlanAgainst(v1, allVendors, res.Entries, exporters.Options{SentinelOne: exporters.SentinelOneOptions{Tenant: true}})
+	dir, v2, res := sampleSet(t, "v2/windows", v1)
+	reg := exporters.Default()
+	old, err := plan.FromPolicy(reg, v1, allVendors, exporters.Options{})
 	require.NoError(t, err)
-	assert.Contains(t, note, "version 11.1.0")
-	require.Len(t, plan, 3)
-	for _, vp := range plan {
+	cur, _, err := plan.FromDir(reg, dir)
+	require.NoError(t, err)
+	vps := report.FromPlan(plan.Compute("v1", dir, old, cur, allVendors))
+	require.Len(t, vps, 3)
+	for _, vp := range vps {
 		// The two new builds carry the renewed certificate, which is not pinned: their
 		// narrowed signer rules fall back to hash entries (to add); the DLL's certificate
 		// entry and the uninstaller's hash are unchanged (to keep); nothing of v1 goes,
@@ -423,9 +437,10 @@ func TestPlanSampleUpgrade(t *testing.T) {
 			assert.Equal(t, exporters.EntryHash, a.Kind, vp.Vendor)
 		}
 	}
-	out, err := report.Render(&report.Input{Policy: v2, Coverage: res.Coverage, Plan: plan, PlanNote: note}, report.HTML)
+	out, err := report.Render(&report.Input{Policy: v2, Coverage: res.Coverage, Plan: vps, PlanNote: "test"}, report.HTML)
 	require.NoError(t, err)
 	p := parseHTML(t, out)
 	assert.Len(t, p.elems("tr", "plan-add"), 6)
 	assert.Len(t, p.elems("tr", "plan-delete"), 2)
+	assert.NotEmpty(t, p.elems("tr", "plan-keep"))
 }

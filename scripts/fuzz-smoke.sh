@@ -14,7 +14,7 @@ for dir in $(go list -f '{{.Dir}}' ./...); do
 	targets=$({ grep -h '^func Fuzz' "$dir"/*_test.go 2>/dev/null || true; } | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*testing\.F).*/\1/p' | sort -u)
 	for f in $targets; do
 		echo "fuzz $pkg $f (${secs}s)"
-		go test -run '^$' -fuzz "^${f}\$" -fuzztime "${secs}s" "$pkg" >/tmp/fuzz-smoke.$$.log 2>&1 || {
+		go test -run '^$' -fuzz "^${f}\$" -fuzztime "${secs}s" -fuzzminimizetime 5s "$pkg" >/tmp/fuzz-smoke.$$.log 2>&1 || {
 			cat /tmp/fuzz-smoke.$$.log
 			echo "fuzz-smoke: $f in $pkg failed" >&2
 			rm -f /tmp/fuzz-smoke.$$.log

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ type checkOptions struct {
 	installPaths []string
 	trustRoots   string
 	jobs         int
+	vendors      []string
 }
 
 // checkDoc is the JSON form of `check --format json`: the library's report with the policy
@@ -33,7 +35,7 @@ type checkDoc struct {
 func newCheckCmd(a *app) *cobra.Command {
 	o := &checkOptions{}
 	c := &cobra.Command{
-		Use:   "check policy.json",
+		Use:   "check policy.json|OUT_DIR",
 		Short: "Simulate and lint a policy",
 		Long: `check lints a policy: malformed rules (criterion, role, platform, hash lengths, signer
 identity, path match), the guardrails of generate and export and their executable-folder rule
@@ -48,6 +50,14 @@ rule's certificate or Team ID, and its file_name or signing_id when narrowed) or
 (the file's path on endpoints: --install-path, else the profile's application folder, else the
 folder the policy's own paths give). A path rule over a file whose signature does not verify
 is an error; hash and signer rules that match no inspected file are stale (warnings).
+
+Given an output folder of generate --out or export (OUT_DIR) instead of a policy file, check
+verifies MANIFEST.sha256 first, checks the folder's policy.json as above, reads every vendor
+file back and simulates each vendor with its own matching (hash type, certificate or
+publisher, path glob language, environment variables, case): an executable that a vendor's
+files do not allow is an error for that vendor (EDR210), as are rules a vendor's files do not
+express (EDR211) and entries the policy does not give (EDR212). --vendor (repeatable or
+comma-separated) names the vendors the folder must serve (default: those it holds files of).
 
 Output: --format table (LEVEL ID RULE FILE MESSAGE and a summary), json (the report) or sarif
 (SARIF 2.1.0, for code-scanning tools).
@@ -68,6 +78,7 @@ policy or root.`,
 	f.StringArrayVar(&o.installPaths, "install-path", nil, "the folder each --root is installed as on endpoints, in --root order (default: the profile's main application folder)")
 	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
+	f.StringSliceVar(&o.vendors, "vendor", nil, "with OUT_DIR: vendors the folder must serve (repeatable or comma-separated; default: those it has files of)")
 	return c
 }
 
@@ -79,6 +90,12 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	}
 	if len(o.installPaths) > 0 && len(o.installPaths) != len(o.roots) {
 		return usageErr("--install-path: give one per --root, in the same order (%d --root, %d --install-path)", len(o.roots), len(o.installPaths))
+	}
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+		return o.runOutDir(c, a, file)
+	}
+	if len(o.vendors) > 0 {
+		return usageErr("--vendor: only with an output folder (check OUT_DIR): a policy file holds no vendor files")
 	}
 	pol, raw, err := edrpolicy.ReadPolicyFile(file)
 	if err != nil {
@@ -282,6 +299,9 @@ func sarifLog(policyFile string, lines []int, rep *edrpolicy.CheckReport) sarifD
 		props := map[string]string{}
 		if f.File != "" {
 			props["file"] = f.File
+		}
+		if f.Vendor != "" {
+			props["vendor"] = f.Vendor
 		}
 		if f.Criterion != "" {
 			props["criterion"] = string(f.Criterion)

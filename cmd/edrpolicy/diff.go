@@ -11,6 +11,7 @@ import (
 
 type diffOptions struct {
 	format string
+	plan   planFlags
 }
 
 // diffDoc is the JSON form of `diff --format json`.
@@ -34,16 +35,27 @@ type diffSummary struct {
 func newDiffCmd(a *app) *cobra.Command {
 	o := &diffOptions{}
 	c := &cobra.Command{
-		Use:   "diff OLD NEW",
-		Short: "Rule-level difference of two policy files",
+		Use:   "diff OLD NEW [--vendor V]...",
+		Short: "Rule-level difference of two policies, or per-console upgrade plan",
 		Long: `diff compares two policy.json files rule by rule and prints one line per rule added,
 removed or changed, with the file it covers and the reason: a file with a new hash (a new
 build), a signer whose certificate was renewed (same subject or Team ID, new thumbprint: the
 moment signer exceptions break), files added to or removed from a rule, a new expiry or
 governance. Policy settings that differ (app_version, era, level, ...) are listed first.
 
-Exit codes: 0 the policies are equal; 1 they differ (exceptions must be re-imported);
-2 a file cannot be read, is not JSON, or has another schema_version.`,
+With --vendor V (repeatable or comma-separated, case-insensitive) diff prints an upgrade plan
+per console instead: the entries to add, to delete, to update and those unchanged, in the
+vendor's own values (the SHA-1 for SentinelOne, the SHA-256 for Falcon and Defender,
+certificate thumbprints, publisher names, paths in the vendor's syntax). OLD and NEW are then
+output folders (their vendor files are read back) or policy files (exported in memory with the
+export options given here, which must be the ones generate or export used). With --out DIR,
+each vendor with entries to delete also gets a removal file there: crowdstrike-remove.json and
+sentinelone-remove.json (per entry, the API request that finds its console id and the one that
+deletes it), defender-remove-indicators.json and defender-remove-av-exclusions.ps1.
+
+Exit codes: 0 the policies are equal (with --vendor: no console must change); 1 they differ
+(exceptions must be re-imported); 2 a file cannot be read, is not JSON, or has another
+schema_version.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageErr("diff needs two policy files, OLD and NEW (got %d argument(s))", len(args))
@@ -53,12 +65,19 @@ Exit codes: 0 the policies are equal; 1 they differ (exceptions must be re-impor
 		RunE: func(c *cobra.Command, args []string) error { return o.run(a, args[0], args[1]) },
 	}
 	c.Flags().StringVar(&o.format, "format", "table", "output format: table or json")
+	o.plan.bind(c.Flags())
 	return c
 }
 
 func (o *diffOptions) run(a *app, oldFile, newFile string) error {
 	if o.format != "table" && o.format != "json" {
 		return usageErr("--format: %q is not a format; use table or json", o.format)
+	}
+	if len(o.plan.vendors) > 0 {
+		return o.runPlan(a, oldFile, newFile)
+	}
+	if o.plan.out != "" {
+		return usageErr("--out: only with --vendor (removal files are per vendor)")
 	}
 	oldPol, err := edrpolicy.ReadPolicy(oldFile)
 	if err != nil {

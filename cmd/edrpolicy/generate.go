@@ -16,6 +16,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/report"
@@ -51,6 +52,7 @@ type generateOptions struct {
 	jobs             int
 	gov              edrpolicy.GovernanceOptions
 	vendor           vendorFlags
+	fleet            fleetFlags
 }
 
 func newGenerateCmd(a *app) *cobra.Command {
@@ -74,19 +76,29 @@ holds exactly one run's files.
 
 After an upgrade, --previous old/policy.json lists in "superseded" the previous rules the
 new install no longer matches and warns (signer-change) when a signer's certificate was
-renewed; --keep-previous also keeps those rules, labelled with their app_version, while a
+renewed; with --vendor it also prints the upgrade plan per console (as diff --vendor: entries
+to add, delete, update, keep, the previous policy exported with the same options) and writes
+each vendor's removal file into --out; --keep-previous also keeps those rules, labelled with their app_version, while a
 staged rollout runs both versions. generate never prompts; --yes is accepted for scripts.
+
+With --evidence FILE (repeatable; - for stdin; .gz accepted) the policy covers what a fleet
+runs: inspect --format json of any number of hosts, osqueryd result logs, osqueryi --json
+arrays and Fleet query reports (edrpolicy osquery-pack prints the queries). Digests, versions,
+signature results and Team IDs that too few hosts carry (--min-hosts, --min-share) are
+fleet-outlier warnings naming the hosts, and get no rule; older versions enough hosts still
+run keep their rules, labelled with their app_version. Signer rules need an inspection of the
+same SHA-256 (--root, or inspect evidence): osquery reports no certificate.
 
 Exit codes: 0 policy written; 1 policy written, but something needs someone before it is
 deployed: files or folders of the install could not be read (each is an "unreadable" warning
-and policy.json says "partial": true), a rule could not be exported for a vendor, an
-interpreter or LOLBin got no rule (--force allows it), executables are of another OS than
---os, or a rule has already expired; 2 usage error (an empty or unknown flag value, --out
-holding a policy.json this tool did not write or the folder of --previous), a root with
-nothing to inspect, a version or fact no source gives (the message names the flag that
-supplies it), a version source whose signature does not verify (--app-version auto; give the
-version), a guardrail refusal or a pinned signer that signs much else (--force records
-either as a warning).`,
+and policy.json says "partial": true), a rule could not be exported for a vendor, the
+--evidence holds fleet findings or unreadable lines, an interpreter or LOLBin got no rule
+(--force allows it), executables are of another OS than --os, or a rule has already expired;
+2 usage error (an empty or unknown flag value, --out holding a policy.json this tool did not
+write or the folder of --previous), a root with nothing to inspect, a version or fact no
+source gives (the message names the flag that supplies it), a version source whose signature
+does not verify (--app-version auto; give the version), a guardrail refusal or a pinned
+signer that signs much else (--force records either as a warning).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
 	}
@@ -122,6 +134,7 @@ either as a warning).`,
 	f.StringVar(&o.gov.MaxAge, "max-age", "", "governance: a rule expires this long (90d, 12w, 6m, 1y) after the day it first appeared (carried from --previous); a signer rule at its certificate's not_after if earlier")
 	f.StringVar(&o.gov.Scope, "scope", "", "governance: scope (host group, policy) recorded on every rule")
 	o.vendor.bind(f)
+	o.fleet.bind(c)
 	// generate inspects the install itself and asks for the digests the vendors need.
 	_ = f.MarkHidden("inspection")
 	return c
@@ -238,7 +251,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	bar := newProgressBar(a)
 	g.Inspect.Progress = bar.update
-	pol, err := edrpolicy.Generate(c.Context(), g)
+	pol, err := o.generate(c.Context(), a, g)
 	bar.finish()
 	if err != nil {
 		var ue *profile.UnknownError
@@ -280,6 +293,8 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exported *exporters.Result
+	var upgrade *plan.Plan
+	removals := 0
 	if len(o.vendors) > 0 {
 		eopts, err := o.vendor.options()
 		if err != nil {
@@ -293,11 +308,19 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		files = append(files, exported.Files...)
+		if g.Decide.Previous != nil {
+			var rfiles []edrpolicy.OutputFile
+			if upgrade, rfiles, err = upgradePlan(g.Decide.Previous, o.previous, exported.Files, o.vendors, eopts); err != nil {
+				return &exitErr{code: exitError, err: fmt.Errorf("generate: upgrade plan: %w", err), note: "no files were written"}
+			}
+			files = append(files, rfiles...)
+			removals = len(rfiles)
+		}
 	}
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
-	if err := o.writeReport(a, pol, files, exported, g.Decide.Previous); err != nil {
+	if err := o.writeReport(a, pol, files, exported, upgrade); err != nil {
 		return err
 	}
 	nWarn := len(pol.Warnings) // every warning line printed below: the policy's and the export's
@@ -306,15 +329,23 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	}
 	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(nWarn, "warning"))
 	if exported != nil {
-		n := len(files) - 1 // policy.json
+		n := len(files) - 1 - removals // policy.json and the removal files
 		also := ""
 		if len(exported.Coverage.Vendors) > 0 {
 			n, also = n-1, ", "+exporters.CoverageFileName
+		}
+		if removals > 0 {
+			also += ", " + plural(removals, "removal file")
 		}
 		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", esc(o.out), plural(n, "vendor file"), also, edrpolicy.ManifestName)
 	}
 	for _, w := range pol.Warnings {
 		warnLine(a, w.Code, w.Message)
+	}
+	if upgrade != nil {
+		if err := writePlanTable(a.stdout, upgrade); err != nil {
+			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
+		}
 	}
 	attn := exported != nil && printExportResult(a, exported)
 	if interpreters(a, pol) || attn {
@@ -416,9 +447,10 @@ func writeRulesTable(w io.Writer, pol *edrpolicy.Policy) error {
 }
 
 // writeReport writes the --report file, if asked, after the output set: it is not part of
-// the set (not in MANIFEST.sha256), wherever it is written. With the previous policy and an
-// export, the previous policy is exported with the same options for the plan.
-func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edrpolicy.OutputFile, exported *exporters.Result, prev *edrpolicy.Policy) error {
+// the set (not in MANIFEST.sha256), wherever it is written. With --previous and --vendor it
+// holds the per-console upgrade plan this run printed (the previous policy exported with the
+// same options).
+func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edrpolicy.OutputFile, exported *exporters.Result, upgrade *plan.Plan) error {
 	if o.report == "" {
 		return nil
 	}
@@ -426,18 +458,10 @@ func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edr
 	in := &report.Input{Policy: pol, Files: report.FilesOf(files)}
 	if exported != nil {
 		in.Coverage = exported.Coverage
-		if prev != nil {
-			eopts, err := o.vendor.options()
-			if err != nil {
-				return err
-			}
-			eopts.Force, eopts.Guardrails = o.force, edrpolicy.HostGuardrails()
-			plan, note, err := report.PlanAgainst(prev, o.vendors, exported.Entries, eopts)
-			if err != nil {
-				plan, note = []report.VendorPlan{}, err.Error()
-			}
-			in.Plan, in.PlanNote = plan, note
-		}
+	}
+	if upgrade != nil {
+		in.Plan = report.FromPlan(upgrade)
+		in.PlanNote = fmt.Sprintf("the console entries of the previous policy %s (exported with this run's options) compared with this run's files, grouped as each console holds them (as diff --vendor shows them)", o.previous)
 	}
 	data, err := report.Render(in, format)
 	if err != nil {
@@ -453,6 +477,9 @@ func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edr
 // partialRead makes generate exit 1 when the policy was built from a partial read (files or
 // folders that could not be read are its "unreadable" warnings).
 func partialRead(a *app, pol *edrpolicy.Policy) error {
+	if pol.Fleet != nil {
+		return fleetExit(a, pol)
+	}
 	if !pol.Partial {
 		return nil
 	}

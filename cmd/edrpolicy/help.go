@@ -19,8 +19,9 @@ var commandHelp = map[string]struct{ example, exit string }{
 	"edrpolicy export": {example: `  edrpolicy export --vendor sentinelone --s1-tenant --out s1/ out/policy.json`},
 	"edrpolicy check": {example: `  edrpolicy check out/policy.json
   edrpolicy check out/policy.json --root 'C:\Program Files\CrashPlan' --format sarif > check.sarif`},
-	"edrpolicy diff":   {example: `  edrpolicy diff deployed/policy.json next/policy.json`},
-	"edrpolicy report": {example: `  edrpolicy report out/ --out out-review.html --previous deployed/`},
+	"edrpolicy diff":         {example: `  edrpolicy diff deployed/policy.json next/policy.json`},
+	"edrpolicy report":       {example: `  edrpolicy report out/ --out out-review.html --previous deployed/`},
+	"edrpolicy osquery-pack": {example: `  edrpolicy osquery-pack --profile code42 --os windows --app-version 11.1 --app-version 11.2 > code42.conf`},
 	"edrpolicy paths": {example: `  edrpolicy paths --profile code42 --os mac --app-version 11.1`,
 		exit: "0 table printed; 2 usage error, a version no source covers or a product whose tables no source gives (the message names the flag that supplies it)."},
 	"edrpolicy ports": {example: `  edrpolicy ports --profile code42 --app-version 11.1 --server-version 11.1`,

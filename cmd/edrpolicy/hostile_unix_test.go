@@ -89,6 +89,9 @@ func TestHostileConfigFiles(t *testing.T) {
 	}
 	for _, r := range readers {
 		for _, k := range kinds {
+			if r.name == "check" && k.name == "dir" {
+				continue // a directory given to check is an output folder (check OUT_DIR)
+			}
 			t.Run(r.name+" "+k.name, func(t *testing.T) {
 				f := filepath.Join(t.TempDir(), "hostile.json")
 				k.make(t, f, r.limit)

@@ -24,6 +24,7 @@ type inspectOptions struct {
 	jobs           int
 	roots          string
 	followSymlinks bool
+	host           string
 }
 
 func newInspectCmd(a *app) *cobra.Command {
@@ -50,6 +51,7 @@ Exit codes: 0 all files inspected; 1 some files could not be read or parsed (eac
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
 	f.StringVar(&o.roots, "roots", "", "PEM file of extra trusted root certificates")
 	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "follow symbolic links (loops are detected and reported)")
+	f.StringVar(&o.host, "host", "", "host name recorded in the JSON output, for generate --evidence (default: this machine's hostname)")
 	return c
 }
 
@@ -81,6 +83,7 @@ func (o *inspectOptions) run(c *cobra.Command, a *app, args []string) error {
 		return usageErr("inspect: nothing to inspect: %s holds no files", strings.Join(args, ", "))
 	}
 	if o.format == "json" {
+		inv.Host = inspectHost(o.host)
 		err = inv.WriteJSON(a.stdout) // full paths
 	} else {
 		err = writeInventoryTable(a.stdout, inv, termWidth(a))
@@ -98,6 +101,19 @@ func (o *inspectOptions) run(c *cobra.Command, a *app, args []string) error {
 		return attention()
 	}
 	return nil
+}
+
+// inspectHost is the host name inspect records: --host, else the hostname (none when the
+// system does not say).
+func inspectHost(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
 }
 
 func usageErr(format string, args ...any) error {

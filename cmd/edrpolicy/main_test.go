@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -12,7 +16,12 @@ import (
 // TestMain lets testscript run the real CLI in-process as the "edrpolicy" command.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"edrpolicy": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		// edrpolicy-dropline FILE TEXT removes the lines of FILE that contain TEXT (a hand edit).
+		"edrpolicy-dropline": func() { os.Exit(dropLines(os.Args[1:])) },
+		// edrpolicy-remanifest DIR rewrites DIR/MANIFEST.sha256 for the files it lists, as
+		// someone covering up a hand edit would.
+		"edrpolicy-remanifest": func() { os.Exit(remanifest(os.Args[1:])) },
+		"edrpolicy":            func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		// edrpolicy-flip FILE OFFSET flips one bit of FILE at OFFSET, to tamper with a copy.
 		"edrpolicy-flip": func() {
 			if len(os.Args) != 3 {
@@ -40,4 +49,48 @@ func TestMain(m *testing.M) {
 // and the exit code exactly as scripts depending on the contract would see them.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+}
+
+func dropLines(args []string) int {
+	if len(args) != 2 {
+		return 2
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		return 2
+	}
+	var keep []string
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if !strings.Contains(l, args[1]) {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) == len(strings.SplitAfter(string(b), "\n")) || os.WriteFile(args[0], []byte(strings.Join(keep, "")), 0o644) != nil {
+		return 1
+	}
+	return 0
+}
+
+func remanifest(args []string) int {
+	if len(args) != 1 {
+		return 2
+	}
+	mp := filepath.Join(args[0], "MANIFEST.sha256")
+	b, err := os.ReadFile(mp)
+	if err != nil {
+		return 2
+	}
+	var out strings.Builder
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		name := l[strings.Index(l, "  ")+2:]
+		data, err := os.ReadFile(filepath.Join(args[0], name))
+		if err != nil {
+			return 2
+		}
+		fmt.Fprintf(&out, "%x  %s\n", sha256.Sum256(data), name)
+	}
+	if os.WriteFile(mp, []byte(out.String()), 0o644) != nil {
+		return 2
+	}
+	return 0
 }

@@ -1,14 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
 	"github.com/edrpolicy/edrpolicy/report"
 )
@@ -68,12 +68,12 @@ func (o *reportOptions) run(a *app, dir string) error {
 		return usageErr("%v", err)
 	}
 	if o.previous != "" {
-		prev, err := readPrevious(o.previous)
+		in.Plan, in.PlanNote, err = planAgainst(a, o.previous, dir, report.VendorsOf(in.Coverage))
 		if err != nil {
-			return usageErr("--previous: %v", err)
-		}
-		in.Plan, in.PlanNote, err = planFromPolicies(prev, in.Policy, report.VendorsOf(in.Coverage))
-		if err != nil {
+			var ee *exitErr
+			if errors.As(err, &ee) {
+				return err
+			}
 			return usageErr("--previous: %v", err)
 		}
 	}
@@ -100,32 +100,29 @@ func (o *reportOptions) run(a *app, dir string) error {
 	return nil
 }
 
-// readPrevious reads a previous policy given as a file or as the folder that holds it.
-func readPrevious(name string) (*edrpolicy.Policy, error) {
-	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
-		name = filepath.Join(name, edrpolicy.PolicyFileName)
-	}
-	return edrpolicy.ReadPolicy(name)
-}
-
-// planFromPolicies exports both policies in memory for the vendors with default options
-// (SentinelOne needs a scope: the tenant, which no entry's type or value depends on) and
-// compares their entries.
-func planFromPolicies(prev, cur *edrpolicy.Policy, vendors []string) ([]report.VendorPlan, string, error) {
+// planAgainst is the per-console plan from a previous export to the output folder dir: the
+// previous side is an output folder (its vendor files read back) or a policy.json exported in
+// memory with default options (SentinelOne tenant-wide: no entry depends on the scope); the
+// new side is dir's files read back. Vendors are those of dir's coverage.json.
+func planAgainst(a *app, previous, dir string, vendors []string) ([]report.VendorPlan, string, error) {
 	if len(vendors) == 0 {
 		return nil, "", fmt.Errorf("the output set has no coverage.json: no vendor was exported, so there is no console to plan for")
 	}
-	o := exporters.Options{SentinelOne: exporters.SentinelOneOptions{Tenant: true}}
-	now, err := exporters.Collect(exporters.Default(), cur, vendors, o)
-	if err != nil {
-		return nil, "", fmt.Errorf("this policy could not be exported for the plan: %w", err)
-	}
-	plan, _, err := report.PlanAgainst(prev, vendors, now.Entries, o)
+	reg := exporters.Default()
+	old, err := planSide(a, reg, "--previous", previous, vendors, exporters.Options{})
 	if err != nil {
 		return nil, "", err
 	}
-	note := fmt.Sprintf("entries compared by vendor, type and value: both policies (versions %s and %s) exported in memory with default vendor options (entries that only options add, such as Defender FileSha1 or Falcon md5 indicators, are not compared)", orUnknown(prev.AppVersion), orUnknown(cur.AppVersion))
-	return plan, note, nil
+	cur, err := planSide(a, reg, "OUT_DIR", dir, vendors, exporters.Options{})
+	if err != nil {
+		return nil, "", err
+	}
+	p := plan.Compute(previous, dir, old, cur, vendors)
+	how := "its vendor files read back"
+	if fi, err := os.Stat(previous); err != nil || !fi.IsDir() {
+		how = "exported in memory with default vendor options (entries only options add, such as Defender FileSha1 or Falcon md5 indicators, are not compared)"
+	}
+	return report.FromPlan(p), fmt.Sprintf("the console entries of %s (%s) compared with those of %s, grouped as each console holds them (as diff --vendor shows them)", previous, how, dir), nil
 }
 
 func orUnknown(s string) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,6 +17,9 @@ func TestSampleScripts(t *testing.T) {
 	require.NoError(t, err)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/sample",
+		// UPDATE_SCRIPTS=1 go test -run TestSampleScripts rewrites the cmp golden files of the
+		// scripts (review the diff before committing).
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("SAMPLE", sample)
 			return nil

@@ -258,19 +258,22 @@ func TestCode42Ports(t *testing.T) {
 	}
 }
 
-// seedText returns the seed article, from the shared folder beside the repository.
+// seedText returns the seed article, from $EDRPOLICY_SEEDS (a missing file fails the test) or
+// else from the shared folder beside the repository when there is one (the seeds are not part
+// of the repository; .ci/run sets EDRPOLICY_SEEDS when the shared folder is there).
 func seedText(t *testing.T, name string) string {
 	t.Helper()
 	dir := os.Getenv("EDRPOLICY_SEEDS")
-	if dir == "" {
+	explicit := dir != ""
+	if !explicit {
 		dir = filepath.Join("..", "..", "..", "shared", "seeds")
 	}
 	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
+		if explicit {
 			t.Fatalf("seed %s: %v", name, err)
 		}
-		t.Skipf("seed %s: %v (set EDRPOLICY_SEEDS)", name, err)
+		t.Skipf("seed %s: %v (set EDRPOLICY_SEEDS to the seeds folder)", name, err)
 	}
 	return strings.Join(strings.Fields(string(b)), " ")
 }

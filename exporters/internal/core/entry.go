@@ -39,6 +39,14 @@ type Entry struct {
 	Match string `json:"match,omitempty"`
 	// File is the output file that holds the entry (defender-indicators-001.csv, ...).
 	File string `json:"file"`
+	// Action is the entry's action or state as the vendor file writes it, when it has one:
+	// allow or no_action (Falcon IOC), the excluded_from list joined with "," (Falcon ML
+	// exclusion), enabled or disabled (Falcon certificate exclusion), the path mode
+	// (SentinelOne), Allowed, Audit, Block, ... (Defender indicators). Whether an entry
+	// allows anything depends on it: a parsed entry is simulated with its action.
+	Action string `json:"action,omitempty"`
+	// Expires is the entry's expiration as written (RFC 3339 or Defender's CSV form), if any.
+	Expires string `json:"expires,omitempty"`
 	// Rule is the 1-based index of the policy rule the entry was written for (0 when parsed
 	// back from a file).
 	Rule int `json:"rule,omitempty"`
