@@ -125,13 +125,6 @@ func planAgainst(a *app, previous, dir string, vendors []string) ([]report.Vendo
 	return report.FromPlan(p), fmt.Sprintf("the console entries of %s (%s) compared with those of %s, grouped as each console holds them (as diff --vendor shows them)", previous, how, dir), nil
 }
 
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
-}
-
 // writeReport writes a report file atomically (a temporary file in the same folder, fsynced,
 // renamed over the name).
 func writeReport(name string, data []byte) error {
