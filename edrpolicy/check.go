@@ -96,6 +96,12 @@ type FindingRule struct {
 
 // FindingRules returns the catalogue of finding ids in id order. Each call returns a new slice.
 func FindingRules() []FindingRule {
+	rules := append(baseFindingRules(), riskFindingRules()...)
+	sort.SliceStable(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
+	return rules
+}
+
+func baseFindingRules() []FindingRule {
 	return append([]FindingRule{
 		{FindingPolicyHeader, LevelError, "policy schema_version, os or level is unknown, or the policy has no rules"},
 		{FindingCriterion, LevelError, "rule criterion is not hash, signer or path"},
@@ -109,7 +115,7 @@ func FindingRules() []FindingRule {
 		{FindingExecutableFolder, LevelError, "executable path rule over a folder: never allowed"},
 		{FindingSignerExpired, LevelError, "signer certificate has expired (a warning when its signatures were timestamped while it was valid)"},
 		{FindingSignerExpiring, LevelWarning, "signer certificate expires soon"},
-		{FindingGovernanceExpires, LevelWarning, "governance expires date is past or malformed"},
+		{FindingGovernanceExpires, LevelError, "governance expires date is past or malformed: the rule has expired"},
 		{FindingDuplicate, LevelWarning, "duplicate rule"},
 		{FindingCoveredByFolder, LevelWarning, "file path rule already covered by a folder rule"},
 		{FindingWeakerThanLevel, LevelWarning, "executable rule weaker than the policy's level"},
@@ -142,6 +148,9 @@ type CheckOptions struct {
 	// Guardrails adds a host check to the path guardrails, as export is given it (see
 	// GuardrailOptions); the zero value judges paths by their spelling alone.
 	Guardrails GuardrailOptions
+	// RiskySigners and Interpreters are the lists Decide used (nil: the embedded ones).
+	RiskySigners *RiskySigners
+	Interpreters *Interpreters
 }
 
 // Finding is one problem Check found.
@@ -283,6 +292,7 @@ func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, e
 		c.now = time.Now()
 	}
 	c.judge = newSignerJudge(pol.PinnedSigners, c.now)
+	c.risky, c.interp = riskLists(opts.RiskySigners, opts.Interpreters)
 	if c.soon <= 0 {
 		c.soon = ExpiryWarning
 	}
@@ -308,14 +318,17 @@ func countNoun(n int, word string) string {
 }
 
 type checker struct {
-	pol      *Policy
-	opts     CheckOptions
-	now      time.Time
-	soon     time.Duration
-	findings []Finding
-	sim      *Simulation
-	judge    *signerJudge // Decide's judgement of signatures, with the policy's pins
-	broken   map[string]string
+	pol       *Policy
+	opts      CheckOptions
+	now       time.Time
+	soon      time.Duration
+	findings  []Finding
+	sim       *Simulation
+	judge     *signerJudge // Decide's judgement of signatures, with the policy's pins
+	broken    map[string]string
+	risky     *RiskySigners
+	interp    *Interpreters
+	unsealedB map[string]bool
 }
 
 func (c *checker) add(id, level string, rule int, file, format string, args ...any) {
@@ -367,6 +380,7 @@ func (c *checker) lint() {
 	c.lintDuplicates()
 	c.lintCovered()
 	c.lintPartial()
+	c.lintRisk()
 }
 
 func (c *checker) lintRule(i int, forced map[string]bool) {
@@ -427,8 +441,8 @@ func (c *checker) lintExpires(i int, expires string) {
 		c.add(FindingGovernanceExpires, LevelError, i, "", "expires %q is not an RFC 3339 time such as 2027-01-31T00:00:00Z", expires)
 		return
 	}
-	if t.Before(c.now) {
-		c.add(FindingGovernanceExpires, LevelWarning, i, "", "expires %s is past: review the rule (renew the justification or remove it)", t.UTC().Format("2006-01-02"))
+	if !t.After(c.now) {
+		c.add(FindingGovernanceExpires, LevelError, i, "", "rule expired on %s: review it (renew the approval with a new --expires, or remove the rule)", t.UTC().Format("2006-01-02"))
 	}
 }
 
@@ -465,11 +479,11 @@ func (c *checker) lintSigner(i int) {
 	}
 }
 
-// sameInstant reports whether the RFC 3339 string names t (a signer rule's expires taken from
-// the certificate, which the certificate findings already cover).
+// sameInstant reports whether the RFC 3339 string names t or midnight UTC of t's day (a signer
+// rule's expires taken from the certificate, which the certificate findings already cover).
 func sameInstant(s string, t time.Time) bool {
 	u, err := time.Parse(time.RFC3339, s)
-	return err == nil && u.Equal(t)
+	return err == nil && (u.Equal(t) || u.Equal(Day(t)))
 }
 
 func (c *checker) lintPath(i int, forced map[string]bool) {
@@ -622,6 +636,7 @@ func (c *checker) simulate(ctx context.Context) error {
 	}
 	broken := brokenBundles(inv)
 	c.broken = broken
+	c.unsealedB = unsealedBundles(inv)
 	var execs []*simExec
 	for i := range inv.Files {
 		f := &inv.Files[i]
@@ -874,6 +889,10 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 				c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
 			}
 		}
+		if sf.Rule != nil {
+			c.simRisk(e, *sf.Rule)
+		}
+		c.simUnsealed(e)
 		sim.Files = append(sim.Files, sf)
 	}
 	sim.Executables = len(execs)
@@ -900,7 +919,7 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 }
 
 func (c *checker) notCoveredMessage(f *FileEvidence) string {
-	why := "would not be allowed: no hash, signer or path rule covers it"
+	why := "would not be allowed: no hash, signer or path rule covers it" + c.interpreterNote(f)
 	switch f.SignatureStatus {
 	case signers.StatusValid:
 		sigs, reason, _ := c.judge.fileSigners(f, c.broken)

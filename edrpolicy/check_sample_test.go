@@ -111,8 +111,8 @@ func TestCheckSampleWindows(t *testing.T) {
 		assert.Equal(t, []finding{
 			{"EDR101", "error", "", svc},
 			{"EDR101", "error", "", desktop},
-			{"EDR104", "warning", "rules[1]", desktop},
-			{"EDR104", "warning", "rules[3]", svc},
+			{"EDR104", "warning", "rules[1]", svc},
+			{"EDR104", "warning", "rules[3]", desktop},
 		}, reduce(rep))
 		assert.Equal(t, "4 executables: 1 covered by hash, 1 by signer, 0 by path, 2 not covered", rep.Simulation.Text)
 	})

@@ -127,9 +127,9 @@ func TestCheckLint(t *testing.T) {
 			[]fnd{{"EDR012", "warning", 1, "signer certificate Vendor Inc expires on 2026-01-31, within 90 days: the next release will be signed with a renewed certificate"}}},
 		{"signer not yet expiring", func(p *Policy) { setNotAfter(&p.Rules[1], testNow.AddDate(0, 0, 91)) }, nil},
 		{"governance past", func(p *Policy) { p.Rules[0].Expires = "2025-06-01T00:00:00Z" },
-			[]fnd{{"EDR013", "warning", 0, "expires 2025-06-01 is past: review the rule (renew the justification or remove it)"}}},
+			[]fnd{{"EDR013", "error", 0, "rule expired on 2025-06-01: review it (renew the approval with a new --expires, or remove the rule)"}}},
 		{"governance past on a signer rule", func(p *Policy) { p.Rules[1].Expires = "2025-06-01T00:00:00Z" },
-			[]fnd{{"EDR013", "warning", 1, "expires 2025-06-01 is past: review the rule (renew the justification or remove it)"}}},
+			[]fnd{{"EDR013", "error", 1, "rule expired on 2025-06-01: review it (renew the approval with a new --expires, or remove the rule)"}}},
 		{"governance future", func(p *Policy) { p.Rules[2].Expires = "2027-06-01T00:00:00Z" }, nil},
 		{"governance malformed", func(p *Policy) { p.Rules[2].Expires = "next week" },
 			[]fnd{{"EDR013", "error", 2, `expires "next week" is not an RFC 3339 time such as 2027-01-31T00:00:00Z`}}},
@@ -155,7 +155,7 @@ func TestCheckLint(t *testing.T) {
 		}, []fnd{
 			{"EDR003", "error", 0, `role "x": want executable, cache, logs, identity, config or archive`},
 			{"EDR008", "error", 2, "path rule without match: want file, folder or subfolders"},
-			{"EDR013", "warning", 0, "expires 2025-06-01 is past: review the rule (renew the justification or remove it)"},
+			{"EDR013", "error", 0, "rule expired on 2025-06-01: review it (renew the approval with a new --expires, or remove the rule)"},
 		}},
 	}
 	for _, tc := range cases {
@@ -236,10 +236,11 @@ func TestFindingRulesCatalogue(t *testing.T) {
 		FindingGovernanceExpires, FindingDuplicate, FindingCoveredByFolder, FindingWeakerThanLevel, FindingNotCovered,
 		FindingPathTampered, FindingStaleHash, FindingUnusedSigner, FindingUnreadable, FindingNoInstallPath,
 		FindingManifest, FindingManifestMismatch, FindingManifestMissing, FindingManifestUnlisted, FindingManifestEscape,
-		FindingVendorFile, FindingNoPolicy, FindingVendorNotCovered, FindingRuleNotExported, FindingEntryNotInPolicy} {
+		FindingVendorFile, FindingNoPolicy, FindingVendorNotCovered, FindingRuleNotExported, FindingEntryNotInPolicy,
+		FindingInterpreter, FindingRiskySigner, FindingUnsealedBundle} {
 		assert.True(t, seen[id], id)
 	}
-	assert.Len(t, seen, 32)
+	assert.Len(t, seen, 35)
 }
 
 func TestPathRuleMatches(t *testing.T) {

@@ -66,8 +66,19 @@ type DecideOptions struct {
 	Now time.Time
 	// Timestamp, when not zero, is written to the policy as "generated".
 	Timestamp time.Time
-	// Governance is copied to every rule.
-	Governance Governance
+	// Governance fills every rule's owner, justification, scope and expiry (see
+	// GovernanceOptions) and is recorded in the policy.
+	Governance GovernanceOptions
+	// Generator is recorded as the policy's "generator"; nil means DefaultGenerator().
+	Generator *Generator
+	// Roots are recorded as the policy's "roots": the install folders inspected, as the user
+	// gave them (Generate sets them from GenerateOptions.Roots when empty).
+	Roots []string
+	// RiskySigners are the signers a rule may not pin without Force (nil: the embedded
+	// list, DefaultRiskySigners); Interpreters the programs that get no rule without Force
+	// (nil: DefaultInterpreters).
+	RiskySigners *RiskySigners
+	Interpreters *Interpreters
 	// Previous is the policy this one replaces: an era or signer change (a renewed
 	// certificate above all) is reported as a signer-change warning, and the previous rules
 	// the new install no longer matches are listed in Policy.Superseded.
@@ -123,6 +134,9 @@ type decider struct {
 	era      *profile.Era
 	expected []profile.ExpectedSigner
 	judge    *signerJudge
+	gov      *governance
+	risky    *RiskySigners
+	interp   *Interpreters
 	now      time.Time
 	pol      *Policy
 	warn     []Warning
@@ -149,6 +163,7 @@ func newDecider(opts DecideOptions) (*decider, error) {
 		d.now = time.Now()
 	}
 	d.judge = newSignerJudge(opts.PinSigners, d.now)
+	d.risky, d.interp = riskLists(opts.RiskySigners, opts.Interpreters)
 	var err error
 	if d.product, err = p.Product(opts.Product); err != nil {
 		return nil, err
@@ -175,14 +190,24 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if err := checkPrevious(opts); err != nil {
 		return nil, err
 	}
+	if d.gov, err = newGovernance(opts.Governance, opts.Previous, d.now); err != nil {
+		return nil, err
+	}
 	d.era = p.EraOf(opts.Product, d.version)
 	d.expected = p.SignersFor(opts.OS, opts.Product, d.version)
 	prod := ""
 	if d.product != nil {
 		prod = d.product.Name
 	}
+	gen := DefaultGenerator()
+	if opts.Generator != nil {
+		gen = *opts.Generator
+	}
 	d.pol = &Policy{
 		SchemaVersion:    SchemaVersion,
+		Generator:        &gen,
+		Roots:            append([]string(nil), opts.Roots...),
+		Governance:       d.gov.record(),
 		Profile:          p.Name,
 		Product:          prod,
 		OS:               opts.OS,
@@ -231,6 +256,8 @@ type verdict struct {
 	reason    string
 	sig       *signers.Signature // covering signature for signer rules
 	tampered  bool
+	// interpreter is set when the file is an interpreter or LOLBin given a rule with Force.
+	interpreter *InterpreterMatch
 }
 
 func (d *decider) run(inv *Inventory) (*Policy, error) {
@@ -293,10 +320,11 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		d.warn = append(d.warn, Warning{Code: "unexpected-signer", Message: fmt.Sprintf("valid signatures from a Team ID other than the one expected for era %s (%s)", d.pol.Era, d.expectedTeams()), Files: unexpected})
 	}
 	d.trustWarnings(execs)
-	d.pol.Rules = append(d.pol.Rules, d.hashRules(execs)...)
-	d.pol.Rules = append(d.pol.Rules, d.signerRules(execs)...)
-	markTimestamped(d.pol.Rules, execs)
-	fileRules := d.pathFileRules(execs)
+	ruled := d.interpreterVerdicts(execs) // interpreters and LOLBins: no rule without Force
+	d.pol.Rules = append(d.pol.Rules, d.hashRules(ruled)...)
+	d.pol.Rules = append(d.pol.Rules, d.signerRules(ruled)...)
+	markTimestamped(d.pol.Rules, ruled)
+	fileRules := d.pathFileRules(ruled)
 	folderRules := d.folderRules()
 	fileRules = dropCovered(fileRules, folderRules)
 	pathRules := append(fileRules, folderRules...)
@@ -304,8 +332,14 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		return nil, err
 	}
 	d.pol.Rules = append(d.pol.Rules, pathRules...)
+	if err := d.riskySigners(d.pol.Rules); err != nil {
+		return nil, err
+	}
+	d.markForcedInterpreters(d.pol.Rules, ruled)
+	d.osMismatch(execs)
+	d.unsealed(inv, execs)
 	for i := range d.pol.Rules {
-		d.applyGovernance(&d.pol.Rules[i])
+		d.gov.apply(&d.pol.Rules[i])
 	}
 	sortRules(d.pol.Rules)
 	d.warnings(execs)
@@ -313,6 +347,9 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		if err := d.supersede(d.opts.Previous); err != nil {
 			return nil, err
 		}
+	}
+	if w := expiredWarning(d.pol.Rules, d.now); w != nil {
+		d.warn = append(d.warn, *w)
 	}
 	d.pol.Warnings = d.warn
 	sortWarnings(d.pol.Warnings)
@@ -504,8 +541,7 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		broad := d.broadSigner(s)
 		r := Rule{Criterion: CriterionSigner, Platform: d.opts.OS, Role: profile.RoleExecutable, Source: SourceInspected, Signer: s.Signer}
 		if s.Signer != nil {
-			r.Certificate = s.Signer.Raw
-			r.Expires = s.Signer.NotAfter.UTC().Format(time.RFC3339)
+			r.Certificate = s.Signer.Raw // expires: the certificate's day (governance.apply)
 		}
 		r.Value, r.TeamID = ruleIdentity(s)
 		if !broad {
@@ -522,11 +558,11 @@ func (d *decider) signerRules(execs []*verdict) []Rule {
 		key := r.Value + "\x00" + r.FileName + "\x00" + r.SigningID
 		if have, ok := byKey[key]; ok {
 			have.Files = appendUnique(have.Files, v.endpoints...)
-			addFileDigests(have, v)
+			addFileDigests(have, v, d.judge.pinnedLeaf(s))
 			continue
 		}
 		r.Files = appendUnique(nil, v.endpoints...)
-		addFileDigests(&r, v)
+		addFileDigests(&r, v, d.judge.pinnedLeaf(s))
 		byKey[key] = &r
 		order = append(order, key)
 	}
@@ -642,14 +678,6 @@ func (d *decider) guard(rules []Rule) error {
 	return nil
 }
 
-func (d *decider) applyGovernance(r *Rule) {
-	g := d.opts.Governance
-	r.Owner, r.Justification, r.Scope = g.Owner, g.Justification, g.Scope
-	if g.Expires != "" && (r.Expires == "" || g.Expires < r.Expires) {
-		r.Expires = g.Expires
-	}
-}
-
 func (d *decider) warnings(execs []*verdict) {
 	var nHash int
 	var hashFiles []string
@@ -688,7 +716,7 @@ func (d *decider) warnings(execs []*verdict) {
 		d.warn = append(d.warn, Warning{Code: "unknown-era", Message: u.Message + "; no signer is expected, so signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 	}
 	for _, n := range d.prof.NotesFor(d.opts.OS, d.version) {
-		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceRefs(n.Source) + ")"})
+		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceLabels(n.Source) + ")"})
 	}
 	if p := d.opts.Previous; p != nil {
 		d.compareWithPrevious(p)
@@ -830,7 +858,7 @@ func (d *decider) adviceWarnings() {
 func (d *decider) adviceText(list []profile.Advice) string {
 	parts := make([]string, 0, len(list))
 	for _, a := range list {
-		parts = append(parts, fmt.Sprintf("%s: %q (%s)", a.Summary, strings.Join(strings.Fields(a.Quote), " "), d.prof.SourceRefs(a.Source)))
+		parts = append(parts, fmt.Sprintf("%s: %q (%s)", a.Summary, strings.Join(strings.Fields(a.Quote), " "), d.prof.SourceLabels(a.Source)))
 	}
 	return strings.Join(parts, "; ")
 }

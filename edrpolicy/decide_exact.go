@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -23,10 +24,20 @@ type FileDigest struct {
 	SHA256 string `json:"sha256"`
 	SHA1   string `json:"sha1,omitempty"`
 	MD5    string `json:"md5,omitempty"`
+	// Chain, Anchor and Timestamp are, on signer rules, what the file's covering signature
+	// showed: the chain verdict (trusted, unknown-root, ...), the root a trusted chain ends
+	// at (apple, system, roots), whether the leaf was pinned, and the signing time a
+	// timestamp vouches for (RFC 3339, with the time-stamping authority's chain verdict).
+	// The report shows them; no exporter uses them.
+	Chain          string `json:"chain,omitempty"`
+	Anchor         string `json:"anchor,omitempty"`
+	Pinned         bool   `json:"pinned,omitempty"`
+	Timestamp      string `json:"timestamp,omitempty"`
+	TimestampChain string `json:"timestamp_chain,omitempty"`
 }
 
 // addFileDigests records v's file under each of its endpoint paths on r, once per path.
-func addFileDigests(r *Rule, v *verdict) {
+func addFileDigests(r *Rule, v *verdict, pinned bool) {
 	for _, e := range v.endpoints {
 		dup := false
 		for _, fd := range r.FileDigests {
@@ -36,7 +47,14 @@ func addFileDigests(r *Rule, v *verdict) {
 			}
 		}
 		if !dup {
-			r.FileDigests = append(r.FileDigests, FileDigest{Path: e, SHA256: v.file.SHA256, SHA1: v.file.SHA1, MD5: v.file.MD5})
+			fd := FileDigest{Path: e, SHA256: v.file.SHA256, SHA1: v.file.SHA1, MD5: v.file.MD5}
+			if s := v.sig; s != nil {
+				fd.Chain, fd.Anchor, fd.Pinned = string(s.Chain), string(s.Anchor), pinned
+				if s.Timestamp != nil {
+					fd.Timestamp, fd.TimestampChain = s.Timestamp.UTC().Format(time.RFC3339), string(s.TimestampChain)
+				}
+			}
+			r.FileDigests = append(r.FileDigests, fd)
 		}
 	}
 }

@@ -140,14 +140,14 @@ func TestDecideLevelHash(t *testing.T) {
 		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: reason, Source: "inspected"},
 		{Criterion: "hash", Value: h('f'), Platform: "windows", Role: "executable", Files: []string{pf + "nested.dll"}, Reason: reason, Source: "inspected"},
 	}
-	assert.Equal(t, append(want, scanExclusionsWindows()...), pol.Rules)
+	assert.Equal(t, sortedRules(append(want, scanExclusionsWindows()...)), pol.Rules)
 	assert.Equal(t, "7 files → 7 rules: 6 hash, 0 signer, 1 path", pol.Summary.Text)
 	// Backup archives only when asked for: inferred defaults an administrator may have moved.
 	opts := winOpts(t, CriterionHash)
 	opts.IncludeArchives = true
 	pol2, err := Decide(windowsInstall(), opts)
 	require.NoError(t, err)
-	assert.Equal(t, append(append(want, archiveExclusionWindows()...), scanExclusionsWindows()...), pol2.Rules)
+	assert.Equal(t, sortedRules(append(append(want, archiveExclusionWindows()...), scanExclusionsWindows()...)), pol2.Rules)
 	assert.Equal(t, "7 files → 8 rules: 6 hash, 0 signer, 2 path", pol2.Summary.Text)
 	assert.Equal(t, "crashplan", pol.Era)
 	assert.Equal(t, "11.2.1", pol.AppVersion)
@@ -155,6 +155,14 @@ func TestDecideLevelHash(t *testing.T) {
 	assert.Contains(t, codes, "hash-upgrade")
 	assert.Contains(t, codes, "tampered")
 	assert.NotContains(t, codes, "unknown-signer", "level hash needs no signer")
+}
+
+// sortedRules is rules in policy order (by first file; TestRulesSortedByFirstFile checks
+// that order itself).
+func sortedRules(rules []Rule) []Rule {
+	out := append([]Rule(nil), rules...)
+	sortRules(out)
+	return out
 }
 
 func warningCodes(p *Policy) []string {
@@ -170,23 +178,41 @@ func TestDecideLevelSigner(t *testing.T) {
 	opts.PinSigners = []string{"11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11:11"}
 	pol, err := Decide(windowsInstall(), opts)
 	require.NoError(t, err)
-	exp := vendorCert.NotAfter.Format(time.RFC3339)
+	exp := Day(vendorCert.NotAfter).Format(time.RFC3339)
 	want := []Rule{
 		{Criterion: "hash", Value: h('d'), Platform: "windows", Role: "executable", Files: []string{pf + `copy\helper.exe`, pf + "helper.exe"}, Reason: "unsigned: no signature to trust", Source: "inspected"},
 		{Criterion: "hash", Value: h('e'), Platform: "windows", Role: "executable", Files: []string{pf + "tampered.exe"}, Reason: "signature does not verify (tampered or malformed): image digest mismatch", Source: "inspected"},
 		{Criterion: "signer", Value: vendorCert.ThumbprintSHA1, Platform: "windows", Role: "executable",
-			Files:       []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
-			FileDigests: []FileDigest{{Path: pf + "CrashPlanService.exe", SHA256: h('a')}, {Path: pf + `electron\CrashPlanDesktop.exe`, SHA256: h('b')}, {Path: pf + "nested.dll", SHA256: h('f')}},
-			Reason:      "valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
+			Files: []string{pf + "CrashPlanService.exe", pf + `electron\CrashPlanDesktop.exe`, pf + "nested.dll"},
+			// Each file with what its covering signature showed (desktop's chain is unknown:
+			// the pin stands in for it).
+			FileDigests: []FileDigest{{Path: pf + "CrashPlanService.exe", SHA256: h('a'), Chain: "trusted", Anchor: "system", Pinned: true},
+				{Path: pf + `electron\CrashPlanDesktop.exe`, SHA256: h('b'), Chain: "unknown-root", Pinned: true},
+				{Path: pf + "nested.dll", SHA256: h('f'), Chain: "trusted", Anchor: "system", Pinned: true}},
+			Reason: "valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed", Source: "inspected", Governance: Governance{Expires: exp}},
 		{Criterion: "signer", Value: otherCert.ThumbprintSHA1, Platform: "windows", Role: "executable", FileName: "VCRUNTIME140.DLL",
 			Files:       []string{pf + "vcruntime140.dll"},
-			FileDigests: []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c')}},
-			Reason:      "valid signature, chain trusted to a root of this machine's trust store; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: otherCert.NotAfter.Format(time.RFC3339)}},
+			FileDigests: []FileDigest{{Path: pf + "vcruntime140.dll", SHA256: h('c'), Chain: "trusted", Anchor: "system"}},
+			Reason:      "valid signature, chain trusted to a root of this machine's trust store; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file", Source: "inspected", Governance: Governance{Expires: Day(otherCert.NotAfter).Format(time.RFC3339)}},
 	}
-	want = append(want, scanExclusionsWindows()...)
+	want = sortedRules(append(want, scanExclusionsWindows()...))
 	assert.Equal(t, want, stripCerts(pol.Rules))
-	assert.Equal(t, vendorCert, pol.Rules[2].Signer)
+	assert.Equal(t, vendorCert, ruleByValue(t, pol, vendorCert.ThumbprintSHA1).Signer)
 	assert.Equal(t, "7 files → 5 rules: 2 hash, 2 signer, 1 path", pol.Summary.Text)
+}
+
+// ruleByValue returns the one rule of pol with value v.
+func ruleByValue(t *testing.T, pol *Policy, v string) *Rule {
+	t.Helper()
+	var found *Rule
+	for i := range pol.Rules {
+		if pol.Rules[i].Value == v {
+			require.Nil(t, found, "two rules with value %s", v)
+			found = &pol.Rules[i]
+		}
+	}
+	require.NotNil(t, found, "no rule with value %s", v)
+	return found
 }
 
 func TestDecideSignerFallbacks(t *testing.T) {
@@ -220,14 +246,15 @@ func TestDecideLevelPath(t *testing.T) {
 		got = append(got, string(r.Criterion)+" "+r.Value+" "+r.Match)
 	}
 	assert.Equal(t, []string{
-		"hash " + h('e') + " ", // tampered: hash only, never a path
+		// Sorted by first file (byte order): CrashPlanService.exe is the signer rule's first.
 		"signer " + vendorCert.ThumbprintSHA1 + " ",
-		`path C:\ProgramData\CrashPlan\cache subfolders`, // sorted by role: cache, executable
 		`path C:\Program Files\CrashPlan\copy\helper.exe file`,
 		`path C:\Program Files\CrashPlan\helper.exe file`,
+		"hash " + h('e') + " ", // tampered: hash only, never a path
 		// Trusted but neither pinned nor expected: a signer rule would be narrowed to the
 		// file, which no console can express, so the exact path the level allows.
 		`path C:\Program Files\CrashPlan\vcruntime140.dll file`,
+		`path C:\ProgramData\CrashPlan\cache subfolders`,
 	}, got)
 	for _, r := range pol.Rules {
 		if r.Value == pf+"helper.exe" {
@@ -435,14 +462,14 @@ func TestDecideMac(t *testing.T) {
 		got = append(got, strings.Join([]string{string(r.Criterion), r.Value, r.TeamID, r.SigningID, strings.Join(r.Files, ",")}, " "))
 	}
 	assert.Equal(t, []string{
-		"hash " + h('3') + "   /Applications/Code42.app/Contents/Helpers/adhoc",
 		"hash " + h('4') + "   /Applications/Broken.app/Contents/MacOS/Broken",
-		"signer 9YV9435DHD 9YV9435DHD  /Applications/Code42.app/Contents/MacOS/Code42",
+		"hash " + h('3') + "   /Applications/Code42.app/Contents/Helpers/adhoc",
 		"signer ZZZZZZZZZZ ZZZZZZZZZZ com.example.helper /Applications/Code42.app/Contents/Helpers/other",
+		"signer 9YV9435DHD 9YV9435DHD  /Applications/Code42.app/Contents/MacOS/Code42",
 	}, got)
 	assert.Equal(t, "code42", pol.Era)
-	assert.Contains(t, pol.Rules[1].Reason, "Broken.app: 1 sealed file(s) modified")
-	assert.Equal(t, "ad-hoc signature: no signer identity to trust", pol.Rules[0].Reason)
+	assert.Contains(t, pol.Rules[0].Reason, "Broken.app: 1 sealed file(s) modified")
+	assert.Equal(t, "ad-hoc signature: no signer identity to trust", pol.Rules[1].Reason)
 	codes := warningCodes(pol)
 	assert.Contains(t, codes, "unexpected-signer")
 	assert.Contains(t, codes, "tampered")
@@ -474,12 +501,12 @@ func TestDecideWarnings(t *testing.T) {
 		peFile("/r", "a.exe", h('a'), signers.StatusValid, authSig(soonCert, signers.StatusValid, signers.ChainTrusted, false)),
 	}}
 	opts := DecideOptions{Profile: code42(t), OS: "windows", Version: "10.0", Product: "crashplan", NoScanExclusions: true, Level: CriterionSigner, Now: testNow,
-		Governance: Governance{Owner: "secops", Justification: "CHG-1", Expires: "2026-06-30T00:00:00Z", Scope: "all endpoints"}}
+		Governance: GovernanceOptions{Owner: "secops", Justification: "CHG-1", Expires: "2026-06-30", Scope: "all endpoints"}}
 	pol, err := Decide(inv, opts)
 	require.NoError(t, err)
 	require.Len(t, pol.Rules, 1)
 	assert.Equal(t, "secops", pol.Rules[0].Owner)
-	assert.Equal(t, soonCert.NotAfter.Format(time.RFC3339), pol.Rules[0].Expires, "the earlier of leaf not_after and governance expiry")
+	assert.Equal(t, Day(soonCert.NotAfter).Format(time.RFC3339), pol.Rules[0].Expires, "the earlier of the leaf's not_after day and the governance expiry")
 	assert.Contains(t, warningCodes(pol), "signer-expiring")
 
 	prev := &Policy{SchemaVersion: 1, Era: "crashplan-legacy", AppVersion: "8.0", Rules: []Rule{{Criterion: CriterionSigner, Value: "oldthumb"}}}
@@ -711,8 +738,8 @@ func TestDecideAdvice(t *testing.T) {
 		got := advice(pol)
 		assert.ElementsMatch(t, tc.topics, slices.Collect(maps.Keys(got)), "%s %s", tc.product, tc.level)
 		ex := got["exceptions"]
-		assert.Contains(t, ex, `"Do not proactively create exclusions for the Code42 app." (000_c8ea74c03d1e87fa.txt)`)
-		assert.Contains(t, ex, `"Most EDR tools allow you to create proactive exception policies to suppress alerts for specific behaviors or trusted applications." (001_8909b713b88efa39.txt)`)
+		assert.Contains(t, ex, `"Do not proactively create exclusions for the Code42 app." (000_c8ea74c03d1e87fa.txt: Best practices for using CrashPlan with EDR software)`, "the seed file with its title")
+		assert.Contains(t, ex, `"Most EDR tools allow you to create proactive exception policies to suppress alerts for specific behaviors or trusted applications." (001_8909b713b88efa39.txt: Best practices for using Code42 with antivirus or EDR software)`)
 		assert.Contains(t, got["user-detection"], "do not require setting global exceptions")
 		if tc.level == CriterionSigner {
 			assert.Contains(t, got["signer"], "changes each time a certificate is renewed")

@@ -44,9 +44,12 @@ type RuleChange struct {
 	Reason string `json:"reason"`
 	// Renewed is true when the change is a signer certificate renewal (same subject or Team
 	// ID, new certificate): exceptions that name the old certificate stop matching.
-	Renewed bool  `json:"renewed,omitempty"`
-	Old     *Rule `json:"old,omitempty"`
-	New     *Rule `json:"new,omitempty"`
+	Renewed bool `json:"renewed,omitempty"`
+	// Kept is true when the old rule stays in the new policy, labelled with its app_version,
+	// for the rollout window (generate --keep-previous): New is the rule of the new build.
+	Kept bool  `json:"kept,omitempty"`
+	Old  *Rule `json:"old,omitempty"`
+	New  *Rule `json:"new,omitempty"`
 }
 
 // Equal reports whether the two policies had no difference.
@@ -130,6 +133,7 @@ func Diff(old, new *Policy) *PolicyDiff {
 		}
 		d.Changes = append(d.Changes, c)
 	}
+	d.Changes = mergeKept(d.Changes)
 	sort.SliceStable(d.Changes, func(i, j int) bool {
 		a, b := d.Changes[i], d.Changes[j]
 		if fa, fb := firstFile(a.Files), firstFile(b.Files); fa != fb {

@@ -59,9 +59,18 @@ func TestDiff(t *testing.T) {
 				`changed|path|C:\Data\cache|match folder → subfolders`,
 			}},
 		{name: "kept rule of the previous version", old: []Rule{hashRule("aa", svc)}, new: []Rule{hashRule("bb", svc), func() Rule { r := hashRule("aa", svc); r.AppVersion = "11.1.0"; return r }()},
+			// One line: the new build, and the previous rule kept for the rollout window.
 			want: []string{
-				`added|hash|C:\App\svc.exe|not in the old policy`,
-				`changed|hash|C:\App\svc.exe|app_version label (none) → 11.1.0`,
+				`changed|hash|C:\App\svc.exe|file content changed (new build): sha256 aa → bb; the previous rule is kept for the rollout window, labelled app_version 11.1.0 (--keep-previous)`,
+			}},
+		{name: "kept rule without a new build (the file is gone)", old: []Rule{hashRule("aa", svc)}, new: []Rule{func() Rule { r := hashRule("aa", svc); r.AppVersion = "11.1.0"; return r }()},
+			want: []string{`changed|hash|C:\App\svc.exe|app_version label (none) → 11.1.0`}},
+		{name: "two kept rules, two new builds", old: []Rule{hashRule("aa", svc), hashRule("cc", `C:\App\b.exe`)},
+			new: []Rule{hashRule("bb", svc), hashRule("dd", `C:\App\b.exe`),
+				func() Rule { r := hashRule("aa", svc); r.AppVersion = "1"; return r }(), func() Rule { r := hashRule("cc", `C:\App\b.exe`); r.AppVersion = "1"; return r }()},
+			want: []string{
+				`changed|hash|C:\App\b.exe|file content changed (new build): sha256 cc → dd; the previous rule is kept for the rollout window, labelled app_version 1 (--keep-previous)`,
+				`changed|hash|C:\App\svc.exe|file content changed (new build): sha256 aa → bb; the previous rule is kept for the rollout window, labelled app_version 1 (--keep-previous)`,
 			}},
 		{name: "governance", old: []Rule{hashRule("aa", svc)}, new: []Rule{func() Rule { r := hashRule("aa", svc); r.Owner = "secops"; return r }()},
 			want: []string{`changed|hash|C:\App\svc.exe|owner "" → "secops"`}},

@@ -49,8 +49,8 @@ func ExampleDecide() {
 	}
 	// Output:
 	// 2 files → 3 rules: 1 hash, 1 signer, 1 path
-	// hash executable bb (unsigned: no signature to trust)
 	// signer executable ab12 (valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed)
+	// hash executable bb (unsigned: no signature to trust)
 	// path cache /usr/local/crashplan/cache (scan exclusion the source recommends: cache files are benign records of the app's own operations)
 }
 

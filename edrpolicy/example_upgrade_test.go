@@ -59,10 +59,10 @@ func ExampleGenerate_sampleInstall() {
 	// Output:
 	// 11.1.0 from pe product_version of CrashPlanService.exe
 	// 4 files → 5 rules: 1 hash, 3 signer, 1 path
-	// hash C:\Program Files\CrashPlan\Uninstall.exe file_name=
-	// signer C:\Program Files\CrashPlan\electron\CrashPlanDesktop.exe file_name=CrashPlanDesktop.exe
 	// signer C:\Program Files\CrashPlan\CrashPlanNative.dll file_name=CrashPlanNative.dll
 	// signer C:\Program Files\CrashPlan\CrashPlanService.exe file_name=CrashPlanService.exe
+	// hash C:\Program Files\CrashPlan\Uninstall.exe file_name=
+	// signer C:\Program Files\CrashPlan\electron\CrashPlanDesktop.exe file_name=CrashPlanDesktop.exe
 	// path C:\ProgramData\CrashPlan\cache file_name=
 }
 
@@ -120,11 +120,11 @@ func ExampleDecideOptions_keepPrevious() {
 	}
 	// Output:
 	// 4 files → 7 rules: 1 hash, 5 signer, 1 path (2 kept from 11.1.0)
-	// 48b9e39a CrashPlanDesktop.exe app_version=""
-	// 48b9e39a CrashPlanService.exe app_version=""
-	// ea85936a CrashPlanDesktop.exe app_version="11.1.0"
 	// ea85936a CrashPlanNative.dll app_version=""
+	// 48b9e39a CrashPlanService.exe app_version=""
 	// ea85936a CrashPlanService.exe app_version="11.1.0"
+	// 48b9e39a CrashPlanDesktop.exe app_version=""
+	// ea85936a CrashPlanDesktop.exe app_version="11.1.0"
 	// superseded: ea85936a by 48b9e39a kept: true
 	// superseded: ea85936a by 48b9e39a kept: true
 }

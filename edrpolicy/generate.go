@@ -70,6 +70,9 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 		if inv, err = Inspect(ctx, opts.Roots, opts.Inspect); err != nil {
 			return nil, err
 		}
+		if err := nothingToInspect(inv, opts.Roots); err != nil {
+			return nil, err
+		}
 	}
 	if auto {
 		dv, err := DetectVersion(inv, d.Profile, d.OS)
@@ -79,6 +82,9 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 		case needVersion:
 			return nil, fmt.Errorf("--app-version auto: %w", err)
 		}
+	}
+	if d.Roots == nil {
+		d.Roots = opts.Roots
 	}
 	if d.InstallPaths == nil {
 		d.InstallPaths = InstallPathsOf(d.Profile, d.Product, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)
@@ -133,6 +139,21 @@ func InstallPathsOf(p *profile.Profile, product, osName, version, assume, instal
 		out[root] = to
 	}
 	return out
+}
+
+// nothingToInspect refuses a root that holds nothing at all (an empty folder, a wrong path
+// that happens to exist): a policy with no rules for it would look like a success.
+func nothingToInspect(inv *Inventory, roots []string) error {
+	seen := map[string]bool{}
+	for _, f := range inv.Files {
+		seen[f.Root] = true
+	}
+	for _, r := range roots {
+		if !seen[r] {
+			return fmt.Errorf("--root %s: nothing to inspect (the folder holds no files): give the install folder", r)
+		}
+	}
+	return nil
 }
 
 func exists(p string) bool {

@@ -191,16 +191,17 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		require.NoError(t, err)
 		ls := lines(pol)
 		require.Len(t, ls, 3)
-		// Hash rules sort by digest, and the signed bytes differ per run (RSA signatures).
-		hashes := map[string]ruleLine{ls[0].Value: ls[0], ls[1].Value: ls[1]}
+		// Rules sort by first file: the signer rule's CrashPlanService.exe, then tampered.exe
+		// and unsigned.exe (the signed bytes differ per run: RSA signatures).
+		hashes := map[string]ruleLine{ls[1].Value: ls[1], ls[2].Value: ls[2]}
 		assert.Equal(t, ruleLine{CriterionHash, s.unsigned, []string{cp + "unsigned.exe"}, "unsigned: no signature to trust"}, hashes[s.unsigned])
 		assert.Equal(t, []string{cp + "tampered.exe"}, hashes[s.tampered].Files)
 		assert.True(t, strings.HasPrefix(hashes[s.tampered].Reason, tamperedReason+": image digest mismatch"), hashes[s.tampered].Reason)
 		// Not pinned and no expected Windows signer is known: narrowed to the file name
 		// (OriginalFilename, the same for both copies).
 		assert.Equal(t, ruleLine{CriterionSigner, s.leafSHA1, []string{cp + "CrashPlanService.exe", cp + `electron\CrashPlanDesktop.exe`},
-			"valid signature, chain trusted to a root supplied as trusted for this run; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file"}, ls[2])
-		assert.Equal(t, "CrashPlanService.exe", pol.Rules[2].FileName)
+			"valid signature, chain trusted to a root supplied as trusted for this run; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file"}, ls[0])
+		assert.Equal(t, "CrashPlanService.exe", pol.Rules[0].FileName)
 		assert.Contains(t, warningCodes(pol), "unknown-signer")
 		assert.Contains(t, warningCodes(pol), "tampered")
 	})
@@ -223,11 +224,11 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		ls := lines(pol)
 		require.Len(t, ls, 3)
 		assert.Equal(t, ruleLine{CriterionSigner, s.leafSHA1, []string{cp + "CrashPlanService.exe", cp + `electron\CrashPlanDesktop.exe`},
-			"valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed"}, ls[2])
-		assert.Empty(t, pol.Rules[2].FileName, "a pinned signer is not narrowed")
-		require.NotNil(t, pol.Rules[2].Signer)
-		assert.Equal(t, "CrashPlan Group LLC", pol.Rules[2].Signer.CommonName)
-		assert.NotEmpty(t, pol.Rules[2].Certificate)
+			"valid signature, leaf certificate pinned by its thumbprint; one rule per signer survives upgrades until the certificate is renewed"}, ls[0])
+		assert.Empty(t, pol.Rules[0].FileName, "a pinned signer is not narrowed")
+		require.NotNil(t, pol.Rules[0].Signer)
+		assert.Equal(t, "CrashPlan Group LLC", pol.Rules[0].Signer.CommonName)
+		assert.NotEmpty(t, pol.Rules[0].Certificate)
 		for _, r := range pol.Rules {
 			if r.Criterion == CriterionSigner {
 				assert.NotContains(t, r.Files, cp+"tampered.exe")
@@ -243,8 +244,8 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 			got = append(got, string(r.Criterion)+" "+r.Value+" "+r.Match)
 		}
 		assert.Equal(t, []string{
-			"hash " + s.tampered + " ",
 			"signer " + s.leafSHA1 + " ",
+			"hash " + s.tampered + " ",
 			`path C:\Program Files\CrashPlan\unsigned.exe file`,
 		}, got)
 	})
@@ -294,11 +295,11 @@ func TestGenerateUserProfile(t *testing.T) {
 	assert.Equal(t, "2.3.1", pol.AppVersion)
 	assert.Equal(t, "version file VERSION", pol.AppVersionSource)
 	assert.Equal(t, []ruleLine{
-		{CriterionPath, "/var/cache/myapp", []string{"/var/cache/myapp"}, "scan exclusion the source recommends: cache files are benign records of the app's own operations"},
 		{CriterionPath, "/opt/myapp/bin/start.sh", []string{"/opt/myapp/bin/start.sh"}, "no signer rule possible (no signature information for this file (no verifier for its format)); the path level accepts an exact file path"},
+		{CriterionPath, "/var/cache/myapp", []string{"/var/cache/myapp"}, "scan exclusion the source recommends: cache files are benign records of the app's own operations"},
 		{CriterionPath, "/var/log/myapp", []string{"/var/log/myapp"}, "log folder, included on request"},
 	}, lines(pol))
-	assert.Equal(t, "https://example.com/myapp/kb/42", pol.Rules[0].Source)
+	assert.Equal(t, "https://example.com/myapp/kb/42", pol.Rules[1].Source)
 }
 
 func TestGenerateGuardrail(t *testing.T) {

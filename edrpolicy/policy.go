@@ -61,14 +61,18 @@ const (
 // SourceInspected is the Rule.Source of rules built from inspected files.
 const SourceInspected = "inspected"
 
-// Governance are the fields every rule carries for the people who own the exception.
+// Governance are the fields every rule carries for the people who own the exception. Absent
+// values are left out of policy.json (never written as empty strings).
 type Governance struct {
-	Owner         string `json:"owner"`
-	Justification string `json:"justification"`
-	// Expires is an RFC 3339 date after which the rule should be reviewed; signer rules
-	// carry the earlier of this and the leaf certificate's not_after.
-	Expires string `json:"expires"`
-	Scope   string `json:"scope"`
+	Owner         string `json:"owner,omitempty"`
+	Justification string `json:"justification,omitempty"`
+	// Expires is the day after which the rule must be reviewed, written as RFC 3339 at
+	// midnight UTC of that day (2027-03-01T00:00:00Z): a date, never a time of day, so that
+	// the same inputs give the same bytes and an unchanged rule does not churn in the
+	// consoles. Signer rules carry the earlier of this and the day of the leaf certificate's
+	// not_after. See GovernanceOptions.
+	Expires string `json:"expires,omitempty"`
+	Scope   string `json:"scope,omitempty"`
 }
 
 // Rule is one exception. Its JSON form is the contract's policy.json rule.
@@ -114,6 +118,10 @@ type Rule struct {
 	// (DecideOptions.KeepPrevious, `generate --keep-previous`): the application version the
 	// rule belongs to. Rules of the current version leave it empty.
 	AppVersion string `json:"app_version,omitempty"`
+	// FirstSeen is the day (YYYY-MM-DD) the rule first appeared, recorded when a governance
+	// expiry relative to it is asked for (GovernanceOptions.MaxAge, or Expires as a
+	// duration) and carried from the previous policy for a rule that was already there.
+	FirstSeen string `json:"first_seen,omitempty"`
 	Governance
 }
 
@@ -141,17 +149,24 @@ type Summary struct {
 // Policy is the decided set of rules. Its JSON form is policy.json; the CLI writes exactly
 // the value the library returns.
 type Policy struct {
-	SchemaVersion int    `json:"schema_version"`
-	Profile       string `json:"profile"`
-	Product       string `json:"product"`
-	OS            string `json:"os"`
-	AppVersion    string `json:"app_version"`
+	SchemaVersion int `json:"schema_version"`
+	// Generator is the program that wrote the policy (edrpolicy and its module version).
+	Generator  *Generator `json:"generator,omitempty"`
+	Profile    string     `json:"profile"`
+	Product    string     `json:"product"`
+	OS         string     `json:"os"`
+	AppVersion string     `json:"app_version"`
 	// AppVersionSource says where AppVersion came from: "--app-version" or the inspected file.
 	AppVersionSource string `json:"app_version_source,omitempty"`
 	// AssumedPaths is the version whose path table was used for a version no source covers.
 	AssumedPaths string    `json:"assumed_paths,omitempty"`
 	Era          string    `json:"era,omitempty"`
 	Level        Criterion `json:"level"`
+	// Roots are the install folders inspected, as given (GenerateOptions.Roots, --root).
+	Roots []string `json:"roots,omitempty"`
+	// Governance is the governance asked for (--owner, --justification, --expires,
+	// --max-age, --scope), as given; each rule carries the values that apply to it.
+	Governance *GovernanceOptions `json:"governance,omitempty"`
 	// Generated is an RFC 3339 time, only when asked for (--timestamp): without it the same
 	// inputs give byte-identical files.
 	Generated string    `json:"generated,omitempty"`
@@ -365,6 +380,8 @@ const ManifestName = "MANIFEST.sha256"
 // PolicyFileName is the name of the policy in an output directory.
 const PolicyFileName = "policy.json"
 
+// sortRules sorts rules by their first file (the contract's order: a reviewer reads the
+// policy file by file), then by criterion (hash, signer, path) and the rule's identity.
 func sortRules(rules []Rule) {
 	for i := range rules {
 		sort.Strings(rules[i].Files)
@@ -372,6 +389,9 @@ func sortRules(rules []Rule) {
 	}
 	sort.SliceStable(rules, func(i, j int) bool {
 		a, b := rules[i], rules[j]
+		if fa, fb := firstFile(a.Files), firstFile(b.Files); fa != fb {
+			return fa < fb
+		}
 		if a.Criterion != b.Criterion {
 			return a.Criterion.rank() < b.Criterion.rank()
 		}

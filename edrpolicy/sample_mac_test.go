@@ -107,13 +107,13 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	p := gen(root, CriterionSigner)
 	assert.Equal(t, append([]string{"signer " + leafSHA1 + " signing_id=com.example.edrpolicy-sample.crashplan"}, scan...), rules(p))
 	assert.Empty(t, p.Rules[0].TeamID)
-	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[0].FileDigests)
+	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256, Chain: "trusted", Anchor: "roots"}}, p.Rules[0].FileDigests)
 	assert.Contains(t, p.Rules[0].Reason, "the rule names the leaf certificate, not a Team ID: the leaf certificate does not chain to Apple's root CA; chain trusted to a root supplied as trusted for this run")
 	assert.Contains(t, warningCodes(p), "team-id-unproven")
 	assert.NotContains(t, warningCodes(p), "unexpected-signer", "an unproven Team ID is not compared with the expected one")
 	p = gen(root, CriterionPath)
-	assert.Equal(t, append(scan, "path "+exe+" file"), rules(p))
-	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[len(scan)].FileDigests)
+	assert.Equal(t, append([]string{"path " + exe + " file"}, scan...), rules(p), "sorted by first file: /Applications before /Library")
+	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[0].FileDigests)
 	assert.Contains(t, warningCodes(p), "team-id-unproven")
 
 	// A sealed resource changed: the bundle seal is broken, so its executable is tampered

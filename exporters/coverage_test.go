@@ -68,9 +68,11 @@ func TestCoverageWindows(t *testing.T) {
 			svc + "#4":    "path ExclusionPath " + svc + " defender-av-exclusions.ps1",
 		},
 		"sentinelone": {
-			svc + "#1":    "hash white_hash " + o.Digests[tp.Sum("CrashPlanService.exe")].SHA1 + " sentinelone-exclusions.json",
-			desk + "#2":   "certificate certificate Code42 Software, Inc. sentinelone-exclusions.json",
-			svc + "#2":    "certificate certificate Code42 Software, Inc. sentinelone-exclusions.json",
+			svc + "#1": "hash white_hash " + o.Digests[tp.Sum("CrashPlanService.exe")].SHA1 + " sentinelone-exclusions.json",
+			// No publisher-name exclusion without --force (it covers everything signed under
+			// the name): the signer rule's files by hash.
+			desk + "#2":   "hash white_hash " + tp.FileDigests("CrashPlanDesktop.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
+			svc + "#2":    "hash white_hash " + tp.FileDigests("CrashPlanService.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
 			helper + "#3": "hash white_hash " + tp.FileDigests("helper.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
 			svc + "#4":    "path path " + svc + " sentinelone-exclusions.json",
 		},
@@ -97,7 +99,11 @@ func TestCoverageWindows(t *testing.T) {
 		}
 	}
 	for _, v := range res.Coverage.Vendors {
-		assert.Equal(t, exporters.CoverageSummary{Executables: 5, Hash: 2, Certificate: 2, Path: 1, Fallback: 1}, v.Summary, v.Vendor)
+		want := exporters.CoverageSummary{Executables: 5, Hash: 2, Certificate: 2, Path: 1, Fallback: 1}
+		if v.Vendor == "sentinelone" {
+			want = exporters.CoverageSummary{Executables: 5, Hash: 4, Certificate: 0, Path: 1, Fallback: 3}
+		}
+		assert.Equal(t, want, v.Summary, v.Vendor)
 	}
 	assert.Equal(t, "defender: 5 executables: 2 by hash, 2 by certificate, 1 by path, 1 fallback, 0 NOT COVERED", res.Coverage.Vendors[1].Line())
 	assert.Equal(t, 0, res.Coverage.NotCovered())

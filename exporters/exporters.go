@@ -188,6 +188,11 @@ func Collect(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) (*
 		return nil, fmt.Errorf("no vendor given; known vendors: %s", strings.Join(reg.Names(), ", "))
 	}
 	res := &Result{Coverage: &Coverage{SchemaVersion: CoverageSchemaVersion, Vendors: []VendorCoverage{}}}
+	if o.Expiration == "" && p.Governance.ExpiresSet() {
+		// The policy asked for an expiry (generate --expires / --max-age): every vendor
+		// writes each rule's expiry in its own field.
+		o.Expiration = "rule"
+	}
 	if ge := p.RefusalsWith(o.Guardrails); ge != nil {
 		if !o.Force || !ge.Forcible() {
 			return nil, ge

@@ -160,7 +160,7 @@ func expiredTimestampedInstalls(t *testing.T, sample string) []install {
 	v := []string{"--app-version", "11.1.0"}
 	return []install{
 		{name: "expired timestamped leaf pinned", root: root, os: "windows", roots: roots, args: append([]string{"--level", "signer", "--pin-signer", pin}, v...),
-			output: []string{"warning: signer-expired: signer Expired Timestamped Signer", "warning  EDR011  rules[2]", "expired on 2020-06-01; its signatures were timestamped while it was valid"}},
+			output: []string{"warning: signer-expired: signer Expired Timestamped Signer", "warning  EDR011  rules[0]", "expired on 2020-06-01; its signatures were timestamped while it was valid"}},
 		{name: "expired timestamped leaf unpinned", root: root, os: "windows", roots: roots, args: append([]string{"--level", "signer"}, v...), want: fallbackDependent},
 		{name: "expired timestamped leaf hash", root: root, os: "windows", roots: roots, args: append([]string{"--level", "hash"}, v...)},
 		{name: "unsigned and tampered path", root: root, os: "windows", args: append([]string{"--level", "path"}, v...)},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,6 +82,7 @@ func readMergeFile(name string) ([]byte, error) {
 }
 
 // options turns the flags into exporters.Options; errors are usage errors naming the flag.
+// Every enumerated value is checked (exporters.ValidateOptions), used by this run or not.
 func (v *vendorFlags) options() (exporters.Options, error) {
 	o := exporters.Options{
 		Formats:    v.formats,
@@ -92,6 +94,9 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 			Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256,
 		},
 		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
+	}
+	if err := exporters.ValidateOptions(o); err != nil {
+		return o, usageErr("%v", err)
 	}
 	if v.defenderMerge != "" {
 		data, err := readMergeFile(v.defenderMerge)
@@ -138,12 +143,13 @@ confirms) go to stderr. SentinelOne hash exclusions take SHA-1: a policy written
 (inspect --format json --digests sha1,md5 of the same install).
 
 Exit codes: 0 written; 1 written, but some rule could not be exported for a vendor (see the
-warnings); 2 usage or fatal error (nothing written).`,
+warnings); 2 usage or fatal error, or --out holding a policy.json that no MANIFEST.sha256
+there lists (--force replaces it); nothing is written.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error { return o.run(a, args[0]) },
 	}
 	f := c.Flags()
-	f.StringSliceVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated)")
+	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor: crowdstrike, sentinelone or defender (repeatable or comma-separated, any case)")
 	f.StringVar(&o.out, "out", "", "output directory")
 	f.BoolVar(&o.force, "force", false, "export path rules the guardrails refuse (drive roots, temp folders, bare wildcards...), each with a warning; the policy's own guardrail-forced warnings are not trusted")
 	o.flags.bind(f)
@@ -151,7 +157,11 @@ warnings); 2 usage or fatal error (nothing written).`,
 }
 
 func (o *exportOptions) run(a *app, policyFile string) error {
-	o.vendors = vendorList(o.vendors) // any case
+	vendors, err := exporters.ParseVendors(exporters.Default(), o.vendors) // a,b; any case
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	o.vendors = vendors
 	if len(o.vendors) == 0 {
 		return usageErr("--vendor: give at least one of %s", strings.Join(exporters.Default().Names(), ", "))
 	}
@@ -161,6 +171,11 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	p, raw, err := edrpolicy.ReadPolicyFile(policyFile)
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	if !sameFile(policyFile, filepath.Join(o.out, edrpolicy.PolicyFileName)) {
+		if err := edrpolicy.CheckOutputDir(o.out, ""); err != nil && !o.force {
+			return usageErr("export: %v", err)
+		}
 	}
 	opts, err := o.flags.options()
 	if err != nil {
@@ -181,6 +196,17 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 		return attention()
 	}
 	return nil
+}
+
+// sameFile reports whether a and b are the same existing file (export of a folder's own
+// policy.json back into that folder).
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // printExportResult writes the export's warnings to stderr, one per line, then one coverage

@@ -3,8 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +18,8 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/internal/safeopen"
+	"github.com/edrpolicy/edrpolicy/report"
 )
 
 // generateOptions are the flags of `edrpolicy generate`; run turns them into
@@ -40,8 +46,11 @@ type generateOptions struct {
 	noScanExclusions bool
 	includeArchives  bool
 	timestamp        string
+	table            bool // --format table: the rules for a human on stdout
+	report           string
+	riskySigners     []string
 	jobs             int
-	gov              edrpolicy.Governance
+	gov              edrpolicy.GovernanceOptions
 	vendor           vendorFlags
 	fleet            fleetFlags
 }
@@ -80,13 +89,16 @@ fleet-outlier warnings naming the hosts, and get no rule; older versions enough 
 run keep their rules, labelled with their app_version. Signer rules need an inspection of the
 same SHA-256 (--root, or inspect evidence): osquery reports no certificate.
 
-Exit codes: 0 policy written; 1 policy written, but files or folders of the install could
-not be read (each is an "unreadable" warning and policy.json says "partial": true), a rule
-could not be exported for a vendor, or the --evidence holds fleet findings or unreadable lines;
-2 usage error, a version or fact no source gives (the
-message names the flag that supplies it), a version source whose signature does not verify
-(--app-version auto; give the version), or a guardrail refusal (--force records it as a
-warning).`,
+Exit codes: 0 policy written; 1 policy written, but something needs someone before it is
+deployed: files or folders of the install could not be read (each is an "unreadable" warning
+and policy.json says "partial": true), a rule could not be exported for a vendor, the
+--evidence holds fleet findings or unreadable lines, an interpreter or LOLBin got no rule
+(--force allows it), executables are of another OS than --os, or a rule has already expired;
+2 usage error (an empty or unknown flag value, --out holding a policy.json this tool did not
+write or the folder of --previous), a root with nothing to inspect, a version or fact no
+source gives (the message names the flag that supplies it), a version source whose signature
+does not verify (--app-version auto; give the version), a guardrail refusal or a pinned
+signer that signs much else (--force records either as a warning).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
 	}
@@ -102,7 +114,7 @@ warning).`,
 	f.StringVar(&o.level, "level", "hash", "weakest criterion accepted for executables: hash, signer or path")
 	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
 	f.StringArrayVar(&o.pins, "pin-signer", nil, "leaf thumbprint (SHA-1 or SHA-256 hex) to trust in place of a trusted chain (the leaf must still allow code signing and be valid when it signed), or an Apple Team ID whose signer rules are not narrowed when a certificate under Apple's root proves it (repeatable)")
-	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor files to write: crowdstrike, sentinelone, defender (repeatable)")
+	f.StringArrayVar(&o.vendors, "vendor", nil, "vendor files to write: crowdstrike, sentinelone, defender (repeatable or comma-separated, any case)")
 	f.StringVar(&o.out, "out", "", "output directory for policy.json and MANIFEST.sha256 (default: policy to stdout)")
 	f.StringVar(&o.previous, "previous", "", "the policy this one replaces: renewed signers and era changes are reported, superseded rules listed")
 	f.BoolVar(&o.keepPrevious, "keep-previous", false, "with --previous: also keep the superseded rules, labelled with their app_version, for a staged rollout")
@@ -114,9 +126,12 @@ warning).`,
 	f.StringVar(&o.timestamp, "timestamp", "", "record a generation time: --timestamp (now) or --timestamp=2026-01-31T00:00:00Z")
 	f.Lookup("timestamp").NoOptDefVal = "now"
 	f.IntVar(&o.jobs, "jobs", 0, "files inspected in parallel (default: number of CPUs)")
+	f.StringArrayVar(&o.riskySigners, "risky-signers", nil, "JSON file of more signers that sign too much to pin (the format of the built-in list: edrpolicy/riskdata/risky-signers.json; repeatable)")
+	f.StringVar(&o.report, "report", "", "also write a change-approval report: FILE.md (Markdown) or FILE.html (self-contained HTML); with --previous and --vendor it lists the console entries to add, delete and keep")
 	f.StringVar(&o.gov.Owner, "owner", "", "governance: owner recorded on every rule")
 	f.StringVar(&o.gov.Justification, "justification", "", "governance: justification recorded on every rule")
-	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date (RFC 3339) recorded on every rule")
+	f.StringVar(&o.gov.Expires, "expires", "", "governance: review date of every rule: a date (2027-03-01) or a duration from today (90d, 12w, 6m, 1y; a rule carried over from --previous keeps its expiry); signer rules expire with their certificate at the latest")
+	f.StringVar(&o.gov.MaxAge, "max-age", "", "governance: a rule expires this long (90d, 12w, 6m, 1y) after the day it first appeared (carried from --previous); a signer rule at its certificate's not_after if earlier")
 	f.StringVar(&o.gov.Scope, "scope", "", "governance: scope (host group, policy) recorded on every rule")
 	o.vendor.bind(f)
 	o.fleet.bind(c)
@@ -127,18 +142,24 @@ warning).`,
 
 func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, error) {
 	var g edrpolicy.GenerateOptions
-	reg := exporters.Default()
-	o.vendors = vendorList(o.vendors) // repeatable or comma-separated, any case
-	for _, v := range o.vendors {
-		if _, ok := reg.Lookup(v); !ok {
-			return g, usageErr("--vendor %q: want %s", v, strings.Join(reg.Names(), ", "))
-		}
+	vendors, err := exporters.ParseVendors(exporters.Default(), o.vendors) // a,b; any case
+	if err != nil {
+		return g, usageErr("%v", err)
 	}
+	o.vendors = vendors
 	if len(o.vendors) > 0 && o.out == "" {
 		return g, usageErr("--vendor needs --out DIR: vendor files are written next to policy.json")
 	}
 	if o.vendor.inspection != "" {
 		return g, usageErr("--inspection is for export: generate computes the digests the vendors need itself")
+	}
+	if err := o.takeTableFormat(); err != nil {
+		return g, err
+	}
+	if o.report != "" {
+		if _, err := report.FormatFor(o.report); err != nil {
+			return g, usageErr("--report: %v", err)
+		}
 	}
 	if o.os == "" {
 		return g, usageErr("--os is required: windows, mac or linux")
@@ -158,7 +179,11 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	if err != nil {
 		return g, err
 	}
-	d := edrpolicy.DecideOptions{
+	risky, err := loadRiskySigners(o.riskySigners)
+	if err != nil {
+		return g, err
+	}
+	d := edrpolicy.DecideOptions{RiskySigners: risky,
 		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
 		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
 		IncludeLogs: o.includeLogs, IncludeArchives: o.includeArchives, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
@@ -167,10 +192,13 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	if o.keepPrevious && o.previous == "" {
 		return g, usageErr("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
 	}
-	if o.gov.Expires != "" {
-		if _, err := time.Parse(time.RFC3339, o.gov.Expires); err != nil {
-			return g, usageErr("--expires %q: want an RFC 3339 time such as 2027-01-31T00:00:00Z", o.gov.Expires)
-		}
+	now, err := sourceDateEpoch()
+	if err != nil {
+		return g, err
+	}
+	d.Now = now
+	if err := edrpolicy.ValidateGovernance(o.gov, nowOr(now)); err != nil {
+		return g, usageErr("%v", err)
 	}
 	switch o.timestamp {
 	case "":
@@ -206,6 +234,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 			d.InstallPaths[r] = append(d.InstallPaths[r], o.installPaths[i])
 		}
 	}
+	d.Roots = append([]string(nil), o.roots...) // recorded as given
 	g = edrpolicy.GenerateOptions{
 		Roots:      roots,
 		AppVersion: o.appVersion,
@@ -227,8 +256,9 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if err != nil {
 		var ue *profile.UnknownError
 		var ge *edrpolicy.GuardrailError
+		var re *edrpolicy.RiskySignerError
 		switch {
-		case errors.As(err, &ue), errors.As(err, &ge):
+		case errors.As(err, &ue), errors.As(err, &ge), errors.As(err, &re):
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
@@ -238,13 +268,28 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: encoding policy: %w", err)}
 	}
 	if o.out == "" {
-		if _, err := a.stdout.Write(data); err != nil {
+		if o.table {
+			err = writeRulesTable(a.stdout, pol)
+		} else {
+			_, err = a.stdout.Write(data)
+		}
+		if err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 		}
 		for _, w := range pol.Warnings {
 			warnLine(a, w.Code, w.Message)
 		}
+		if err := o.writeReport(a, pol, nil, nil, nil); err != nil {
+			return err
+		}
+		if interpreters(a, pol) {
+			partialRead(a, pol)
+			return attention()
+		}
 		return partialRead(a, pol)
+	}
+	if err := edrpolicy.CheckOutputDir(o.out, o.previous); err != nil && !o.force {
+		return usageErr("generate: %v", err)
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exported *exporters.Result
@@ -275,7 +320,14 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
-	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(len(pol.Warnings), "warning"))
+	if err := o.writeReport(a, pol, files, exported, upgrade); err != nil {
+		return err
+	}
+	nWarn := len(pol.Warnings) // every warning line printed below: the policy's and the export's
+	if exported != nil {
+		nWarn += len(exported.Warnings)
+	}
+	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(nWarn, "warning"))
 	if exported != nil {
 		n := len(files) - 1 - removals // policy.json and the removal files
 		also := ""
@@ -295,10 +347,131 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 		}
 	}
-	if exported != nil && printExportResult(a, exported) {
+	attn := exported != nil && printExportResult(a, exported)
+	if interpreters(a, pol) || attn {
+		partialRead(a, pol)
 		return attention()
 	}
 	return partialRead(a, pol)
+}
+
+// interpreters says on stderr what needs someone before the policy is deployed
+// (Policy.Attention, the unreadable warnings aside: partialRead says those) and reports
+// whether anything does: generate exits 1 for interpreters left without a rule (leave them
+// to the EDR, or allow them with --force knowing that every script they run is allowed
+// too), executables of another OS than --os, and rules that have already expired.
+func interpreters(a *app, pol *edrpolicy.Policy) bool {
+	attn := false
+	for _, w := range pol.Attention() {
+		switch w.Code {
+		case edrpolicy.WarnInterpreter:
+			fmt.Fprintf(a.stderr, "edrpolicy: %s got no rule: interpreters and living-off-the-land binaries run whatever they are given (give --force to allow them anyway)\n", plural(len(w.Files), "file"))
+		case edrpolicy.WarnOSMismatch:
+			fmt.Fprintf(a.stderr, "edrpolicy: %s of another OS than --os %s: check --os and --root (see the os-mismatch warning)\n", plural(len(w.Files), "executable"), esc(pol.OS))
+		case edrpolicy.WarnExpired:
+			fmt.Fprintf(a.stderr, "edrpolicy: rules have expired (see the expired warning): renew the approval (--expires) or remove them\n")
+		default:
+			continue
+		}
+		attn = true
+	}
+	return attn
+}
+
+// loadRiskySigners returns the built-in risky-signer list extended with the files given.
+func loadRiskySigners(files []string) (*edrpolicy.RiskySigners, error) {
+	l := edrpolicy.DefaultRiskySigners()
+	for _, f := range files {
+		if f == "" {
+			return nil, usageErr("--risky-signers: an empty file name")
+		}
+		data, err := safeopen.ReadFile("", f, safeopen.MaxProfile)
+		if err != nil {
+			return nil, usageErr("--risky-signers: %v", err)
+		}
+		more, err := edrpolicy.ParseRiskySigners(data)
+		if err != nil {
+			return nil, usageErr("--risky-signers %s: %v", f, err)
+		}
+		l.Add(more)
+	}
+	return l, nil
+}
+
+// takeTableFormat takes "table" out of --format (the other values are the vendor file kinds)
+// and checks every value, also without --vendor: a misspelt --format is an error, not a
+// value silently ignored.
+func (o *generateOptions) takeTableFormat() error {
+	var kinds []string
+	for _, f := range o.vendor.formats {
+		if f == "table" {
+			o.table = true
+			continue
+		}
+		kinds = append(kinds, f)
+	}
+	o.vendor.formats = kinds
+	if _, err := o.vendor.options(); err != nil {
+		var ee *exitErr
+		if errors.As(err, &ee) && strings.Contains(err.Error(), "--format") {
+			return usageErr("%v (or table: the rules for a human on stdout)", ee.err)
+		}
+		return err
+	}
+	return nil
+}
+
+// writeRulesTable prints the policy's rules for a human: one line per rule and file (the
+// JSON has the rest).
+func writeRulesTable(w io.Writer, pol *edrpolicy.Policy) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row(tw, "RULE", "CRITERION", "ROLE", "FILE", "VALUE", "EXPIRES", "REASON")
+	for i, r := range pol.Rules {
+		exp := "-"
+		if len(r.Expires) >= 10 {
+			exp = r.Expires[:10]
+		}
+		for j, f := range r.Files {
+			if j == 0 {
+				row(tw, fmt.Sprint(i), string(r.Criterion), r.Role, f, r.Value, exp, r.Reason)
+				continue
+			}
+			row(tw, "", "", "", f, "", "", "")
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s, %s\n", pol.Summary.Text, plural(len(pol.Warnings), "warning"))
+	return err
+}
+
+// writeReport writes the --report file, if asked, after the output set: it is not part of
+// the set (not in MANIFEST.sha256), wherever it is written. With --previous and --vendor it
+// holds the per-console upgrade plan this run printed (the previous policy exported with the
+// same options).
+func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edrpolicy.OutputFile, exported *exporters.Result, upgrade *plan.Plan) error {
+	if o.report == "" {
+		return nil
+	}
+	format, _ := report.FormatFor(o.report) // checked in options
+	in := &report.Input{Policy: pol, Files: report.FilesOf(files)}
+	if exported != nil {
+		in.Coverage = exported.Coverage
+	}
+	if upgrade != nil {
+		in.Plan = report.FromPlan(upgrade)
+		in.PlanNote = fmt.Sprintf("the console entries of the previous policy %s (exported with this run's options) compared with this run's files, grouped as each console holds them (as diff --vendor shows them)", o.previous)
+	}
+	data, err := report.Render(in, format)
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("generate: --report: %w", err)}
+	}
+	if err := writeReport(o.report, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: report (%s)\n", esc(o.report), format)
+	return nil
 }
 
 // partialRead makes generate exit 1 when the policy was built from a partial read (files or
@@ -336,6 +509,28 @@ func (o *generateOptions) digestsForVendors() hashing.Algorithms {
 		}
 	}
 	return a
+}
+
+// sourceDateEpoch reads SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds
+// convention): when set, it is "today" for governance dates and "now" for certificate
+// expiry warnings, so that a rebuild on another day gives the same bytes. Zero when unset.
+func sourceDateEpoch() (time.Time, error) {
+	v, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+	if !ok || v == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, usageErr("SOURCE_DATE_EPOCH %q: want seconds since 1970-01-01 UTC", v)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+func nowOr(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
 }
 
 func plural(n int, word string) string {

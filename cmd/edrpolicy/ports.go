@@ -89,7 +89,7 @@ func (o *portsOptions) run(a *app) error {
 	row(tw, "PORT", "PROTOCOL", "COMPONENT", "DIRECTION", "FROM", "TO", "STATUS", "APP", "SERVER", "DESCRIPTION", "SOURCE")
 	for _, r := range doc.Ports {
 		row(tw, portNumber(r), orDash(r.Protocol), r.Component, r.Direction, r.From, r.To, portStatus(r),
-			r.Versions.Describe(), r.ServerVersions.Describe(), r.Description, prof.SourceRefs(r.Source))
+			r.Versions.Describe(), r.ServerVersions.Describe(), r.Description, prof.SourceLabels(r.Source))
 	}
 	if err := tw.Flush(); err != nil {
 		return writeOut(err)
@@ -99,7 +99,7 @@ func (o *portsOptions) run(a *app) error {
 		if !n.Versions.All() {
 			cond = " [" + n.Versions.Describe() + "]"
 		}
-		fmt.Fprintf(a.stdout, "note%s: %s (%s)\n", esc(cond), esc(n.Message), esc(prof.SourceRefs(n.Source)))
+		fmt.Fprintf(a.stdout, "note%s: %s (%s)\n", esc(cond), esc(n.Message), esc(prof.SourceLabels(n.Source)))
 	}
 	return nil
 }

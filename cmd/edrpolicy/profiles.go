@@ -145,22 +145,22 @@ func printProfileDetails(w io.Writer, p *profile.Profile, s profileSummary) erro
 	return errors.Join(
 		section("eras", len(s.Eras), func(tw *tabwriter.Writer) {
 			for _, e := range s.Eras {
-				row(tw, "  "+e.Name, e.Versions.Describe(), products(e.Products), e.Confidence, p.SourceRefs(e.Source))
+				row(tw, "  "+e.Name, e.Versions.Describe(), products(e.Products), e.Confidence, p.SourceLabels(e.Source))
 			}
 		}),
 		section("signers", len(s.Signers), func(tw *tabwriter.Writer) {
 			for _, g := range s.Signers {
-				row(tw, "  "+g.OS, signerWhen(g), signerID(g), g.Confidence, p.SourceRefs(g.Source))
+				row(tw, "  "+g.OS, signerWhen(g), signerID(g), g.Confidence, p.SourceLabels(g.Source))
 			}
 		}),
 		section("facts", len(s.Facts), func(tw *tabwriter.Writer) {
 			for _, f := range s.Facts {
-				row(tw, "  "+orDash(f.OS), f.Versions.Describe(), f.Kind, f.Value, f.Confidence, p.SourceRefs(f.Source))
+				row(tw, "  "+orDash(f.OS), f.Versions.Describe(), f.Kind, f.Value, f.Confidence, p.SourceLabels(f.Source))
 			}
 		}),
 		section("advice (the sources' own words)", len(s.Advice), func(tw *tabwriter.Writer) {
 			for _, ad := range s.Advice {
-				row(tw, "  "+ad.Topic, products(ad.Products), strconv.Quote(ad.Quote), p.SourceRefs(ad.Source))
+				row(tw, "  "+ad.Topic, products(ad.Products), strconv.Quote(ad.Quote), p.SourceLabels(ad.Source))
 			}
 		}),
 		section("unknowns (no source gives them)", len(s.Gaps), func(tw *tabwriter.Writer) {

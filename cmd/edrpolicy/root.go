@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -91,6 +93,7 @@ not be read or parsed; diff: the policies differ; check: findings); 2 usage or f
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("edrpolicy {{.Version}}\n")
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return refuseEmpty(c, args) }
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -98,13 +101,51 @@ not be read or parsed; diff: the policies differ; check: findings); 2 usage or f
 		return &exitErr{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.AddCommand(newInspectCmd(a))
-	root.AddCommand(newExportCmd(a), newDiffCmd(a), newCheckCmd(a))
+	root.AddCommand(newExportCmd(a), newDiffCmd(a), newCheckCmd(a), newReportCmd(a))
 	root.AddCommand(newGenerateCmd(a), newPathsCmd(a), newPortsCmd(a), newProfilesCmd(a))
 	root.AddCommand(newOsqueryPackCmd(a))
 	for _, c := range notBuiltCommands(a) {
 		root.AddCommand(c)
 	}
+	documentCommands(root)
 	return root
+}
+
+// refuseEmpty refuses an empty (or blank) value for any flag given and any argument: an empty
+// --root used to be read as the current folder, an empty --previous or --out as no value at
+// all. Every command runs it before anything else (a usage error, exit 2).
+func refuseEmpty(c *cobra.Command, args []string) error {
+	for i, a := range args {
+		if strings.TrimSpace(a) == "" {
+			return usageErr("argument %d is empty: give a path (see '%s --help')", i+1, c.CommandPath())
+		}
+	}
+	var bad string
+	c.Flags().Visit(func(f *pflag.Flag) {
+		if bad != "" {
+			return
+		}
+		switch v := f.Value.(type) {
+		case pflag.SliceValue:
+			vals := v.GetSlice()
+			if len(vals) == 0 {
+				bad = f.Name
+			}
+			for _, s := range vals {
+				if strings.TrimSpace(s) == "" {
+					bad = f.Name
+				}
+			}
+		default:
+			if f.Value.Type() == "string" && strings.TrimSpace(f.Value.String()) == "" {
+				bad = f.Name
+			}
+		}
+	})
+	if bad != "" {
+		return usageErr("--%s: an empty value: give one, or leave the flag out (an empty --root used to mean the current folder)", bad)
+	}
+	return nil
 }
 
 // run executes the CLI and returns the process exit code.

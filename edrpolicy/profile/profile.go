@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -406,6 +407,42 @@ func (p *Profile) SourceRefs(ids string) string {
 		for _, s := range p.Sources {
 			if s.ID == id {
 				ref = s.Ref
+				break
+			}
+		}
+		out = append(out, ref)
+	}
+	return strings.Join(out, "; ")
+}
+
+// reSeedFile is the name of a seed article file (000_c8ea74c03d1e87fa.txt): a name that says
+// nothing to a reader without its title.
+var reSeedFile = regexp.MustCompile(`^[0-9]{3}_[0-9a-f]{8,}\.txt$`)
+
+// readableRef is a source's reference as messages show it: a seed file name gets the start of
+// its title beside it ("000_c8ea74c03d1e87fa.txt: Best practices for using CrashPlan with EDR
+// software"); URLs and article numbers speak for themselves.
+func readableRef(s Source) string {
+	if !reSeedFile.MatchString(s.Ref) || s.Title == "" {
+		return s.Ref
+	}
+	title := s.Title
+	if i := strings.Index(title, " ("); i > 0 {
+		title = title[:i]
+	}
+	return s.Ref + ": " + title
+}
+
+// SourceLabels is SourceRefs for people: a seed file name gets the start of its title beside
+// it ("000_c8ea74c03d1e87fa.txt: Best practices for using CrashPlan with EDR software").
+// policy.json's rule source keeps the bare references (SourceRefs).
+func (p *Profile) SourceLabels(ids string) string {
+	var out []string
+	for _, id := range splitList(ids) {
+		ref := id
+		for _, s := range p.Sources {
+			if s.ID == id {
+				ref = readableRef(s)
 				break
 			}
 		}

@@ -390,3 +390,14 @@ func TestLoadFile(t *testing.T) {
 	_, err = Resolve(filepath.Join(dir, "missing.json"))
 	assert.Error(t, err)
 }
+
+func TestSourceLabels(t *testing.T) {
+	p := &Profile{Sources: []Source{
+		{ID: "000", Title: "Best practices for using CrashPlan with EDR software (support.code42.com; not Incydr)", Ref: "000_c8ea74c03d1e87fa.txt"},
+		{ID: "kb", Title: "A KB article", Ref: "https://example.com/kb/1"},
+		{ID: "seed", Title: "", Ref: "002_0123456789abcdef.txt"},
+	}}
+	assert.Equal(t, "000_c8ea74c03d1e87fa.txt: Best practices for using CrashPlan with EDR software; https://example.com/kb/1; 002_0123456789abcdef.txt; missing",
+		p.SourceLabels("000, kb, seed, missing"))
+	assert.Equal(t, "000_c8ea74c03d1e87fa.txt; https://example.com/kb/1", p.SourceRefs("000, kb"), "policy.json keeps the bare references")
+}

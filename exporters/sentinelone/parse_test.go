@@ -36,14 +36,16 @@ func TestReadBackEntries(t *testing.T) {
 		rows []string
 		want []string
 	}{
-		{"windows", readBack(t, core.Options{Digests: tp.Digests(sum), SentinelOne: site}, false), []string{
+		// Force: the publisher-name certificate exclusion is written (without it, the signer
+		// rule's files by hash: TestPublisherRefused).
+		{"windows", readBack(t, core.Options{Digests: tp.Digests(sum), SentinelOne: site, Force: true}, false), []string{
 			f + " | certificate | certificate | Code42 Software, Inc. | windows |  | ",
 			f + " | hash | white_hash | " + sha1 + " | windows |  | ",
 			f + ` | path | path | C:\Program Files\CrashPlan\CrashPlanService.exe | windows | file | suppress`,
 			f + ` | path | path | C:\ProgramData\CrashPlan\cache\ | windows | subfolders | suppress`,
 			f + ` | path | path | C:\Users\*\AppData\Local\CrashPlan\log\ | windows | folder | suppress`,
 		}},
-		{"mac sha256 tenant", readBack(t, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true, Mode: "disable_all_monitors"}}, true), []string{
+		{"mac sha256 tenant", readBack(t, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true, Mode: "disable_all_monitors"}, Force: true}, true), []string{
 			f + " | certificate | certificate | Developer ID Application: Code42 Software, Inc (9YV9435DHD) | mac |  | ",
 			f + " | hash | white_hash | " + macSum + " | mac |  | ",
 			f + " | path | path | /Applications/CrashPlan.app/Contents/MacOS/CrashPlan | mac | file | disable_all_monitors",

@@ -253,6 +253,14 @@ func (pl *plan) signer(t core.Target) ([]item, string, error) {
 	if r.Signer == nil || r.Signer.CommonName == "" {
 		return nil, "the rule carries no signer common name for S1's publisher name", nil
 	}
+	if !pl.o.Force {
+		// A publisher-name exclusion covers every certificate issued under that name
+		// (renewals, other products of the publisher, a look-alike certificate with the same
+		// name from another CA): far broader than the rule, which names one certificate. The
+		// files' hashes are written instead unless --force.
+		return nil, fmt.Sprintf("an S1 certificate exclusion names the publisher %q and covers everything signed under that name, not the one certificate the rule names (export with --force to write it)", r.Signer.CommonName), nil
+	}
+	pl.warns = append(pl.warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %s: certificate exclusion for the publisher %q written with --force: it covers everything signed under that name", Name, core.RuleRef(t.Index, r), r.Signer.CommonName), Files: r.Files})
 	if r.TeamID != "" {
 		t.Fallback = fmt.Sprintf("S1's certificate value for macOS is UNCONFIRMED (Team ID or certificate name): the leaf certificate's common name %q", r.Signer.CommonName)
 		pl.warns = append(pl.warns, core.Fallback(Name, t.Index, r, "S1's certificate value for macOS is UNCONFIRMED (Team ID or certificate name)",

@@ -26,9 +26,11 @@ func TestGolden(t *testing.T) {
 		p    *edrpolicy.Policy
 		o    core.Options
 	}{
-		{"windows", tp.Windows(t), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService.exe")), SentinelOne: site}},
+		// Force: the publisher-name certificate exclusion is written (TestPublisherRefused
+		// covers the default).
+		{"windows", tp.Windows(t), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService.exe")), SentinelOne: site, Force: true}},
 		{"windows-nosha1", tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{GroupIDs: []string{"225494730938493915"}, Mode: "disable_in_process_monitor"}}},
-		{"mac-sha256", tp.Mac(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}}},
+		{"mac-sha256", tp.Mac(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}, Force: true}},
 		{"linux", tp.Linux(), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService-linux")), SentinelOne: core.SentinelOneOptions{AccountIDs: []string{"1"}, SiteIDs: []string{"2"}}}},
 		{"tricky", tp.TrickyNames(), core.Options{SentinelOne: site}},
 	}
@@ -56,7 +58,7 @@ func bodies(t *testing.T, files []edrpolicy.OutputFile) []sentinelone.Body {
 func TestParseBack(t *testing.T) {
 	sum := tp.Sum("CrashPlanService.exe")
 	dg := tp.Digests(sum)
-	files, warns, err := sentinelone.New().Export(tp.Windows(t), core.Options{Digests: dg, SentinelOne: site})
+	files, warns, err := sentinelone.New().Export(tp.Windows(t), core.Options{Digests: dg, SentinelOne: site, Force: true})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	var types []string
@@ -100,7 +102,7 @@ func TestHashWithoutSHA1(t *testing.T) {
 }
 
 func TestMacCertificate(t *testing.T) {
-	files, warns, err := sentinelone.New().Export(tp.Mac(t), core.Options{SentinelOne: site})
+	files, warns, err := sentinelone.New().Export(tp.Mac(t), core.Options{SentinelOne: site, Force: true})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	var found bool
@@ -113,6 +115,30 @@ func TestMacCertificate(t *testing.T) {
 	}
 	assert.True(t, found)
 	assert.True(t, hasWarning(warns, core.WarnFallback, "macOS is UNCONFIRMED"))
+}
+
+// TestPublisherRefused: without Force, a signer rule is not written as a publisher-name
+// certificate exclusion (it covers everything signed under that name): its files' hashes
+// are, with a fallback warning; with Force the exclusion is written with a note.
+func TestPublisherRefused(t *testing.T) {
+	for _, p := range []*edrpolicy.Policy{tp.Windows(t), tp.Mac(t)} {
+		files, warns, err := sentinelone.New().Export(p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
+		require.NoError(t, err)
+		for _, b := range bodies(t, files) {
+			assert.NotEqual(t, "certificate", b.Data.Type, b.Data.Value)
+		}
+		assert.True(t, hasWarning(warns, core.WarnFallback, "covers everything signed under that name"), p.OS)
+		files, warns, err = sentinelone.New().Export(p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}, Force: true})
+		require.NoError(t, err)
+		n := 0
+		for _, b := range bodies(t, files) {
+			if b.Data.Type == "certificate" {
+				n++
+			}
+		}
+		assert.Equal(t, 1, n, p.OS)
+		assert.True(t, hasWarning(warns, core.WarnNote, "written with --force"), p.OS)
+	}
 }
 
 func TestTrickyNamesSurvive(t *testing.T) {

@@ -42,6 +42,18 @@ func (c *checker) trace() {
 	for _, e := range want {
 		keys[exporters.EntryKey(e)] = true
 	}
+	// Without --force some vendors write another form than with it (SentinelOne: the signer
+	// rule's files by hash rather than a publisher-name certificate exclusion): those entries
+	// are the policy's too. An export that --force alone makes possible fails here: skip it.
+	unforced := traceOptions()
+	unforced.Force = false
+	if files, _, err := exporters.Export(c.reg, c.pol, c.vendors, unforced); err == nil {
+		if more, err := exporters.ParseFiles(c.reg, files); err == nil {
+			for _, e := range more {
+				keys[exporters.EntryKey(e)] = true
+			}
+		}
+	}
 	asked := map[string]bool{}
 	for _, v := range c.vendors {
 		asked[v] = true

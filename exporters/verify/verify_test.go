@@ -161,6 +161,7 @@ func dropJSONObject(s string) func(string) string {
 		}
 		out := text[:start] + text[end:]
 		out = strings.Replace(out, "[,", "[", 1)
+		out = regexp.MustCompile(`\},(\s*),`).ReplaceAllString(out, "},$1") // an object from the middle
 		return regexp.MustCompile(`,(\s*)\]`).ReplaceAllString(regexp.MustCompile(`\[(\s*),`).ReplaceAllString(out, "[$1"), "$1]")
 	}
 }

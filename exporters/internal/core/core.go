@@ -25,9 +25,12 @@ type Options struct {
 	// Formats restricts the output to these kinds of file (json, csv, cer, ps1, plist);
 	// empty means every kind the exporter writes.
 	Formats []string
-	// Expiration is "" (no expiry), "rule" (each rule's governance expires, which for signer
-	// rules is at the latest the leaf certificate's not_after) or a date: YYYY-MM-DD or
-	// RFC 3339.
+	// Expiration is "" (each rule's expires when the policy asked for a governance expiry,
+	// generate --expires or --max-age; else none), "none", "rule" (each rule's expires, which
+	// for signer rules is at the latest the day of the leaf certificate's not_after) or a
+	// date: YYYY-MM-DD or RFC 3339. The vendors write it in their own fields: Defender
+	// ExpirationTime (CSV) and expirationTime (API), Falcon IOC expiration; every entry's
+	// description (Falcon comment and description, SentinelOne description) names the day.
 	Expiration string
 	// Digests are extra digests of inspected files keyed by lower-case SHA-256: the SHA-1
 	// that SentinelOne hash exclusions take, the MD5 a Falcon IOC may take. policy.json
@@ -129,7 +132,7 @@ func (o *Options) Wants(kind string) bool {
 // Expiry returns the expiration of rule r per o.Expiration, or the zero time for none.
 func (o *Options) Expiry(r *edrpolicy.Rule) (time.Time, error) {
 	switch o.Expiration {
-	case "":
+	case "", "none":
 		return time.Time{}, nil
 	case "rule":
 		if r.Expires == "" {
@@ -247,6 +250,11 @@ func DescribeTarget(p *edrpolicy.Policy, t Target) string {
 	}
 	if r.Justification != "" {
 		fmt.Fprintf(&b, "; justification: %s", r.Justification)
+	}
+	if p.Governance.ExpiresSet() && len(r.Expires) >= 10 {
+		// The day only: a rule carried from the previous policy keeps its expiry, so the
+		// description of an unchanged rule stays the same.
+		fmt.Fprintf(&b, "; expires: %s", r.Expires[:10])
 	}
 	return b.String()
 }
