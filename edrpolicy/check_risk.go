@@ -50,23 +50,15 @@ func (c *checker) lintRisk() {
 	forcedS := c.pol.forcedFiles(WarnRiskySignerForced)
 	for i := range c.pol.Rules {
 		r := &c.pol.Rules[i]
-		if r.Role == "executable" {
-			for _, n := range ruleNames(r) {
-				if m := c.interp.MatchName(n.name); m != nil {
-					m.By = n.by
-					c.interpreterFinding(i, n.file, m, anyForced(forcedI, r.Files))
-					break
-				}
-			}
+		if m, file := interpreterOf(r, c.interp); m != nil {
+			c.interpreterFinding(i, file, m, anyForced(forcedI, r.Files))
 		}
-		if r.Criterion == CriterionSigner && r.FileName == "" && r.SigningID == "" && r.Signer != nil {
-			if e := c.risky.Match(r.Signer); e != nil {
-				level, note := LevelError, ": remove the pin and regenerate (its files then get rules narrowed to them)"
-				if anyForced(forcedS, r.Files) {
-					level, note = LevelWarning, " (pinned with --force)"
-				}
-				c.add(FindingRiskySigner, level, i, firstFile(r.Files), "signer %s (%s) also signs much else: %s%s", orUnknown(r.Signer.CommonName), e.Title, e.Reason, note)
+		if e := riskySignerOf(r, c.risky); e != nil {
+			level, note := LevelError, ": remove the pin and regenerate (its files then get rules narrowed to them)"
+			if anyForced(forcedS, r.Files) {
+				level, note = LevelWarning, " (pinned with --force)"
 			}
+			c.add(FindingRiskySigner, level, i, firstFile(r.Files), "%s%s", riskySignerText(r, e), note)
 		}
 	}
 }
@@ -85,7 +77,7 @@ func (c *checker) interpreterFinding(i int, file string, m *InterpreterMatch, fo
 	if forced {
 		level, note = LevelWarning, " (allowed with --force)"
 	}
-	c.add(FindingInterpreter, level, i, file, "the rule allows %s: %s%s", file, strings.TrimPrefix(m.Text(), m.Name+" is "), note)
+	c.add(FindingInterpreter, level, i, file, "%s%s", interpreterText(file, m), note)
 }
 
 // ruleName is a name a rule's own fields give, the file it is about and where it came from.

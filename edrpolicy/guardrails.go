@@ -11,24 +11,28 @@ import (
 	"github.com/edrpolicy/edrpolicy/internal/safetext"
 )
 
-// GuardrailError lists the path rules the guardrails refused. DecideOptions.Force (generate
-// --force) and the exporters' Options.Force (export --force, generate --force --vendor) turn
-// each refusal the guardrails may be overridden on (FindingGuardrail) into a warning; an
-// executable folder rule (FindingExecutableFolder) is refused even then.
+// GuardrailError lists the rules refused before they reach a policy or a vendor file: path
+// rules the guardrails refuse (FindingGuardrail), executable rules over a folder
+// (FindingExecutableFolder), and, when vendor files are written (Policy.RefusalsWith), rules
+// that allow an interpreter (FindingInterpreter) or name a risky signer (FindingRiskySigner).
+// DecideOptions.Force and the exporters' Options.Force turn each refusal that may be
+// overridden into a warning; an executable folder rule is refused even then (Forcible).
 type GuardrailError struct {
 	Refusals []Refusal
 }
 
-// Refusal is one path rule refused, with the reason.
+// Refusal is one rule refused, with the reason.
 type Refusal struct {
 	// ID is the check finding id of the refusal: FindingGuardrail (a path the guardrails
-	// refuse) or FindingExecutableFolder (an executable rule over a folder).
-	ID     string `json:"id"`
+	// refuse), FindingExecutableFolder (an executable rule over a folder), FindingInterpreter
+	// or FindingRiskySigner.
+	ID string `json:"id"`
+	// Path is the path rule's value, or the file an interpreter or risky-signer rule covers.
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
 }
 
-// Forcible reports whether --force may override every refusal in e.
+// Forcible reports whether every refusal in e may be overridden (Force).
 func (e *GuardrailError) Forcible() bool {
 	for _, r := range e.Refusals {
 		if r.ID == FindingExecutableFolder {
@@ -42,15 +46,27 @@ func (e *GuardrailError) Forcible() bool {
 // that a crafted path cannot rewrite the terminal or add lines of its own.
 func (e *GuardrailError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "refused %d path rule(s):", len(e.Refusals))
-	forcible, never := false, false
+	what := "path rule(s)"
+	for _, r := range e.Refusals {
+		if r.ID == FindingInterpreter || r.ID == FindingRiskySigner {
+			what = "rule(s)"
+		}
+	}
+	fmt.Fprintf(&b, "refused %d %s:", len(e.Refusals), what)
+	forcible, never, risk := false, false, false
 	for _, r := range e.Refusals {
 		fmt.Fprintf(&b, "\n  %s: %s", safetext.Escape(r.Path), safetext.Escape(r.Reason))
-		if r.ID == FindingExecutableFolder {
+		switch r.ID {
+		case FindingExecutableFolder:
 			never = true
-		} else {
+		case FindingInterpreter, FindingRiskySigner:
+			risk = true
+		default:
 			forcible = true
 		}
+	}
+	if risk {
+		b.WriteString("\nremove the rule, or give --force to write it with a warning")
 	}
 	if forcible {
 		b.WriteString("\nnarrow the path (a profile file or --level hash|signer), or give --force to keep the rule with a warning")
@@ -590,22 +606,23 @@ func PathRuleRefusals(r *Rule, policyOS string, g GuardrailOptions) []Refusal {
 	return out
 }
 
-// Refusals applies the guardrails to the policy's path rules (PathRuleRefusals, without a
-// host check) and returns the refusals, or nil when there are none. The policy's own warnings
-// do not count: a guardrail-forced warning is a record of what generate --force did, and
-// anyone can write one into a policy, so only --force on the command that writes vendor files
-// overrides a refusal. See RefusalsWith.
+// Refusals judges the policy's rules as the exporters do before writing vendor files
+// (RuleRefusals, without a host check, with the embedded risky-signer and interpreter lists)
+// and returns the refusals, or nil when there are none. The policy's own warnings do not
+// count: a guardrail-forced warning is a record of what a forced decision did, and anyone can
+// write one into a policy, so only the caller that writes vendor files can override a refusal
+// (the exporters' Options.Force). See RefusalsWith.
 func (p *Policy) Refusals() *GuardrailError {
-	return p.RefusalsWith(GuardrailOptions{})
+	return p.RefusalsWith(RefusalOptions{})
 }
 
-// RefusalsWith is Refusals with a host check (GuardrailOptions). Exporters call it so that a
-// policy edited by hand cannot carry a drive root, a temp folder or a folder of executables
-// into a vendor file.
-func (p *Policy) RefusalsWith(g GuardrailOptions) *GuardrailError {
+// RefusalsWith is Refusals with a host check and the caller's lists (RefusalOptions). The
+// exporters call it, so that a policy edited by hand cannot carry a drive root, a temp folder,
+// a folder of executables, an interpreter or a risky signer into a vendor file.
+func (p *Policy) RefusalsWith(o RefusalOptions) *GuardrailError {
 	var ge GuardrailError
 	for i := range p.Rules {
-		ge.Refusals = append(ge.Refusals, PathRuleRefusals(&p.Rules[i], p.OS, g)...)
+		ge.Refusals = append(ge.Refusals, RuleRefusals(&p.Rules[i], p.OS, o)...)
 	}
 	if len(ge.Refusals) == 0 {
 		return nil

@@ -67,17 +67,21 @@ func ExampleCollect() {
 	//   C:\Program Files\CrashPlan\CrashPlanService.exe: FileSha256 73cb3858a687 in defender-indicators-001.csv
 }
 
-// lineCount is a third-party exporter: it writes one text file listing the rule values.
+// lineCount is a third-party exporter: it writes one text file listing the rule values. It
+// gets the policy from an admitted Request, so it never sees a rule the refusals stop.
 type lineCount struct{}
 
 func (lineCount) Name() string      { return "lines" }
 func (lineCount) Formats() []string { return []string{"txt"} }
-func (lineCount) Export(p *edrpolicy.Policy, _ exporters.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
-	var data []byte
-	for _, r := range p.Rules {
-		data = append(data, r.Value+"\n"...)
+func (lineCount) Export(r *exporters.Request) (*exporters.VendorResult, error) {
+	if !r.Admitted() {
+		return nil, exporters.ErrNotAdmitted
 	}
-	return []edrpolicy.OutputFile{{Name: "lines.txt", Data: data}}, nil, nil
+	var data []byte
+	for _, rule := range r.Policy().Rules {
+		data = append(data, rule.Value+"\n"...)
+	}
+	return &exporters.VendorResult{Files: []edrpolicy.OutputFile{{Name: "lines.txt", Data: data}}}, nil
 }
 
 // Registry.Register adds your own exporter next to the built-ins.

@@ -61,17 +61,38 @@ const (
 	WarnNote        = core.WarnNote        // something worth knowing about the vendor's handling
 )
 
-// Exporter renders a policy as one vendor's files.
+// Exporter renders a policy as one vendor's files. It takes the policy only as a Request,
+// which Admit makes after applying the refusals, so that no exporter, built-in or your own,
+// can be handed a policy the CLI would refuse.
 type Exporter interface {
 	// Name is the vendor name used with --vendor, e.g. "crowdstrike".
 	Name() string
 	// Formats are the kinds of file the exporter can write (json, csv, ...), for --format.
 	Formats() []string
-	// Export returns the vendor files for p (none for a file that would be empty) and a
-	// warning for each rule it could not express. An error means nothing should be written:
-	// invalid options, a malformed rule value or a vendor limit exceeded.
-	Export(p *edrpolicy.Policy, o Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error)
+	// Export returns the vendor files for the admitted policy (none for a file that would be
+	// empty), the entries written into them, the policy files no entry covers and a warning
+	// for each rule it could not express. An error means nothing should be written: a
+	// Request that Admit did not make (ErrNotAdmitted), invalid options, a malformed rule
+	// value or a vendor limit exceeded. Entries and Uncovered make coverage.json: an exporter
+	// that reports neither shows every executable as not covered.
+	Export(r *Request) (*VendorResult, error)
 }
+
+// Request is a policy admitted for export (see Admit): the only input an Exporter takes.
+type Request = core.Request
+
+// ErrNotAdmitted is returned by an exporter given a Request that Admit did not make.
+var ErrNotAdmitted = core.ErrNotAdmitted
+
+// Admit judges p for export with o and returns the Request the exporters take, or the
+// refusals as a *edrpolicy.GuardrailError: a path rule the guardrails refuse (a drive root, a
+// temp folder, a bare wildcard, an environment variable, a UNC spelling...), an executable
+// rule over a folder, a rule that allows an interpreter or living-off-the-land binary, a
+// signer rule that names a risky signer (edrpolicy.Policy.RefusalsWith). o.Force overrides
+// every refusal but the executable folder one, each then a warning (Request.Warnings). A
+// forced warning in the policy itself is not trusted: anyone can write one into a policy
+// file. Collect admits the policy itself; call Admit to run one exporter directly.
+func Admit(p *edrpolicy.Policy, o Options) (*Request, error) { return core.Admit(p, o) }
 
 // Registry maps vendor names to exporters. The zero value is not usable; use NewRegistry or
 // Default.
@@ -125,13 +146,6 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Collector is implemented by exporters that report what they write: the entries in each
-// file and the policy files no entry covers (the built-in exporters do). Collect computes
-// coverage.json from it; an exporter without it is exported but left out of the coverage.
-type Collector interface {
-	Collect(p *edrpolicy.Policy, o Options) (*VendorResult, error)
-}
-
 // VendorResult is one vendor's export: files, the entries written into them, the policy files
 // no entry covers, warnings.
 type VendorResult = core.VendorResult
@@ -154,14 +168,7 @@ type Result struct {
 }
 
 // Export runs the named vendors' exporters over p and returns the files (coverage.json
-// included) and warnings. It is Collect without the entries and coverage: it fails when a
-// vendor is unknown, when a format in o.Formats is written by none of the vendors, when two
-// exporters would write the same file name, when an exporter fails (the error names the
-// vendor), or when a path rule is one the guardrails or check refuse
-// (edrpolicy.PathRuleRefusals: a drive root, a temp folder, a bare wildcard, an environment
-// variable, a UNC spelling..., or an executable rule over a folder) and o.Force does not
-// override it. A guardrail-forced warning in the policy is not trusted: anyone can write one
-// into a policy file.
+// included) and warnings. It is Collect without the entries and coverage.
 func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
 	res, err := Collect(reg, p, vendors, o)
 	if err != nil {
@@ -170,13 +177,12 @@ func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]
 	return res.Files, res.Warnings, nil
 }
 
-// Collect runs the named vendors' exporters over p, in the order given, and returns all their
-// files, entries and warnings, and the coverage of the policy's executables per vendor. It
-// fails when a vendor is unknown, when a format in o.Formats is written by none of the
-// vendors, when two exporters would write the same file name, when an exporter fails (the
-// error names the vendor), or when a path rule is one the guardrails refuse (a drive root, a
-// temp folder, a bare wildcard...) and neither the policy (a guardrail-forced warning from
-// generate --force) nor o.Force forces it.
+// Collect admits p (Admit: the refusals, with o.Force the only override), runs the named
+// vendors' exporters over it, in the order given, and returns all their files, entries and
+// warnings, and the coverage of the policy's executables per vendor. It fails when a vendor is
+// unknown, when a format in o.Formats is written by none of the vendors, when a rule is
+// refused (a *edrpolicy.GuardrailError), when two exporters would write the same file name, or
+// when an exporter fails (the error names the vendor).
 func Collect(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) (*Result, error) {
 	if reg == nil {
 		return nil, fmt.Errorf("exporters: nil registry")
@@ -187,29 +193,23 @@ func Collect(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) (*
 	if len(vendors) == 0 {
 		return nil, fmt.Errorf("no vendor given; known vendors: %s", strings.Join(reg.Names(), ", "))
 	}
-	res := &Result{Coverage: &Coverage{SchemaVersion: CoverageSchemaVersion, Vendors: []VendorCoverage{}}}
-	if o.Expiration == "" && p.Governance.ExpiresSet() {
-		// The policy asked for an expiry (generate --expires / --max-age): every vendor
-		// writes each rule's expiry in its own field.
-		o.Expiration = "rule"
+	req, err := Admit(p, o)
+	if err != nil {
+		return nil, err
 	}
-	if ge := p.RefusalsWith(o.Guardrails); ge != nil {
-		if !o.Force || !ge.Forcible() {
-			return nil, ge
-		}
-		for _, r := range ge.Refusals {
-			res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported with --force although it is %s", r.Path, r.Reason), Files: []string{r.Path}})
-		}
-	}
+	res := &Result{Warnings: req.Warnings(), Coverage: &Coverage{SchemaVersion: CoverageSchemaVersion, Vendors: []VendorCoverage{}}}
 	exps, err := lookupAll(reg, vendors, o)
 	if err != nil {
 		return nil, err
 	}
 	names := map[string]string{CoverageFileName: "coverage"}
 	for _, e := range exps {
-		vr, err := runOne(e, p, o)
+		vr, err := e.Export(req)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		if vr.Vendor == "" {
+			vr.Vendor = e.Name()
 		}
 		for _, f := range vr.Files {
 			if prev, dup := names[f.Name]; dup {
@@ -220,18 +220,14 @@ func Collect(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) (*
 		res.Files = append(res.Files, vr.Files...)
 		res.Warnings = append(res.Warnings, vr.Warnings...)
 		res.Entries = append(res.Entries, vr.Entries...)
-		if _, ok := e.(Collector); ok {
-			res.Coverage.Vendors = append(res.Coverage.Vendors, vendorCoverage(p, vr))
-		}
+		res.Coverage.Vendors = append(res.Coverage.Vendors, vendorCoverage(req.Policy(), vr))
 	}
-	if len(res.Coverage.Vendors) > 0 {
-		sort.Slice(res.Coverage.Vendors, func(i, j int) bool { return res.Coverage.Vendors[i].Vendor < res.Coverage.Vendors[j].Vendor })
-		data, err := res.Coverage.JSON()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", CoverageFileName, err)
-		}
-		res.Files = append(res.Files, edrpolicy.OutputFile{Name: CoverageFileName, Data: data})
+	sort.Slice(res.Coverage.Vendors, func(i, j int) bool { return res.Coverage.Vendors[i].Vendor < res.Coverage.Vendors[j].Vendor })
+	data, err := res.Coverage.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", CoverageFileName, err)
 	}
+	res.Files = append(res.Files, edrpolicy.OutputFile{Name: CoverageFileName, Data: data})
 	return res, nil
 }
 
@@ -260,25 +256,6 @@ func lookupAll(reg *Registry, vendors []string, o Options) ([]Exporter, error) {
 		}
 	}
 	return exps, nil
-}
-
-// runOne exports p with e, through Collect when e reports its entries.
-func runOne(e Exporter, p *edrpolicy.Policy, o Options) (*VendorResult, error) {
-	if c, ok := e.(Collector); ok {
-		vr, err := c.Collect(p, o)
-		if err != nil {
-			return nil, err
-		}
-		if vr.Vendor == "" {
-			vr.Vendor = e.Name()
-		}
-		return vr, nil
-	}
-	fs, ws, err := e.Export(p, o)
-	if err != nil {
-		return nil, err
-	}
-	return &VendorResult{Vendor: e.Name(), Files: fs, Warnings: ws}, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

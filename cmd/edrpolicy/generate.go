@@ -301,8 +301,10 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			return err
 		}
 		// The vendor files are written by this command: its --force is the override, the
-		// policy's guardrail-forced warnings are not.
+		// policy's forced warnings are not; its rules are judged with the lists it was
+		// decided with (--risky-signers).
 		eopts.Force, eopts.Guardrails = o.force, g.Decide.Guardrails
+		eopts.RiskySigners, eopts.Interpreters = g.Decide.RiskySigners, g.Decide.Interpreters
 		exported, err = exporters.Collect(exporters.Default(), pol, o.vendors, eopts)
 		if err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}

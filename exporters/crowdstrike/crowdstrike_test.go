@@ -35,12 +35,12 @@ func TestGolden(t *testing.T) {
 		{"windows-groups-md5-expiry", tp.Windows(t), core.Options{Expiration: "rule", Digests: tp.Digests(tp.Sum("CrashPlanService.exe")),
 			CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{strings.ToUpper(group)}, Action: "no_action", MD5: true, ExcludedFrom: []string{"blocking", "extraction"}}}},
 		{"mac", tp.Mac(t), core.Options{Expiration: "2026-06-30"}},
-		{"linux", tp.Linux(), core.Options{}},
-		{"tricky", tp.TrickyNames(), core.Options{}},
+		{"linux", tp.Linux(), core.Options{Force: true}},
+		{"tricky", tp.TrickyNames(), core.Options{Force: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			files, _, err := crowdstrike.New().Export(c.p, c.o)
+			files, _, err := tp.Run(crowdstrike.New(), c.p, c.o)
 			require.NoError(t, err)
 			tp.Golden(t, c.name, files, *update)
 		})
@@ -160,7 +160,7 @@ func TestSplitAt2000(t *testing.T) {
 }
 
 func TestGlobMetacharactersFallBackToHash(t *testing.T) {
-	files, warns := export(t, tp.Linux(), core.Options{})
+	files, warns := export(t, tp.Linux(), core.Options{Force: true})
 	var mls []crowdstrike.MLExclusion
 	strict(t, files["crowdstrike-ml-exclusions.json"], &mls)
 	for _, m := range mls {
@@ -173,7 +173,7 @@ func TestGlobMetacharactersFallBackToHash(t *testing.T) {
 }
 
 func TestTrickyNamesSurvive(t *testing.T) {
-	files, _ := export(t, tp.TrickyNames(), core.Options{})
+	files, _ := export(t, tp.TrickyNames(), core.Options{Force: true})
 	var body crowdstrike.IOCBody
 	strict(t, files["crowdstrike-ioc.json"], &body)
 	rows, err := csv.NewReader(bytes.NewReader(files["crowdstrike-ioc.csv"])).ReadAll()
@@ -220,7 +220,7 @@ func TestErrors(t *testing.T) {
 		"source": {tp.Windows(t), core.Options{CrowdStrike: core.CrowdStrikeOptions{Source: strings.Repeat("x", 257)}}, "1 to 256"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := crowdstrike.New().Export(c.p, c.o)
+			_, _, err := tp.Run(crowdstrike.New(), c.p, c.o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 		})

@@ -51,7 +51,7 @@ func TestReadBackEntries(t *testing.T) {
 			`crowdstrike-ml-exclusions.json | path | ml-exclusion | Users\*\AppData\Local\CrashPlan\log\* | windows |  | blocking,extraction`,
 		}},
 		{"linux", func() []string {
-			f, _ := export(t, tp.WithoutNarrowed(tp.Linux()), core.Options{})
+			f, _ := export(t, tp.WithoutNarrowed(tp.Linux()), core.Options{Force: true})
 			return tp.ReadBack(t, crowdstrike.New(), f)
 		}, []string{
 			"crowdstrike-ioc.csv | hash | sha256 | " + lin + " | linux |  | allow",

@@ -50,19 +50,19 @@ func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
 
 func removalStep(e core.Entry) (core.RemovalStep, error) {
 	s := core.RemovalStep{Type: e.Type, Value: e.Value}
-	del := func(path string) *core.Request {
-		return &core.Request{Method: "DELETE", Path: path, Query: map[string]string{"ids": core.IDPlaceholder}}
+	del := func(path string) *core.APICall {
+		return &core.APICall{Method: "DELETE", Path: path, Query: map[string]string{"ids": core.IDPlaceholder}}
 	}
 	switch e.Type {
 	case "sha256", "md5":
-		s.Find = &core.Request{Method: "GET", Path: "/iocs/queries/indicators/v1", Query: map[string]string{"filter": fmt.Sprintf("type:%s+value:%s", fql(e.Type), fql(e.Value))}}
+		s.Find = &core.APICall{Method: "GET", Path: "/iocs/queries/indicators/v1", Query: map[string]string{"filter": fmt.Sprintf("type:%s+value:%s", fql(e.Type), fql(e.Value))}}
 		s.Delete = del("/iocs/entities/indicators/v1")
 		s.Delete.Query["comment"] = "edrpolicy upgrade: entry no longer in the policy"
 	case entryML:
-		s.Find = &core.Request{Method: "GET", Path: "/policy/queries/ml-exclusions/v1", Query: map[string]string{"filter": "value:" + fql(e.Value)}}
+		s.Find = &core.APICall{Method: "GET", Path: "/policy/queries/ml-exclusions/v1", Query: map[string]string{"filter": "value:" + fql(e.Value)}}
 		s.Delete = del("/policy/entities/ml-exclusions/v1")
 	case entryCert:
-		s.Find = &core.Request{Method: "GET", Path: "/exclusions/queries/cert-based-exclusions/v1", Query: map[string]string{"filter": "certificate.thumbprint:" + fql(e.Value)}}
+		s.Find = &core.APICall{Method: "GET", Path: "/exclusions/queries/cert-based-exclusions/v1", Query: map[string]string{"filter": "certificate.thumbprint:" + fql(e.Value)}}
 		s.Delete = del("/exclusions/entities/cert-based-exclusions/v1")
 	default:
 		return s, fmt.Errorf("%s: no removal for entry type %q", Name, e.Type)

@@ -40,13 +40,13 @@ func TestGolden(t *testing.T) {
 		{"windows-sha1-groups", tp.Windows(t), core.Options{Expiration: "2026-06-30", Digests: tp.Digests(tp.Sum("CrashPlanService.exe")),
 			Defender: core.DefenderOptions{SHA1: true, RbacGroups: []string{"Servers"}}}},
 		{"mac", tp.Mac(t), core.Options{}},
-		{"linux", tp.Linux(), core.Options{Defender: core.DefenderOptions{MergePolicy: "admin_only"}}},
-		{"tricky", tp.TrickyNames(), core.Options{}},
+		{"linux", tp.Linux(), core.Options{Force: true, Defender: core.DefenderOptions{MergePolicy: "admin_only"}}},
+		{"tricky", tp.TrickyNames(), core.Options{Force: true}},
 		{"windows-process-exclusions", tp.Windows(t), core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			files, _, err := defender.New().Export(c.p, c.o)
+			files, _, err := tp.Run(defender.New(), c.p, c.o)
 			require.NoError(t, err)
 			tp.Golden(t, c.name, files, *update)
 		})
@@ -124,7 +124,7 @@ func TestParseBackMacLinux(t *testing.T) {
 		assert.False(t, strings.HasSuffix(name, ".cer"), "no .cer on macOS: %s", name)
 	}
 
-	files, warns = export(t, tp.Linux(), core.Options{})
+	files, warns = export(t, tp.Linux(), core.Options{Force: true})
 	var m defender.Managed
 	strict(t, files["mdatp_managed.json"], &m)
 	assert.Equal(t, "merge", m.ExclusionSettings.MergePolicy)
@@ -156,10 +156,10 @@ func TestCSVSplit1200(t *testing.T) {
 }
 
 func TestTenantLimit(t *testing.T) {
-	_, _, err := defender.New().Export(tp.Hashes(15001), core.Options{})
+	_, _, err := tp.Run(defender.New(), tp.Hashes(15001), core.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "15001 indicators exceed Defender's limit of 15000")
-	_, _, err = defender.New().Export(tp.Hashes(15000), core.Options{Formats: []string{"json"}})
+	_, _, err = tp.Run(defender.New(), tp.Hashes(15000), core.Options{Formats: []string{"json"}})
 	require.NoError(t, err)
 }
 
@@ -171,7 +171,7 @@ func TestExpirationFormats(t *testing.T) {
 }
 
 func TestTrickyNamesSurvive(t *testing.T) {
-	files, _ := export(t, tp.TrickyNames(), core.Options{})
+	files, _ := export(t, tp.TrickyNames(), core.Options{Force: true})
 	rows := readCSV(t, files["defender-indicators-001.csv"])
 	body := decodeIndicators(t, files["defender-indicators.json"])
 	for i, n := range tp.Tricky {
@@ -213,12 +213,19 @@ func TestPSQuoteRoundTrip(t *testing.T) {
 	}
 }
 
+// Paths Defender cannot take are skipped by the exporter itself. The guardrails refuse these
+// values before any exporter sees them; with Force (the refusals overridden) the exporter is
+// the second line of defence.
 func TestWindowsPathLimits(t *testing.T) {
 	p := &edrpolicy.Policy{SchemaVersion: 1, Profile: "x", OS: "windows"}
 	for _, v := range []string{`C:\*\*\*\*\*\*\*\x`, `*:\x`, `relative\x`} {
 		p.Rules = append(p.Rules, edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: v, Platform: "windows", Role: "cache", Match: edrpolicy.MatchFile})
 	}
-	files, warns := export(t, p, core.Options{})
+	_, err := core.Admit(p, core.Options{})
+	var ge *edrpolicy.GuardrailError
+	require.ErrorAs(t, err, &ge)
+	assert.Len(t, ge.Refusals, 3)
+	files, warns := export(t, p, core.Options{Force: true})
 	assert.Empty(t, files)
 	assert.True(t, hasWarning(warns, core.WarnSkipped, "at most 6"))
 	assert.True(t, hasWarning(warns, core.WarnSkipped, "drive letter"))
@@ -228,10 +235,10 @@ func TestWindowsPathLimits(t *testing.T) {
 func TestErrors(t *testing.T) {
 	bad := tp.Windows(t)
 	bad.Rules[1].Certificate = []byte("not the certificate")
-	_, _, err := defender.New().Export(bad, core.Options{})
+	_, _, err := tp.Run(defender.New(), bad, core.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rule 2 (signer")
-	_, _, err = defender.New().Export(tp.Windows(t), core.Options{Defender: core.DefenderOptions{MergePolicy: "replace"}})
+	_, _, err = tp.Run(defender.New(), tp.Windows(t), core.Options{Defender: core.DefenderOptions{MergePolicy: "replace"}})
 	assert.ErrorContains(t, err, `merge policy "replace"`)
 }
 

@@ -344,7 +344,7 @@ func TestMergeMobileconfig(t *testing.T) {
 	validate(t, plistJSON(t, ac[3].(map[string]any)))
 
 	// The merged profile's entries name the file they are in.
-	res, err := defender.New().Collect(macPolicy(t), core.Options{Defender: core.DefenderOptions{MergeWith: base, MergeName: "Defender.mobileconfig"}})
+	res, err := tp.Collect(defender.New(), macPolicy(t), core.Options{Defender: core.DefenderOptions{MergeWith: base, MergeName: "Defender.mobileconfig"}})
 	require.NoError(t, err)
 	var inProfile int
 	for _, e := range res.Entries {
@@ -377,7 +377,7 @@ func TestMergeRefusals(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := c.o
 			o.Defender.MergeWith, o.Defender.MergeName = c.base, "existing"
-			_, _, err := defender.New().Export(c.p, o)
+			_, _, err := tp.Run(defender.New(), c.p, o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 			assert.Contains(t, err.Error(), "--defender-merge existing")

@@ -21,7 +21,7 @@ func TestReadBackEntries(t *testing.T) {
 	sha1 := tp.Digests(sum)[sum].SHA1
 	lin := tp.Sum("CrashPlanService-linux")
 	win, _ := export(t, tp.WithoutNarrowed(tp.Windows(t)), core.Options{Digests: tp.Digests(sum), Defender: core.DefenderOptions{SHA1: true, ProcessExclusions: true}})
-	linux, _ := export(t, tp.WithoutNarrowed(tp.Linux()), core.Options{})
+	linux, _ := export(t, tp.WithoutNarrowed(tp.Linux()), core.Options{Force: true})
 	mac, _ := export(t, tp.Mac(t), core.Options{})
 	ps := "defender-av-exclusions.ps1 | path | "
 	cases := []struct {
@@ -153,7 +153,7 @@ func TestParseScript(t *testing.T) {
 // TestScriptRoundTrip: every tricky name the exporter writes into the script comes back
 // exactly (the one with a line break is refused by the reader).
 func TestScriptRoundTrip(t *testing.T) {
-	files, _ := export(t, tp.TrickyNames(), core.Options{})
+	files, _ := export(t, tp.TrickyNames(), core.Options{Force: true})
 	for _, n := range tp.Tricky {
 		if strings.ContainsAny(n, "\n") {
 			continue

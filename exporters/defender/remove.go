@@ -81,8 +81,8 @@ func indicatorRemoval(e core.Entry) core.RemovalStep {
 	}
 	return core.RemovalStep{
 		Type: typ, Value: e.Value,
-		Find:   &core.Request{Method: "GET", Path: "/api/indicators", Query: map[string]string{"$filter": "indicatorValue eq '" + e.Value + "'"}},
-		Delete: &core.Request{Method: "POST", Path: "/api/indicators/BatchDelete", Body: map[string]any{"IndicatorIds": []string{core.IDPlaceholder}}},
+		Find:   &core.APICall{Method: "GET", Path: "/api/indicators", Query: map[string]string{"$filter": "indicatorValue eq '" + e.Value + "'"}},
+		Delete: &core.APICall{Method: "POST", Path: "/api/indicators/BatchDelete", Body: map[string]any{"IndicatorIds": []string{core.IDPlaceholder}}},
 	}
 }
 

@@ -39,8 +39,8 @@ func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
 		}
 		r.Steps = append(r.Steps, core.RemovalStep{
 			Type: e.Type, Value: e.Value, Platform: e.Platform,
-			Find: &core.Request{Method: "GET", Path: "/web/api/v2.1/exclusions", Query: map[string]string{"type": e.Type, "value": e.Value, "osTypes": os}},
-			Delete: &core.Request{Method: "DELETE", Path: "/web/api/v2.1/exclusions",
+			Find: &core.APICall{Method: "GET", Path: "/web/api/v2.1/exclusions", Query: map[string]string{"type": e.Type, "value": e.Value, "osTypes": os}},
+			Delete: &core.APICall{Method: "DELETE", Path: "/web/api/v2.1/exclusions",
 				Body: map[string]any{"data": map[string]any{"type": e.Type, "ids": []string{core.IDPlaceholder}}}},
 		})
 	}

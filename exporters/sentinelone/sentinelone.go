@@ -157,18 +157,13 @@ type plan struct {
 	warns []edrpolicy.Warning
 }
 
-// Export renders p. See the package documentation.
-func (e Exporter) Export(p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
-	res, err := e.Collect(p, o)
-	if err != nil {
-		return nil, nil, err
+// Export renders an admitted policy (exporters.Admit) and returns the files, the entries
+// written into them, the policy files no entry covers and the warnings. See the package documentation.
+func (Exporter) Export(r *core.Request) (*core.VendorResult, error) {
+	if !r.Admitted() {
+		return nil, core.ErrNotAdmitted
 	}
-	return res.Files, res.Warnings, nil
-}
-
-// Collect renders p and returns the file with the entries written into it, the files no
-// entry covers and the warnings.
-func (Exporter) Collect(p *edrpolicy.Policy, o core.Options) (*core.VendorResult, error) {
+	p, o := r.Policy(), r.Options()
 	s, err := newSettings(o.SentinelOne, p)
 	if err != nil {
 		return nil, err

@@ -31,13 +31,13 @@ func TestGolden(t *testing.T) {
 		{"windows", tp.Windows(t), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService.exe")), SentinelOne: site, Force: true}},
 		{"windows-nosha1", tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{GroupIDs: []string{"225494730938493915"}, Mode: "disable_in_process_monitor"}}},
 		{"mac-sha256", tp.Mac(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}, Force: true}},
-		{"linux", tp.Linux(), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService-linux")), SentinelOne: core.SentinelOneOptions{AccountIDs: []string{"1"}, SiteIDs: []string{"2"}}}},
-		{"tricky", tp.TrickyNames(), core.Options{SentinelOne: site}},
+		{"linux", tp.Linux(), core.Options{Force: true, Digests: tp.Digests(tp.Sum("CrashPlanService-linux")), SentinelOne: core.SentinelOneOptions{AccountIDs: []string{"1"}, SiteIDs: []string{"2"}}}},
+		{"tricky", tp.TrickyNames(), core.Options{Force: true, SentinelOne: site}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tp.Export(t, sentinelone.New(), c.p, c.o) // same bytes twice
-			files, _, err := sentinelone.New().Export(c.p, c.o)
+			files, _, err := tp.Run(sentinelone.New(), c.p, c.o)
 			require.NoError(t, err)
 			tp.Golden(t, c.name, files, *update)
 		})
@@ -58,7 +58,7 @@ func bodies(t *testing.T, files []edrpolicy.OutputFile) []sentinelone.Body {
 func TestParseBack(t *testing.T) {
 	sum := tp.Sum("CrashPlanService.exe")
 	dg := tp.Digests(sum)
-	files, warns, err := sentinelone.New().Export(tp.Windows(t), core.Options{Digests: dg, SentinelOne: site, Force: true})
+	files, warns, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{Digests: dg, SentinelOne: site, Force: true})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	var types []string
@@ -84,7 +84,7 @@ func TestParseBack(t *testing.T) {
 }
 
 func TestHashWithoutSHA1(t *testing.T) {
-	files, warns, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: site})
+	files, warns, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: site})
 	require.NoError(t, err)
 	for _, b := range bodies(t, files) {
 		if b.Data.Type == "white_hash" {
@@ -93,7 +93,7 @@ func TestHashWithoutSHA1(t *testing.T) {
 	}
 	assert.True(t, hasWarning(warns, core.WarnSkipped, `sentinelone: rule 1 (hash "`+tp.Sum("CrashPlanService.exe")+`") not exported, C:\Program Files\CrashPlan\CrashPlanService.exe NOT COVERED: S1 hash exclusions take SHA-1`))
 
-	files, warns, err = sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
+	files, warns, err = tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	assert.Equal(t, tp.Sum("CrashPlanService.exe"), bs[0].Data.Value)
@@ -102,7 +102,7 @@ func TestHashWithoutSHA1(t *testing.T) {
 }
 
 func TestMacCertificate(t *testing.T) {
-	files, warns, err := sentinelone.New().Export(tp.Mac(t), core.Options{SentinelOne: site, Force: true})
+	files, warns, err := tp.Run(sentinelone.New(), tp.Mac(t), core.Options{SentinelOne: site, Force: true})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	var found bool
@@ -122,13 +122,13 @@ func TestMacCertificate(t *testing.T) {
 // are, with a fallback warning; with Force the exclusion is written with a note.
 func TestPublisherRefused(t *testing.T) {
 	for _, p := range []*edrpolicy.Policy{tp.Windows(t), tp.Mac(t)} {
-		files, warns, err := sentinelone.New().Export(p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
+		files, warns, err := tp.Run(sentinelone.New(), p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
 		require.NoError(t, err)
 		for _, b := range bodies(t, files) {
 			assert.NotEqual(t, "certificate", b.Data.Type, b.Data.Value)
 		}
 		assert.True(t, hasWarning(warns, core.WarnFallback, "covers everything signed under that name"), p.OS)
-		files, warns, err = sentinelone.New().Export(p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}, Force: true})
+		files, warns, err = tp.Run(sentinelone.New(), p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}, Force: true})
 		require.NoError(t, err)
 		n := 0
 		for _, b := range bodies(t, files) {
@@ -142,7 +142,7 @@ func TestPublisherRefused(t *testing.T) {
 }
 
 func TestTrickyNamesSurvive(t *testing.T) {
-	files, _, err := sentinelone.New().Export(tp.TrickyNames(), core.Options{SentinelOne: site})
+	files, _, err := tp.Run(sentinelone.New(), tp.TrickyNames(), core.Options{Force: true, SentinelOne: site})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	require.Len(t, bs, 2*len(tp.Tricky))
@@ -179,7 +179,7 @@ func TestErrors(t *testing.T) {
 		"empty mode": {core.SentinelOneOptions{SiteIDs: []string{""}}, `scope ID ""`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: c.o})
+			_, _, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: c.o})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 		})
@@ -189,7 +189,7 @@ func TestErrors(t *testing.T) {
 func TestNothingToWrite(t *testing.T) {
 	p := tp.Linux()
 	p.Rules = p.Rules[:1] // one hash rule, no SHA-1 known
-	files, warns, err := sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	files, warns, err := tp.Run(sentinelone.New(), p, core.Options{SentinelOne: site})
 	require.NoError(t, err)
 	assert.Empty(t, files, "an empty file is not written")
 	assert.Len(t, warns, 1)
@@ -209,16 +209,16 @@ func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
 func TestInteroperabilityModesWindowsOnly(t *testing.T) {
 	for _, mode := range []string{"disable_in_process_monitor", "disable_in_process_monitor_deep"} {
 		for name, p := range map[string]*edrpolicy.Policy{"mac": tp.Mac(t), "linux": tp.Linux()} {
-			_, _, err := sentinelone.New().Export(p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+			_, _, err := tp.Run(sentinelone.New(), p, core.Options{Force: true, SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
 			require.Error(t, err, "%s %s", mode, name)
 			assert.Contains(t, err.Error(), `mode "`+mode+`" (Interoperability) is for Windows agents only`)
 			assert.Contains(t, err.Error(), "use suppress, disable_all_monitors or disable_all_monitors_deep")
 		}
-		_, _, err := sentinelone.New().Export(tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		_, _, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
 		assert.NoError(t, err, "Windows takes %s", mode)
 	}
 	for _, mode := range []string{"suppress", "disable_all_monitors", "disable_all_monitors_deep", "suppress_dfi_only"} {
-		_, _, err := sentinelone.New().Export(tp.Linux(), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		_, _, err := tp.Run(sentinelone.New(), tp.Linux(), core.Options{Force: true, SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
 		assert.NoError(t, err, mode)
 	}
 }
@@ -230,7 +230,7 @@ func TestNarrowedSignerFallsBackToPathAtLevelPath(t *testing.T) {
 	p.Rules = p.Rules[2:3] // the narrowed signer rule
 	p.Rules[0].FileDigests[0].SHA1 = ""
 	p.Level = edrpolicy.CriterionPath
-	files, warns, err := sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	files, warns, err := tp.Run(sentinelone.New(), p, core.Options{SentinelOne: site})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	require.Len(t, bs, 1)
@@ -241,7 +241,7 @@ func TestNarrowedSignerFallsBackToPathAtLevelPath(t *testing.T) {
 	assert.True(t, hasWarning(warns, core.WarnFallback, "fallback used: the exact path of 1 file(s) (the policy's level is path)"))
 
 	p.Level = edrpolicy.CriterionSigner
-	files, warns, err = sentinelone.New().Export(p, core.Options{SentinelOne: site})
+	files, warns, err = tp.Run(sentinelone.New(), p, core.Options{SentinelOne: site})
 	require.NoError(t, err)
 	assert.Empty(t, files)
 	assert.True(t, hasWarning(warns, core.WarnSkipped, `C:\Program Files\CrashPlan\helper.exe NOT COVERED: the rule is narrowed to its files, and an S1 certificate exclusion covers everything the publisher signs; no hash entry either: S1 hash exclusions take SHA-1`))

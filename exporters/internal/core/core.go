@@ -37,14 +37,20 @@ type Options struct {
 	// carries only SHA-256; DigestsFromInventory builds this from `inspect` output.
 	Digests map[string]hashing.Digests
 
-	// Force exports path rules the guardrails refuse (drive roots, temp folders, bare
-	// wildcards...); each becomes a guardrail-forced warning. It is the only override: a
-	// guardrail-forced warning in the policy itself is not trusted. Executable folder rules
-	// are refused even with Force.
+	// Force exports rules the refusals would stop (Admit): path rules the guardrails refuse
+	// (drive roots, temp folders, bare wildcards...), rules that allow an interpreter, signer
+	// rules that name a risky signer; each becomes a warning (guardrail-forced,
+	// interpreter-forced, risky-signer-forced). It is the only override: a forced warning in
+	// the policy itself is not trusted. Executable folder rules are refused even with Force.
 	Force bool
 	// Guardrails adds a host check to the path guardrails (edrpolicy.GuardrailOptions); the
 	// zero value judges paths by their spelling alone.
 	Guardrails edrpolicy.GuardrailOptions
+	// RiskySigners and Interpreters are the lists a signer rule or an executable rule is
+	// judged against (nil: edrpolicy.DefaultRiskySigners and DefaultInterpreters): a rule
+	// naming one is refused unless Force.
+	RiskySigners *edrpolicy.RiskySigners
+	Interpreters *edrpolicy.Interpreters
 
 	CrowdStrike CrowdStrikeOptions
 	SentinelOne SentinelOneOptions

@@ -22,14 +22,14 @@ type RemovalStep struct {
 	Platform string `json:"platform,omitempty"`
 	// Find is the request that returns the console id of the entry; Delete deletes by it
 	// (the placeholder <id> stands for the id Find returns).
-	Find   *Request `json:"find,omitempty"`
-	Delete *Request `json:"delete,omitempty"`
+	Find   *APICall `json:"find,omitempty"`
+	Delete *APICall `json:"delete,omitempty"`
 	// Note says what to do when there is no request (a managed configuration redeployed).
 	Note string `json:"note,omitempty"`
 }
 
-// Request is one HTTP request of a vendor API (path relative to the tenant's API base URL).
-type Request struct {
+// APICall is one HTTP request of a vendor API (path relative to the tenant's API base URL).
+type APICall struct {
 	Method string            `json:"method"`
 	Path   string            `json:"path"`
 	Query  map[string]string `json:"query,omitempty"`

@@ -231,18 +231,41 @@ func Golden(t *testing.T, dir string, files []edrpolicy.OutputFile, update bool)
 
 // Exporter is what Export needs of a vendor exporter.
 type Exporter interface {
-	Export(*edrpolicy.Policy, core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error)
+	Export(*core.Request) (*core.VendorResult, error)
+}
+
+// Collect admits p with o (core.Admit, as every route to a vendor file does) and runs e.
+func Collect(e Exporter, p *edrpolicy.Policy, o core.Options) (*core.VendorResult, error) {
+	r, err := core.Admit(p, o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.Export(r)
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = append(r.Warnings(), res.Warnings...)
+	return res, nil
+}
+
+// Run is Collect for the files and warnings only.
+func Run(e Exporter, p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
+	res, err := Collect(e, p, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Files, res.Warnings, nil
 }
 
 // Export runs e over p twice, fails unless both runs give the same files byte for byte, and
 // returns the files by name with the warnings.
 func Export(t testing.TB, e Exporter, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
 	t.Helper()
-	files, warns, err := e.Export(p, o)
+	files, warns, err := Run(e, p, o)
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
-	again, _, err := e.Export(p, o)
+	again, _, err := Run(e, p, o)
 	if err != nil {
 		t.Fatalf("export again: %v", err)
 	}
