@@ -3,7 +3,6 @@ package edrpolicy
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -111,7 +110,7 @@ func baseFindingRules() []FindingRule {
 		{FindingHashExtra, LevelError, "hash rule sha1 or md5 has the wrong length or is not lower-case hex"},
 		{FindingSignerIdentity, LevelError, "signer rule has no certificate thumbprint or Team ID, or its value is neither"},
 		{FindingPathMatch, LevelError, "path rule has no value, or its match is not file, folder or subfolders"},
-		{FindingGuardrail, LevelError, "path rule refused by a guardrail (export refuses it unless --force)"},
+		{FindingGuardrail, LevelError, "path rule refused by a guardrail (export refuses it unless forced)"},
 		{FindingExecutableFolder, LevelError, "executable path rule over a folder: never allowed"},
 		{FindingSignerExpired, LevelError, "signer certificate has expired (a warning when its signatures were timestamped while it was valid)"},
 		{FindingSignerExpiring, LevelWarning, "signer certificate expires soon"},
@@ -442,7 +441,7 @@ func (c *checker) lintExpires(i int, expires string) {
 		return
 	}
 	if !t.After(c.now) {
-		c.add(FindingGovernanceExpires, LevelError, i, "", "rule expired on %s: review it (renew the approval with a new --expires, or remove the rule)", t.UTC().Format("2006-01-02"))
+		c.add(FindingGovernanceExpires, LevelError, i, "", "rule expired on %s: review it (renew the approval with a new expiry, or remove the rule)", t.UTC().Format("2006-01-02"))
 	}
 }
 
@@ -507,9 +506,9 @@ func (c *checker) lintPath(i int, forced map[string]bool) {
 		case ref.ID != FindingGuardrail:
 			c.add(ref.ID, LevelError, i, "", "%s", ref.Reason)
 		case forced[r.Value]:
-			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: the policy's warnings record it as kept with generate --force, but export does not trust a policy's warnings and refuses it unless given --force", r.Value, ref.Reason)
+			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: the policy's warnings record it as kept by a forced decision, but export does not trust a policy's warnings and refuses it unless forced", r.Value, ref.Reason)
 		default:
-			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: narrow the path; export refuses it unless given --force", r.Value, ref.Reason)
+			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: narrow the path; export refuses it unless forced", r.Value, ref.Reason)
 		}
 	}
 }
@@ -617,13 +616,9 @@ func (c *checker) simulate(ctx context.Context) error {
 	roots := make([]string, len(c.opts.Roots))
 	for i, r := range c.opts.Roots {
 		roots[i] = filepath.Clean(r)
-		fi, err := os.Stat(roots[i])
-		if err != nil {
-			return fmt.Errorf("check: root: %w", err)
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("check: root %s: not a directory (give the install folder)", r)
-		}
+	}
+	if err := checkRoots("Roots", roots); err != nil {
+		return fmt.Errorf("check: %w", err)
 	}
 	inv, err := Inspect(ctx, roots, c.opts.Inspect)
 	if err != nil {
@@ -661,7 +656,7 @@ func (c *checker) simulate(ctx context.Context) error {
 		m := mapping[root]
 		sim.Roots = append(sim.Roots, SimulatedRoot{Root: root, InstallPaths: m.paths, From: m.from})
 		if m.from == "none" {
-			c.add(FindingNoInstallPath, LevelNote, -1, root, "the endpoint folder of root %s is unknown (no profile mapping, no policy path ends with its files): path rules were matched against the inspected paths; give --install-path", root)
+			c.add(FindingNoInstallPath, LevelNote, -1, root, "the endpoint folder of root %s is unknown (no profile mapping, no policy path ends with its files): path rules were matched against the inspected paths; give its install path", root)
 		}
 	}
 	for _, e := range execs {

@@ -9,7 +9,7 @@ import (
 // Finding ids of the risk checks.
 const (
 	// FindingInterpreter: a rule allows an interpreter or LOLBin (error; warning when the
-	// policy records it as allowed with --force).
+	// policy records it as allowed by a forced decision).
 	FindingInterpreter = "EDR017"
 	// FindingRiskySigner: a signer rule (not narrowed) names a signer that also signs much of
 	// an operating system or of other vendors' software (error; warning when forced).
@@ -56,7 +56,7 @@ func (c *checker) lintRisk() {
 		if e := riskySignerOf(r, c.risky); e != nil {
 			level, note := LevelError, ": remove the pin and regenerate (its files then get rules narrowed to them)"
 			if anyForced(forcedS, r.Files) {
-				level, note = LevelWarning, " (pinned with --force)"
+				level, note = LevelWarning, " (pinned by an explicit override: forced)"
 			}
 			c.add(FindingRiskySigner, level, i, firstFile(r.Files), "%s%s", riskySignerText(r, e), note)
 		}
@@ -73,9 +73,9 @@ func anyForced(forced map[string]bool, files []string) bool {
 }
 
 func (c *checker) interpreterFinding(i int, file string, m *InterpreterMatch, forced bool) {
-	level, note := LevelError, ": remove the rule, or keep it knowing what it allows (generate --force records it)"
+	level, note := LevelError, ": remove the rule, or keep it knowing what it allows (a forced decision records it)"
 	if forced {
-		level, note = LevelWarning, " (allowed with --force)"
+		level, note = LevelWarning, " (allowed by an explicit override: forced)"
 	}
 	c.add(FindingInterpreter, level, i, file, "%s%s", interpreterText(file, m), note)
 }
@@ -127,7 +127,7 @@ func (c *checker) simRisk(e *simExec, rule int) {
 // without a rule on purpose.
 func (c *checker) interpreterNote(f *FileEvidence) string {
 	if m := c.interp.Match(f); m != nil {
-		return fmt.Sprintf(" (%s: generate writes no rule for it unless --force)", m.Text())
+		return fmt.Sprintf(" (%s: generate writes no rule for it unless forced)", m.Text())
 	}
 	return ""
 }

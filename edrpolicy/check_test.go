@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,15 +103,15 @@ func TestCheckLint(t *testing.T) {
 		{"path without value", func(p *Policy) { p.Rules[2].Value = " " },
 			[]fnd{{"EDR008", "error", 2, "path rule without a value"}}},
 		{"guardrail", func(p *Policy) { p.Rules[2].Value = `C:\Program Files` },
-			[]fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: narrow the path; export refuses it unless given --force`}}},
+			[]fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: narrow the path; export refuses it unless forced`}}},
 		{"guardrail temp", func(p *Policy) { p.Rules[2].Value = `C:\Windows\Temp\App` },
-			[]fnd{{"EDR009", "error", 2, `path rule C:\Windows\Temp\App is a temp folder: narrow the path; export refuses it unless given --force`}}},
+			[]fnd{{"EDR009", "error", 2, `path rule C:\Windows\Temp\App is a temp folder: narrow the path; export refuses it unless forced`}}},
 		{"guardrail forced", func(p *Policy) {
 			p.Rules[2].Value = `C:\Program Files`
 			p.Warnings = []Warning{{Code: "guardrail-forced", Message: "kept", Files: []string{`C:\Program Files`}}}
 			// A guardrail-forced warning is a record anyone can write: still an error, as export
 			// refuses the rule unless it is given --force.
-		}, []fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: the policy's warnings record it as kept with generate --force, but export does not trust a policy's warnings and refuses it unless given --force`}}},
+		}, []fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: the policy's warnings record it as kept by a forced decision, but export does not trust a policy's warnings and refuses it unless forced`}}},
 		{"executable folder", func(p *Policy) {
 			p.Level = CriterionPath
 			p.Rules[2].Role, p.Rules[2].Value = "executable", `C:\Program Files\App`
@@ -127,9 +128,9 @@ func TestCheckLint(t *testing.T) {
 			[]fnd{{"EDR012", "warning", 1, "signer certificate Vendor Inc expires on 2026-01-31, within 90 days: the next release will be signed with a renewed certificate"}}},
 		{"signer not yet expiring", func(p *Policy) { setNotAfter(&p.Rules[1], testNow.AddDate(0, 0, 91)) }, nil},
 		{"governance past", func(p *Policy) { p.Rules[0].Expires = "2025-06-01T00:00:00Z" },
-			[]fnd{{"EDR013", "error", 0, "rule expired on 2025-06-01: review it (renew the approval with a new --expires, or remove the rule)"}}},
+			[]fnd{{"EDR013", "error", 0, "rule expired on 2025-06-01: review it (renew the approval with a new expiry, or remove the rule)"}}},
 		{"governance past on a signer rule", func(p *Policy) { p.Rules[1].Expires = "2025-06-01T00:00:00Z" },
-			[]fnd{{"EDR013", "error", 1, "rule expired on 2025-06-01: review it (renew the approval with a new --expires, or remove the rule)"}}},
+			[]fnd{{"EDR013", "error", 1, "rule expired on 2025-06-01: review it (renew the approval with a new expiry, or remove the rule)"}}},
 		{"governance future", func(p *Policy) { p.Rules[2].Expires = "2027-06-01T00:00:00Z" }, nil},
 		{"governance malformed", func(p *Policy) { p.Rules[2].Expires = "next week" },
 			[]fnd{{"EDR013", "error", 2, `expires "next week" is not an RFC 3339 time such as 2027-01-31T00:00:00Z`}}},
@@ -155,7 +156,7 @@ func TestCheckLint(t *testing.T) {
 		}, []fnd{
 			{"EDR003", "error", 0, `role "x": want executable, cache, logs, identity, config or archive`},
 			{"EDR008", "error", 2, "path rule without match: want file, folder or subfolders"},
-			{"EDR013", "error", 0, "rule expired on 2025-06-01: review it (renew the approval with a new --expires, or remove the rule)"},
+			{"EDR013", "error", 0, "rule expired on 2025-06-01: review it (renew the approval with a new expiry, or remove the rule)"},
 		}},
 	}
 	for _, tc := range cases {
@@ -212,9 +213,9 @@ func TestCheckRootErrors(t *testing.T) {
 	file := filepath.Join(dir, "f")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	_, err := Check(context.Background(), checkBase(), CheckOptions{Roots: []string{file}})
-	require.EqualError(t, err, "check: root "+file+": not a directory (give the install folder)")
+	require.EqualError(t, err, "check: Roots "+strconv.Quote(file)+": not a directory (give the install folder)")
 	_, err = Check(context.Background(), checkBase(), CheckOptions{Roots: []string{filepath.Join(dir, "missing")}})
-	require.ErrorContains(t, err, "check: root: stat "+filepath.Join(dir, "missing"))
+	require.ErrorContains(t, err, "check: Roots "+strconv.Quote(filepath.Join(dir, "missing"))+": stat "+filepath.Join(dir, "missing"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = Check(ctx, checkBase(), CheckOptions{Roots: []string{dir}})
@@ -381,7 +382,7 @@ func TestCheckSimulateInferred(t *testing.T) {
 	assert.Equal(t, []fnd{
 		{"EDR101", "error", -1, "would not be allowed: no hash, signer or path rule covers it (unsigned)"},
 		{"EDR101", "error", -1, "would not be allowed: no hash, signer or path rule covers it (unsigned)"},
-		{"EDR106", "note", -1, "the endpoint folder of root " + root + " is unknown (no profile mapping, no policy path ends with its files): path rules were matched against the inspected paths; give --install-path"},
+		{"EDR106", "note", -1, "the endpoint folder of root " + root + " is unknown (no profile mapping, no policy path ends with its files): path rules were matched against the inspected paths; give its install path"},
 	}, findingsOf(rep))
 	assert.Equal(t, root+"/bin/tool", rep.Findings[0].File)
 	assert.Equal(t, root+"/lib/helper", rep.Findings[1].File)

@@ -145,18 +145,19 @@ type decider struct {
 func newDecider(opts DecideOptions) (*decider, error) {
 	p := opts.Profile
 	if p == nil {
-		return nil, fmt.Errorf("decide: no profile")
+		return nil, &OptionError{Field: "Profile", Reason: "required: the profile of the application"}
 	}
-	switch opts.OS {
-	case profile.OSWindows, profile.OSMac, profile.OSLinux:
-	default:
-		return nil, fmt.Errorf("--os %q: want windows, mac or linux", opts.OS)
+	if err := checkOS("OS", opts.OS); err != nil {
+		return nil, err
 	}
 	if opts.Level == "" {
 		opts.Level = CriterionHash
 	}
 	if _, err := ParseCriterion(string(opts.Level)); err != nil {
-		return nil, fmt.Errorf("--level: %w", err)
+		return nil, optionf("Level", string(opts.Level), "want hash, signer or path")
+	}
+	if err := checkInstall(opts.Install); err != nil {
+		return nil, err
 	}
 	d := &decider{opts: opts, prof: p, now: opts.Now}
 	if d.now.IsZero() {
@@ -166,26 +167,26 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	d.risky, d.interp = riskLists(opts.RiskySigners, opts.Interpreters)
 	var err error
 	if d.product, err = p.Product(opts.Product); err != nil {
-		return nil, err
+		return nil, optionErr("Product", opts.Product, err)
 	}
 	if opts.Version != "" {
 		if d.version, err = profile.ParseVersion(opts.Version); err != nil {
-			return nil, fmt.Errorf("--app-version: %w", err)
+			return nil, optionErr("Version", opts.Version, err)
 		}
 	} else if versioned(p, opts.OS) {
-		return nil, fmt.Errorf("profile %s: the %s paths depend on the version: give --app-version X.Y.Z (or auto with --root)", p.Name, opts.OS)
+		return nil, optionf("Version", "", "profile %s: the %s paths depend on the version: give the application version (X.Y.Z), or read it from the install", p.Name, opts.OS)
 	}
 	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install, Product: opts.Product, OwnInstallPaths: len(opts.InstallPaths) > 0}
 	if opts.AssumePaths != "" {
 		if q.AssumePaths, err = profile.ParseVersion(opts.AssumePaths); err != nil {
-			return nil, fmt.Errorf("--assume-paths: %w", err)
+			return nil, optionErr("AssumePaths", opts.AssumePaths, err)
 		}
 	}
 	if d.table, err = p.PathTable(q); err != nil {
 		return nil, err
 	}
 	if opts.AssumePaths != "" && d.table.Assumed == nil {
-		return nil, fmt.Errorf("--assume-paths %s: version %s is documented; --assume-paths is only for a version no source covers", opts.AssumePaths, d.version)
+		return nil, optionf("AssumePaths", opts.AssumePaths, "version %s is documented; an assumed path table is only for a version no source covers", d.version)
 	}
 	if err := checkPrevious(opts); err != nil {
 		return nil, err
@@ -220,10 +221,10 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	}
 	if d.table.Assumed != nil {
 		d.pol.AssumedPaths = q.AssumePaths.String()
-		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed (--assume-paths)", d.table.Assumed.Message, q.AssumePaths)})
+		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed", d.table.Assumed.Message, q.AssumePaths)})
 	}
 	if d.table.Bridged != nil {
-		d.warn = append(d.warn, Warning{Code: "unknown-paths", Message: d.table.Bridged.Message + "; file rules name the --install-path folders, and no folder rules (scan exclusions, logs) were written"})
+		d.warn = append(d.warn, Warning{Code: "unknown-paths", Message: d.table.Bridged.Message + "; file rules name the install paths given, and no folder rules (scan exclusions, logs) were written"})
 	}
 	if d.era != nil {
 		d.pol.Era = d.era.Name
@@ -279,7 +280,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		}
 	}
 	if len(relative) > 0 {
-		d.warn = append(d.warn, Warning{Code: "relative-paths", Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give --install-path DIR (one per --root) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
+		d.warn = append(d.warn, Warning{Code: "relative-paths", Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give each root the folder it is installed as on endpoints (its install path) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
 	}
 	d.unreadableWarnings(inv)
 	if len(execs) == 0 {
@@ -303,7 +304,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 		case sig != nil:
 			v.crit, v.sig = CriterionSigner, sig
 		case d.opts.Level == CriterionPath && !tamper && d.unmapped(*v.file):
-			v.crit, v.reason = CriterionHash, why+"; no install path for its root (--install-path), so no path rule"
+			v.crit, v.reason = CriterionHash, why+"; no install path for its root, so no path rule"
 		case d.opts.Level == CriterionPath && !tamper:
 			v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); the path level accepts an exact file path"
 		case d.opts.Level == CriterionPath:
@@ -673,7 +674,7 @@ func (d *decider) guard(rules []Rule) error {
 		return &ge
 	}
 	for _, r := range ge.Refusals {
-		d.warn = append(d.warn, Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s kept with --force although it is %s", r.Path, r.Reason), Files: []string{r.Path}})
+		d.warn = append(d.warn, Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s kept although it is %s: the refusal was overridden (forced)", r.Path, r.Reason), Files: []string{r.Path}})
 	}
 	return nil
 }
@@ -861,4 +862,23 @@ func (d *decider) adviceText(list []profile.Advice) string {
 		parts = append(parts, fmt.Sprintf("%s: %q (%s)", a.Summary, strings.Join(strings.Fields(a.Quote), " "), d.prof.SourceLabels(a.Source)))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// checkOS refuses an OS other than windows, mac or linux.
+func checkOS(field, os string) error {
+	switch os {
+	case profile.OSWindows, profile.OSMac, profile.OSLinux:
+		return nil
+	}
+	return optionf(field, os, "want windows, mac or linux")
+}
+
+// checkInstall refuses an install kind the profiles do not know: a misspelt one would select
+// no row of the path table, and the policy would silently lose its folder rules.
+func checkInstall(install string) error {
+	switch install {
+	case "", profile.InstallAllUsers, profile.InstallPerUser, profile.InstallLegacyOS:
+		return nil
+	}
+	return optionf("Install", install, "want %s or %s (or %s)", profile.InstallAllUsers, profile.InstallPerUser, profile.InstallLegacyOS)
 }

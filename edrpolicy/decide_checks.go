@@ -71,7 +71,7 @@ func (d *decider) osMismatch(execs []*verdict) {
 		files = append(files, fs...)
 	}
 	sort.Strings(parts)
-	d.warn = append(d.warn, Warning{Code: WarnOSMismatch, Message: fmt.Sprintf("--os %s, but the install holds %s: their rules name paths and a platform for %s; check --os (or --root)", d.opts.OS, strings.Join(parts, ", "), d.opts.OS), Files: dedupe(files)})
+	d.warn = append(d.warn, Warning{Code: WarnOSMismatch, Message: fmt.Sprintf("the policy is for %s, but the install holds %s: their rules name paths and a platform for %s; check the OS (or the roots)", d.opts.OS, strings.Join(parts, ", "), d.opts.OS), Files: dedupe(files)})
 }
 
 // UnsealedNote is the note signers/macho gives a bundle whose main executable is signed but

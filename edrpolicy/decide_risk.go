@@ -10,11 +10,15 @@ import (
 const (
 	// WarnInterpreter: files that are interpreters or LOLBins got no rule (generate exits 1).
 	WarnInterpreter = "interpreter"
-	// WarnInterpreterForced: interpreters or LOLBins got a rule because of --force.
+	// WarnInterpreterForced: interpreters or LOLBins got a rule because the decision (or the
+	// export) was forced.
 	WarnInterpreterForced = "interpreter-forced"
-	// WarnRiskySignerForced: a signer that signs much else was pinned with --force.
+	// WarnRiskySignerForced: a signer that signs much else was pinned, or exported, by force.
 	WarnRiskySignerForced = "risky-signer-forced"
 )
+
+// forcedInterpreterNote is what the reason of a rule over a forced interpreter says.
+const forcedInterpreterNote = "allowed by an explicit override (forced)"
 
 // riskLists returns the lists Decide and Check use: the options' or the embedded ones.
 func riskLists(rs *RiskySigners, in *Interpreters) (*RiskySigners, *Interpreters) {
@@ -31,7 +35,7 @@ func riskLists(rs *RiskySigners, in *Interpreters) (*RiskySigners, *Interpreters
 // (Interpreters.Match: by file name, PE OriginalFilename or signing identifier) gets none:
 // an allow rule of any kind for node.exe or python3 allows every script run with it, which is
 // the whole point of an EDR watching them. The user decides (WarnInterpreter, generate exits
-// 1): --force (DecideOptions.Force) writes the rules anyway, each reason saying so.
+// 1): DecideOptions.Force writes the rules anyway, each reason saying so.
 func (d *decider) interpreterVerdicts(execs []*verdict) []*verdict {
 	var ruled []*verdict
 	var skipped, forced []string
@@ -52,10 +56,10 @@ func (d *decider) interpreterVerdicts(execs []*verdict) []*verdict {
 		skipped = append(skipped, v.endpoints...)
 	}
 	if len(skipped) > 0 {
-		d.warn = append(d.warn, Warning{Code: WarnInterpreter, Message: fmt.Sprintf("%d file(s) are interpreters or living-off-the-land binaries (%s): no rule was written for them, since an allow rule of any kind (hash, signer, path) allows every script or command run with them; the EDR may block them; give --force to allow them anyway", len(skipped), strings.Join(why, ", ")), Files: dedupe(skipped)})
+		d.warn = append(d.warn, Warning{Code: WarnInterpreter, Message: fmt.Sprintf("%d file(s) are interpreters or living-off-the-land binaries (%s): no rule was written for them, since an allow rule of any kind (hash, signer, path) allows every script or command run with them; the EDR may block them; force the decision to allow them anyway", len(skipped), strings.Join(why, ", ")), Files: dedupe(skipped)})
 	}
 	if len(forced) > 0 {
-		d.warn = append(d.warn, Warning{Code: WarnInterpreterForced, Message: fmt.Sprintf("%d file(s) are interpreters or living-off-the-land binaries (%s), allowed with --force: every script or command run with them is allowed too", len(forced), strings.Join(why, ", ")), Files: dedupe(forced)})
+		d.warn = append(d.warn, Warning{Code: WarnInterpreterForced, Message: fmt.Sprintf("%d file(s) are interpreters or living-off-the-land binaries (%s), allowed by an explicit override (forced): every script or command run with them is allowed too", len(forced), strings.Join(why, ", ")), Files: dedupe(forced)})
 	}
 	return ruled
 }
@@ -68,8 +72,8 @@ func (d *decider) markForcedInterpreters(rules []Rule, ruled []*verdict) {
 			continue
 		}
 		for i := range rules {
-			if sharesFile(rules[i].Files, v.endpoints) && !strings.Contains(rules[i].Reason, "allowed with --force") {
-				rules[i].Reason += "; " + v.interpreter.Name + " is " + article(v.interpreter.Entry.Kind) + ": allowed with --force, every script run with it is allowed too"
+			if sharesFile(rules[i].Files, v.endpoints) && !strings.Contains(rules[i].Reason, forcedInterpreterNote) {
+				rules[i].Reason += "; " + v.interpreter.Name + " is " + article(v.interpreter.Entry.Kind) + ": " + forcedInterpreterNote + ", every script run with it is allowed too"
 			}
 		}
 	}
@@ -115,11 +119,11 @@ func (d *decider) riskySigners(rules []Rule) error {
 		}
 		what := fmt.Sprintf("signer %s (%s, thumbprint %s)", orUnknown(r.Signer.CommonName), e.Title, r.Value)
 		if !d.opts.Force {
-			refusals = append(refusals, fmt.Errorf("%s refused: %s (%s); do not pin it: without the pin each of its files gets a rule narrowed to that file (or give --force)", what, e.Reason, strings.Join(e.Sources, "; ")))
+			refusals = append(refusals, fmt.Errorf("%s refused: %s (%s); do not pin it: without the pin each of its files gets a rule narrowed to that file (or force the decision)", what, e.Reason, strings.Join(e.Sources, "; ")))
 			continue
 		}
-		r.Reason += "; the signer also signs much else (" + e.Title + "): pinned with --force"
-		d.warn = append(d.warn, Warning{Code: WarnRiskySignerForced, Message: fmt.Sprintf("%s pinned with --force although %s", what, e.Reason), Files: r.Files})
+		r.Reason += "; the signer also signs much else (" + e.Title + "): pinned by an explicit override (forced)"
+		d.warn = append(d.warn, Warning{Code: WarnRiskySignerForced, Message: fmt.Sprintf("%s pinned although %s: the refusal was overridden (forced)", what, e.Reason), Files: r.Files})
 	}
 	if len(refusals) > 0 {
 		return &RiskySignerError{Refusals: refusals}

@@ -412,13 +412,13 @@ func TestDecideUnknownVersion(t *testing.T) {
 	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Version: "8.2", AssumePaths: "8.0", Now: testNow})
 	assert.ErrorContains(t, err, "only for a version no source covers")
 	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Now: testNow})
-	assert.ErrorContains(t, err, "--app-version")
+	assertOptionField(t, err, "Version")
 	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Install: "per-user", Now: testNow})
 	assert.ErrorContains(t, err, "Mac per-user install table")
 	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "solaris", Version: "10.0"})
-	assert.ErrorContains(t, err, "--os")
+	assertOptionField(t, err, "OS")
 	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "mac", Version: "10.0", Level: "folder"})
-	assert.ErrorContains(t, err, "--level")
+	assertOptionField(t, err, "Level")
 }
 
 func TestDecideCloudNotes(t *testing.T) {
@@ -764,4 +764,60 @@ func TestDecideAdvice(t *testing.T) {
 			assert.True(t, strings.HasSuffix(w.Message, "(hashes change with every patch)"), w.Message)
 		}
 	}
+}
+
+// assertOptionField asserts err is an *OptionError naming field, and that its text names no
+// CLI flag (the CLI maps fields to flags).
+func assertOptionField(t *testing.T, err error, field string) {
+	t.Helper()
+	var oe *OptionError
+	if assert.ErrorAs(t, err, &oe) {
+		assert.Equal(t, field, oe.Field)
+		assert.NotContains(t, err.Error(), "--")
+	}
+}
+
+// Options are validated where they are used, each fault an *OptionError naming the field:
+// a misspelt install kind would select no row of the path table and lose the scan
+// exclusions without a word; a governance date in the past would expire every rule at once.
+func TestDecideValidatesOptions(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  DecideOptions
+		field string
+	}{
+		{"install case", DecideOptions{Install: "All-Users"}, "Install"},
+		{"install unknown", DecideOptions{Install: "machine"}, "Install"},
+		{"os", DecideOptions{OS: "Windows"}, "OS"},
+		{"level", DecideOptions{Level: "folder"}, "Level"},
+		{"version", DecideOptions{Version: "eleven"}, "Version"},
+		{"expires past", DecideOptions{Governance: GovernanceOptions{Expires: "2020-01-01"}}, "Governance.Expires"},
+		{"expires garbage", DecideOptions{Governance: GovernanceOptions{Expires: "soon"}}, "Governance.Expires"},
+		{"max age", DecideOptions{Governance: GovernanceOptions{MaxAge: "forever"}}, "Governance.MaxAge"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := DecideOptions{Profile: code42(t), OS: "windows", Version: "11.1.0", Install: "all-users", Now: testNow}
+			if tc.opts.Install != "" {
+				o.Install = tc.opts.Install
+			}
+			if tc.opts.OS != "" {
+				o.OS = tc.opts.OS
+			}
+			if tc.opts.Level != "" {
+				o.Level = tc.opts.Level
+			}
+			if tc.opts.Version != "" {
+				o.Version = tc.opts.Version
+			}
+			o.Governance = tc.opts.Governance
+			pol, err := Decide(&Inventory{}, o)
+			assert.Nil(t, pol)
+			assertOptionField(t, err, tc.field)
+		})
+	}
+	// The same options, valid, decide.
+	pol, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Version: "11.1.0", Install: "all-users", Now: testNow})
+	require.NoError(t, err)
+	assert.NotEmpty(t, pol.Rules, "the scan exclusions of the path table")
 }

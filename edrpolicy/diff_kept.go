@@ -23,7 +23,7 @@ func mergeKept(changes []RuleChange) []RuleChange {
 		}
 		drop[j] = true
 		label := c.New.AppVersion
-		m := change(ChangeChanged, c.Old, changes[j].New, changeReason(c.Old, changes[j].New)+"; the previous rule is kept for the rollout window, labelled app_version "+label+" (--keep-previous)")
+		m := change(ChangeChanged, c.Old, changes[j].New, changeReason(c.Old, changes[j].New)+"; the previous rule is kept for the rollout window, labelled app_version "+label)
 		m.Kept = true
 		out = append(out, m)
 	}

@@ -61,7 +61,7 @@ func TestDiff(t *testing.T) {
 		{name: "kept rule of the previous version", old: []Rule{hashRule("aa", svc)}, new: []Rule{hashRule("bb", svc), func() Rule { r := hashRule("aa", svc); r.AppVersion = "11.1.0"; return r }()},
 			// One line: the new build, and the previous rule kept for the rollout window.
 			want: []string{
-				`changed|hash|C:\App\svc.exe|file content changed (new build): sha256 aa → bb; the previous rule is kept for the rollout window, labelled app_version 11.1.0 (--keep-previous)`,
+				`changed|hash|C:\App\svc.exe|file content changed (new build): sha256 aa → bb; the previous rule is kept for the rollout window, labelled app_version 11.1.0`,
 			}},
 		{name: "kept rule without a new build (the file is gone)", old: []Rule{hashRule("aa", svc)}, new: []Rule{func() Rule { r := hashRule("aa", svc); r.AppVersion = "11.1.0"; return r }()},
 			want: []string{`changed|hash|C:\App\svc.exe|app_version label (none) → 11.1.0`}},
@@ -69,8 +69,8 @@ func TestDiff(t *testing.T) {
 			new: []Rule{hashRule("bb", svc), hashRule("dd", `C:\App\b.exe`),
 				func() Rule { r := hashRule("aa", svc); r.AppVersion = "1"; return r }(), func() Rule { r := hashRule("cc", `C:\App\b.exe`); r.AppVersion = "1"; return r }()},
 			want: []string{
-				`changed|hash|C:\App\b.exe|file content changed (new build): sha256 cc → dd; the previous rule is kept for the rollout window, labelled app_version 1 (--keep-previous)`,
-				`changed|hash|C:\App\svc.exe|file content changed (new build): sha256 aa → bb; the previous rule is kept for the rollout window, labelled app_version 1 (--keep-previous)`,
+				`changed|hash|C:\App\b.exe|file content changed (new build): sha256 cc → dd; the previous rule is kept for the rollout window, labelled app_version 1`,
+				`changed|hash|C:\App\svc.exe|file content changed (new build): sha256 aa → bb; the previous rule is kept for the rollout window, labelled app_version 1`,
 			}},
 		{name: "governance", old: []Rule{hashRule("aa", svc)}, new: []Rule{func() Rule { r := hashRule("aa", svc); r.Owner = "secops"; return r }()},
 			want: []string{`changed|hash|C:\App\svc.exe|owner "" → "secops"`}},
@@ -108,7 +108,7 @@ func TestDiffCountsAndNil(t *testing.T) {
 
 func TestKeepPreviousNeedsPrevious(t *testing.T) {
 	_, err := Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "linux", Version: "11.0", KeepPrevious: true})
-	require.EqualError(t, err, "--keep-previous needs --previous old-policy.json: the rules to keep come from it")
+	require.EqualError(t, err, "KeepPrevious: needs the previous policy: the rules to keep come from it")
 	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "linux", Version: "11.0", Previous: &Policy{OS: "mac"}})
-	require.EqualError(t, err, "--previous: that policy is for os mac, this one for linux: give the previous policy of the same OS")
+	require.EqualError(t, err, "Previous: that policy is for os mac, this one for linux: give the previous policy of the same OS")
 }

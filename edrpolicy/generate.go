@@ -2,7 +2,6 @@ package edrpolicy
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -29,23 +28,35 @@ type GenerateOptions struct {
 	Decide DecideOptions
 }
 
+// VersionGiven is the Policy.AppVersionSource Generate records for a version given in
+// GenerateOptions.AppVersion, unless DecideOptions.VersionSource says otherwise.
+const VersionGiven = "given explicitly"
+
 // Generate inspects the roots, determines the version, and decides the policy. The returned
 // policy is the one `edrpolicy generate` writes as policy.json.
+//
+// Unlike Decide, Generate reads the file system, and only beneath the roots: it inspects them
+// (Inspect), and with AppVersion "auto" it reads the version files the profile names
+// (DetectVersion). Option errors are *OptionError values naming the field (Roots,
+// AppVersion, and the DecideOptions fields Decide names).
 func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 	d := opts.Decide
 	if d.Profile == nil {
-		return nil, fmt.Errorf("generate: no profile")
+		return nil, &OptionError{Field: "Profile", Reason: "required: the profile of the application"}
 	}
 	auto := opts.AppVersion == VersionAuto
 	// A profile whose paths for the OS do not depend on the version needs none.
 	needVersion := versioned(d.Profile, d.OS)
 	switch {
 	case auto && len(opts.Roots) == 0 && needVersion:
-		return nil, fmt.Errorf("--app-version auto needs an install to read the version from: give --root DIR, or --app-version X.Y.Z")
+		return nil, optionf("AppVersion", VersionAuto, "needs an install to read the version from: give a root, or the version (X.Y.Z)")
 	case auto && len(opts.Roots) == 0:
 		auto = false
 	case !auto && opts.AppVersion != "":
-		d.Version, d.VersionSource = opts.AppVersion, "--app-version"
+		d.Version = opts.AppVersion
+		if d.VersionSource == "" {
+			d.VersionSource = VersionGiven
+		}
 	}
 	if !auto {
 		// Fail on usage errors and unknown versions before spending time on the inspection.
@@ -53,16 +64,10 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 			return nil, err
 		}
 	} else if _, err := d.Profile.Product(d.Product); err != nil {
-		return nil, err
+		return nil, optionErr("Product", d.Product, err)
 	}
-	for _, r := range opts.Roots {
-		fi, err := os.Stat(r)
-		if err != nil {
-			return nil, fmt.Errorf("--root: %w", err)
-		}
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("--root %s: not a directory (give the install folder)", r)
-		}
+	if err := checkRoots("Roots", opts.Roots); err != nil {
+		return nil, err
 	}
 	inv := &Inventory{SchemaVersion: SchemaVersion, Files: []FileEvidence{}}
 	if len(opts.Roots) > 0 {
@@ -80,7 +85,7 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 		case err == nil:
 			d.Version, d.VersionSource = dv.Version, dv.Source
 		case needVersion:
-			return nil, fmt.Errorf("--app-version auto: %w", err)
+			return nil, optionErr("AppVersion", VersionAuto, err)
 		}
 	}
 	if d.Roots == nil {
@@ -90,6 +95,20 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 		d.InstallPaths = InstallPathsOf(d.Profile, d.Product, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)
 	}
 	return Decide(inv, d)
+}
+
+// checkRoots refuses a root that is not a directory: the install folder is what is given.
+func checkRoots(field string, roots []string) error {
+	for _, r := range roots {
+		fi, err := os.Stat(r)
+		if err != nil {
+			return optionErr(field, r, err)
+		}
+		if !fi.IsDir() {
+			return optionf(field, r, "not a directory (give the install folder)")
+		}
+	}
+	return nil
 }
 
 // InstallPaths maps each root to the profile's main application folder(s) for the OS,
@@ -150,7 +169,7 @@ func nothingToInspect(inv *Inventory, roots []string) error {
 	}
 	for _, r := range roots {
 		if !seen[r] {
-			return fmt.Errorf("--root %s: nothing to inspect (the folder holds no files): give the install folder", r)
+			return optionf("Roots", r, "nothing to inspect (the folder holds no files): give the install folder")
 		}
 	}
 	return nil

@@ -149,7 +149,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 			_, err := Generate(ctx, o)
 			require.ErrorIs(t, err, ErrUnverifiedVersion, level)
 			assert.Contains(t, err.Error(), "the PE version resource of "+filepath.Join(s.root, "tampered.exe")+", whose Authenticode signature does not verify (image digest mismatch", level)
-			assert.Contains(t, err.Error(), "give --app-version X.Y.Z", level)
+			assert.Contains(t, err.Error(), "give the version explicitly", level)
 			assert.NotContains(t, err.Error(), "unsigned.exe", "an unsigned file vouches for nothing and is not refused")
 		}
 	})
@@ -175,7 +175,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		pol, err := Generate(ctx, genOpts(t, s, CriterionHash, true))
 		require.NoError(t, err)
 		assert.Equal(t, "11.2.1", pol.AppVersion)
-		assert.Equal(t, "--app-version", pol.AppVersionSource)
+		assert.Equal(t, VersionGiven, pol.AppVersionSource)
 		assert.Equal(t, "crashplan", pol.Era)
 		r := "hash level: the exact SHA-256 of this build"
 		assert.ElementsMatch(t, []ruleLine{
@@ -274,7 +274,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		pol, err = Generate(ctx, o)
 		require.NoError(t, err)
 		assert.Contains(t, pol.Rules[0].Files[0], `C:\Program Files\Code42\`)
-		assert.Equal(t, "--app-version", pol.AppVersionSource)
+		assert.Equal(t, VersionGiven, pol.AppVersionSource)
 	})
 }
 
@@ -314,7 +314,7 @@ func TestGenerateGuardrail(t *testing.T) {
 		{ID: FindingGuardrail, Path: `C:\Program Files`, Reason: "the whole of Program Files"},
 		{ID: FindingGuardrail, Path: `C:\Windows\Temp\wide`, Reason: "a temp folder"},
 	}, ge.Refusals)
-	assert.Contains(t, err.Error(), "--force")
+	assert.Contains(t, err.Error(), "force it to be kept")
 	pol, err := Generate(context.Background(), GenerateOptions{Decide: DecideOptions{Profile: prof, OS: "windows", Force: true, Now: testNow}})
 	require.NoError(t, err)
 	assert.Len(t, pol.Rules, 2)

@@ -155,8 +155,8 @@ type governance struct {
 	prev        map[string]*Rule // previous rules by ruleKey
 }
 
-// ValidateGovernance checks the Expires and MaxAge values (a usage error names the flag):
-// a date in the past is refused.
+// ValidateGovernance checks the Expires and MaxAge values as Decide does: an *OptionError
+// names the field (Governance.Expires, Governance.MaxAge); a date in the past is refused.
 func ValidateGovernance(g GovernanceOptions, now time.Time) error {
 	_, err := newGovernance(g, nil, now)
 	return err
@@ -169,17 +169,17 @@ func newGovernance(g GovernanceOptions, prev *Policy, now time.Time) (*governanc
 			gv.expiresDur = &d
 		} else if day, err2 := ParseDay(g.Expires); err2 == nil {
 			if day.Before(gv.today) {
-				return nil, fmt.Errorf("--expires %s is in the past (today is %s)", day.Format(DateLayout), gv.today.Format(DateLayout))
+				return nil, optionf("Governance.Expires", g.Expires, "%s is in the past (today is %s)", day.Format(DateLayout), gv.today.Format(DateLayout))
 			}
 			gv.expiresDay = day
 		} else {
-			return nil, fmt.Errorf("--expires %q: want a date (2027-03-01) or a duration (90d, 12w, 6m, 1y)", g.Expires)
+			return nil, optionf("Governance.Expires", g.Expires, "want a date (2027-03-01) or a duration (90d, 12w, 6m, 1y)")
 		}
 	}
 	if g.MaxAge != "" {
 		d, err := ParseDuration(g.MaxAge)
 		if err != nil {
-			return nil, fmt.Errorf("--max-age: %w", err)
+			return nil, optionErr("Governance.MaxAge", g.MaxAge, err)
 		}
 		gv.maxAge = &d
 	}

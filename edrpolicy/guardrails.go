@@ -66,13 +66,13 @@ func (e *GuardrailError) Error() string {
 		}
 	}
 	if risk {
-		b.WriteString("\nremove the rule, or give --force to write it with a warning")
+		b.WriteString("\nremove the rule, or force it to be written with a warning")
 	}
 	if forcible {
-		b.WriteString("\nnarrow the path (a profile file or --level hash|signer), or give --force to keep the rule with a warning")
+		b.WriteString("\nnarrow the path (a profile file, or the hash or signer level), or force it to be kept with a warning")
 	}
 	if never {
-		b.WriteString("\nexecutable folder rules are refused even with --force: use hash or signer rules, or exact file paths")
+		b.WriteString("\nexecutable folder rules are refused even when forced: use hash or signer rules, or exact file paths")
 	}
 	return b.String()
 }

@@ -38,7 +38,7 @@ func TestKeepPreviousReappliesGuardrails(t *testing.T) {
 		}
 		var ge *GuardrailError
 		require.ErrorAs(t, err, &ge, tc.value)
-		assert.Contains(t, err.Error(), "--keep-previous", tc.value)
+		assert.Contains(t, err.Error(), "rules kept from the previous policy", tc.value)
 		require.Len(t, ge.Refusals, 1, tc.value)
 		assert.Equal(t, tc.value, ge.Refusals[0].Path)
 		assert.Contains(t, ge.Refusals[0].Reason, tc.refusal)

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 )
 
-// ErrOutDir is wrapped by CheckOutputDir's refusals (the CLI turns them into a usage error
-// that --force overrides).
+// ErrOutDir is wrapped by CheckOutputDir's refusals, each an *OptionError for the field Out
+// (the CLI turns them into a usage error that --force overrides).
 var ErrOutDir = errors.New("refused output folder")
 
 // CheckOutputDir says why writing an output set into dir would destroy something WriteOutputs
@@ -19,7 +19,7 @@ var ErrOutDir = errors.New("refused output folder")
 // safe: missing, empty, or holding an earlier output set.
 func CheckOutputDir(dir, previous string) error {
 	if previous != "" && sameDir(dir, filepath.Dir(previous)) {
-		return fmt.Errorf("--out %s is the folder of --previous %s: the new set would replace the baseline it is compared with; write it elsewhere (or give --force): %w", dir, previous, ErrOutDir)
+		return &OptionError{Field: "Out", Value: dir, Reason: fmt.Sprintf("is the folder of the previous policy %s: the new set would replace the baseline it is compared with; write it elsewhere", previous), Err: ErrOutDir}
 	}
 	pol := filepath.Join(dir, PolicyFileName)
 	if _, err := os.Lstat(pol); errors.Is(err, fs.ErrNotExist) {
@@ -30,7 +30,7 @@ func CheckOutputDir(dir, previous string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("--out %s holds a policy.json that no %s there lists: edrpolicy did not write it (or the manifest is gone); write elsewhere (or give --force to replace it): %w", dir, ManifestName, ErrOutDir)
+	return &OptionError{Field: "Out", Value: dir, Reason: fmt.Sprintf("holds a policy.json that no %s there lists: edrpolicy did not write it (or the manifest is gone); write elsewhere", ManifestName), Err: ErrOutDir}
 }
 
 // sameDir reports whether a and b name the same folder (after resolving links when they

@@ -156,7 +156,8 @@ type Policy struct {
 	Product    string     `json:"product"`
 	OS         string     `json:"os"`
 	AppVersion string     `json:"app_version"`
-	// AppVersionSource says where AppVersion came from: "--app-version" or the inspected file.
+	// AppVersionSource says where AppVersion came from: VersionGiven ("given explicitly") or the
+	// inspected file.
 	AppVersionSource string `json:"app_version_source,omitempty"`
 	// AssumedPaths is the version whose path table was used for a version no source covers.
 	AssumedPaths string    `json:"assumed_paths,omitempty"`
@@ -351,7 +352,7 @@ func writeOutputs(dir string, files []OutputFile, fsys atomicfile.FS) error {
 		return stale
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return fmt.Errorf("output folder %s: %w", dir, err)
 	}
 	return set.Write()
 }

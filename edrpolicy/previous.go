@@ -13,15 +13,15 @@ func checkPrevious(opts DecideOptions) error {
 	p := opts.Previous
 	if p == nil {
 		if opts.KeepPrevious {
-			return fmt.Errorf("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
+			return optionf("KeepPrevious", "", "needs the previous policy: the rules to keep come from it")
 		}
 		return nil
 	}
 	if p.OS != "" && p.OS != opts.OS {
-		return fmt.Errorf("--previous: that policy is for os %s, this one for %s: give the previous policy of the same OS", p.OS, opts.OS)
+		return optionf("Previous", "", "that policy is for os %s, this one for %s: give the previous policy of the same OS", p.OS, opts.OS)
 	}
 	if p.Profile != "" && opts.Profile != nil && p.Profile != opts.Profile.Name {
-		return fmt.Errorf("--previous: that policy is for profile %s, this one for %s", p.Profile, opts.Profile.Name)
+		return optionf("Previous", "", "that policy is for profile %s, this one for %s", p.Profile, opts.Profile.Name)
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func (d *decider) supersede(prev *Policy) error {
 			s.Kept = true
 			if old.AppVersion == "" {
 				old.AppVersion = ver
-				old.Reason = strings.TrimSuffix(old.Reason, ".") + fmt.Sprintf("; kept from version %s for the rollout window (--keep-previous): remove once every device runs a later version", orUnknown(ver))
+				old.Reason = strings.TrimSuffix(old.Reason, ".") + fmt.Sprintf("; kept from version %s for the rollout window: remove once every device runs a later version", orUnknown(ver))
 			}
 			kept = append(kept, old)
 			keptFiles = append(keptFiles, old.Files...)
@@ -93,15 +93,15 @@ func (d *decider) supersede(prev *Policy) error {
 	if n := len(d.pol.Superseded); n > 0 {
 		msg := fmt.Sprintf("%d rule(s) of the previous policy (version %s) do not match this install (version %s): exceptions must be re-imported", n, orUnknown(prev.AppVersion), orUnknown(d.pol.AppVersion))
 		if len(kept) == 0 {
-			msg += "; devices still on the previous version lose them (use --keep-previous during a staged rollout)"
+			msg += "; devices still on the previous version lose them (keep the previous rules during a staged rollout)"
 		}
 		d.warn = append(d.warn, Warning{Code: "superseded", Message: msg, Files: dedupe(append(append([]string{}, keptFiles...), goneFiles...))})
 	}
 	if len(kept) > 0 {
 		if err := d.guard(kept); err != nil {
-			return fmt.Errorf("--keep-previous: rules kept from the previous policy: %w", err)
+			return fmt.Errorf("rules kept from the previous policy: %w", err)
 		}
-		d.warn = append(d.warn, Warning{Code: "kept-previous", Message: fmt.Sprintf("%d rule(s) of version %s kept for the rollout window (labelled with their app_version): regenerate without --keep-previous once every device runs %s", len(kept), keptVersions(kept), orUnknown(d.pol.AppVersion)), Files: dedupe(keptFiles)})
+		d.warn = append(d.warn, Warning{Code: "kept-previous", Message: fmt.Sprintf("%d rule(s) of version %s kept for the rollout window (labelled with their app_version): regenerate without keeping them once every device runs %s", len(kept), keptVersions(kept), orUnknown(d.pol.AppVersion)), Files: dedupe(keptFiles)})
 		d.pol.Rules = append(d.pol.Rules, kept...)
 		sortRules(d.pol.Rules)
 	}

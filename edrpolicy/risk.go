@@ -183,7 +183,7 @@ func (l *RiskySigners) Imitation(s *signers.Signature) string {
 		if c.Issuer != "" && c.Issuer == c.Subject {
 			return fmt.Sprintf("IMITATION: self-signed, claims %s", e.Title)
 		}
-		return fmt.Sprintf("UNVERIFIED claim: %s (chain %s: an imitation looks the same; give the vendor's roots with --roots)", e.Title, orUnknown(string(s.Chain)))
+		return fmt.Sprintf("UNVERIFIED claim: %s (chain %s: an imitation looks the same; give the vendor's roots as trusted roots)", e.Title, orUnknown(string(s.Chain)))
 	}
 	return ""
 }

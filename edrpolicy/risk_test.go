@@ -212,7 +212,7 @@ func TestDecideInterpreters(t *testing.T) {
 		for _, r := range pol.Rules {
 			if sharesFile(r.Files, []string{pf + `resources\node.exe`, pf + `bin\helper.exe`}) {
 				n++
-				assert.Contains(t, r.Reason, "allowed with --force, every script run with it is allowed too", level)
+				assert.Contains(t, r.Reason, "allowed by an explicit override (forced), every script run with it is allowed too", level)
 			}
 		}
 		assert.Equal(t, 2, n, level)
@@ -243,13 +243,13 @@ func TestDecideRiskySigner(t *testing.T) {
 	require.True(t, errors.As(err, &re), "%v", err)
 	require.Len(t, re.Refusals, 1)
 	assert.Contains(t, err.Error(), "signer Microsoft Corporation (Microsoft Corporation product signing (Microsoft Code Signing PCA), thumbprint "+ms.ThumbprintSHA1+") refused: Microsoft's product-signing leaves")
-	assert.Contains(t, err.Error(), "(or give --force)")
+	assert.Contains(t, err.Error(), "(or force the decision)")
 
 	opts.Force = true
 	pol, err := Decide(inv, opts)
 	require.NoError(t, err)
 	require.NotNil(t, warningOf(pol, WarnRiskySignerForced))
-	assert.Contains(t, ruleByValue(t, pol, ms.ThumbprintSHA1).Reason, "pinned with --force")
+	assert.Contains(t, ruleByValue(t, pol, ms.ThumbprintSHA1).Reason, "pinned by an explicit override (forced)")
 
 	opts.Force, opts.PinSigners = false, nil
 	pol, err = Decide(inv, opts)

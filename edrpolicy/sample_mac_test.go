@@ -65,7 +65,7 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 		_, err := genVersion(root, level, VersionAuto)
 		require.ErrorIs(t, err, ErrUnverifiedVersion)
 		assert.Contains(t, err.Error(), "the Info.plist of bundle "+filepath.Join(root, "CrashPlan.app")+", whose signature or seal does not verify")
-		assert.Contains(t, err.Error(), "give --app-version X.Y.Z")
+		assert.Contains(t, err.Error(), "give the version explicitly")
 		pol, err := genVersion(root, level, "11.1.0")
 		require.NoError(t, err)
 		return pol

@@ -2,8 +2,6 @@ package edrpolicy
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path"
 	"strings"
 
@@ -35,12 +33,14 @@ var scriptExts = map[string]bool{".sh": true, ".bash": true, ".command": true, "
 // log folders suggested by their names, and TODOs. A file whose signature does not verify, or
 // that lies in a bundle whose seal is broken, contributes no signer.
 func StarterProfile(ctx context.Context, opts StarterOptions) (*profile.Profile, error) {
-	fi, err := os.Stat(opts.Root)
-	if err != nil {
-		return nil, fmt.Errorf("--root: %w", err)
+	if err := checkRoots("Root", []string{opts.Root}); err != nil {
+		return nil, err
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("--root %s: not a directory (give the install folder)", opts.Root)
+	if err := checkOS("OS", opts.OS); err != nil {
+		return nil, err
+	}
+	if err := (&profile.Profile{SchemaVersion: profile.SchemaVersion, Name: opts.Name}).Validate(); err != nil {
+		return nil, optionErr("Name", opts.Name, err)
 	}
 	inv, err := Inspect(ctx, []string{opts.Root}, opts.Inspect)
 	if err != nil {

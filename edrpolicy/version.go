@@ -56,7 +56,7 @@ func DetectVersion(inv *Inventory, p *profile.Profile, platform string) (Detecte
 		}
 	}
 	if len(s.untrusted) > 0 {
-		return DetectedVersion{}, fmt.Errorf("%w: %s; the version it carries may have been changed, so it is not used: give --app-version X.Y.Z (those files then get hash rules and a tampered warning)",
+		return DetectedVersion{}, fmt.Errorf("%w: %s; the version it carries may have been changed, so it is not used: give the version explicitly (those files then get hash rules and a tampered warning)",
 			ErrUnverifiedVersion, strings.Join(s.untrusted, "; "))
 	}
 	if len(s.cands) == 0 {
@@ -65,9 +65,9 @@ func DetectVersion(inv *Inventory, p *profile.Profile, platform string) (Detecte
 			why = "; could not read " + strings.Join(s.unread, "; ")
 		}
 		if len(s.tried) == 0 {
-			return DetectedVersion{}, fmt.Errorf("%w: profile %s names no version source for %s; give --app-version X.Y.Z", ErrNoVersion, p.Name, platform)
+			return DetectedVersion{}, fmt.Errorf("%w: profile %s names no version source for %s; give the version explicitly", ErrNoVersion, p.Name, platform)
 		}
-		return DetectedVersion{}, fmt.Errorf("%w (looked for: %s%s); give --app-version X.Y.Z", ErrNoVersion, strings.Join(s.tried, ", "), why)
+		return DetectedVersion{}, fmt.Errorf("%w (looked for: %s%s); give the version explicitly", ErrNoVersion, strings.Join(s.tried, ", "), why)
 	}
 	return s.best(), nil
 }

@@ -103,7 +103,7 @@ func TestDetectVersionUnverified(t *testing.T) {
 		require.Error(t, err, tc.name)
 		assert.True(t, errors.Is(err, ErrUnverifiedVersion), "%s: %v", tc.name, err)
 		assert.Contains(t, err.Error(), tc.refusal, tc.name)
-		assert.Contains(t, err.Error(), "give --app-version X.Y.Z", tc.name)
+		assert.Contains(t, err.Error(), "give the version explicitly", tc.name)
 		if tc.notNamed != "" {
 			assert.NotContains(t, err.Error(), tc.notNamed, tc.name)
 		}

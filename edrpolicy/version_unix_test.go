@@ -104,7 +104,7 @@ func TestVersionFromHostileInfoPlist(t *testing.T) {
 				_, err := generateFast(t, o)
 				require.Error(t, err)
 				msg := err.Error()
-				assert.Contains(t, msg, "give --app-version X.Y.Z")
+				assert.Contains(t, msg, "give the version explicitly")
 				assert.NotContains(t, msg, "9.9.9")
 				switch {
 				case errors.Is(err, ErrUnverifiedVersion):
@@ -150,7 +150,7 @@ func TestVersionFromHostileVersionFile(t *testing.T) {
 			}
 			require.Error(t, err, "policy %v", pol)
 			assert.ErrorIs(t, err, ErrNoVersion)
-			assert.Contains(t, err.Error(), "give --app-version X.Y.Z")
+			assert.Contains(t, err.Error(), "give the version explicitly")
 			assert.NotContains(t, err.Error(), "9.9.9")
 			if h.name != "directory" {
 				assert.Contains(t, err.Error(), "could not read "+version+": refused: ")

@@ -172,5 +172,5 @@ func uncoveredReason(unc []core.Uncovered, rule int, f string) string {
 			}
 		}
 	}
-	return "no entry for it was written: the kind of file that would hold it was not asked for (--format)"
+	return "no entry for it was written: the kind of file that would hold it was not asked for (formats)"
 }

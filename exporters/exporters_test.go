@@ -92,7 +92,7 @@ func TestExportGuardrails(t *testing.T) {
 	assert.ErrorContains(t, err, "refused 2 path rule(s)")
 	assert.ErrorContains(t, err, `C:\`)
 	assert.ErrorContains(t, err, `C:\Windows\Temp\x`)
-	assert.ErrorContains(t, err, "--force")
+	assert.ErrorContains(t, err, "force it")
 
 	files, warns, err := exporters.Export(reg, p, []string{"defender"}, exporters.Options{Force: true})
 	require.NoError(t, err)

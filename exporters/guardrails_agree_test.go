@@ -80,7 +80,7 @@ func TestExportRefusesExecutableFolders(t *testing.T) {
 			if assert.ErrorAs(t, err, &ge, "%s force=%v", tc.value, force) {
 				assert.Equal(t, []edrpolicy.Refusal{{ID: edrpolicy.FindingExecutableFolder, Path: tc.value, Reason: "executable path rule over a folder (" + tc.value + ", match " + tc.match + "): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths"}}, ge.Refusals)
 				assert.False(t, ge.Forcible())
-				assert.Contains(t, err.Error(), "refused even with --force")
+				assert.Contains(t, err.Error(), "refused even when forced")
 			}
 		}
 	}

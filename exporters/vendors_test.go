@@ -30,5 +30,5 @@ func TestParseVendors(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 	_, err := exporters.ParseVendors(reg, []string{"defender,falcon"})
-	assert.EqualError(t, err, `--vendor "defender,falcon": unknown vendor "falcon"; want crowdstrike, defender, sentinelone`)
+	assert.EqualError(t, err, `"defender,falcon": unknown vendor "falcon"; want crowdstrike, defender, sentinelone`)
 }

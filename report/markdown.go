@@ -70,7 +70,7 @@ func renderMarkdown(m *model) []byte {
 func mdCoverage(b *bytes.Buffer, m *model) {
 	b.WriteString("## Coverage per vendor\n\n")
 	if len(m.Vendors) == 0 {
-		b.WriteString("No vendor files were written (no coverage.json): the matrix needs `--vendor`.\n\n")
+		b.WriteString("No vendor files were written (no coverage.json): the matrix needs vendor files.\n\n")
 		return
 	}
 	mdHeader(b, "Vendor", "Executables", "Hash", "Certificate", "Path", "Fallback", "NOT COVERED")

@@ -99,7 +99,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	}
 	pol, raw, err := edrpolicy.ReadPolicyFile(file)
 	if err != nil {
-		return usageErr("check: %v", err)
+		return usageErr("check: %w", err)
 	}
 	vopts, err := verifyOptions(o.trustRoots)
 	if err != nil {

@@ -81,11 +81,11 @@ func (o *diffOptions) run(a *app, oldFile, newFile string) error {
 	}
 	oldPol, err := edrpolicy.ReadPolicy(oldFile)
 	if err != nil {
-		return usageErr("diff: OLD %v", err)
+		return usageErr("diff: OLD %w", err)
 	}
 	newPol, err := edrpolicy.ReadPolicy(newFile)
 	if err != nil {
-		return usageErr("diff: NEW %v", err)
+		return usageErr("diff: NEW %w", err)
 	}
 	d := edrpolicy.Diff(oldPol, newPol)
 	sum := diffSummary{Added: d.Count(edrpolicy.ChangeAdded), Removed: d.Count(edrpolicy.ChangeRemoved), Changed: d.Count(edrpolicy.ChangeChanged), Renewed: len(d.Renewals())}

@@ -104,7 +104,8 @@ func TestHumanOutputEscapes(t *testing.T) {
 
 	code, _, errs = runCLI("export", "--vendor", "defender", "--out", filepath.Join(dir, "o"), pol)
 	assert.Equal(t, exitError, code)
-	assertPrintable(t, errs, 3, "export refusal")
+	assertPrintable(t, errs, 4, "export refusal")
+	assert.Contains(t, errs, "\nedrpolicy: --force keeps the refused rules, each with a warning\n")
 	assert.Contains(t, errs, "\n  "+shown+": a temp and world-writable folder\n")
 
 	other := filepath.Join(dir, "q.json")
@@ -125,7 +126,7 @@ func TestHumanOutputEscapes(t *testing.T) {
 	outDir := filepath.Join(dir, "out\x1b[1m")
 	code, _, errs = runCLI("generate", "--profile", prof, "--os", "linux", "--out", outDir)
 	assert.Equal(t, exitError, code)
-	assertPrintable(t, errs, 4, "generate refusal")
+	assertPrintable(t, errs, 5, "generate refusal")
 	assert.Contains(t, errs, "edrpolicy: generate: refused 1 path rule(s):\n  "+shown+": a temp")
 	assert.True(t, strings.HasSuffix(errs, "\nno files were written\n"), errs)
 	code, out, errs = runCLI("generate", "--profile", prof, "--os", "linux", "--force", "--out", outDir)
@@ -133,7 +134,7 @@ func TestHumanOutputEscapes(t *testing.T) {
 	assertPrintable(t, out, 1, "generate summary")
 	assert.Contains(t, out, `out\x1b[1m/policy.json: `)
 	assertPrintable(t, errs, -1, "generate warnings")
-	assert.Contains(t, errs, "edrpolicy: warning: guardrail-forced: path rule "+shown+" kept with --force")
+	assert.Contains(t, errs, "edrpolicy: warning: guardrail-forced: path rule "+shown+" kept although it is")
 	p, err := edrpolicy.ReadPolicy(filepath.Join(outDir, edrpolicy.PolicyFileName))
 	require.NoError(t, err)
 	assert.Equal(t, evil, p.Rules[0].Value, "policy.json keeps the exact value")

@@ -68,12 +68,12 @@ const maxMergeFile = 16 << 20
 func readMergeFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, usageErr("--defender-merge: %v", err)
+		return nil, usageErr("--defender-merge: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxMergeFile+1))
 	if err != nil {
-		return nil, usageErr("--defender-merge %s: %v", name, err)
+		return nil, usageErr("--defender-merge %s: %w", name, err)
 	}
 	if len(data) > maxMergeFile {
 		return nil, usageErr("--defender-merge %s: larger than %d MiB: not a managed configuration", name, maxMergeFile>>20)
@@ -96,7 +96,7 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
 	}
 	if err := exporters.ValidateOptions(o); err != nil {
-		return o, usageErr("%v", err)
+		return o, usageErr("%w", err)
 	}
 	if v.defenderMerge != "" {
 		data, err := readMergeFile(v.defenderMerge)
@@ -108,11 +108,11 @@ func (v *vendorFlags) options() (exporters.Options, error) {
 	if v.inspection != "" {
 		data, err := safeopen.ReadFile("", v.inspection, safeopen.MaxInventory)
 		if err != nil {
-			return o, usageErr("--inspection: %v", err)
+			return o, usageErr("--inspection: %w", err)
 		}
 		var inv edrpolicy.Inventory
 		if err := json.Unmarshal(data, &inv); err != nil {
-			return o, usageErr("--inspection %s: not inspect JSON: %v", v.inspection, err)
+			return o, usageErr("--inspection %s: not inspect JSON: %w", v.inspection, err)
 		}
 		o.Digests = exporters.DigestsFromInventory(&inv)
 	}
@@ -159,7 +159,7 @@ there lists (--force replaces it); nothing is written.`,
 func (o *exportOptions) run(a *app, policyFile string) error {
 	vendors, err := exporters.ParseVendors(exporters.Default(), o.vendors) // a,b; any case
 	if err != nil {
-		return usageErr("%v", err)
+		return usageErr("--vendor %w", err)
 	}
 	o.vendors = vendors
 	if len(o.vendors) == 0 {
@@ -170,11 +170,11 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	}
 	p, raw, err := edrpolicy.ReadPolicyFile(policyFile)
 	if err != nil {
-		return usageErr("%v", err)
+		return usageErr("%w", err)
 	}
 	if !sameFile(policyFile, filepath.Join(o.out, edrpolicy.PolicyFileName)) {
 		if err := edrpolicy.CheckOutputDir(o.out, ""); err != nil && !o.force {
-			return usageErr("export: %v", err)
+			return usageErr("export: %w", err)
 		}
 	}
 	opts, err := o.flags.options()

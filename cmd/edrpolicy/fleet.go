@@ -36,7 +36,7 @@ func (o *generateOptions) generate(ctx context.Context, a *app, g edrpolicy.Gene
 	}
 	share, err := parseShare(f.minShare)
 	if err != nil {
-		return nil, usageErr("--min-share: %v", err)
+		return nil, usageErr("--min-share: %w", err)
 	}
 	if f.minHosts < 1 {
 		return nil, usageErr("--min-hosts %d: want 1 or more", f.minHosts)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -144,7 +143,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	var g edrpolicy.GenerateOptions
 	vendors, err := exporters.ParseVendors(exporters.Default(), o.vendors) // a,b; any case
 	if err != nil {
-		return g, usageErr("%v", err)
+		return g, usageErr("--vendor %w", err)
 	}
 	o.vendors = vendors
 	if len(o.vendors) > 0 && o.out == "" {
@@ -158,7 +157,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	}
 	if o.report != "" {
 		if _, err := report.FormatFor(o.report); err != nil {
-			return g, usageErr("--report: %v", err)
+			return g, usageErr("--report: %w", err)
 		}
 	}
 	if o.os == "" {
@@ -166,7 +165,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	}
 	level, err := edrpolicy.ParseCriterion(o.level)
 	if err != nil {
-		return g, usageErr("--level: %v", err)
+		return g, usageErr("--level: %w", err)
 	}
 	if o.install != profile.InstallAllUsers && o.install != profile.InstallPerUser {
 		return g, usageErr("--install %q: want all-users or per-user", o.install)
@@ -198,7 +197,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	}
 	d.Now = now
 	if err := edrpolicy.ValidateGovernance(o.gov, nowOr(now)); err != nil {
-		return g, usageErr("%v", err)
+		return g, usageErr("%w", err)
 	}
 	switch o.timestamp {
 	case "":
@@ -214,7 +213,7 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 	if o.previous != "" {
 		prev, err := edrpolicy.ReadPolicy(o.previous)
 		if err != nil {
-			return g, usageErr("--previous: %v", err)
+			return g, usageErr("--previous: %w", err)
 		}
 		d.Previous = prev
 	}
@@ -289,7 +288,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		return partialRead(a, pol)
 	}
 	if err := edrpolicy.CheckOutputDir(o.out, o.previous); err != nil && !o.force {
-		return usageErr("generate: %v", err)
+		return usageErr("generate: %w", err)
 	}
 	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
 	var exported *exporters.Result
@@ -389,11 +388,11 @@ func loadRiskySigners(files []string) (*edrpolicy.RiskySigners, error) {
 		}
 		data, err := safeopen.ReadFile("", f, safeopen.MaxProfile)
 		if err != nil {
-			return nil, usageErr("--risky-signers: %v", err)
+			return nil, usageErr("--risky-signers: %w", err)
 		}
 		more, err := edrpolicy.ParseRiskySigners(data)
 		if err != nil {
-			return nil, usageErr("--risky-signers %s: %v", f, err)
+			return nil, usageErr("--risky-signers %s: %w", f, err)
 		}
 		l.Add(more)
 	}
@@ -415,8 +414,12 @@ func (o *generateOptions) takeTableFormat() error {
 	o.vendor.formats = kinds
 	if _, err := o.vendor.options(); err != nil {
 		var ee *exitErr
-		if errors.As(err, &ee) && strings.Contains(err.Error(), "--format") {
-			return usageErr("%v (or table: the rules for a human on stdout)", ee.err)
+		if errors.As(err, &ee) {
+			for _, oe := range optionErrors(err) {
+				if oe.Field == "Formats" {
+					return usageErr("%w (or table: the rules for a human on stdout)", ee.err)
+				}
+			}
 		}
 		return err
 	}

@@ -118,10 +118,10 @@ func TestGenerateBrokenBundleVersion(t *testing.T) {
 	code, _, errs := runFast(t, "generate", "--profile", "code42", "--os", "mac", "--root", root, "--roots", ca, "--level", "signer")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "the Info.plist of bundle "+filepath.Join(root, "CrashPlan.app")+", whose signature or seal does not verify (CrashPlan.app: bundle signature does not verify, 1 sealed file(s) modified)")
-	assert.Contains(t, errs, "give --app-version X.Y.Z")
+	assert.Contains(t, errs, "give the version explicitly")
 	code, out, errs := runFast(t, "generate", "--profile", "code42", "--os", "mac", "--root", root, "--roots", ca, "--level", "signer", "--app-version", "11.1.0")
 	assert.Equal(t, 0, code, errs)
-	assert.Contains(t, out, `"app_version_source": "--app-version"`)
+	assert.Contains(t, out, `"app_version_source": "given explicitly"`)
 	assert.Contains(t, errs, "warning: tampered:")
 }
 

@@ -61,7 +61,7 @@ func (o *inspectOptions) run(c *cobra.Command, a *app, args []string) error {
 	}
 	algs, err := hashing.ParseAlgorithms(o.digests)
 	if err != nil {
-		return usageErr("--digests: %v", err)
+		return usageErr("--digests: %w", err)
 	}
 	vopts, err := verifyOptions(o.roots)
 	if err != nil {
@@ -128,11 +128,11 @@ func verifyOptions(rootsFile string) (signers.Options, error) {
 	}
 	data, err := safeopen.ReadFile("", rootsFile, safeopen.MaxPEM)
 	if err != nil {
-		return o, usageErr("--roots: %v", err)
+		return o, usageErr("--roots: %w", err)
 	}
 	pool, _, err := signers.ParseRoots(data)
 	if err != nil {
-		return o, usageErr("--roots %s: %v", rootsFile, err)
+		return o, usageErr("--roots %s: %w", rootsFile, err)
 	}
 	o.Roots = pool
 	return o, nil

@@ -62,7 +62,7 @@ func (o *osqueryPackOptions) run(a *app) error {
 		return err
 	}
 	if _, err := prof.Product(o.product); err != nil {
-		return usageErr("--product: %v", err)
+		return usageErr("--product: %w", err)
 	}
 	opts := fleet.PackOptions{Profile: prof, OS: o.os, Versions: o.versions, Product: o.product, AssumePaths: o.assumePaths, Interval: o.interval}
 	reg := exporters.Default()
@@ -77,14 +77,14 @@ func (o *osqueryPackOptions) run(a *app) error {
 	}
 	pack, err := fleet.BuildPack(opts)
 	if err != nil {
-		return usageErr("osquery-pack: %v", err)
+		return usageErr("osquery-pack: %w", err)
 	}
 	data, err := pack.JSON()
 	if err != nil {
-		return usageErr("osquery-pack: %v", err)
+		return usageErr("osquery-pack: %w", err)
 	}
 	if _, err := a.stdout.Write(data); err != nil {
-		return usageErr("writing output: %v", err)
+		return usageErr("writing output: %w", err)
 	}
 	return nil
 }

@@ -67,23 +67,23 @@ func (o *pathsOptions) run(a *app) error {
 	}
 	pr, err := prof.Product(o.product)
 	if err != nil {
-		return usageErr("--product: %v", err)
+		return usageErr("--product: %w", err)
 	}
 	q := profile.PathQuery{OS: o.os, Install: o.install, Component: "any", Product: o.product}
 	if o.appVersion != "" {
 		if q.Version, err = profile.ParseVersion(o.appVersion); err != nil {
-			return usageErr("--app-version: %v", err)
+			return usageErr("--app-version: %w", err)
 		}
 	}
 	if o.assumePaths != "" {
 		if q.AssumePaths, err = profile.ParseVersion(o.assumePaths); err != nil {
-			return usageErr("--assume-paths: %v", err)
+			return usageErr("--assume-paths: %w", err)
 		}
 	}
 	t, err := prof.PathTable(q)
 	if err != nil {
 		// An *profile.UnknownError names the gap, the candidate tables and the flag.
-		return usageErr("paths: %v", err)
+		return usageErr("paths: %w", err)
 	}
 	doc := pathsDoc{Profile: prof.Name, OS: o.os, AppVersion: q.Version.String(), Paths: t.Rows, Unknowns: t.Gaps}
 	if pr != nil {

@@ -100,17 +100,17 @@ func planSide(a *app, reg *exporters.Registry, which, arg string, vendors []stri
 			fmt.Fprintf(a.stderr, "edrpolicy: warning: %s %s: %s: %s\n", which, arg, w.File, w.Message)
 		}
 		if err != nil {
-			return nil, usageErr("diff: %s %v", which, err)
+			return nil, usageErr("diff: %s %w", which, err)
 		}
 		return es, nil
 	}
 	pol, err := edrpolicy.ReadPolicy(arg)
 	if err != nil {
-		return nil, usageErr("diff: %s %v", which, err)
+		return nil, usageErr("diff: %s %w", which, err)
 	}
 	es, err := plan.FromPolicy(reg, pol, vendors, o)
 	if err != nil {
-		return nil, usageErr("diff: %s %s: export: %v", which, arg, err)
+		return nil, usageErr("diff: %s %s: export: %w", which, arg, err)
 	}
 	return es, nil
 }

@@ -65,12 +65,12 @@ func (o *portsOptions) run(a *app) error {
 	q := profile.PortQuery{Component: o.component}
 	if o.appVersion != "" {
 		if q.Version, err = profile.ParseVersion(o.appVersion); err != nil {
-			return usageErr("--app-version: %v", err)
+			return usageErr("--app-version: %w", err)
 		}
 	}
 	if o.serverVersion != "" {
 		if q.ServerVersion, err = profile.ParseVersion(o.serverVersion); err != nil {
-			return usageErr("--server-version: %v", err)
+			return usageErr("--server-version: %w", err)
 		}
 	}
 	doc := portsDoc{Profile: prof.Name, AppVersion: q.Version.String(), ServerVersion: q.ServerVersion.String(), Ports: prof.PortsFor(q), Notes: []profile.Note{}}

@@ -251,7 +251,7 @@ func (o *profilesInitOptions) run(c *cobra.Command, a *app) error {
 		Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts},
 	})
 	if err != nil {
-		return usageErr("profiles init: %v", err)
+		return usageErr("profiles init: %w", err)
 	}
 	data, err := p.JSON()
 	if err != nil {

@@ -59,13 +59,13 @@ func (o *reportOptions) run(a *app, dir string) error {
 	if o.out != "" {
 		f, err := report.FormatFor(o.out)
 		if err != nil {
-			return usageErr("--out: %v", err)
+			return usageErr("--out: %w", err)
 		}
 		format = f
 	}
 	in, err := report.Load(dir)
 	if err != nil {
-		return usageErr("%v", err)
+		return usageErr("%w", err)
 	}
 	if o.previous != "" {
 		in.Plan, in.PlanNote, err = planAgainst(a, o.previous, dir, report.VendorsOf(in.Coverage))
@@ -74,7 +74,7 @@ func (o *reportOptions) run(a *app, dir string) error {
 			if errors.As(err, &ee) {
 				return err
 			}
-			return usageErr("--previous: %v", err)
+			return usageErr("--previous: %w", err)
 		}
 	}
 	data, err := report.Render(in, format)

@@ -38,21 +38,28 @@ func warnLine(a *app, code, message string) {
 // unknowns, joined errors such as a profile's validation errors); every other character a
 // terminal would interpret, a line break inside a file name included, is escaped.
 func printError(w io.Writer, err error) {
-	for i, l := range errorLines(err) {
+	for i, l := range errorLines(err, err) {
 		if i == 0 {
 			l = "edrpolicy: " + l
 		}
 		fmt.Fprintln(w, l)
 	}
+	var ge *edrpolicy.GuardrailError
+	if errors.As(err, &ge) && ge.Forcible() {
+		// The library says what forcing does; the CLI names the flag that does it.
+		fmt.Fprintln(w, "edrpolicy: --force keeps the refused rules, each with a warning")
+	}
 }
 
-func errorLines(err error) []string {
-	msg := err.Error()
+// errorLines splits err into lines; top is the error printed, whose option errors are named
+// by their flags (flagged) in every line.
+func errorLines(top, err error) []string {
+	msg := flagged(top, err.Error())
 	inner := multiLine(err)
 	if inner == nil {
 		return []string{esc(msg)}
 	}
-	im := inner.Error()
+	im := flagged(top, inner.Error())
 	at := strings.Index(msg, im)
 	if at < 0 {
 		return []string{esc(msg)}
@@ -60,7 +67,7 @@ func errorLines(err error) []string {
 	var lines []string
 	if j, ok := inner.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
-			lines = append(lines, errorLines(e)...)
+			lines = append(lines, errorLines(top, e)...)
 		}
 	} else {
 		// GuardrailError and UnknownError escape what they quote themselves.

@@ -58,7 +58,7 @@ func (t thresholds) ok(n, of int) bool {
 }
 
 func (t thresholds) String() string {
-	return fmt.Sprintf("--min-hosts %d, --min-share %s", t.minHosts, percent(t.minShare))
+	return fmt.Sprintf("the thresholds of %d hosts and %s", t.minHosts, percent(t.minShare))
 }
 
 func percent(f float64) string {
@@ -247,7 +247,7 @@ func (m *Merger) evidence(out *versionFiles, pe *pathEntry, d *digestEntry, v *v
 	case ref != nil && ref.local != nil:
 		ev = *ref.local
 		if len(ref.verdicts) > 0 && (len(ref.verdicts) > 1 || ref.verdicts[0].fp != fingerprint(ref.local)) {
-			out.warnings = append(out.warnings, m.conflict(pe, v, sum, ref, "; this run's own inspection (--root) decides"))
+			out.warnings = append(out.warnings, m.conflict(pe, v, sum, ref, "; this run's own inspection (its root) decides"))
 		}
 	case ref != nil && len(ref.verdicts) == 1:
 		ev = *ref.verdicts[0].ev

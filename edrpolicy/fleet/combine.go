@@ -21,13 +21,13 @@ func (r *fleetRun) decideVersion(v *version, current bool) (decidedVersion, erro
 	d := r.opts.Generate.Decide
 	q := profile.PathQuery{OS: d.OS, Version: v.v, Install: profile.InstallAny, Product: d.Product, OwnInstallPaths: true}
 	if current && d.AssumePaths != "" {
-		q.AssumePaths = profile.MustVersion(d.AssumePaths)
+		q.AssumePaths = profile.MustVersion(d.AssumePaths) // validated by Generate
 	}
 	table, err := d.Profile.PathTable(q)
 	var ue *profile.UnknownError
 	switch {
 	case err != nil && !current && errors.As(err, &ue):
-		r.warnings = append(r.warnings, r.m.finding(WarnOutlier, fmt.Sprintf("version %s runs on %d hosts, but no source gives its paths (%s): no rules for it; --assume-paths applies to the policy's own version only", v.name, v.n, ue.Gap.Message), "", hostsOf(v.hosts), v.hosts))
+		r.warnings = append(r.warnings, r.m.finding(WarnOutlier, fmt.Sprintf("version %s runs on %d hosts, but no source gives its paths (%s): no rules for it; an assumed path table applies to the policy's own version only", v.name, v.n, ue.Gap.Message), "", hostsOf(v.hosts), v.hosts))
 		v.status = statusOutlier
 		return decidedVersion{v: v}, nil
 	case err != nil:
@@ -47,11 +47,14 @@ func (r *fleetRun) decideVersion(v *version, current bool) (decidedVersion, erro
 	if len(vf.noRef) > 0 && d.Level != edrpolicy.CriterionHash && d.Level != "" {
 		sort.Strings(vf.noRef)
 		r.warnings = append(r.warnings, edrpolicy.Warning{Code: WarnNoReference, Files: vf.noRef,
-			Message: fmt.Sprintf("%d file(s)%s have no inspect evidence of a reference host with the same SHA-256: hash rules (osquery reports no certificate thumbprint); add `edrpolicy inspect --format json` of a host running this version to --evidence, or its install as --root", len(vf.noRef), versionLabel(v))})
+			Message: fmt.Sprintf("%d file(s)%s have no inspect evidence of a reference host with the same SHA-256: hash rules (osquery reports no certificate thumbprint); add the inspect evidence (JSON) of a host running this version, or inspect its install here as a root", len(vf.noRef), versionLabel(v))})
 	}
 	d.Version, d.VersionSource = v.name, fmt.Sprintf("fleet: %d host(s) run it", v.n)
 	if current && r.explicit != "" {
-		d.VersionSource = "--app-version"
+		d.VersionSource = r.opts.Generate.Decide.VersionSource
+		if d.VersionSource == "" {
+			d.VersionSource = edrpolicy.VersionGiven
+		}
 	}
 	d.InstallPaths = vf.roots
 	if len(d.InstallPaths) == 0 {

@@ -62,12 +62,12 @@ func Generate(ctx context.Context, opts Options) (*edrpolicy.Policy, error) {
 	g := opts.Generate
 	d := g.Decide
 	if d.Profile == nil {
-		return nil, errors.New("generate: no profile")
+		return nil, &edrpolicy.OptionError{Field: "Profile", Reason: "required: the profile of the application"}
 	}
 	switch d.OS {
 	case profile.OSWindows, profile.OSMac, profile.OSLinux:
 	default:
-		return nil, fmt.Errorf("--os %q: want windows, mac or linux", d.OS)
+		return nil, &edrpolicy.OptionError{Field: "OS", Value: d.OS, Reason: "want windows, mac or linux"}
 	}
 	t := thresholds{minHosts: opts.MinHosts, minShare: opts.MinShare}
 	if t.minHosts <= 0 {
@@ -77,12 +77,12 @@ func Generate(ctx context.Context, opts Options) (*edrpolicy.Policy, error) {
 		t.minShare = DefaultMinShare
 	}
 	if t.minShare > 1 {
-		return nil, fmt.Errorf("--min-share %v: want a fraction from 0 to 1 (or a percentage such as 5%%)", opts.MinShare)
+		return nil, &edrpolicy.OptionError{Field: "MinShare", Value: fmt.Sprint(opts.MinShare), Reason: "want a fraction from 0 to 1"}
 	}
 	explicit := ""
 	if g.AppVersion != "" && g.AppVersion != edrpolicy.VersionAuto {
 		if explicit = normVersion(g.AppVersion); explicit == "" {
-			return nil, fmt.Errorf("--app-version %q: want X.Y[.Z]", g.AppVersion)
+			return nil, &edrpolicy.OptionError{Field: "AppVersion", Value: g.AppVersion, Reason: "want X.Y[.Z]"}
 		}
 	}
 	m := NewMerger(d.Profile, d.OS)
@@ -121,10 +121,10 @@ func (r *fleetRun) local(ctx context.Context) error {
 	for _, root := range g.Roots {
 		fi, err := os.Stat(root)
 		if err != nil {
-			return fmt.Errorf("--root: %w", err)
+			return &edrpolicy.OptionError{Field: "Roots", Value: root, Reason: err.Error(), Err: err}
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("--root %s: not a directory (give the install folder)", root)
+			return &edrpolicy.OptionError{Field: "Roots", Value: root, Reason: "not a directory (give the install folder)"}
 		}
 	}
 	inv, err := edrpolicy.Inspect(ctx, g.Roots, g.Inspect)
@@ -137,7 +137,7 @@ func (r *fleetRun) local(ctx context.Context) error {
 		if dv, err := edrpolicy.DetectVersion(inv, d.Profile, d.OS); err == nil {
 			r.localVer = normVersion(dv.Version)
 		} else if errors.Is(err, edrpolicy.ErrUnverifiedVersion) {
-			return fmt.Errorf("--app-version auto: %w", err)
+			return &edrpolicy.OptionError{Field: "AppVersion", Value: edrpolicy.VersionAuto, Reason: err.Error(), Err: err}
 		}
 	}
 	paths := d.InstallPaths
@@ -281,20 +281,20 @@ func (r *fleetRun) classify(versions []*version) (*version, error) {
 	}
 	if current != nil {
 		if current.name == "" && versioned(r.opts.Generate.Decide.Profile, r.opts.Generate.Decide.OS) {
-			return nil, errors.New("--app-version auto: the evidence names no application version (no row of a version source the profile names, no --root to read it from): give --app-version X.Y.Z")
+			return nil, &edrpolicy.OptionError{Field: "AppVersion", Value: edrpolicy.VersionAuto, Reason: "the evidence names no application version (no row of a version source the profile names, no root to read it from): give the version explicitly"}
 		}
 		return current, nil
 	}
 	if r.explicit != "" {
 		// No host runs --app-version: the policy is for it all the same (and the others).
-		r.warnings = append(r.warnings, edrpolicy.Warning{Code: WarnOutlier, Message: fmt.Sprintf("no host of the evidence runs --app-version %s: the policy has its folder rules and the other versions' rules", r.explicit)})
+		r.warnings = append(r.warnings, edrpolicy.Warning{Code: WarnOutlier, Message: fmt.Sprintf("no host of the evidence runs the version given, %s: the policy has its folder rules and the other versions' rules", r.explicit)})
 		return &version{name: r.explicit, v: profile.MustVersion(r.explicit), hosts: newMask(len(r.m.hostNames)), status: statusCurrent}, nil
 	}
 	var seen []string
 	for _, v := range versions {
 		seen = append(seen, fmt.Sprintf("%s on %d", v.name, v.n))
 	}
-	return nil, fmt.Errorf("no application version runs on enough hosts (%s; of %d hosts: %s): lower --min-hosts or --min-share, or give --app-version", r.t, known, strings.Join(seen, ", "))
+	return nil, fmt.Errorf("no application version runs on enough hosts (%s; of %d hosts: %s): lower the thresholds, or give the version explicitly", r.t, known, strings.Join(seen, ", "))
 }
 
 func (r *fleetRun) versionFor() string {

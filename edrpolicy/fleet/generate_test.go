@@ -101,7 +101,7 @@ func TestFleetThresholds(t *testing.T) {
 	}
 	_, err := generateFrom(t, profile.OSWindows, edrpolicy.CriterionHash, "", text("one.log", eventLines([]string{"solo"}, map[string]string{exe: sumA}, map[string]string{"product_version": "11.2.0"})))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no application version runs on enough hosts (--min-hosts 2, --min-share 1%; of 1 hosts: 11.2.0 on 1)")
+	assert.Contains(t, err.Error(), "no application version runs on enough hosts (the thresholds of 2 hosts and 1%; of 1 hosts: 11.2.0 on 1)")
 }
 
 // Hosts whose rows name no version are named and not counted; a fleet that names no version
@@ -120,11 +120,11 @@ func TestFleetVersionUnknown(t *testing.T) {
 	// depend on the version, so it is asked for.
 	none := eventLines(hosts("a", 10), map[string]string{dll: sumB}, nil)
 	_, err = generateFrom(t, profile.OSWindows, edrpolicy.CriterionHash, "", text("d", none))
-	assert.ErrorContains(t, err, "give --app-version X.Y.Z")
+	assert.ErrorContains(t, err, "give the version explicitly")
 	pol, err = generateFrom(t, profile.OSWindows, edrpolicy.CriterionHash, "11.2.0", text("d", none))
 	require.NoError(t, err)
 	assert.Equal(t, "11.2.0", pol.AppVersion)
-	assert.Equal(t, "--app-version", pol.AppVersionSource)
+	assert.Equal(t, edrpolicy.VersionGiven, pol.AppVersionSource)
 	assert.Zero(t, pol.Fleet.Findings)
 
 	// Linux: code42 names no Linux version source; the version comes from --app-version.
@@ -187,7 +187,7 @@ func TestFleetReferenceConflict(t *testing.T) {
 		Inspect: edrpolicy.InspectOptions{Verify: sampleRoots(t)},
 		Decide:  edrpolicy.DecideOptions{Profile: code42(t), OS: profile.OSWindows, Level: edrpolicy.CriterionSigner, PinSigners: []string{sampleV1Thumb}}}})
 	require.NoError(t, err)
-	w = findingWith(t, pol, WarnOutlier, "this run's own inspection (--root) decides")
+	w = findingWith(t, pol, WarnOutlier, "this run's own inspection (its root) decides")
 	assert.Equal(t, []string{"ref-good", "ref-other"}, w.Hosts)
 	var signer []edrpolicy.Rule
 	for _, r := range pol.Rules {

@@ -65,10 +65,10 @@ var osqueryPlatform = map[string]string{profile.OSWindows: "windows", profile.OS
 func BuildPack(opts PackOptions) (*Pack, error) {
 	plat, ok := osqueryPlatform[opts.OS]
 	if !ok {
-		return nil, fmt.Errorf("--os %q: want windows, mac or linux", opts.OS)
+		return nil, &edrpolicy.OptionError{Field: "OS", Value: opts.OS, Reason: "want windows, mac or linux"}
 	}
 	if len(opts.Versions) == 0 {
-		return nil, fmt.Errorf("--app-version is required: the folders depend on the version (repeat it for each version the fleet runs)")
+		return nil, &edrpolicy.OptionError{Field: "Versions", Reason: "required: the folders depend on the version (give each version the fleet runs)"}
 	}
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultPackInterval
@@ -93,7 +93,7 @@ func BuildPack(opts PackOptions) (*Pack, error) {
 		if opts.OS == profile.OSMac && strings.HasSuffix(strings.ToLower(r.row.Path), ".app") {
 			nv++
 			p.Queries[fmt.Sprintf("%s_version_%02d", prefix, nv)] = PackQuery{Query: versionQuery(r), Interval: opts.Interval, Platform: plat, Snapshot: true,
-				Description: packDescription(opts, r, "the bundle's version (apps: bundle_short_version), which generate --evidence uses to tell the hosts' versions apart")}
+				Description: packDescription(opts, r, "the bundle's version (apps: bundle_short_version), which edrpolicy uses to tell the hosts' versions apart")}
 		}
 	}
 	return p, nil
@@ -112,12 +112,12 @@ func packRows(opts PackOptions) ([]*packRow, error) {
 	for _, vs := range opts.Versions {
 		v, err := profile.ParseVersion(vs)
 		if err != nil {
-			return nil, fmt.Errorf("--app-version: %w", err)
+			return nil, &edrpolicy.OptionError{Field: "Versions", Value: vs, Reason: err.Error(), Err: err}
 		}
 		q := profile.PathQuery{OS: opts.OS, Version: v, Install: profile.InstallAny, Product: opts.Product}
 		if opts.AssumePaths != "" {
 			if q.AssumePaths, err = profile.ParseVersion(opts.AssumePaths); err != nil {
-				return nil, fmt.Errorf("--assume-paths: %w", err)
+				return nil, &edrpolicy.OptionError{Field: "AssumePaths", Value: opts.AssumePaths, Reason: err.Error(), Err: err}
 			}
 		}
 		t, err := opts.Profile.PathTable(q)

@@ -104,7 +104,7 @@ func TestBuildPackRefuses(t *testing.T) {
 	_, err = BuildPack(PackOptions{Profile: p, OS: profile.OSWindows, Versions: []string{"8.1"}, AssumePaths: "8.2"})
 	assert.NoError(t, err)
 	_, err = BuildPack(PackOptions{Profile: p, OS: profile.OSWindows})
-	assert.ErrorContains(t, err, "--app-version is required")
+	assert.ErrorContains(t, err, "Versions: required")
 	_, err = BuildPack(PackOptions{Profile: p, OS: "beos", Versions: []string{"1"}})
 	assert.ErrorContains(t, err, "want windows, mac or linux")
 	g, err := profile.BuiltIn("generic")

@@ -218,7 +218,7 @@ func (s *streamer) records(docHost string) error {
 			host = docHost
 		}
 		if host == "" {
-			s.r.rowErr(line, errors.New(`the record names no host, and the document names none before "files": give each host's inspect --host NAME (inspect writes "host" before "files")`))
+			s.r.rowErr(line, errors.New(`the record names no host, and the document names none before "files": give each host's inspect document its host name (inspect writes "host" before "files")`))
 			continue
 		}
 		s.r.row = Row{File: s.r.src.Name, Line: line, Host: host, Record: &rec.FileEvidence}

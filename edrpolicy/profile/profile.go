@@ -468,10 +468,10 @@ func (p *Profile) Product(name string) (*Product, error) {
 		names = append(names, p.Products[i].Name)
 	}
 	if name == "" {
-		return nil, fmt.Errorf("profile %s: --product is required: one of %s", p.Name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("profile %s: a product is required: one of %s", p.Name, strings.Join(names, ", "))
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("profile %s has no products; drop --product", p.Name)
+		return nil, fmt.Errorf("profile %s has no products: give none", p.Name)
 	}
 	return nil, fmt.Errorf("profile %s: product %q unknown: use one of %s", p.Name, name, strings.Join(names, ", "))
 }

@@ -82,7 +82,7 @@ func (e *UnknownError) Error() string {
 	}
 	if len(e.Gap.Candidates) > 0 {
 		flags := append([]string(nil), e.Gap.Candidates...)
-		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version with --app-version", e.Gap.Flag, strings.Join(flags, "|"))
+		fmt.Fprintf(&b, "\nchoose one with %s %s, or give the exact version", e.Gap.Flag, strings.Join(flags, "|"))
 	} else {
 		fmt.Fprintf(&b, "\nsupply it with %s", e.Gap.Flag)
 	}

@@ -84,12 +84,12 @@ var (
 // and the schema, and generate accepts it unchanged; it is deterministic for the same input.
 func Starter(in StarterInput) (*Profile, error) {
 	if err := (&Profile{SchemaVersion: SchemaVersion, Name: in.Name}).Validate(); err != nil {
-		return nil, fmt.Errorf("--name: %w", err)
+		return nil, err // names the field: name "…": …
 	}
 	switch in.OS {
 	case OSWindows, OSMac, OSLinux:
 	default:
-		return nil, fmt.Errorf("--os %q: want windows, mac or linux", in.OS)
+		return nil, fmt.Errorf("os %q: want windows, mac or linux", in.OS)
 	}
 	files := append([]ObservedFile(nil), in.Files...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
@@ -109,7 +109,7 @@ func Starter(in StarterInput) (*Profile, error) {
 	}
 	if in.InstallPath != "" {
 		p.Paths = append(p.Paths, PathRow{OS: in.OS, Use: "Main application", Role: RoleExecutable, Path: in.InstallPath, Kind: "folder", Rule: RuleNever,
-			Cite: observed("the folder given with --install-path; generate maps --root to it")})
+			Cite: observed("the install folder given; generate maps the inspected root to it")})
 	}
 	p.Paths = append(p.Paths, suggestedFolders(in, files, &p.Unknowns)...)
 	p.Facts = executableFacts(in.OS, files, observed)
@@ -177,7 +177,7 @@ func suggestedFolders(in StarterInput, files []ObservedFile, todo *[]Unknown) []
 		if fo.role == RoleCache {
 			note += "; then scan-exclusion"
 		} else {
-			note += "; then on-request (generate --include-logs)"
+			note += "; then on-request (generate adds it when logs are asked for)"
 		}
 		if fo.exe > 0 {
 			note += "; it holds code: never exclude it from scans"
@@ -252,7 +252,7 @@ func observedSigners(osName string, files []ObservedFile, observed func(string) 
 		note := fmt.Sprintf("seen on %d file(s), e.g. %s; leaf CN=%s, O=%s, SHA-1 %s, not_after %s; chain %s", len(e.files), e.files[0],
 			e.s.CommonName, e.s.Organization, e.s.ThumbprintSHA1, e.s.NotAfter, orNone(e.s.Chain))
 		if e.s.Chain != "trusted" {
-			note += " (generate needs --roots or --pin-signer for signer rules)"
+			note += " (for signer rules, generate needs its root trusted or the signer pinned)"
 		}
 		row := ExpectedSigner{OS: osName}
 		if strings.HasPrefix(k, "t:") {
@@ -288,11 +288,11 @@ func versionSources(osName string, files []ObservedFile, observed func(string) C
 	}
 	if len(companies) > 0 {
 		out = append(out, VersionSource{OS: osName, Kind: "pe", Files: sortedUnique(exes), Companies: sortedKeys(companies),
-			Cite: observed("PE version resources seen: generate --app-version auto takes the newest product version of these files")})
+			Cite: observed("PE version resources seen: generate, reading the version from the install, takes the newest product version of these files")})
 	}
 	if len(bundles) > 0 {
 		out = append(out, VersionSource{OS: osName, Kind: "plist", Files: sortedKeys(bundles),
-			Cite: observed("bundles seen: generate --app-version auto reads their CFBundleShortVersionString")})
+			Cite: observed("bundles seen: generate, reading the version from the install, reads their CFBundleShortVersionString")})
 	}
 	return out
 }
@@ -331,7 +331,7 @@ func starterTODOs(in StarterInput, p *Profile) []Unknown {
 		out = append(out, Unknown{What: what, OS: in.OS, Message: "TODO: " + msg, Flag: flag})
 	}
 	if in.InstallPath == "" {
-		todo("main-app", "the folder the application is installed in on endpoints (rules name endpoint paths; without it generate keeps paths relative to --root)", "--install-path DIR")
+		todo("main-app", "the folder the application is installed in on endpoints (rules name endpoint paths; without it generate keeps paths relative to the inspected root)", "--install-path DIR")
 	}
 	if len(p.Signers) == 0 {
 		todo("signer", "no valid signature was seen: hash rules only, unless the vendor signs its files", "--pin-signer THUMBPRINT|TEAMID")

@@ -40,7 +40,7 @@ func TestStarterMac(t *testing.T) {
 		assert.Equal(t, []string{"ABCDE12345", "ZZZZZ99999"}, teams)
 		assert.Contains(t, p.Signers[0].Note, "seen on 2 file(s)")
 		assert.Contains(t, p.Signers[0].Note, "signing identifiers com.example.app, com.example.helper")
-		assert.Contains(t, p.Signers[1].Note, "chain unknown-root (generate needs --roots or --pin-signer")
+		assert.Contains(t, p.Signers[1].Note, "chain unknown-root (for signer rules, generate needs its root trusted or the signer pinned")
 		require.Len(t, p.VersionSources, 1)
 		assert.Equal(t, VersionSource{OS: "mac", Kind: "plist", Files: []string{"Example.app"}, Cite: p.VersionSources[0].Cite}, p.VersionSources[0])
 		require.Len(t, p.Scripts, 1)
@@ -107,9 +107,9 @@ func TestStarterDeterministicAndValid(t *testing.T) {
 
 func TestStarterRefusesBadInput(t *testing.T) {
 	_, err := Starter(StarterInput{Name: "my app", OS: "mac"})
-	assert.ErrorContains(t, err, `--name: name: "my app": want a short name`)
+	assert.ErrorContains(t, err, `name: "my app": want a short name`)
 	_, err = Starter(StarterInput{Name: "x", OS: "beos"})
-	assert.ErrorContains(t, err, `--os "beos"`)
+	assert.ErrorContains(t, err, `os "beos"`)
 	p, err := Starter(StarterInput{Name: "empty", OS: "linux"})
 	require.NoError(t, err)
 	var whats []string

@@ -67,7 +67,7 @@ func TestParseBack(t *testing.T) {
 	assert.True(t, ind.AppliedGlobally)
 	assert.Empty(t, ind.Severity, "allow takes no severity")
 	assert.Empty(t, ind.Expiration, "hash rule without governance expiry")
-	for _, want := range []string{"edrpolicy: code42 crashplan;", `C:\Program Files\CrashPlan\CrashPlanService.exe`, "reason: --level hash"} {
+	for _, want := range []string{"edrpolicy: code42 crashplan;", `C:\Program Files\CrashPlan\CrashPlanService.exe`, "reason: hash level"} {
 		assert.Contains(t, ind.Description, want)
 	}
 	assert.NotContains(t, ind.Description, "11.4.1", "no per-run fact in an entry")

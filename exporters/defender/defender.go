@@ -43,6 +43,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -530,13 +531,13 @@ func (pl *plan) checkMerge(kind MergeKind, linux, mac int) error {
 	name := pl.o.Defender.MergeName
 	switch {
 	case kind == MergeJSON && !pl.o.Wants("json"):
-		return fmt.Errorf("--defender-merge %s: an mdatp_managed.json, and --format leaves out json", name)
+		return mergeErr(name, errors.New("an mdatp_managed.json, and the formats asked for leave out json"))
 	case kind != MergeJSON && !pl.o.Wants("plist"):
-		return fmt.Errorf("--defender-merge %s: a macOS profile or plist, and --format leaves out plist", name)
+		return mergeErr(name, errors.New("a macOS profile or plist, and the formats asked for leave out plist"))
 	case kind == MergeJSON && linux == 0 && mac > 0:
-		return fmt.Errorf("--defender-merge %s: an mdatp_managed.json (Linux), but the policy's antivirus exclusions are for macOS: give the com.microsoft.wdav profile or plist", name)
+		return mergeErr(name, errors.New("an mdatp_managed.json (Linux), but the policy's antivirus exclusions are for macOS: give the com.microsoft.wdav profile or plist"))
 	case kind != MergeJSON && mac == 0 && linux > 0:
-		return fmt.Errorf("--defender-merge %s: a macOS profile or plist, but the policy's antivirus exclusions are for Linux: give the mdatp_managed.json", name)
+		return mergeErr(name, errors.New("a macOS profile or plist, but the policy's antivirus exclusions are for Linux: give the mdatp_managed.json"))
 	}
 	return nil
 }
@@ -554,12 +555,12 @@ func (pl *plan) renderLinux(res *core.VendorResult, linux []item, kind MergeKind
 		}
 		res.Add("mdatp_managed.json", data, entries...)
 		res.Add(readmeName, []byte(readme))
-		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": mdatp_managed.json replaces a device's existing managed configuration: merge it into the existing file with --defender-merge FILE rather than deploying it as it is (" + readmeName + ")"})
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": mdatp_managed.json replaces a device's existing managed configuration: merge it into the device's existing file (export with that file as the merge base) rather than deploying it as it is (" + readmeName + ")"})
 		return nil
 	}
 	data, notes, err := mergeJSON(pl.o.Defender.MergeWith, ex, pl.merge)
 	if err != nil {
-		return fmt.Errorf("--defender-merge %s: %v", pl.o.Defender.MergeName, err)
+		return mergeErr(pl.o.Defender.MergeName, err)
 	}
 	res.Add("mdatp_managed.json", data, entries...)
 	pl.mergeNotes(res, notes)
@@ -585,7 +586,7 @@ func (pl *plan) renderMac(res *core.VendorResult, mac []item, kind MergeKind) er
 	}
 	data, notes, err := mergePlist(pl.o.Defender.MergeWith, kind, ex, pl.merge)
 	if err != nil {
-		return fmt.Errorf("--defender-merge %s: %v", pl.o.Defender.MergeName, err)
+		return mergeErr(pl.o.Defender.MergeName, err)
 	}
 	name := "com.microsoft.wdav.plist"
 	if kind == MergeMobileconfig {
@@ -598,7 +599,7 @@ func (pl *plan) renderMac(res *core.VendorResult, mac []item, kind MergeKind) er
 
 func (pl *plan) mergeNotes(res *core.VendorResult, notes []string) {
 	for _, n := range notes {
-		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: --defender-merge %s: %s", Name, pl.o.Defender.MergeName, n)})
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: merged into %s: %s", Name, pl.o.Defender.MergeName, n)})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"howett.net/plist"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
@@ -33,20 +34,25 @@ const (
 // MobileconfigName is the output name of a merged .mobileconfig.
 const MobileconfigName = "com.microsoft.wdav.mobileconfig"
 
+// mergeErr is a refusal of the merge base (DefenderOptions.MergeWith, named by MergeName).
+func mergeErr(name string, err error) error {
+	return &edrpolicy.OptionError{Field: "Defender.MergeWith", Value: name, Reason: err.Error(), Err: err}
+}
+
 // mergeKind tells what data is: JSON (an object), a signed profile (refused), or a plist.
 func mergeKind(name string, data []byte) (MergeKind, error) {
 	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	switch {
 	case len(trim) == 0:
-		return 0, fmt.Errorf("--defender-merge %s: empty file", name)
+		return 0, mergeErr(name, errors.New("empty file"))
 	case trim[0] == '{':
 		return MergeJSON, nil
 	case trim[0] == 0x30:
-		return 0, fmt.Errorf("--defender-merge %s: a signed configuration profile (CMS): a signed profile cannot be changed without breaking its signature; give the unsigned profile (export it from your MDM, or `security cms -D -i FILE` on a Mac), then sign the merged file again", name)
+		return 0, mergeErr(name, errors.New("a signed configuration profile (CMS): a signed profile cannot be changed without breaking its signature; give the unsigned profile (export it from your MDM, or `security cms -D -i FILE` on a Mac), then sign the merged file again"))
 	}
 	var top map[string]any
 	if _, err := safeplist.Unmarshal(data, &top); err != nil {
-		return 0, fmt.Errorf("--defender-merge %s: neither an mdatp_managed.json object nor a property list: %v", name, err)
+		return 0, mergeErr(name, fmt.Errorf("neither an mdatp_managed.json object nor a property list: %w", err))
 	}
 	if _, ok := top["PayloadContent"]; ok {
 		return MergeMobileconfig, nil
@@ -266,7 +272,7 @@ func keepPolicy(ms *[]jsonMember, name, key, ours string) []string {
 	}
 	var have string
 	if json.Unmarshal((*ms)[i].val, &have) == nil && have != ours {
-		return []string{fmt.Sprintf("%s.%s is %q in the existing file: kept (edrpolicy's --merge-policy %s was not applied)", name, key, have, ours)}
+		return []string{fmt.Sprintf("%s.%s is %q in the existing file: kept (the merge policy %q asked for was not applied)", name, key, have, ours)}
 	}
 	return nil
 }
@@ -368,7 +374,7 @@ func mergeWDAV(wdav map[string]any, ours []MacExclusion, mergePolicy string) ([]
 	case have == nil:
 		ae["exclusionsMergePolicy"] = mergePolicy
 	case have != mergePolicy:
-		notes = append(notes, fmt.Sprintf("antivirusEngine.exclusionsMergePolicy is %v in the existing file: kept (edrpolicy's --merge-policy %s was not applied)", have, mergePolicy))
+		notes = append(notes, fmt.Sprintf("antivirusEngine.exclusionsMergePolicy is %v in the existing file: kept (the merge policy %q asked for was not applied)", have, mergePolicy))
 	}
 	return notes, nil
 }

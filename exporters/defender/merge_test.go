@@ -372,7 +372,7 @@ func TestMergeRefusals(t *testing.T) {
 		"exclusions object":  {linuxPolicy(), []byte(`{"exclusionSettings":{"exclusions":{}}}`), core.Options{}, "exclusionSettings.exclusions: not an array"},
 		"garbage":            {linuxPolicy(), []byte("not a configuration"), core.Options{}, "neither an mdatp_managed.json object nor a property list"},
 		"trailing data":      {linuxPolicy(), []byte(`{} {}`), core.Options{}, "data after the JSON object"},
-		"format leaves json": {linuxPolicy(), []byte(linuxManaged), core.Options{Formats: []string{"csv"}}, "--format leaves out json"},
+		"format leaves json": {linuxPolicy(), []byte(linuxManaged), core.Options{Formats: []string{"csv"}}, "the formats asked for leave out json"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := c.o
@@ -380,7 +380,7 @@ func TestMergeRefusals(t *testing.T) {
 			_, _, err := tp.Run(defender.New(), c.p, o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
-			assert.Contains(t, err.Error(), "--defender-merge existing")
+			assert.Contains(t, err.Error(), "Defender.MergeWith \"existing\"")
 		})
 	}
 }
@@ -397,7 +397,7 @@ func TestStandAloneManagedFilesSayMerge(t *testing.T) {
 
 	files, warns := export(t, linuxPolicy(), core.Options{})
 	assert.Contains(t, string(files["mdatp_managed.README.txt"]), "--defender-merge")
-	assert.True(t, hasWarning(warns, core.WarnNote, "merge it into the existing file with --defender-merge FILE"))
+	assert.True(t, hasWarning(warns, core.WarnNote, "merge it into the device's existing file"))
 	validate(t, files["mdatp_managed.json"])
 }
 

@@ -93,7 +93,7 @@ func indicatorRemoval(e core.Entry) core.RemovalStep {
 func removalScript(es []core.Entry) []byte {
 	var b strings.Builder
 	b.WriteString("\ufeff# defender-remove-av-exclusions.ps1: removes Microsoft Defender Antivirus exclusions\n")
-	b.WriteString("# that an upgrade no longer needs (edrpolicy diff --vendor defender --out, or generate --previous).\n")
+	b.WriteString("# that an upgrade no longer needs (in the previous policy's files, not in the new one's).\n")
 	b.WriteString("# Run in an elevated PowerShell: first with -WhatIf to print the commands, then without.\n")
 	b.WriteString("param(\n    [switch]$WhatIf\n)\n\nSet-StrictMode -Version 2.0\n$ErrorActionPreference = 'Stop'\n\n")
 	for _, e := range es {

@@ -227,7 +227,7 @@ func (pl *plan) hash(t core.Target) ([]item, string, error) {
 	}
 	switch {
 	case sha1 == "" && !pl.o.SentinelOne.SHA256:
-		return nil, "S1 hash exclusions take SHA-1 and none is known for this file; give the inspection's digests (export --inspection with inspect --digests sha1), or opt in to SHA-256 values (UNCONFIRMED)", nil
+		return nil, "S1 hash exclusions take SHA-1 and none is known for this file; give the digests of an inspection that computed SHA-1, or opt in to SHA-256 values (UNCONFIRMED)", nil
 	case sha1 == "":
 		pl.warns = append(pl.warns, core.Fallback(Name, t.Index, t.Rule, "no SHA-1 known for "+core.FileList(t.Files), "white_hash with the SHA-256 value, which S1 accepting is UNCONFIRMED"))
 	}
@@ -252,10 +252,10 @@ func (pl *plan) signer(t core.Target) ([]item, string, error) {
 		// A publisher-name exclusion covers every certificate issued under that name
 		// (renewals, other products of the publisher, a look-alike certificate with the same
 		// name from another CA): far broader than the rule, which names one certificate. The
-		// files' hashes are written instead unless --force.
-		return nil, fmt.Sprintf("an S1 certificate exclusion names the publisher %q and covers everything signed under that name, not the one certificate the rule names (export with --force to write it)", r.Signer.CommonName), nil
+		// files' hashes are written instead unless the export is forced.
+		return nil, fmt.Sprintf("an S1 certificate exclusion names the publisher %q and covers everything signed under that name, not the one certificate the rule names (only a forced export writes it)", r.Signer.CommonName), nil
 	}
-	pl.warns = append(pl.warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %s: certificate exclusion for the publisher %q written with --force: it covers everything signed under that name", Name, core.RuleRef(t.Index, r), r.Signer.CommonName), Files: r.Files})
+	pl.warns = append(pl.warns, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: %s: certificate exclusion for the publisher %q written because the export was forced: it covers everything signed under that name", Name, core.RuleRef(t.Index, r), r.Signer.CommonName), Files: r.Files})
 	if r.TeamID != "" {
 		t.Fallback = fmt.Sprintf("S1's certificate value for macOS is UNCONFIRMED (Team ID or certificate name): the leaf certificate's common name %q", r.Signer.CommonName)
 		pl.warns = append(pl.warns, core.Fallback(Name, t.Index, r, "S1's certificate value for macOS is UNCONFIRMED (Team ID or certificate name)",

@@ -137,7 +137,7 @@ func TestPublisherRefused(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 1, n, p.OS)
-		assert.True(t, hasWarning(warns, core.WarnNote, "written with --force"), p.OS)
+		assert.True(t, hasWarning(warns, core.WarnNote, "written because the export was forced"), p.OS)
 	}
 }
 

@@ -203,7 +203,7 @@ func (c *checker) summaries() []VendorSummary {
 		s.Covered = s.Executables - s.NotCovered
 		s.Text = fmt.Sprintf("%s: %d file(s), %d entries; %d of %d executable(s) covered", v, len(s.Files), s.Entries, s.Covered, s.Executables)
 		if !c.simulatedAny {
-			s.Text = fmt.Sprintf("%s: %d file(s), %d entries; executables not simulated (give --root)", v, len(s.Files), s.Entries)
+			s.Text = fmt.Sprintf("%s: %d file(s), %d entries; executables not simulated (no install root given)", v, len(s.Files), s.Entries)
 		}
 		out = append(out, s)
 	}

@@ -217,7 +217,7 @@ func backupFile(fsys FS, p, to string) (bool, error) {
 		return false, fmt.Errorf("%s: %w", p, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return false, fmt.Errorf("%s: not a regular file (%s): refusing to replace it; remove it or choose another --out", p, fi.Mode().Type())
+		return false, fmt.Errorf("%s: not a regular file (%s): refusing to replace it; remove it or choose another output folder", p, fi.Mode().Type())
 	}
 	if err := fsys.Link(p, to); err == nil {
 		return true, nil

@@ -59,11 +59,11 @@ func Admit(p *edrpolicy.Policy, o Options) (*Request, error) {
 func forcedWarning(ref edrpolicy.Refusal) edrpolicy.Warning {
 	switch ref.ID {
 	case edrpolicy.FindingInterpreter:
-		return edrpolicy.Warning{Code: edrpolicy.WarnInterpreterForced, Message: fmt.Sprintf("rule exported with --force although %s", ref.Reason), Files: []string{ref.Path}}
+		return edrpolicy.Warning{Code: edrpolicy.WarnInterpreterForced, Message: fmt.Sprintf("rule exported although %s: the refusal was overridden (forced)", ref.Reason), Files: []string{ref.Path}}
 	case edrpolicy.FindingRiskySigner:
-		return edrpolicy.Warning{Code: edrpolicy.WarnRiskySignerForced, Message: fmt.Sprintf("rule exported with --force although the %s", ref.Reason), Files: []string{ref.Path}}
+		return edrpolicy.Warning{Code: edrpolicy.WarnRiskySignerForced, Message: fmt.Sprintf("rule exported although the %s: the refusal was overridden (forced)", ref.Reason), Files: []string{ref.Path}}
 	}
-	return edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported with --force although it is %s", ref.Path, ref.Reason), Files: []string{ref.Path}}
+	return edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported although it is %s: the refusal was overridden (forced)", ref.Path, ref.Reason), Files: []string{ref.Path}}
 }
 
 // Policy returns the admitted policy. It is the request's own copy: exporters read it and

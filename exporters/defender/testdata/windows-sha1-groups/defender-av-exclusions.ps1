@@ -39,13 +39,13 @@ function Add-Exclusion([string]$Kind, [string]$Value) {
     }
 }
 
-# path rule C:\Program Files\CrashPlan\CrashPlanService.exe: edrpolicy: code42 crashplan; path rule (executable); files: C:\Program Files\CrashPlan\CrashPlanService.exe; reason: no signer rule possible (unsigned); --level path accepts an exact file path
+# path rule C:\Program Files\CrashPlan\CrashPlanService.exe: edrpolicy: code42 crashplan; path rule (executable); files: C:\Program Files\CrashPlan\CrashPlanService.exe; reason: no signer rule possible (unsigned); the path level accepts an exact file path
 Add-Exclusion 'ExclusionPath' 'C:\Program Files\CrashPlan\CrashPlanService.exe'
 
 # path rule C:\ProgramData\CrashPlan\cache: edrpolicy: code42 crashplan; path rule (cache); files: C:\ProgramData\CrashPlan\cache; reason: scan exclusion the source recommends: cache files are benign records of the app's own operations
 Add-Exclusion 'ExclusionPath' 'C:\ProgramData\CrashPlan\cache'
 
-# path rule C:\Users\*\AppData\Local\CrashPlan\log: edrpolicy: code42 crashplan; path rule (logs); files: C:\Users\*\AppData\Local\CrashPlan\log; reason: log folder, asked for with --include-logs
+# path rule C:\Users\*\AppData\Local\CrashPlan\log: edrpolicy: code42 crashplan; path rule (logs); files: C:\Users\*\AppData\Local\CrashPlan\log; reason: log folder, asked for (logs included)
 Add-Exclusion 'ExclusionPath' 'C:\Users\*\AppData\Local\CrashPlan\log'
 
 if ($dry) {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+)
+
+// optionFlags maps the options the library names in its errors (edrpolicy.OptionError.Field:
+// the field of DecideOptions, GenerateOptions, CheckOptions, the exporters' and vendors'
+// options, fleet.Options, ...) to the flags that set them. The library speaks of fields, since
+// its messages are also read by programs and in vendor consoles; the CLI speaks of flags.
+var optionFlags = map[string]string{
+	"Profile":                  "--profile",
+	"Out":                      "--out",
+	"OS":                       "--os",
+	"Level":                    "--level",
+	"Install":                  "--install",
+	"Product":                  "--product",
+	"Version":                  "--app-version",
+	"AppVersion":               "--app-version",
+	"Versions":                 "--app-version",
+	"AssumePaths":              "--assume-paths",
+	"Governance.Expires":       "--expires",
+	"Governance.MaxAge":        "--max-age",
+	"KeepPrevious":             "--keep-previous",
+	"Previous":                 "--previous",
+	"Roots":                    "--root",
+	"Root":                     "--root",
+	"Name":                     "--name",
+	"InstallPaths":             "--install-path",
+	"InstallPath":              "--install-path",
+	"MinHosts":                 "--min-hosts",
+	"MinShare":                 "--min-share",
+	"Formats":                  "--format",
+	"Expiration":               "--expiration",
+	"CrowdStrike.Action":       "--cs-action",
+	"CrowdStrike.ExcludedFrom": "--ml-excluded-from",
+	"CrowdStrike.HostGroups":   "--host-group",
+	"SentinelOne.Mode":         "--s1-mode",
+	"Defender.MergePolicy":     "--merge-policy",
+	"Defender.MergeWith":       "--defender-merge",
+}
+
+// flagged returns s (the message of err or of one of the errors it wraps) with each
+// *edrpolicy.OptionError in err's tree named by its flag instead of its field.
+func flagged(err error, s string) string {
+	for _, oe := range optionErrors(err) {
+		if f, ok := optionFlags[oe.Field]; ok {
+			s = strings.ReplaceAll(s, oe.Error(), oe.Named(f))
+		}
+	}
+	return s
+}
+
+// optionErrors collects the option errors in err's tree (wrapped errors and joins).
+func optionErrors(err error) []*edrpolicy.OptionError {
+	var out []*edrpolicy.OptionError
+	var walk func(error)
+	walk = func(e error) {
+		for e != nil {
+			if oe, ok := e.(*edrpolicy.OptionError); ok {
+				out = append(out, oe)
+			}
+			if j, ok := e.(interface{ Unwrap() []error }); ok {
+				for _, c := range j.Unwrap() {
+					walk(c)
+				}
+				return
+			}
+			e = errors.Unwrap(e)
+		}
+	}
+	walk(err)
+	return out
+}
