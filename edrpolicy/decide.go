@@ -63,8 +63,10 @@ type DecideOptions struct {
 	// Force records a guardrail refusal (FindingGuardrail) as a warning instead of failing;
 	// an executable folder rule is refused even then.
 	Force bool
-	// Guardrails adds a host check to the path guardrails (see GuardrailOptions); the zero
-	// value judges paths by their spelling alone.
+	// Guardrails adds a host check to the path guardrails (see GuardrailOptions): the only
+	// way Decide learns anything about a machine. The zero value judges paths by their
+	// spelling alone; the CLI passes HostGuardrails(), whose check applies only to a policy
+	// for the OS it runs on.
 	Guardrails GuardrailOptions
 	// Now is the time for certificate-expiry warnings; zero means time.Now(). It is not
 	// written to the policy.
@@ -99,8 +101,13 @@ type DecideOptions struct {
 // ExpiryWarning is how close to its not_after a signer certificate gets a warning.
 const ExpiryWarning = 90 * 24 * time.Hour
 
-// Decide turns an inventory into a policy. It is a pure function of its inputs: it reads no
-// files and keeps no state.
+// Decide turns an inventory into a policy. It is a function of its inputs: it does no I/O of
+// its own (it opens, stats and reads no file, and resolves no symbolic link), keeps no state,
+// and gives the same policy on every machine for the same inputs. Two inputs reach beyond
+// them, and only when the caller gives them: opts.Guardrails.HostCheck, which Decide calls
+// with each path rule's folder for a policy of opts.Guardrails.HostOS (the CLI's stats this
+// machine's folder, HostGuardrails), and the clock, read once (time.Now) when opts.Now is
+// zero. Inspect and Generate read the file system; Decide reads only the Inventory.
 //
 // For each executable (PE, Mach-O, and scripts the profile lists) it picks the criterion:
 //
