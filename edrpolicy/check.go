@@ -651,7 +651,7 @@ func (c *checker) simulate(ctx context.Context) error {
 		c.add(FindingUnreadable, LevelError, -1, u.Name, "file could not be read (%s): not simulated; an executable here would not be checked", u.Reason)
 	}
 	sim := &Simulation{Files: []SimulatedFile{}}
-	mapping := c.installPaths(prof, roots, execs)
+	mapping := c.installPaths(prof, roots, inv, execs)
 	for _, root := range roots {
 		m := mapping[root]
 		sim.Roots = append(sim.Roots, SimulatedRoot{Root: root, InstallPaths: m.paths, From: m.from})
@@ -685,17 +685,14 @@ type rootMapping struct {
 }
 
 // installPaths maps each root to endpoint folders: the option, else the profile (as Generate
-// does), else the folders policy paths give when they end with the root's files.
-func (c *checker) installPaths(prof *profile.Profile, roots []string, execs []*simExec) map[string]rootMapping {
+// does: InstallPaths), else the folders policy paths give when they end with the root's files.
+func (c *checker) installPaths(prof *profile.Profile, roots []string, inv *Inventory, execs []*simExec) map[string]rootMapping {
 	out := map[string]rootMapping{}
 	opt := map[string][]string{}
 	for k, v := range c.opts.InstallPaths {
 		opt[filepath.Clean(k)] = v
 	}
-	var fromProfile map[string][]string
-	if prof != nil && c.validVersions() {
-		fromProfile = InstallPaths(prof, c.pol.OS, c.pol.AppVersion, c.pol.AssumedPaths, "", roots)
-	}
+	fromProfile := c.profileInstallPaths(prof, inv)
 	for _, root := range roots {
 		switch {
 		case len(opt[root]) > 0:
@@ -713,18 +710,31 @@ func (c *checker) installPaths(prof *profile.Profile, roots []string, execs []*s
 	return out
 }
 
-// validVersions reports whether the policy's app_version and assumed_paths parse (InstallPaths
-// needs them to).
-func (c *checker) validVersions() bool {
-	for _, v := range []string{c.pol.AppVersion, c.pol.AssumedPaths} {
-		if v == "" {
-			continue
-		}
-		if _, err := profile.ParseVersion(v); err != nil {
-			return false
+// profileInstallPaths is InstallPaths for the policy's profile, OS, product, version and
+// assumed paths, or nil when they give none: no profile, a version or assumed_paths that does
+// not parse, a version in a gap, a product or version without install folder. The roots are
+// then mapped from the policy's own paths (inferBases).
+func (c *checker) profileInstallPaths(prof *profile.Profile, inv *Inventory) map[string][]string {
+	if prof == nil {
+		return nil
+	}
+	q := InstallQuery{Profile: prof, Product: c.pol.Product, OS: c.pol.OS, Inventory: inv}
+	var err error
+	if c.pol.AppVersion != "" {
+		if q.Version, err = profile.ParseVersion(c.pol.AppVersion); err != nil {
+			return nil
 		}
 	}
-	return true
+	if c.pol.AssumedPaths != "" {
+		if q.AssumePaths, err = profile.ParseVersion(c.pol.AssumedPaths); err != nil {
+			return nil
+		}
+	}
+	paths, err := InstallPaths(q)
+	if err != nil {
+		return nil
+	}
+	return paths
 }
 
 // inferBases finds the endpoint folders of a root from the policy: every rule file or path

@@ -40,11 +40,16 @@ type DecideOptions struct {
 	// SHA-1) digest, with a weak-digest warning.
 	PinSigners []string
 	// InstallPaths maps a FileEvidence.Root (an inspected directory) to the folders it is
-	// installed as on endpoints; file rules name endpoint paths. A root without an entry keeps
-	// its own path. Generate fills it from the profile's main application folder. When it is
-	// given (not empty), a path table no source gives and that offers no candidate table (the
-	// code42 Incydr tables) does not block: the policy gets the file rules, no folder rules, and
-	// an unknown-paths warning.
+	// installed as on endpoints; file rules name endpoint paths, never the inspecting
+	// machine's. When it is empty, each root is mapped to the profile's main application
+	// folder for OS, Version and Install, as InstallPaths maps it; a profile that has install
+	// folders for OS but none for this version and install kind is then an
+	// *OptionError{Field: "InstallPaths"} wrapping ErrNoInstallFolder. A root without a
+	// mapping (a root without an entry, or a profile such as generic with no install folder
+	// for OS) names its files relative to the root, with a relative-paths warning and never a
+	// path rule. When it is given (not empty), a path table no source gives and that offers no
+	// candidate table (the code42 Incydr tables) does not block: the policy gets the file
+	// rules, no folder rules, and an unknown-paths warning.
 	InstallPaths map[string][]string
 	// NoScanExclusions drops the cache and archive scan exclusions the profile recommends.
 	NoScanExclusions bool
@@ -58,8 +63,10 @@ type DecideOptions struct {
 	// Force records a guardrail refusal (FindingGuardrail) as a warning instead of failing;
 	// an executable folder rule is refused even then.
 	Force bool
-	// Guardrails adds a host check to the path guardrails (see GuardrailOptions); the zero
-	// value judges paths by their spelling alone.
+	// Guardrails adds a host check to the path guardrails (see GuardrailOptions): the only
+	// way Decide learns anything about a machine. The zero value judges paths by their
+	// spelling alone; the CLI passes HostGuardrails(), whose check applies only to a policy
+	// for the OS it runs on.
 	Guardrails GuardrailOptions
 	// Now is the time for certificate-expiry warnings; zero means time.Now(). It is not
 	// written to the policy.
@@ -94,8 +101,13 @@ type DecideOptions struct {
 // ExpiryWarning is how close to its not_after a signer certificate gets a warning.
 const ExpiryWarning = 90 * 24 * time.Hour
 
-// Decide turns an inventory into a policy. It is a pure function of its inputs: it reads no
-// files and keeps no state.
+// Decide turns an inventory into a policy. It is a function of its inputs: it does no I/O of
+// its own (it opens, stats and reads no file, and resolves no symbolic link), keeps no state,
+// and gives the same policy on every machine for the same inputs. Two inputs reach beyond
+// them, and only when the caller gives them: opts.Guardrails.HostCheck, which Decide calls
+// with each path rule's folder for a policy of opts.Guardrails.HostOS (the CLI's stats this
+// machine's folder, HostGuardrails), and the clock, read once (time.Now) when opts.Now is
+// zero. Inspect and Generate read the file system; Decide reads only the Inventory.
 //
 // For each executable (PE, Mach-O, and scripts the profile lists) it picks the criterion:
 //
@@ -262,6 +274,9 @@ type verdict struct {
 }
 
 func (d *decider) run(inv *Inventory) (*Policy, error) {
+	if err := d.defaultInstallPaths(inv); err != nil {
+		return nil, err
+	}
 	broken := brokenBundles(inv)
 	scripts := d.prof.ScriptGlobs(d.opts.OS)
 	var execs []*verdict
@@ -356,6 +371,23 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	sortWarnings(d.pol.Warnings)
 	d.summary(len(execs))
 	return d.pol, nil
+}
+
+// defaultInstallPaths maps the inventory's roots to the profile's main application folders
+// when the caller gave no InstallPaths: the mapping InstallPaths returns, from the path table
+// this decision uses. A profile that has install folders for the OS but none for this
+// version and install kind is an *OptionError{Field: "InstallPaths"} (ErrNoInstallFolder):
+// the files would otherwise keep the inspecting machine's relative names without need.
+func (d *decider) defaultInstallPaths(inv *Inventory) error {
+	if len(d.opts.InstallPaths) > 0 {
+		return nil
+	}
+	paths, err := mapInstallRoots(d.prof, d.opts.OS, d.version, d.opts.Install, d.table, inv)
+	if err != nil {
+		return &OptionError{Field: "InstallPaths", Reason: err.Error() + ": give the folder each inspected root is installed as on endpoints", Err: err}
+	}
+	d.opts.InstallPaths = paths
+	return nil
 }
 
 // endpoints maps a file to the paths it has on endpoints.

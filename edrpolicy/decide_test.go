@@ -655,9 +655,12 @@ func TestDecidePatternNamesGetHashRules(t *testing.T) {
 		assert.Equal(t, CriterionPath, pol.Rules[0].Criterion, rel)
 		assert.Equal(t, `C:\Users\*\AppData\Local\CrashPlan\`+strings.ReplaceAll(rel, "/", `\`), pol.Rules[0].Value)
 	}
-	// Without an install path the inspected root is part of the endpoint path: judged too.
+	// Without an install path (none given, and the generic profile has no install folder to
+	// default to) the file keeps its relative name, which is never a path rule.
+	gen, err := profile.BuiltIn("generic")
+	require.NoError(t, err)
 	inv := &Inventory{SchemaVersion: 1, Files: []FileEvidence{peFile("/tmp/in*st", "tool.exe", h('a'), signers.StatusUnsigned)}}
-	pol, err := Decide(inv, DecideOptions{Profile: code42(t), OS: "linux", Version: "11.2.1", Level: CriterionPath, Now: testNow, NoScanExclusions: true, InstallPaths: map[string][]string{}})
+	pol, err := Decide(inv, DecideOptions{Profile: gen, OS: "linux", Level: CriterionPath, Now: testNow, NoScanExclusions: true, InstallPaths: map[string][]string{}})
 	require.NoError(t, err)
 	assert.Equal(t, CriterionHash, pol.Rules[0].Criterion)
 

@@ -3,10 +3,6 @@ package edrpolicy
 import (
 	"context"
 	"os"
-	"path"
-	"path/filepath"
-
-	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 )
 
 // VersionAuto asks Generate to read the version from the inspected install.
@@ -22,9 +18,9 @@ type GenerateOptions struct {
 	AppVersion string
 	// Inspect configures the inspection of Roots.
 	Inspect InspectOptions
-	// Decide configures the decision. When Decide.InstallPaths is nil, each root is mapped to
-	// the profile's main application folder for the OS and version, so that file rules name
-	// the paths the files have on endpoints.
+	// Decide configures the decision. When Decide.InstallPaths is empty, Decide maps each root
+	// to the profile's main application folder for the OS and version (InstallPaths), so that
+	// file rules name the paths the files have on endpoints.
 	Decide DecideOptions
 }
 
@@ -91,9 +87,6 @@ func Generate(ctx context.Context, opts GenerateOptions) (*Policy, error) {
 	if d.Roots == nil {
 		d.Roots = opts.Roots
 	}
-	if d.InstallPaths == nil {
-		d.InstallPaths = InstallPathsOf(d.Profile, d.Product, d.OS, d.Version, d.AssumePaths, d.Install, opts.Roots)
-	}
 	return Decide(inv, d)
 }
 
@@ -111,55 +104,6 @@ func checkRoots(field string, roots []string) error {
 	return nil
 }
 
-// InstallPaths maps each root to the profile's main application folder(s) for the OS,
-// version and install kind. For a Mac bundle folder, a root that is the bundle maps to the
-// bundle path and a root that contains the bundle maps to its parent (/Applications). Roots
-// are left out when the profile has no main folder for the query.
-func InstallPaths(p *profile.Profile, osName, version, assume, install string, roots []string) map[string][]string {
-	return InstallPathsOf(p, "", osName, version, assume, install, roots)
-}
-
-// InstallPathsOf is InstallPaths for one product of the profile (empty: its default product):
-// a product whose path table no source gives has no main folder, so its roots are left out.
-func InstallPathsOf(p *profile.Profile, product, osName, version, assume, install string, roots []string) map[string][]string {
-	q := profile.PathQuery{OS: osName, Install: install, Product: product}
-	if version != "" {
-		q.Version = profile.MustVersion(version)
-	}
-	if assume != "" {
-		q.AssumePaths = profile.MustVersion(assume)
-	}
-	t, err := p.PathTable(q)
-	if err != nil {
-		return map[string][]string{}
-	}
-	var mains []string
-	for _, r := range t.Rows {
-		if r.Role == profile.RoleExecutable && r.Kind == "folder" {
-			mains = append(mains, r.Path)
-		}
-	}
-	out := map[string][]string{}
-	if len(mains) == 0 {
-		return out
-	}
-	for _, root := range roots {
-		base := filepath.Base(filepath.Clean(root))
-		var to []string
-		for _, m := range mains {
-			mb := path.Base(filepath.ToSlash(m))
-			switch {
-			case osName != profile.OSWindows && path.Ext(mb) == ".app" && base != mb && exists(filepath.Join(root, mb)):
-				to = append(to, path.Dir(m))
-			default:
-				to = append(to, m)
-			}
-		}
-		out[root] = to
-	}
-	return out
-}
-
 // nothingToInspect refuses a root that holds nothing at all (an empty folder, a wrong path
 // that happens to exist): a policy with no rules for it would look like a success.
 func nothingToInspect(inv *Inventory, roots []string) error {
@@ -173,9 +117,4 @@ func nothingToInspect(inv *Inventory, roots []string) error {
 		}
 	}
 	return nil
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

@@ -77,8 +77,10 @@ func (e *GuardrailError) Error() string {
 	return b.String()
 }
 
-// GuardrailOptions add to the pure judgment of path rules a check of this machine's file
-// system. The zero value judges by the path alone, as a library user on any machine gets it.
+// GuardrailOptions add to the pure judgment of path rules a check of a machine's file system,
+// given as a callback so that the caller decides which machine, if any, is asked (a test
+// passes a fake). The zero value judges by the path alone and does no I/O, as a library user
+// on any machine gets it; HostGuardrails is the CLI's check of the machine it runs on.
 type GuardrailOptions struct {
 	// HostOS is the platform (windows, mac, linux) of this machine. HostCheck is called only
 	// for rules of that platform: a path judged for another OS says nothing about this
@@ -91,7 +93,10 @@ type GuardrailOptions struct {
 }
 
 // HostGuardrails returns the options the CLI uses: rules for this machine's platform are also
-// refused when they name an existing world-writable folder here.
+// refused when they name an existing world-writable folder here (HostWorldWritable, which
+// stats it). Rules of another platform are never checked, so a macOS path judged on Linux
+// gets the pure judgment. On a platform that is not windows, darwin or linux it returns the
+// zero value.
 func HostGuardrails() GuardrailOptions {
 	host := map[string]string{"windows": profile.OSWindows, "darwin": profile.OSMac, "linux": profile.OSLinux}[runtime.GOOS]
 	if host == "" {

@@ -183,7 +183,7 @@ func (s *versionScan) best() DetectedVersion {
 		if count[a.version] != count[b.version] {
 			return count[a.version] > count[b.version]
 		}
-		if d := profile.MustVersion(a.version).Compare(profile.MustVersion(b.version)); d != 0 {
+		if d := compareVersions(a.version, b.version); d != 0 {
 			return d > 0
 		}
 		return a.source < b.source
@@ -279,4 +279,20 @@ func containsAnyFold(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// compareVersions compares two version strings (profile.Version.Compare); a string that does
+// not parse sorts below every version that does.
+func compareVersions(a, b string) int {
+	va, errA := profile.ParseVersion(a)
+	vb, errB := profile.ParseVersion(b)
+	switch {
+	case errA != nil && errB != nil:
+		return 0
+	case errA != nil:
+		return -1
+	case errB != nil:
+		return 1
+	}
+	return va.Compare(vb)
 }

@@ -100,7 +100,7 @@ func (m *Merger) hostVersions() ([]*version, []uint32) {
 		}
 		v := byName[name]
 		if v == nil {
-			v = &version{name: name, v: profile.MustVersion(name), hosts: newMask(n)}
+			v = &version{name: name, v: versionOf(name), hosts: newMask(n)}
 			byName[name] = v
 		}
 		v.hosts.set(uint32(h))
@@ -115,7 +115,7 @@ func (m *Merger) hostVersions() ([]*version, []uint32) {
 }
 
 func newer(a, b string) bool {
-	if c := profile.MustVersion(a).Compare(profile.MustVersion(b)); c != 0 {
+	if c := versionOf(a).Compare(versionOf(b)); c != 0 {
 		return c > 0
 	}
 	return a > b
@@ -347,4 +347,15 @@ func hostPreview(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return strings.Join(names[:3], ", ") + fmt.Sprintf(" and %d more", len(names)-3)
+}
+
+// versionOf is the Version of a version name of the fleet. Every name is normVersion's output,
+// which parses, or "" (the hosts name no version), the zero Version; so is a name that does
+// not parse, which normVersion never gives.
+func versionOf(name string) profile.Version {
+	v, err := profile.ParseVersion(name)
+	if err != nil {
+		return profile.Version{}
+	}
+	return v
 }

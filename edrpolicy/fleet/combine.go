@@ -20,8 +20,11 @@ type decidedVersion struct {
 func (r *fleetRun) decideVersion(v *version, current bool) (decidedVersion, error) {
 	d := r.opts.Generate.Decide
 	q := profile.PathQuery{OS: d.OS, Version: v.v, Install: profile.InstallAny, Product: d.Product, OwnInstallPaths: true}
+	var err error
 	if current && d.AssumePaths != "" {
-		q.AssumePaths = profile.MustVersion(d.AssumePaths) // validated by Generate
+		if q.AssumePaths, err = profile.ParseVersion(d.AssumePaths); err != nil {
+			return decidedVersion{}, &edrpolicy.OptionError{Field: "AssumePaths", Value: d.AssumePaths, Reason: err.Error(), Err: err}
+		}
 	}
 	table, err := d.Profile.PathTable(q)
 	var ue *profile.UnknownError

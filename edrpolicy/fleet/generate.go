@@ -141,8 +141,10 @@ func (r *fleetRun) local(ctx context.Context) error {
 		}
 	}
 	paths := d.InstallPaths
-	if paths == nil {
-		paths = edrpolicy.InstallPathsOf(d.Profile, d.Product, d.OS, r.localVer, d.AssumePaths, d.Install, g.Roots)
+	if len(paths) == 0 {
+		if paths, err = r.localInstallPaths(inv); err != nil {
+			return err
+		}
 	}
 	r.m.AddLocal(inv, paths)
 	for _, u := range edrpolicy.UnreadFiles(inv) {
@@ -151,6 +153,26 @@ func (r *fleetRun) local(ctx context.Context) error {
 			Message: fmt.Sprintf("%s could not be read (%s): it lends no reference evidence; this policy was built from a partial read", u.Name, u.Reason)})
 	}
 	return nil
+}
+
+// localInstallPaths maps the roots of this run's own inspection to the profile's install
+// folders for its version (edrpolicy.InstallPaths): a version the inspection does not give, in
+// a profile whose paths depend on it, is an error rather than every era's folders.
+func (r *fleetRun) localInstallPaths(inv *edrpolicy.Inventory) (map[string][]string, error) {
+	d := r.opts.Generate.Decide
+	q := edrpolicy.InstallQuery{Profile: d.Profile, Product: d.Product, OS: d.OS, Install: d.Install, Inventory: inv, Version: versionOf(r.localVer)}
+	if d.AssumePaths != "" {
+		v, err := profile.ParseVersion(d.AssumePaths)
+		if err != nil {
+			return nil, &edrpolicy.OptionError{Field: "AssumePaths", Value: d.AssumePaths, Reason: err.Error(), Err: err}
+		}
+		q.AssumePaths = v
+	}
+	paths, err := edrpolicy.InstallPaths(q)
+	if err != nil {
+		return nil, fmt.Errorf("the install paths of the inspected roots: %w", err)
+	}
+	return paths, nil
 }
 
 // read reads every evidence source into the merger.
@@ -266,7 +288,7 @@ func (r *fleetRun) classify(versions []*version) (*version, error) {
 		case v.name == "":
 			// A fleet that names no version: the hosts run --app-version, or the version of
 			// this run's own inspection.
-			v.name, v.v = r.versionFor(), profile.MustVersion(r.versionFor())
+			v.name, v.v = r.versionFor(), versionOf(r.versionFor())
 			v.status, current = statusCurrent, v
 		case r.explicit != "" && v.name == r.explicit:
 			v.status, current = statusCurrent, v
@@ -288,7 +310,7 @@ func (r *fleetRun) classify(versions []*version) (*version, error) {
 	if r.explicit != "" {
 		// No host runs --app-version: the policy is for it all the same (and the others).
 		r.warnings = append(r.warnings, edrpolicy.Warning{Code: WarnOutlier, Message: fmt.Sprintf("no host of the evidence runs the version given, %s: the policy has its folder rules and the other versions' rules", r.explicit)})
-		return &version{name: r.explicit, v: profile.MustVersion(r.explicit), hosts: newMask(len(r.m.hostNames)), status: statusCurrent}, nil
+		return &version{name: r.explicit, v: versionOf(r.explicit), hosts: newMask(len(r.m.hostNames)), status: statusCurrent}, nil
 	}
 	var seen []string
 	for _, v := range versions {

@@ -36,7 +36,7 @@ func TestCode42ErasByProduct(t *testing.T) {
 			table = incydr
 		}
 		for v, w := range table {
-			e := p.EraOf(prod, MustVersion(v))
+			e := p.EraOf(prod, ver(v))
 			if w.era == "" {
 				assert.Nil(t, e, "%s %s", prod, v)
 			} else if assert.NotNil(t, e, "%s %s", prod, v) {
@@ -44,7 +44,7 @@ func TestCode42ErasByProduct(t *testing.T) {
 			}
 			for _, osName := range []string{"mac", "windows", "linux"} {
 				var teams []string
-				for _, s := range p.SignersFor(osName, prod, MustVersion(v)) {
+				for _, s := range p.SignersFor(osName, prod, ver(v)) {
 					teams = append(teams, s.TeamID)
 				}
 				if w.team == "" || osName != "mac" {
@@ -54,12 +54,12 @@ func TestCode42ErasByProduct(t *testing.T) {
 				}
 			}
 			// Where no source gives the era of an Incydr build, it is an unknown, named.
-			gaps := p.UnknownsOf("era", "mac", prod, MustVersion(v))
+			gaps := p.UnknownsOf("era", "mac", prod, ver(v))
 			assert.Equal(t, strings.HasPrefix(prod, "incydr") && w.era == "", len(gaps) == 1, "%s %s", prod, v)
 		}
 	}
 	// The default product's era is CrashPlan's (EraFor keeps its meaning).
-	assert.Equal(t, "crashplan", p.EraFor(MustVersion("11.1")).Name)
+	assert.Equal(t, "crashplan", p.EraFor(ver("11.1")).Name)
 	assert.Len(t, p.ErasOf("crashplan"), 3)
 	assert.Len(t, p.ErasOf("incydr-basic"), 1)
 }
@@ -73,7 +73,7 @@ func TestCode42IncydrPathsUnknown(t *testing.T) {
 		for _, osName := range []string{"windows", "mac", "linux"} {
 			for _, v := range []string{"", "8.0", "8.1", "8.2", "10.4", "11.1", "12.0"} {
 				for _, inst := range []string{InstallAllUsers, InstallPerUser, InstallAny} {
-					q := PathQuery{OS: osName, Version: MustVersion(v), Product: prod, Install: inst}
+					q := PathQuery{OS: osName, Version: ver(v), Product: prod, Install: inst}
 					_, err := p.PathTable(q)
 					var ue *UnknownError
 					require.ErrorAs(t, err, &ue, "%s %s %s %s", prod, osName, v, inst)
@@ -95,7 +95,7 @@ func TestCode42IncydrPathsUnknown(t *testing.T) {
 	}
 	// CrashPlan keeps its tables; the Incydr gap is not among its gaps.
 	for _, osName := range []string{"windows", "mac", "linux"} {
-		tb, err := p.PathTable(PathQuery{OS: osName, Version: MustVersion("11.1"), Product: "crashplan", Install: InstallAny})
+		tb, err := p.PathTable(PathQuery{OS: osName, Version: ver("11.1"), Product: "crashplan", Install: InstallAny})
 		require.NoError(t, err)
 		assert.NotEmpty(t, tb.Rows)
 		for _, g := range tb.Gaps {
@@ -103,7 +103,7 @@ func TestCode42IncydrPathsUnknown(t *testing.T) {
 		}
 	}
 	// The 8.1 gap with candidates still wins over OwnInstallPaths for CrashPlan.
-	_, err := p.PathTable(PathQuery{OS: "windows", Version: MustVersion("8.1"), Product: "crashplan", OwnInstallPaths: true})
+	_, err := p.PathTable(PathQuery{OS: "windows", Version: ver("8.1"), Product: "crashplan", OwnInstallPaths: true})
 	assert.ErrorContains(t, err, "--assume-paths 8.0|8.2")
 }
 
@@ -134,7 +134,7 @@ func TestCode42ArchiveRows(t *testing.T) {
 		{"5.0", nil},
 		{"11.1", nil},
 	} {
-		tb, err := p.PathTable(PathQuery{OS: "windows", Version: MustVersion(tc.v), Install: InstallLegacyOS})
+		tb, err := p.PathTable(PathQuery{OS: "windows", Version: ver(tc.v), Install: InstallLegacyOS})
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, pathsOf(tb, RoleArchive, ""), tc.v)
 	}
@@ -169,7 +169,7 @@ func TestCode42Relabelled(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ v, conf string }{{"6.8.2", "vendor-doc"}, {"10.9", "vendor-doc"}, {"11.0", "inferred"}, {"11.1.2", "inferred"}} {
-		tb, err := p.PathTable(PathQuery{OS: "linux", Version: MustVersion(tc.v)})
+		tb, err := p.PathTable(PathQuery{OS: "linux", Version: ver(tc.v)})
 		require.NoError(t, err)
 		var got []string
 		for _, r := range tb.Rows {
@@ -219,7 +219,7 @@ func TestCode42Ports(t *testing.T) {
 		{"11.0", "", 4244, "app", true},
 		{"11.0", "", 4280, "server", true},
 	} {
-		rows := p.PortsFor(PortQuery{Version: MustVersion(tc.app), ServerVersion: MustVersion(tc.server)})
+		rows := p.PortsFor(PortQuery{Version: ver(tc.app), ServerVersion: ver(tc.server)})
 		assert.Equal(t, tc.want, find(rows, tc.port, tc.comp) != nil, "app %s server %s: %d %s", tc.app, tc.server, tc.port, tc.comp)
 	}
 	all := p.PortsFor(PortQuery{})
@@ -230,7 +230,7 @@ func TestCode42Ports(t *testing.T) {
 	// 4285 for app deployment: servers 6.5 and later deploying apps 6.5 and later.
 	count4285 := func(app, server string) int {
 		n := 0
-		for _, r := range p.PortsFor(PortQuery{Version: MustVersion(app), ServerVersion: MustVersion(server), Component: "server"}) {
+		for _, r := range p.PortsFor(PortQuery{Version: ver(app), ServerVersion: ver(server), Component: "server"}) {
 			if r.Port == 4285 {
 				n++
 			}

@@ -87,7 +87,7 @@ func exercise(p *Profile) {
 		}
 	}
 	for _, v := range []string{"1", "8.0", "11.1.0", "99.99.99"} {
-		versions = append(versions, MustVersion(v))
+		versions = append(versions, ver(v))
 	}
 	for _, os := range []string{OSWindows, OSMac, OSLinux} {
 		for _, v := range versions {

@@ -67,7 +67,7 @@ func TestRangeContains(t *testing.T) {
 		{"", "1.0", true},
 		{"*", "99", true},
 	} {
-		assert.Equal(t, tc.want, tc.r.Contains(MustVersion(tc.v)), "%q contains %s", tc.r, tc.v)
+		assert.Equal(t, tc.want, tc.r.Contains(ver(tc.v)), "%q contains %s", tc.r, tc.v)
 	}
 	assert.Error(t, Range("8.0").Validate())
 	assert.Error(t, Range(">=8.x").Validate())
@@ -102,7 +102,7 @@ func TestBuiltIns(t *testing.T) {
 	assert.Empty(t, g.Signers)
 	assert.Empty(t, g.Advice)
 	for _, osName := range []string{OSWindows, OSMac, OSLinux} {
-		tb, err := g.PathTable(PathQuery{OS: osName, Version: MustVersion("1.0")})
+		tb, err := g.PathTable(PathQuery{OS: osName, Version: ver("1.0")})
 		require.NoError(t, err)
 		assert.Empty(t, tb.Rows, osName)
 		pr, err := g.Product("")
@@ -150,7 +150,7 @@ func TestCode42VersionBoundaries(t *testing.T) {
 		{"windows", "8.2", "archive", "", []string{`C:\ProgramData\CrashPlan\backupArchives`}},
 		{"mac", "11.0", "identity", "", []string{"/Library/Application Support/CrashPlan/.identity"}},
 	} {
-		tb, err := p.PathTable(PathQuery{OS: tc.os, Version: MustVersion(tc.version)})
+		tb, err := p.PathTable(PathQuery{OS: tc.os, Version: ver(tc.version)})
 		require.NoError(t, err, "%s %s", tc.os, tc.version)
 		assert.Equal(t, tc.want, pathsOf(tb, tc.role, tc.use), "%s %s %s %s", tc.os, tc.version, tc.role, tc.use)
 	}
@@ -159,7 +159,7 @@ func TestCode42VersionBoundaries(t *testing.T) {
 func TestCode42Version81IsUnknown(t *testing.T) {
 	p := code42(t)
 	for _, os := range []string{"windows", "mac"} {
-		_, err := p.PathTable(PathQuery{OS: os, Version: MustVersion("8.1")})
+		_, err := p.PathTable(PathQuery{OS: os, Version: ver("8.1")})
 		var ue *UnknownError
 		require.True(t, errors.As(err, &ue), "%s: %v", os, err)
 		msg := err.Error()
@@ -168,34 +168,34 @@ func TestCode42Version81IsUnknown(t *testing.T) {
 		assert.Contains(t, msg, "candidate table 8.0")
 		assert.Contains(t, msg, "candidate table 8.2")
 	}
-	_, err := p.PathTable(PathQuery{OS: "windows", Version: MustVersion("8.1.3")})
+	_, err := p.PathTable(PathQuery{OS: "windows", Version: ver("8.1.3")})
 	assert.Contains(t, err.Error(), `C:\Program Files\CrashPlan`)
 	assert.Contains(t, err.Error(), `C:\Program Files\Code42`)
 
-	tb, err := p.PathTable(PathQuery{OS: "windows", Version: MustVersion("8.1"), AssumePaths: MustVersion("8.2")})
+	tb, err := p.PathTable(PathQuery{OS: "windows", Version: ver("8.1"), AssumePaths: ver("8.2")})
 	require.NoError(t, err)
 	require.NotNil(t, tb.Assumed)
 	assert.Equal(t, []string{`C:\Program Files\Code42`}, pathsOf(tb, "executable", ""))
-	tb, err = p.PathTable(PathQuery{OS: "mac", Version: MustVersion("8.1"), AssumePaths: MustVersion("8.0")})
+	tb, err = p.PathTable(PathQuery{OS: "mac", Version: ver("8.1"), AssumePaths: ver("8.0")})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/Applications/CrashPlan.app"}, pathsOf(tb, "executable", ""))
-	_, err = p.PathTable(PathQuery{OS: "mac", Version: MustVersion("8.1"), AssumePaths: MustVersion("9.0")})
+	_, err = p.PathTable(PathQuery{OS: "mac", Version: ver("8.1"), AssumePaths: ver("9.0")})
 	assert.ErrorContains(t, err, "not a candidate")
 
 	// Linux paths do not change at 8.0/8.2: no gap.
-	_, err = p.PathTable(PathQuery{OS: "linux", Version: MustVersion("8.1")})
+	_, err = p.PathTable(PathQuery{OS: "linux", Version: ver("8.1")})
 	assert.NoError(t, err)
 }
 
 func TestCode42MacPerUserUnknown(t *testing.T) {
 	p := code42(t)
-	_, err := p.PathTable(PathQuery{OS: "mac", Version: MustVersion("10.0"), Install: InstallPerUser})
+	_, err := p.PathTable(PathQuery{OS: "mac", Version: ver("10.0"), Install: InstallPerUser})
 	var ue *UnknownError
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, err.Error(), "Mac per-user install table")
 	assert.Contains(t, err.Error(), "--profile")
 	// Listing every install kind shows the gap without failing.
-	tb, err := p.PathTable(PathQuery{OS: "mac", Version: MustVersion("10.0"), Install: InstallAny})
+	tb, err := p.PathTable(PathQuery{OS: "mac", Version: ver("10.0"), Install: InstallAny})
 	require.NoError(t, err)
 	var whats []string
 	for _, g := range tb.Gaps {
@@ -206,7 +206,7 @@ func TestCode42MacPerUserUnknown(t *testing.T) {
 
 func TestCode42WindowsPerUser(t *testing.T) {
 	p := code42(t)
-	tb, err := p.PathTable(PathQuery{OS: "windows", Version: MustVersion("8.2"), Install: InstallPerUser})
+	tb, err := p.PathTable(PathQuery{OS: "windows", Version: ver("8.2"), Install: InstallPerUser})
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		`C:\Users\<user>\AppData\Local\Programs\Code42`,
@@ -216,7 +216,7 @@ func TestCode42WindowsPerUser(t *testing.T) {
 		`C:\Users\<user>\AppData\Local\CrashPlan\cache`,
 		`C:\Users\<user>\AppData\Roaming\CrashPlan\cache`,
 	}, pathsOf(tb, "cache", ""))
-	tb, err = p.PathTable(PathQuery{OS: "windows", Version: MustVersion("11.0"), Install: InstallPerUser})
+	tb, err = p.PathTable(PathQuery{OS: "windows", Version: ver("11.0"), Install: InstallPerUser})
 	require.NoError(t, err)
 	assert.Empty(t, pathsOf(tb, "executable", ""), "11.0 per-user main folder is unknown, not guessed")
 	var whats []string
@@ -235,7 +235,7 @@ func TestCode42CloudNotes(t *testing.T) {
 		{"4.7", true}, {"4.8", false}, {"4.8.1", false}, {"4.9", false}, {"5.0", true}, {"5.3.9", true}, {"5.4", false}, {"11.0", false},
 	} {
 		got := false
-		for _, n := range p.NotesFor("windows", MustVersion(tc.v)) {
+		for _, n := range p.NotesFor("windows", ver(tc.v)) {
 			if strings.Contains(n.Message, "cannot connect") {
 				got = true
 			}
@@ -253,7 +253,7 @@ func TestCode42ErasAndSigners(t *testing.T) {
 		{"10.4", "code42", "9YV9435DHD"},
 		{"11.0", "crashplan", "UGHXR79U6M"},
 	} {
-		e := p.EraFor(MustVersion(tc.v))
+		e := p.EraFor(ver(tc.v))
 		if tc.era == "" {
 			assert.Nil(t, e, tc.v)
 		} else {
@@ -261,7 +261,7 @@ func TestCode42ErasAndSigners(t *testing.T) {
 			assert.Equal(t, tc.era, e.Name, tc.v)
 		}
 		var teams []string
-		for _, s := range p.ExpectedSigners("mac", MustVersion(tc.v)) {
+		for _, s := range p.ExpectedSigners("mac", ver(tc.v)) {
 			teams = append(teams, s.TeamID)
 		}
 		if tc.team == "" {
@@ -270,7 +270,7 @@ func TestCode42ErasAndSigners(t *testing.T) {
 			assert.Equal(t, []string{tc.team}, teams, tc.v)
 		}
 	}
-	assert.NotEmpty(t, p.UnknownsFor("signer", "windows", MustVersion("11.0")))
+	assert.NotEmpty(t, p.UnknownsFor("signer", "windows", ver("11.0")))
 }
 
 func TestCode42Products(t *testing.T) {

@@ -162,7 +162,9 @@ func (p *Profile) PathTable(q PathQuery) (*Table, error) {
 		if !q.AssumePaths.IsZero() && len(u.Candidates) > 0 {
 			ok := false
 			for _, c := range u.Candidates {
-				if MustVersion(c).Compare(q.AssumePaths) == 0 {
+				// Candidates are validated when a profile is loaded; one that does not parse
+				// (a profile built by hand) names no table.
+				if cv, err := ParseVersion(c); err == nil && cv.Compare(q.AssumePaths) == 0 {
 					ok = true
 				}
 			}
@@ -205,8 +207,12 @@ func (p *Profile) unknownError(q PathQuery, u Unknown) error {
 	}
 	tables := map[string][]PathRow{}
 	for _, c := range u.Candidates {
+		cv, err := ParseVersion(c)
+		if err != nil {
+			continue // validated when loaded; a profile built by hand may hold anything
+		}
 		cq := q
-		cq.Version, cq.AssumePaths = MustVersion(c), Version{}
+		cq.Version, cq.AssumePaths = cv, Version{}
 		t, err := p.PathTable(cq)
 		if err == nil {
 			tables[c] = t.Rows

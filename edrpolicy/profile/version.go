@@ -42,13 +42,6 @@ func ParseVersion(s string) (Version, error) {
 	return Version{parts: parts}, nil
 }
 
-// MustVersion is ParseVersion for constants in tests and examples; it returns the zero
-// Version for malformed input instead of panicking.
-func MustVersion(s string) Version {
-	v, _ := ParseVersion(s)
-	return v
-}
-
 // IsZero reports whether v was never set.
 func (v Version) IsZero() bool { return len(v.parts) == 0 }
 
