@@ -70,6 +70,13 @@ func riskySignerOf(r *Rule, rs *RiskySigners) *RiskySigner {
 	return rs.Match(r.Signer)
 }
 
+// RuleText says what a rule over file allows when file is the interpreter or LOLBin m
+// matched: the reason of a FindingInterpreter refusal, and the message check gives a renamed
+// copy its simulation finds by the file's evidence.
+func (m *InterpreterMatch) RuleText(file string) string {
+	return interpreterText(file, m)
+}
+
 // interpreterText says what a rule over an interpreter allows, for refusals and findings.
 func interpreterText(file string, m *InterpreterMatch) string {
 	return fmt.Sprintf("the rule allows %s: %s", file, strings.TrimPrefix(m.Text(), m.Name+" is "))
