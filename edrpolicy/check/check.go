@@ -821,69 +821,13 @@ func peFileName(f *edrpolicy.FileEvidence) string {
 	return path.Base(f.Path)
 }
 
+// cover simulates the policy over the executables: which rule covers each (the strongest
+// criterion wins), path rules over tampered files, executables no rule covers, and rules
+// that match nothing.
 func (c *checker) cover(sim *Simulation, execs []*simExec, inv *edrpolicy.Inventory) {
-	rules := c.pol.Rules
-	sums := map[string]bool{}
-	for i := range inv.Files {
-		if s := inv.Files[i].SHA256; s != "" {
-			sums[s] = true
-		}
-	}
 	usedSigner := map[int]bool{}
 	for _, e := range execs {
-		sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
-		hashRule, signerRule := -1, -1
-		pathRule := map[string]int{}                     // endpoint → first path rule covering it
-		worthy, _ := c.install.TrustedSignatures(e.file) // once per file, not per rule
-		for i := range rules {
-			r := &rules[i]
-			switch r.Criterion {
-			case edrpolicy.CriterionHash:
-				if hashRule < 0 && strings.EqualFold(r.Value, e.file.SHA256) {
-					hashRule = i
-				}
-			case edrpolicy.CriterionSigner:
-				if ruleMatchesSigners(r, e.file, worthy) {
-					usedSigner[i] = true
-					if signerRule < 0 {
-						signerRule = i
-					}
-				}
-			case edrpolicy.CriterionPath:
-				for _, ep := range e.endpoints {
-					if pathRuleMatches(r, c.pol.OS, ep) {
-						if _, ok := pathRule[ep]; !ok {
-							pathRule[ep] = i
-						}
-						if e.tampered {
-							c.add(FindingPathTampered, LevelError, i, ep, "path rule covers a file whose signature does not verify (tampered, truncated or a broken bundle seal): the exception would allow modified code; remove the path rule, or confirm the install is genuine and use a hash rule")
-						}
-					}
-				}
-			}
-		}
-		var uncovered []string
-		for _, ep := range e.endpoints {
-			if _, ok := pathRule[ep]; !ok {
-				uncovered = append(uncovered, ep)
-			}
-		}
-		switch {
-		case hashRule >= 0:
-			sf.CoveredBy, sf.Rule = edrpolicy.CriterionHash, intPtr(hashRule)
-			sim.Hash++
-		case signerRule >= 0:
-			sf.CoveredBy, sf.Rule = edrpolicy.CriterionSigner, intPtr(signerRule)
-			sim.Signer++
-		case len(uncovered) == 0:
-			sf.CoveredBy, sf.Rule = edrpolicy.CriterionPath, intPtr(pathRule[e.endpoints[0]])
-			sim.Path++
-		default:
-			sim.NotCovered++
-			for _, ep := range uncovered {
-				c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
-			}
-		}
+		sf := c.coverOne(sim, e, usedSigner)
 		if sf.Rule != nil {
 			c.simRisk(e, *sf.Rule)
 		}
@@ -894,8 +838,94 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *edrpolicy.Invent
 	sort.Slice(sim.Files, func(i, j int) bool { return sim.Files[i].Path < sim.Files[j].Path })
 	sim.Evidence = simulatedEvidence(execs)
 	sim.Text = fmt.Sprintf("%s: %d covered by hash, %d by signer, %d by path, %d not covered", countNoun(sim.Executables, "executable"), sim.Hash, sim.Signer, sim.Path, sim.NotCovered)
-	for i := range rules {
-		r := &rules[i]
+	c.unmatched(inv, usedSigner)
+}
+
+// ruleHits are the rules that cover one executable: the first hash and signer rules (-1
+// for none) and, per endpoint path, the first path rule.
+type ruleHits struct {
+	hash, signer int
+	path         map[string]int
+}
+
+// coverOne finds the rule that covers e, counts it in sim, records the signer rules that
+// match it in usedSigner, and reports path rules over a tampered file and an executable no
+// rule covers.
+func (c *checker) coverOne(sim *Simulation, e *simExec, usedSigner map[int]bool) SimulatedFile {
+	sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
+	hits := c.matchRules(e, usedSigner)
+	var uncovered []string
+	for _, ep := range e.endpoints {
+		if _, ok := hits.path[ep]; !ok {
+			uncovered = append(uncovered, ep)
+		}
+	}
+	switch {
+	case hits.hash >= 0:
+		sf.CoveredBy, sf.Rule = edrpolicy.CriterionHash, intPtr(hits.hash)
+		sim.Hash++
+	case hits.signer >= 0:
+		sf.CoveredBy, sf.Rule = edrpolicy.CriterionSigner, intPtr(hits.signer)
+		sim.Signer++
+	case len(uncovered) == 0:
+		sf.CoveredBy, sf.Rule = edrpolicy.CriterionPath, intPtr(hits.path[e.endpoints[0]])
+		sim.Path++
+	default:
+		sim.NotCovered++
+		for _, ep := range uncovered {
+			c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
+		}
+	}
+	return sf
+}
+
+// matchRules matches every rule against e; a path rule over a tampered file is reported.
+func (c *checker) matchRules(e *simExec, usedSigner map[int]bool) ruleHits {
+	hits := ruleHits{hash: -1, signer: -1, path: map[string]int{}}
+	worthy, _ := c.install.TrustedSignatures(e.file) // once per file, not per rule
+	for i := range c.pol.Rules {
+		r := &c.pol.Rules[i]
+		switch r.Criterion {
+		case edrpolicy.CriterionHash:
+			if hits.hash < 0 && strings.EqualFold(r.Value, e.file.SHA256) {
+				hits.hash = i
+			}
+		case edrpolicy.CriterionSigner:
+			if ruleMatchesSigners(r, e.file, worthy) {
+				usedSigner[i] = true
+				if hits.signer < 0 {
+					hits.signer = i
+				}
+			}
+		case edrpolicy.CriterionPath:
+			for _, ep := range e.endpoints {
+				if !pathRuleMatches(r, c.pol.OS, ep) {
+					continue
+				}
+				if _, ok := hits.path[ep]; !ok {
+					hits.path[ep] = i
+				}
+				if e.tampered {
+					c.add(FindingPathTampered, LevelError, i, ep, "path rule covers a file whose signature does not verify (tampered, truncated or a broken bundle seal): the exception would allow modified code; remove the path rule, or confirm the install is genuine and use a hash rule")
+				}
+			}
+		}
+	}
+	return hits
+}
+
+// unmatched reports hash rules no inspected file has the digest of and signer rules that
+// matched no executable: notes for rules kept from an earlier version for the rollout
+// window, warnings otherwise.
+func (c *checker) unmatched(inv *edrpolicy.Inventory, usedSigner map[int]bool) {
+	sums := map[string]bool{}
+	for i := range inv.Files {
+		if s := inv.Files[i].SHA256; s != "" {
+			sums[s] = true
+		}
+	}
+	for i := range c.pol.Rules {
+		r := &c.pol.Rules[i]
 		level, kept := LevelWarning, ""
 		if r.AppVersion != "" && r.AppVersion != c.pol.AppVersion {
 			level, kept = LevelNote, fmt.Sprintf(" (kept from version %s for the rollout window: expected while endpoints run both versions)", r.AppVersion)
