@@ -3,6 +3,7 @@ package edrpolicy
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -66,10 +67,7 @@ func FuzzParsePolicy(f *testing.F) {
 		f.Add(s)
 	}
 	f.Add([]byte(`{"schema_version": 1, "rules": [{"criterion": "path", "value": "C:\\*", "match": "subfolders"}]}`))
-	known := map[string]string{}
-	for _, r := range FindingRules() {
-		known[r.ID] = r.Level
-	}
+	known := CheckFindingLevels()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParsePolicy(data)
 		if err != nil {
@@ -90,16 +88,20 @@ func FuzzParsePolicy(f *testing.F) {
 		if err != nil || !bytes.Equal(b1, b2) {
 			t.Fatalf("round trip changed the policy (%v):\n%s\n%s", err, b1, b2)
 		}
-		rep, err := Check(context.Background(), p, CheckOptions{Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+		doc, _, err := CheckJSON(context.Background(), p, CheckArgs{Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
 		if err != nil {
 			t.Fatalf("check: %v", err)
+		}
+		var rep checkReport
+		if err := json.Unmarshal(doc, &rep); err != nil {
+			t.Fatalf("check report: %v", err)
 		}
 		for _, fd := range rep.Findings {
 			if _, ok := known[fd.ID]; !ok {
 				t.Fatalf("unknown finding id %q", fd.ID)
 			}
 			switch fd.Level {
-			case LevelError, LevelWarning, LevelNote:
+			case "error", "warning", "note":
 			default:
 				t.Fatalf("finding %s: level %q", fd.ID, fd.Level)
 			}

@@ -634,17 +634,3 @@ func (p *Policy) RefusalsWith(o RefusalOptions) *GuardrailError {
 	}
 	return &ge
 }
-
-// forcedPaths are the path rules the policy's warnings record as kept with generate --force.
-// Check names them in its messages; nothing trusts them.
-func (p *Policy) forcedPaths() map[string]bool {
-	forced := map[string]bool{}
-	for _, w := range p.Warnings {
-		if w.Code == "guardrail-forced" {
-			for _, f := range w.Files {
-				forced[f] = true
-			}
-		}
-	}
-	return forced
-}

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// OptionError is an option value the library refuses: Decide, Generate, Check, the exporters
+// OptionError is an option value the library refuses: Decide, Generate, check.Run, the exporters
 // and the vendors validate every option they are given, so that a misspelt value is an error
 // rather than a setting silently ignored (Install "All-Users" once gave a policy without its
 // scan exclusions). Field names the option as the caller's struct spells it ("Install",

@@ -147,33 +147,10 @@ func TestPartialReadNone(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(data), "partial")
 	// A policy without the warnings lints clean of EDR105.
-	rep, err := Check(context.Background(), pol, CheckOptions{Now: testNow})
-	require.NoError(t, err)
+	rep := runCheck(t, context.Background(), pol, CheckArgs{Now: testNow})
 	for _, f := range rep.Findings {
-		assert.NotEqual(t, FindingUnreadable, f.ID)
+		assert.NotEqual(t, findingUnreadable, f.ID)
 	}
-}
-
-// TestCheckLintsPartialPolicy: check of a policy generated from a partial read fails (exit 1
-// in the CLI) and names every file the warnings name.
-func TestCheckLintsPartialPolicy(t *testing.T) {
-	pol := checkBase()
-	pol.Partial = true
-	pol.Warnings = append(pol.Warnings,
-		Warning{Code: WarnUnreadable, Message: "x", Files: []string{"root/a.exe"}},
-		Warning{Code: WarnUnreadable, Message: "y", Files: []string{`"root/b\xff.exe"`}})
-	rep, err := Check(context.Background(), pol, CheckOptions{Now: testNow})
-	require.NoError(t, err)
-	var files []string
-	for _, f := range rep.Findings {
-		if f.ID == FindingUnreadable {
-			assert.Equal(t, LevelError, f.Level)
-			assert.Contains(t, f.Message, "the policy was generated from a partial read")
-			files = append(files, f.File)
-		}
-	}
-	assert.ElementsMatch(t, []string{"root/a.exe", `"root/b\xff.exe"`}, files)
-	assert.True(t, rep.Failed())
 }
 
 func TestQuotePath(t *testing.T) {

@@ -120,11 +120,10 @@ func TestPartialReadOS(t *testing.T) {
 		}
 	}
 
-	rep, err := Check(context.Background(), pol, CheckOptions{Roots: []string{root}, InstallPaths: map[string][]string{root: {"/opt/myapp"}}, Now: testNow})
-	require.NoError(t, err)
+	rep := runCheck(t, context.Background(), pol, CheckArgs{Roots: []string{root}, InstallPaths: map[string][]string{root: {"/opt/myapp"}}, Now: testNow})
 	var simulated, linted []string
 	for _, f := range rep.Findings {
-		if f.ID != FindingUnreadable {
+		if f.ID != findingUnreadable {
 			continue
 		}
 		if strings.Contains(f.Message, "generated from a partial read") {

@@ -41,6 +41,31 @@ func ParseCriterion(s string) (Criterion, error) {
 	return "", fmt.Errorf("level %q: want hash, signer or path", s)
 }
 
+// WarnGuardrailForced is the code of the warning Decide records for a path rule it kept,
+// with DecideOptions.Force, although a guardrail refuses it.
+const WarnGuardrailForced = "guardrail-forced"
+
+// ForcedFiles returns the files the policy's warnings of the given code (WarnGuardrailForced,
+// WarnInterpreterForced, WarnRiskySignerForced) record as kept by a forced decision. Nothing
+// trusts such a record, anyone can write one; check names it in its messages.
+func (p *Policy) ForcedFiles(code string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range p.Warnings {
+		if w.Code == code {
+			for _, f := range w.Files {
+				out[f] = true
+			}
+		}
+	}
+	return out
+}
+
+// WeakerThan reports whether c is a weaker criterion than o: path is weaker than signer, and
+// signer than hash. An unknown criterion counts as path.
+func (c Criterion) WeakerThan(o Criterion) bool {
+	return c.rank() > o.rank()
+}
+
 func (c Criterion) rank() int {
 	switch c {
 	case CriterionHash:

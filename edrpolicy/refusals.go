@@ -2,7 +2,23 @@ package edrpolicy
 
 import (
 	"fmt"
+	"path"
 	"strings"
+)
+
+// Refusal ids (Refusal.ID). They are also the ids of package check's findings about the same
+// rules, which check reports as errors, or as warnings when a forced decision is recorded.
+const (
+	// FindingGuardrail: a path rule the guardrails refuse (JudgePathRule).
+	FindingGuardrail = "EDR009"
+	// FindingExecutableFolder: an executable-role path rule over a folder (match folder or
+	// subfolders): never allowed, it trusts whatever lands there.
+	FindingExecutableFolder = "EDR010"
+	// FindingInterpreter: a rule allows an interpreter or LOLBin.
+	FindingInterpreter = "EDR017"
+	// FindingRiskySigner: a signer rule (not narrowed) names a signer that also signs much of
+	// an operating system or of other vendors' software.
+	FindingRiskySigner = "EDR018"
 )
 
 // RefusalOptions say what a policy's rules are judged against before they reach a vendor
@@ -29,7 +45,7 @@ type RefusalOptions struct {
 //     software.
 //
 // Only the executable folder refusal is final; the others may be overridden (the exporters'
-// Options.Force), each then recorded as a warning. Check reports the same rules, with the same
+// Options.Force), each then recorded as a warning. Package check reports the same rules, with the same
 // judgement, as findings of the same ids.
 func RuleRefusals(r *Rule, policyOS string, o RefusalOptions) []Refusal {
 	out := PathRuleRefusals(r, policyOS, o.Guardrails)
@@ -46,7 +62,7 @@ func RuleRefusals(r *Rule, policyOS string, o RefusalOptions) []Refusal {
 
 // interpreterOf returns the interpreter or LOLBin an executable rule's own fields name (each
 // file's base name, the file_name, the signing_id's last part) and the file it concerns, or
-// nil. Check's lint and RuleRefusals both use it, so that they agree on every rule.
+// nil. RuleRefusals uses it, and package check lints through RuleRefusals, so that they agree.
 func interpreterOf(r *Rule, in *Interpreters) (*InterpreterMatch, string) {
 	if r.Role != "executable" {
 		return nil, ""
@@ -70,6 +86,13 @@ func riskySignerOf(r *Rule, rs *RiskySigners) *RiskySigner {
 	return rs.Match(r.Signer)
 }
 
+// RuleText says what a rule over file allows when file is the interpreter or LOLBin m
+// matched: the reason of a FindingInterpreter refusal, and the message check gives a renamed
+// copy its simulation finds by the file's evidence.
+func (m *InterpreterMatch) RuleText(file string) string {
+	return interpreterText(file, m)
+}
+
 // interpreterText says what a rule over an interpreter allows, for refusals and findings.
 func interpreterText(file string, m *InterpreterMatch) string {
 	return fmt.Sprintf("the rule allows %s: %s", file, strings.TrimPrefix(m.Text(), m.Name+" is "))
@@ -78,4 +101,30 @@ func interpreterText(file string, m *InterpreterMatch) string {
 // riskySignerText says why a rule's signer is risky, for refusals and findings.
 func riskySignerText(r *Rule, e *RiskySigner) string {
 	return fmt.Sprintf("signer %s (%s) also signs much else: %s", orUnknown(r.Signer.CommonName), e.Title, e.Reason)
+}
+
+// ruleName is a name a rule's own fields give, the file it is about and where it came from.
+type ruleName struct{ name, file, by string }
+
+// ruleNames are the file names a rule's own fields give: each file's base name, the
+// file_name and the signing_id's last part.
+func ruleNames(r *Rule) []ruleName {
+	var out []ruleName
+	if r.Criterion != CriterionPath || r.Match == MatchFile || r.Match == "" {
+		for _, f := range r.Files {
+			base := path.Base(strings.ReplaceAll(f, `\`, "/"))
+			out = append(out, ruleName{base, f, "file name " + base})
+		}
+	}
+	if r.FileName != "" {
+		out = append(out, ruleName{r.FileName, firstFile(r.Files), "file_name " + r.FileName})
+	}
+	if r.SigningID != "" {
+		id := r.SigningID
+		if j := strings.LastIndexByte(id, '.'); j >= 0 {
+			id = id[j+1:]
+		}
+		out = append(out, ruleName{id, firstFile(r.Files), "signing_id " + r.SigningID})
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package edrpolicy
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -255,37 +254,4 @@ func TestDecideRiskySigner(t *testing.T) {
 	pol, err = Decide(inv, opts)
 	require.NoError(t, err)
 	assert.Equal(t, "CONPTY.DLL", ruleByValue(t, pol, ms.ThumbprintSHA1).FileName, "not pinned: narrowed to the file, not refused")
-}
-
-// Check: a policy that allows an interpreter or pins a risky signer fails (EDR017, EDR018);
-// recorded as forced, they are warnings. The simulation finds a renamed interpreter by its
-// evidence.
-func TestCheckRisk(t *testing.T) {
-	ms := riskCert("Microsoft Windows", "Microsoft Corporation", "CN=Microsoft Windows Production PCA 2011,O=Microsoft Corporation", []string{"1.3.6.1.4.1.311.10.3.6"}, nil)
-	ms.ThumbprintSHA1 = strings.Repeat("cd", 20)
-	pol := &Policy{SchemaVersion: 1, OS: "windows", Level: CriterionSigner, Rules: []Rule{
-		{Criterion: CriterionHash, Value: h('a'), Platform: "windows", Role: "executable", Files: []string{`C:\App\resources\node.exe`}},
-		{Criterion: CriterionSigner, Value: ms.ThumbprintSHA1, Platform: "windows", Role: "executable", Files: []string{`C:\App\x.dll`}, Signer: ms},
-		{Criterion: CriterionPath, Value: `C:\App\python\pythonw.exe`, Match: MatchFile, Platform: "windows", Role: "executable", Files: []string{`C:\App\python\pythonw.exe`}},
-		{Criterion: CriterionHash, Value: h('b'), Platform: "windows", Role: "executable", Files: []string{`C:\App\app.exe`}},
-	}}
-	rep, err := Check(context.Background(), pol, CheckOptions{Now: testNow})
-	require.NoError(t, err)
-	got := map[string]string{}
-	for _, f := range rep.Findings {
-		if f.ID == FindingInterpreter || f.ID == FindingRiskySigner {
-			got[f.ID+" "+f.RuleRef()] = f.Level
-		}
-	}
-	assert.Equal(t, map[string]string{"EDR017 rules[0]": "error", "EDR018 rules[1]": "error", "EDR017 rules[2]": "error"}, got)
-	assert.True(t, rep.Failed())
-
-	pol.Warnings = []Warning{{Code: WarnInterpreterForced, Files: []string{`C:\App\resources\node.exe`, `C:\App\python\pythonw.exe`}}, {Code: WarnRiskySignerForced, Files: []string{`C:\App\x.dll`}}}
-	rep, err = Check(context.Background(), pol, CheckOptions{Now: testNow})
-	require.NoError(t, err)
-	for _, f := range rep.Findings {
-		if f.ID == FindingInterpreter || f.ID == FindingRiskySigner {
-			assert.Equal(t, LevelWarning, f.Level, f.Message)
-		}
-	}
 }

@@ -170,11 +170,9 @@ func TestTrustEndToEndWindows(t *testing.T) {
 	assert.Contains(t, codes, "tampered", "the forged leaf makes its signature invalid")
 	assert.Equal(t, sorted([]string{ti.expired, ti.noEKU}), pol.PinnedSigners)
 
-	check := func(p *Policy) *CheckReport {
-		rep, err := Check(ctx, p, CheckOptions{Roots: []string{ti.root}, Inspect: InspectOptions{Verify: signers.Options{Roots: ti.pool}},
+	check := func(p *Policy) *checkReport {
+		return runCheck(t, ctx, p, CheckArgs{Roots: []string{ti.root}, Inspect: InspectOptions{Verify: signers.Options{Roots: ti.pool}},
 			InstallPaths: map[string][]string{ti.root: {`C:\Program Files\CrashPlan`}}})
-		require.NoError(t, err)
-		return rep
 	}
 	// The generated policy covers everything, each file by the criterion Decide chose.
 	rep := check(pol)
@@ -196,7 +194,7 @@ func TestTrustEndToEndWindows(t *testing.T) {
 	rep = check(&edited)
 	notCovered := map[string]string{}
 	for _, f := range rep.Findings {
-		if f.ID == FindingNotCovered {
+		if f.ID == findingNotCovered {
 			notCovered[f.File[strings.LastIndex(f.File, `\`)+1:]] = f.Message
 		}
 	}
@@ -293,19 +291,17 @@ func TestTrustEndToEndMacImpostor(t *testing.T) {
 		assert.NotContains(t, warningCodes(pol), "unexpected-signer")
 
 		// The policy itself is consistent with the install.
-		rep, err := Check(ctx, pol, CheckOptions{Roots: []string{m.root}, Inspect: insp})
-		require.NoError(t, err)
+		rep := runCheck(t, ctx, pol, CheckArgs{Roots: []string{m.root}, Inspect: insp})
 		assert.Equal(t, "1 executable: 0 covered by hash, 1 by signer, 0 by path, 0 not covered", rep.Simulation.Text)
 
 		// A Team ID rule for the claimed team (what the old code made) covers nothing.
 		edited := *pol
 		edited.Rules = []Rule{{Criterion: CriterionSigner, Value: m.expectTeam, TeamID: m.expectTeam, Platform: "mac", Role: "executable", Files: []string{"x"}, Reason: "hand-made", Source: "inspected"}}
-		rep, err = Check(ctx, &edited, CheckOptions{Roots: []string{m.root}, Inspect: insp})
-		require.NoError(t, err)
+		rep = runCheck(t, ctx, &edited, CheckArgs{Roots: []string{m.root}, Inspect: insp})
 		assert.Equal(t, "1 executable: 0 covered by hash, 0 by signer, 0 by path, 1 not covered", rep.Simulation.Text)
 		found := false
 		for _, f := range rep.Findings {
-			if f.ID == FindingNotCovered {
+			if f.ID == findingNotCovered {
 				found = true
 				assert.Contains(t, f.Message, "valid signature by Developer ID Application: CrashPlan Group LLC (UGHXR79U6M), thumbprint "+m.leafSHA1)
 			}

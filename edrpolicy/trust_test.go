@@ -238,13 +238,13 @@ func TestSignerTrustFamilies(t *testing.T) {
 			}
 
 			// Check with the policy's own rules: covered by signer exactly when Decide said so.
-			c := &checker{pol: pol, judge: newSignerJudge(pol.PinnedSigners, testNow)}
-			assert.Equal(t, tc.signer, r.Criterion == CriterionSigner && c.signerMatches(&r, &f))
+			in := NewInstall(&Inventory{}, pol.PinnedSigners, testNow)
+			assert.Equal(t, tc.signer, r.Criterion == CriterionSigner && CheckSignerRuleAllows(&r, in, &f))
 			// Check with signer rules for every identity the file's signatures claim (each
 			// leaf thumbprint, each Team ID in a CodeDirectory or an OU), broad and narrowed:
 			// one covers the file only when Decide would have made that very rule.
 			for _, claim := range claimedRules(f) {
-				got := c.signerMatches(&claim, &f)
+				got := CheckSignerRuleAllows(&claim, in, &f)
 				want := tc.signer && (claim.Value == tc.value || claim.TeamID == "" && claimMatchesLeaf(claim, f, tc.value))
 				assert.Equal(t, want, got, "rule %s (team %q)", claim.Value, claim.TeamID)
 			}
@@ -300,10 +300,9 @@ func TestCheckSignerBrokenBundle(t *testing.T) {
 		Bundle: &signers.BundleInfo{Modified: []string{"Contents/Resources/x"}}}
 	inv := &Inventory{Files: []FileEvidence{exe, app}}
 	rule := Rule{Criterion: CriterionSigner, Value: expectedTeam, TeamID: expectedTeam}
-	c := &checker{pol: &Policy{}, judge: newSignerJudge(nil, testNow), broken: brokenBundles(inv)}
-	assert.False(t, c.signerMatches(&rule, &inv.Files[0]))
-	c.broken = nil
-	assert.True(t, c.signerMatches(&rule, &inv.Files[0]))
+	assert.False(t, CheckSignerRuleAllows(&rule, NewInstall(inv, nil, testNow), &inv.Files[0]))
+	sealed := &Inventory{Files: []FileEvidence{exe}}
+	assert.True(t, CheckSignerRuleAllows(&rule, NewInstall(sealed, nil, testNow), &sealed.Files[0]))
 }
 
 // Decide records its pins, normalized, so that Check judges pinned signers the same way.

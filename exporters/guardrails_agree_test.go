@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/internal/pathcases"
 )
@@ -23,14 +24,14 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 			if forcedWarning {
 				p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Message: "kept", Files: []string{c.Value}}}
 			}
-			rep, err := edrpolicy.Check(t.Context(), p, edrpolicy.CheckOptions{})
+			rep, err := check.Run(t.Context(), p, check.Options{})
 			if !assert.NoError(t, err) {
 				continue
 			}
 			checkRefused := false
 			for _, f := range rep.Findings {
 				if f.ID == edrpolicy.FindingGuardrail {
-					checkRefused = f.Level == edrpolicy.LevelError
+					checkRefused = f.Level == check.LevelError
 				}
 			}
 			_, _, err = exporters.Export(exporters.Default(), p, []string{"defender"}, exporters.Options{})
@@ -63,7 +64,7 @@ func TestExportRefusesExecutableFolders(t *testing.T) {
 		p := &edrpolicy.Policy{SchemaVersion: edrpolicy.SchemaVersion, Profile: "t", OS: tc.os, Level: edrpolicy.CriterionPath,
 			Rules: []edrpolicy.Rule{{Criterion: edrpolicy.CriterionPath, Value: tc.value, Platform: tc.os, Role: "executable",
 				Match: tc.match, Files: []string{tc.value}, Reason: "r", Source: "s"}}}
-		rep, err := edrpolicy.Check(t.Context(), p, edrpolicy.CheckOptions{})
+		rep, err := check.Run(t.Context(), p, check.Options{})
 		assert.NoError(t, err)
 		checkRefused := false
 		for _, f := range rep.Findings {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 )
 
 type checkOptions struct {
@@ -29,7 +30,7 @@ type checkOptions struct {
 // file it is about.
 type checkDoc struct {
 	Policy string `json:"policy"`
-	*edrpolicy.CheckReport
+	*check.Report
 }
 
 func newCheckCmd(a *app) *cobra.Command {
@@ -105,7 +106,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	if err != nil {
 		return err
 	}
-	opts := edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}, Guardrails: edrpolicy.HostGuardrails()}
+	opts := check.Options{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}, Guardrails: edrpolicy.HostGuardrails()}
 	for i, r := range o.roots {
 		r = filepath.Clean(r)
 		opts.Roots = append(opts.Roots, r)
@@ -121,14 +122,14 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	}
 	bar := newProgressBar(a)
 	opts.Inspect.Progress = bar.update
-	rep, err := edrpolicy.Check(c.Context(), pol, opts)
+	rep, err := check.Run(c.Context(), pol, opts)
 	bar.finish()
 	if err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("%w (see 'edrpolicy check --help')", err)}
 	}
 	switch o.format {
 	case "json":
-		err = writeJSON(a.stdout, checkDoc{Policy: file, CheckReport: rep})
+		err = writeJSON(a.stdout, checkDoc{Policy: file, Report: rep})
 	case "sarif":
 		err = writeJSON(a.stdout, sarifLog(file, ruleLines(raw), rep))
 	default:
@@ -143,7 +144,7 @@ func (o *checkOptions) run(c *cobra.Command, a *app, file string) error {
 	return nil
 }
 
-func writeCheckTable(w io.Writer, rep *edrpolicy.CheckReport) error {
+func writeCheckTable(w io.Writer, rep *check.Report) error {
 	if len(rep.Findings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		row(tw, "LEVEL", "ID", "RULE", "FILE", "MESSAGE")
@@ -277,8 +278,8 @@ const sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
 // (with the rule's start line when lines has it) and, for a finding about a rule, names the
 // rule as the logical location "rules[N]". The finding's file, criterion and value go in the
 // result's properties.
-func sarifLog(policyFile string, lines []int, rep *edrpolicy.CheckReport) sarifDoc {
-	catalogue := edrpolicy.FindingRules()
+func sarifLog(policyFile string, lines []int, rep *check.Report) sarifDoc {
+	catalogue := check.FindingRules()
 	index := map[string]int{}
 	rules := make([]sarifRule, 0, len(catalogue))
 	for i, r := range catalogue {
@@ -336,7 +337,7 @@ func fileURI(file string) string {
 
 // sarifText is the finding's message, prefixed with the file it is about, since a SARIF
 // viewer shows the message alone.
-func sarifText(f edrpolicy.Finding) string {
+func sarifText(f check.Finding) string {
 	if f.File != "" {
 		return f.File + ": " + f.Message
 	}

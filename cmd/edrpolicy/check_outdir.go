@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters/verify"
 )
 
@@ -24,7 +25,7 @@ func (o *checkOptions) runOutDir(c *cobra.Command, a *app, dir string) error {
 	if err != nil {
 		return err
 	}
-	opts := verify.Options{Check: edrpolicy.CheckOptions{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}, Guardrails: edrpolicy.HostGuardrails()}, Vendors: vendorList(o.vendors)}
+	opts := verify.Options{Check: check.Options{Inspect: edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts}, Guardrails: edrpolicy.HostGuardrails()}, Vendors: vendorList(o.vendors)}
 	if opts.Check.Roots, opts.Check.InstallPaths, err = o.rootMapping(); err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func sarifOutDir(dir string, rep *verify.Report) sarifDoc {
 	if _, raw, err := edrpolicy.ReadPolicyFile(pf); err == nil {
 		lines = ruleLines(raw)
 	}
-	doc := sarifLog(pf, lines, rep.CheckReport)
+	doc := sarifLog(pf, lines, rep.Report)
 	for i, f := range rep.Findings {
 		if !strings.HasPrefix(f.ID, "EDR2") || f.File == "" || strings.ContainsAny(f.File, `/\`) {
 			continue
@@ -81,7 +82,7 @@ func writeCheckDirTable(w io.Writer, rep *verify.Report) error {
 			return err
 		}
 	}
-	return writeCheckTable(w, rep.CheckReport)
+	return writeCheckTable(w, rep.Report)
 }
 
 // vendorList lower-cases and splits --vendor values (repeatable or comma-separated).

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 )
 
 const sarifPolicy = `{"schema_version": 1, "profile": "myapp", "os": "linux", "app_version": "1.0", "level": "hash",
@@ -51,7 +52,7 @@ func TestCheckSARIF(t *testing.T) {
 		assert.NotEmpty(t, rule["shortDescription"].(map[string]any)["text"])
 	}
 	var want []string
-	for _, r := range edrpolicy.FindingRules() {
+	for _, r := range check.FindingRules() {
 		want = append(want, r.ID)
 	}
 	assert.Equal(t, want, ids)

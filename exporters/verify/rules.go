@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
@@ -36,7 +37,7 @@ func (c *checker) rulesExpressed() {
 				}
 			}
 			if len(missing) > 0 {
-				c.add(edrpolicy.FindingRuleNotExported, edrpolicy.LevelError, v, probe, i, "%s: the rule is not expressed, %s does not reach %s: %s", v, what(&c.pol.Rules[i]), probe, gapText(routes, missing))
+				c.add(check.FindingRuleNotExported, check.LevelError, v, probe, i, "%s: the rule is not expressed, %s does not reach %s: %s", v, what(&c.pol.Rules[i]), probe, gapText(routes, missing))
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
@@ -74,7 +75,7 @@ func allows(rd exporters.Reader, es []exporters.Entry, t exporters.Subject, now 
 
 // simulate asks every vendor, route by route, about every executable the policy covers
 // (one the policy does not cover is already an EDR101 finding).
-func (c *checker) simulate(sim *edrpolicy.Simulation) {
+func (c *checker) simulate(sim *check.Simulation) {
 	c.simSums, c.simPaths = map[string]bool{}, map[string]bool{}
 	c.simulated, c.gaps = map[string]int{}, map[string]int{}
 	if sim == nil {
@@ -87,7 +88,7 @@ func (c *checker) simulate(sim *edrpolicy.Simulation) {
 			covered[f.Path] = true
 		}
 	}
-	var execs []edrpolicy.Executable
+	var execs []check.Executable
 	for _, ex := range sim.Evidence {
 		if covered[ex.Path] {
 			execs = append(execs, ex)
@@ -111,7 +112,7 @@ func (c *checker) simulate(sim *edrpolicy.Simulation) {
 
 // simulateOne checks one executable at each of its endpoint paths against every route of
 // vendor v, and reports whether some route left it uncovered.
-func (c *checker) simulateOne(v string, rd exporters.Reader, routes []route, ex edrpolicy.Executable) bool {
+func (c *checker) simulateOne(v string, rd exporters.Reader, routes []route, ex check.Executable) bool {
 	gap := false
 	for _, ep := range ex.Endpoints {
 		t := exporters.SubjectFor(c.pol.OS, ep, ex.File)
@@ -123,7 +124,7 @@ func (c *checker) simulateOne(v string, rd exporters.Reader, routes []route, ex 
 		}
 		if len(missing) > 0 {
 			gap = true
-			c.add(edrpolicy.FindingVendorNotCovered, edrpolicy.LevelError, v, ep, -1, "%s: would not be allowed: %s (%s)", v, gapText(routes, missing), describeFile(ex.File))
+			c.add(check.FindingVendorNotCovered, check.LevelError, v, ep, -1, "%s: would not be allowed: %s (%s)", v, gapText(routes, missing), describeFile(ex.File))
 		}
 	}
 	return gap

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
 )
@@ -30,12 +31,12 @@ func (c *checker) trace() {
 	}
 	files, _, err := exporters.Export(c.reg, c.pol, c.vendors, traceOptions())
 	if err != nil {
-		c.add(edrpolicy.FindingEntryNotInPolicy, edrpolicy.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: exporting it fails: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: exporting it fails: %v", err)
 		return
 	}
 	want, err := exporters.ParseFiles(c.reg, files)
 	if err != nil {
-		c.add(edrpolicy.FindingEntryNotInPolicy, edrpolicy.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: its export does not read back: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: its export does not read back: %v", err)
 		return
 	}
 	keys := map[string]bool{}
@@ -66,11 +67,11 @@ func (c *checker) trace() {
 			if keys[exporters.EntryKey(e)] {
 				continue
 			}
-			level, why := edrpolicy.LevelError, "added by hand, or broader than the policy: remove it, or regenerate the folder"
+			level, why := check.LevelError, "added by hand, or broader than the policy: remove it, or regenerate the folder"
 			if managedSettings[f.Name] {
-				level, why = edrpolicy.LevelWarning, "merged from an existing configuration, or added by hand: check that it belongs there"
+				level, why = check.LevelWarning, "merged from an existing configuration, or added by hand: check that it belongs there"
 			}
-			c.add(edrpolicy.FindingEntryNotInPolicy, level, f.Vendor, f.Name, -1, "%s: %s %s %q is not an entry %s gives: %s", f.Vendor, e.Kind, e.Type, e.Value, edrpolicy.PolicyFileName, why)
+			c.add(check.FindingEntryNotInPolicy, level, f.Vendor, f.Name, -1, "%s: %s %s %q is not an entry %s gives: %s", f.Vendor, e.Kind, e.Type, e.Value, edrpolicy.PolicyFileName, why)
 		}
 	}
 }

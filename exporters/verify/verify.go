@@ -2,7 +2,7 @@
 // reaches each console is what the policy decided.
 //
 // Check verifies MANIFEST.sha256 first, lints the folder's policy.json and simulates it
-// against the install (edrpolicy.Check), then reads every vendor file back into entries
+// against the install (check.Run), then reads every vendor file back into entries
 // (exporters.ReadSet) and simulates each vendor with that vendor's own matching (the
 // exporters' Reader.Allows): an inspected executable that a vendor's files do not allow is
 // an error for that vendor, named with the executable's endpoint path. A vendor whose files
@@ -24,16 +24,17 @@ import (
 	"time"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
 )
 
 // Options configure Check.
 type Options struct {
-	// Check are the options of the policy check and simulation (edrpolicy.Check): the install
+	// Check are the options of the policy check and simulation (check.Run): the install
 	// roots (without them only the folder, the policy and the expression of hash and path
 	// rules are checked), their endpoint folders, the inspection, the time. SHA-1 and MD5 are
 	// always computed for the simulation (the vendors match them).
-	Check edrpolicy.CheckOptions
+	Check check.Options
 	// Vendors are the vendors the folder must serve; empty means every vendor it holds files
 	// of. A vendor listed here without files covers nothing.
 	Vendors []string
@@ -44,7 +45,7 @@ type Options struct {
 // Report is the result of Check: the policy check report with the output folder's findings
 // added, and a coverage summary per vendor.
 type Report struct {
-	*edrpolicy.CheckReport
+	*check.Report
 	// Dir is the output folder.
 	Dir string `json:"output_dir"`
 	// Vendors summarizes each vendor's files and coverage, sorted by vendor.
@@ -89,12 +90,12 @@ func Check(ctx context.Context, dir string, o Options) (*Report, error) {
 	c := &checker{reg: reg, set: set, now: now, vendors: vendors}
 	c.setFindings()
 	pol := c.policy()
-	rep := &edrpolicy.CheckReport{SchemaVersion: edrpolicy.SchemaVersion, Findings: []edrpolicy.Finding{}}
+	rep := &check.Report{SchemaVersion: edrpolicy.SchemaVersion, Findings: []check.Finding{}}
 	if pol != nil {
 		co := o.Check
 		co.Inspect.Digests.SHA1, co.Inspect.Digests.MD5 = true, true
 		co.Now = now
-		rep, err = edrpolicy.Check(ctx, pol, co)
+		rep, err = check.Run(ctx, pol, co)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +106,7 @@ func Check(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	rep.Findings = append(rep.Findings, c.findings...)
 	rep.Summarize()
-	return &Report{CheckReport: rep, Dir: dir, Vendors: c.summaries()}, nil
+	return &Report{Report: rep, Dir: dir, Vendors: c.summaries()}, nil
 }
 
 // vendorsOf returns the vendors to check: those asked for (each must have a reader), else
@@ -137,7 +138,7 @@ type checker struct {
 	pol      *edrpolicy.Policy
 	now      time.Time
 	vendors  []string
-	findings []edrpolicy.Finding
+	findings []check.Finding
 	// simulated are the SHA-256 and endpoint paths of the executables simulated, so that
 	// rule-level checks skip what the simulation already proved.
 	simSums, simPaths map[string]bool
@@ -148,7 +149,7 @@ type checker struct {
 }
 
 func (c *checker) add(id, level, vendor, file string, rule int, format string, args ...any) {
-	f := edrpolicy.Finding{ID: id, Level: level, Vendor: vendor, File: file, Message: fmt.Sprintf(format, args...)}
+	f := check.Finding{ID: id, Level: level, Vendor: vendor, File: file, Message: fmt.Sprintf(format, args...)}
 	if c.pol != nil && rule >= 0 && rule < len(c.pol.Rules) {
 		i := rule
 		f.Rule = &i
@@ -159,31 +160,31 @@ func (c *checker) add(id, level, vendor, file string, rule int, format string, a
 
 // problemIDs maps the folder's problems to finding ids.
 var problemIDs = map[string]string{
-	exporters.ProblemNoManifest:   edrpolicy.FindingManifest,
-	exporters.ProblemManifestLine: edrpolicy.FindingManifest,
-	exporters.ProblemEscape:       edrpolicy.FindingManifestEscape,
-	exporters.ProblemMismatch:     edrpolicy.FindingManifestMismatch,
-	exporters.ProblemMissing:      edrpolicy.FindingManifestMissing,
-	exporters.ProblemUnlisted:     edrpolicy.FindingManifestUnlisted,
-	exporters.ProblemUnreadable:   edrpolicy.FindingVendorFile,
-	exporters.ProblemParse:        edrpolicy.FindingVendorFile,
+	exporters.ProblemNoManifest:   check.FindingManifest,
+	exporters.ProblemManifestLine: check.FindingManifest,
+	exporters.ProblemEscape:       check.FindingManifestEscape,
+	exporters.ProblemMismatch:     check.FindingManifestMismatch,
+	exporters.ProblemMissing:      check.FindingManifestMissing,
+	exporters.ProblemUnlisted:     check.FindingManifestUnlisted,
+	exporters.ProblemUnreadable:   check.FindingVendorFile,
+	exporters.ProblemParse:        check.FindingVendorFile,
 }
 
 func (c *checker) setFindings() {
 	for _, p := range c.set.Problems {
-		c.add(problemIDs[p.Code], edrpolicy.LevelError, p.Vendor, p.File, -1, "%s", p.Message)
+		c.add(problemIDs[p.Code], check.LevelError, p.Vendor, p.File, -1, "%s", p.Message)
 	}
 }
 
 // policy parses the folder's policy.json, or records why there is none.
 func (c *checker) policy() *edrpolicy.Policy {
 	if c.set.Policy == nil {
-		c.add(edrpolicy.FindingNoPolicy, edrpolicy.LevelError, "", edrpolicy.PolicyFileName, -1, "no readable %s in the folder: the vendor files cannot be checked against a policy", edrpolicy.PolicyFileName)
+		c.add(check.FindingNoPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "no readable %s in the folder: the vendor files cannot be checked against a policy", edrpolicy.PolicyFileName)
 		return nil
 	}
 	pol, err := edrpolicy.ParsePolicy(c.set.Policy)
 	if err != nil {
-		c.add(edrpolicy.FindingNoPolicy, edrpolicy.LevelError, "", edrpolicy.PolicyFileName, -1, "%s: %v", edrpolicy.PolicyFileName, err)
+		c.add(check.FindingNoPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "%s: %v", edrpolicy.PolicyFileName, err)
 		return nil
 	}
 	return pol

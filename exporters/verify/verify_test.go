@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	pcheck "github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/verify"
@@ -229,7 +230,7 @@ func TestCheckSampleAsGenerated(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeSampleTrusting(t, c.trust, c.tree, c.os, c.level, c.pins...)
-			o := verify.Options{Check: edrpolicy.CheckOptions{Roots: []string{filepath.Join(sampleDir, c.tree)}, Inspect: inspectTrusting(t, c.trust)}}
+			o := verify.Options{Check: pcheck.Options{Roots: []string{filepath.Join(sampleDir, c.tree)}, Inspect: inspectTrusting(t, c.trust)}}
 			rep, err := verify.Check(context.Background(), dir, o)
 			require.NoError(t, err)
 			want := append(append([]finding{}, c.want...), expectGaps(t, dir, c.narrowed)...)
@@ -330,7 +331,7 @@ func TestCheckSampleVendorAsked(t *testing.T) {
 	rep := check(t, dir, "windows", verify.Options{Vendors: []string{"SentinelOne"}})
 	var s1 int
 	for _, f := range rep.Findings {
-		if f.Vendor == "sentinelone" && f.ID == edrpolicy.FindingVendorNotCovered {
+		if f.Vendor == "sentinelone" && f.ID == pcheck.FindingVendorNotCovered {
 			s1++
 			assert.Contains(t, f.Message, "the folder has no file of this vendor")
 		}

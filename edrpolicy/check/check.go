@@ -1,4 +1,4 @@
-package edrpolicy
+package check
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
-	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -23,7 +23,7 @@ const (
 )
 
 // Finding ids. Lint findings (EDR0xx) look at the policy alone; simulation findings (EDR1xx)
-// need the install (CheckOptions.Roots). The ids are stable: scripts and SARIF viewers key
+// need the install (Options.Roots). The ids are stable: scripts and SARIF viewers key
 // on them.
 const (
 	// FindingPolicyHeader: schema_version, os or level of the policy is not one this version
@@ -44,18 +44,19 @@ const (
 	FindingSignerIdentity = "EDR007"
 	// FindingPathMatch: a path rule has no value, or its match is missing or unknown.
 	FindingPathMatch = "EDR008"
-	// FindingGuardrail: a path rule the guardrails refuse (JudgePathRule). Always an error,
-	// also when the policy's warnings record it as kept with --force: export refuses it
-	// unless given --force.
-	FindingGuardrail = "EDR009"
+	// FindingGuardrail: a path rule the guardrails refuse (edrpolicy.JudgePathRule). Always an
+	// error, also when the policy's warnings record it as kept by a forced decision: export
+	// refuses it unless forced. The id is edrpolicy's (a Refusal's).
+	FindingGuardrail = edrpolicy.FindingGuardrail
 	// FindingExecutableFolder: an executable-role path rule over a folder (match folder or
-	// subfolders): never allowed, it trusts whatever lands there.
-	FindingExecutableFolder = "EDR010"
+	// subfolders): never allowed, it trusts whatever lands there. The id is edrpolicy's (a
+	// Refusal's).
+	FindingExecutableFolder = edrpolicy.FindingExecutableFolder
 	// FindingSignerExpired: a signer rule's certificate has expired: an error, or a warning when the
 	// rule records (timestamped) that its signatures were timestamped while it was valid.
 	FindingSignerExpired = "EDR011"
 	// FindingSignerExpiring: a signer rule's certificate expires within
-	// CheckOptions.ExpiryWarning.
+	// Options.ExpiryWarning.
 	FindingSignerExpiring = "EDR012"
 	// FindingGovernanceExpires: a rule's governance expires date is past (warning) or is not
 	// an RFC 3339 time (error).
@@ -127,9 +128,9 @@ func baseFindingRules() []FindingRule {
 	}, outputSetRules()...)
 }
 
-// CheckOptions configure Check.
-type CheckOptions struct {
-	// Roots are install folders to simulate the policy against (optional: without them Check
+// Options configure Run.
+type Options struct {
+	// Roots are install folders to simulate the policy against (optional: without them Run
 	// only lints).
 	Roots []string
 	// InstallPaths maps a root to the folders it is installed as on endpoints, as
@@ -138,7 +139,7 @@ type CheckOptions struct {
 	// finding the policy paths that end with the root's relative file paths.
 	InstallPaths map[string][]string
 	// Inspect configures the inspection of Roots (extra trusted roots, jobs, verifiers).
-	Inspect InspectOptions
+	Inspect edrpolicy.InspectOptions
 	// Now is the time for expiry findings; zero means time.Now().
 	Now time.Time
 	// ExpiryWarning is how close to its not_after a signer certificate gets a warning; zero
@@ -146,13 +147,13 @@ type CheckOptions struct {
 	ExpiryWarning time.Duration
 	// Guardrails adds a host check to the path guardrails, as export is given it (see
 	// GuardrailOptions); the zero value judges paths by their spelling alone.
-	Guardrails GuardrailOptions
+	Guardrails edrpolicy.GuardrailOptions
 	// RiskySigners and Interpreters are the lists Decide used (nil: the embedded ones).
-	RiskySigners *RiskySigners
-	Interpreters *Interpreters
+	RiskySigners *edrpolicy.RiskySigners
+	Interpreters *edrpolicy.Interpreters
 }
 
-// Finding is one problem Check found.
+// Finding is one problem Run found.
 type Finding struct {
 	// ID is the stable finding id (EDR001, ...; see FindingRules).
 	ID string `json:"id"`
@@ -161,8 +162,8 @@ type Finding struct {
 	// Rule is the index of the rule in the policy's rules, when the finding is about a rule.
 	Rule *int `json:"rule,omitempty"`
 	// Criterion and Value identify that rule.
-	Criterion Criterion `json:"criterion,omitempty"`
-	Value     string    `json:"value,omitempty"`
+	Criterion edrpolicy.Criterion `json:"criterion,omitempty"`
+	Value     string              `json:"value,omitempty"`
 	// File is the file the finding is about (an endpoint path, or the inspected path when
 	// the endpoint folder is unknown), or a root for FindingNoInstallPath; for output-set
 	// findings (EDR2xx) the file of the output folder, or the endpoint path of the executable.
@@ -180,8 +181,8 @@ func (f Finding) RuleRef() string {
 	return fmt.Sprintf("rules[%d]", *f.Rule)
 }
 
-// CheckSummary counts findings by level.
-type CheckSummary struct {
+// Summary counts findings by level.
+type Summary struct {
 	Errors   int    `json:"errors"`
 	Warnings int    `json:"warnings"`
 	Notes    int    `json:"notes"`
@@ -213,7 +214,7 @@ type Simulation struct {
 // has on endpoints.
 type Executable struct {
 	// File is the inspection's evidence (digests, signatures).
-	File *FileEvidence
+	File *edrpolicy.FileEvidence
 	// Path is the inspected file (root/relative path), as SimulatedFile.Path.
 	Path string
 	// Endpoints are the paths the file has on endpoints.
@@ -239,24 +240,24 @@ type SimulatedFile struct {
 	Endpoints []string `json:"endpoints"`
 	SHA256    string   `json:"sha256,omitempty"`
 	// CoveredBy is hash, signer or path; empty when no rule covers the file.
-	CoveredBy Criterion `json:"covered_by,omitempty"`
+	CoveredBy edrpolicy.Criterion `json:"covered_by,omitempty"`
 	// Rule is the index of the covering rule.
 	Rule *int `json:"rule,omitempty"`
 	// Tampered is true when the file's signature (or its bundle's seal) does not verify.
 	Tampered bool `json:"tampered,omitempty"`
 }
 
-// CheckReport is the result of Check; its JSON form is `check --format json`.
-type CheckReport struct {
-	SchemaVersion int          `json:"schema_version"`
-	Findings      []Finding    `json:"findings"`
-	Summary       CheckSummary `json:"summary"`
+// Report is the result of Run; its JSON form is `check --format json`.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	Findings      []Finding `json:"findings"`
+	Summary       Summary   `json:"summary"`
 	// Simulation is present when roots were given.
 	Simulation *Simulation `json:"simulation,omitempty"`
 }
 
 // Failed reports whether any finding is an error.
-func (r *CheckReport) Failed() bool {
+func (r *Report) Failed() bool {
 	for _, f := range r.Findings {
 		if f.Level == LevelError {
 			return true
@@ -265,7 +266,7 @@ func (r *CheckReport) Failed() bool {
 	return false
 }
 
-// Check lints a policy and, with CheckOptions.Roots, simulates it against an install.
+// Run lints a policy and, with Options.Roots, simulates it against an install.
 //
 // Lint looks at every rule: malformed criteria, roles, platforms, hashes, signers and path
 // matches; the guardrails and executable path rules over folders, judged as Decide and export
@@ -282,7 +283,7 @@ func (r *CheckReport) Failed() bool {
 //
 // The error return is for a nil policy, a root that is not a directory and a cancelled
 // context; everything about the policy itself is a Finding.
-func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, error) {
+func Run(ctx context.Context, pol *edrpolicy.Policy, opts Options) (*Report, error) {
 	if pol == nil {
 		return nil, fmt.Errorf("check: no policy")
 	}
@@ -290,10 +291,12 @@ func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, e
 	if c.now.IsZero() {
 		c.now = time.Now()
 	}
-	c.judge = newSignerJudge(pol.PinnedSigners, c.now)
-	c.risky, c.interp = riskLists(opts.RiskySigners, opts.Interpreters)
+	c.interp = opts.Interpreters
+	if c.interp == nil {
+		c.interp = edrpolicy.DefaultInterpreters()
+	}
 	if c.soon <= 0 {
-		c.soon = ExpiryWarning
+		c.soon = edrpolicy.ExpiryWarning
 	}
 	c.lint()
 	if len(opts.Roots) > 0 {
@@ -301,7 +304,7 @@ func Check(ctx context.Context, pol *Policy, opts CheckOptions) (*CheckReport, e
 			return nil, err
 		}
 	}
-	rep := &CheckReport{SchemaVersion: SchemaVersion, Findings: c.findings, Simulation: c.sim}
+	rep := &Report{SchemaVersion: edrpolicy.SchemaVersion, Findings: c.findings, Simulation: c.sim}
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
@@ -317,17 +320,14 @@ func countNoun(n int, word string) string {
 }
 
 type checker struct {
-	pol       *Policy
-	opts      CheckOptions
-	now       time.Time
-	soon      time.Duration
-	findings  []Finding
-	sim       *Simulation
-	judge     *signerJudge // Decide's judgement of signatures, with the policy's pins
-	broken    map[string]string
-	risky     *RiskySigners
-	interp    *Interpreters
-	unsealedB map[string]bool
+	pol      *edrpolicy.Policy
+	opts     Options
+	now      time.Time
+	soon     time.Duration
+	findings []Finding
+	sim      *Simulation
+	install  *edrpolicy.Install // the inspected roots, judged as Decide judges them
+	interp   *edrpolicy.Interpreters
 }
 
 func (c *checker) add(id, level string, rule int, file, format string, args ...any) {
@@ -360,29 +360,33 @@ func knownRole(r string) bool {
 
 func (c *checker) lint() {
 	p := c.pol
-	if p.SchemaVersion != SchemaVersion {
-		c.add(FindingPolicyHeader, LevelError, -1, "", "schema_version %d: this edrpolicy reads %d", p.SchemaVersion, SchemaVersion)
+	if p.SchemaVersion != edrpolicy.SchemaVersion {
+		c.add(FindingPolicyHeader, LevelError, -1, "", "schema_version %d: this edrpolicy reads %d", p.SchemaVersion, edrpolicy.SchemaVersion)
 	}
 	if !knownOS(p.OS) {
 		c.add(FindingPolicyHeader, LevelError, -1, "", "os %q: want windows, mac or linux", p.OS)
 	}
-	if _, err := ParseCriterion(string(p.Level)); err != nil {
+	if _, err := edrpolicy.ParseCriterion(string(p.Level)); err != nil {
 		c.add(FindingPolicyHeader, LevelError, -1, "", "level %q: want hash, signer or path", p.Level)
 	}
 	if len(p.Rules) == 0 {
 		c.add(FindingPolicyHeader, LevelWarning, -1, "", "the policy has no rules: it allows nothing")
 	}
-	forced := p.forcedPaths()
+	forced := p.ForcedFiles(edrpolicy.WarnGuardrailForced)
+	ro := edrpolicy.RefusalOptions{Guardrails: c.opts.Guardrails, RiskySigners: c.opts.RiskySigners, Interpreters: c.opts.Interpreters}
 	for i := range p.Rules {
-		c.lintRule(i, forced)
+		// The exporters' judgement of the rule (RuleRefusals), made once: the path refusals
+		// for lintPath, the interpreter and risky-signer ones for lintRisk.
+		refusals := edrpolicy.RuleRefusals(&p.Rules[i], p.OS, ro)
+		c.lintRule(i, forced, refusals)
+		c.lintRisk(i, refusals)
 	}
 	c.lintDuplicates()
 	c.lintCovered()
 	c.lintPartial()
-	c.lintRisk()
 }
 
-func (c *checker) lintRule(i int, forced map[string]bool) {
+func (c *checker) lintRule(i int, forced map[string]bool, refusals []edrpolicy.Refusal) {
 	r := &c.pol.Rules[i]
 	if !knownRole(r.Role) {
 		c.add(FindingRole, LevelError, i, "", "role %q: want executable, cache, logs, identity, config or archive", r.Role)
@@ -393,11 +397,11 @@ func (c *checker) lintRule(i int, forced map[string]bool) {
 	case knownOS(c.pol.OS) && r.Platform != c.pol.OS:
 		c.add(FindingPlatform, LevelWarning, i, "", "platform %s in a policy for %s", r.Platform, c.pol.OS)
 	}
-	if g := r.Governance.Expires; g != "" && r.Criterion != CriterionSigner {
+	if g := r.Governance.Expires; g != "" && r.Criterion != edrpolicy.CriterionSigner {
 		c.lintExpires(i, g)
 	}
 	switch r.Criterion {
-	case CriterionHash:
+	case edrpolicy.CriterionHash:
 		if !reHex64.MatchString(r.Value) {
 			c.add(FindingHashValue, LevelError, i, "", "hash rule value %q is not a SHA-256: want 64 lower-case hex digits", r.Value)
 		}
@@ -407,10 +411,10 @@ func (c *checker) lintRule(i int, forced map[string]bool) {
 		if r.MD5 != "" && !reHex32.MatchString(r.MD5) {
 			c.add(FindingHashExtra, LevelError, i, "", "md5 %q: want 32 lower-case hex digits", r.MD5)
 		}
-	case CriterionSigner:
+	case edrpolicy.CriterionSigner:
 		c.lintSigner(i)
-	case CriterionPath:
-		c.lintPath(i, forced)
+	case edrpolicy.CriterionPath:
+		c.lintPath(i, forced, refusals)
 	default:
 		c.add(FindingCriterion, LevelError, i, "", "criterion %q: want hash, signer or path", r.Criterion)
 	}
@@ -422,14 +426,14 @@ func (c *checker) lintRule(i int, forced map[string]bool) {
 // weaker reports whether an executable rule of criterion cr is weaker than the policy's
 // level. Signer rules are allowed at level path (Decide prefers them there), and a hash rule
 // is never weaker.
-func (c *checker) weaker(cr Criterion) bool {
-	lvl, err := ParseCriterion(string(c.pol.Level))
+func (c *checker) weaker(cr edrpolicy.Criterion) bool {
+	lvl, err := edrpolicy.ParseCriterion(string(c.pol.Level))
 	if err != nil {
 		return false
 	}
 	switch cr {
-	case CriterionSigner, CriterionPath:
-		return cr.rank() > lvl.rank()
+	case edrpolicy.CriterionSigner, edrpolicy.CriterionPath:
+		return cr.WeakerThan(lvl)
 	}
 	return false
 }
@@ -482,17 +486,17 @@ func (c *checker) lintSigner(i int) {
 // rule's expires taken from the certificate, which the certificate findings already cover).
 func sameInstant(s string, t time.Time) bool {
 	u, err := time.Parse(time.RFC3339, s)
-	return err == nil && (u.Equal(t) || u.Equal(Day(t)))
+	return err == nil && (u.Equal(t) || u.Equal(edrpolicy.Day(t)))
 }
 
-func (c *checker) lintPath(i int, forced map[string]bool) {
+func (c *checker) lintPath(i int, forced map[string]bool, refusals []edrpolicy.Refusal) {
 	r := &c.pol.Rules[i]
 	if strings.TrimSpace(r.Value) == "" {
 		c.add(FindingPathMatch, LevelError, i, "", "path rule without a value")
 		return
 	}
 	switch r.Match {
-	case MatchFile, MatchFolder, MatchSubfolders:
+	case edrpolicy.MatchFile, edrpolicy.MatchFolder, edrpolicy.MatchSubfolders:
 	case "":
 		c.add(FindingPathMatch, LevelError, i, "", "path rule without match: want file, folder or subfolders")
 	default:
@@ -501,8 +505,10 @@ func (c *checker) lintPath(i int, forced map[string]bool) {
 	// The same judgment as Decide and export (PathRuleRefusals): every refusal is an error,
 	// since export refuses the rule unless it is given --force, whatever the policy's own
 	// warnings say.
-	for _, ref := range PathRuleRefusals(r, c.pol.OS, c.opts.Guardrails) {
+	for _, ref := range refusals {
 		switch {
+		case ref.ID == FindingInterpreter || ref.ID == FindingRiskySigner:
+			// lintRisk's
 		case ref.ID != FindingGuardrail:
 			c.add(ref.ID, LevelError, i, "", "%s", ref.Reason)
 		case forced[r.Value]:
@@ -515,11 +521,11 @@ func (c *checker) lintPath(i int, forced map[string]bool) {
 
 // dupKey identifies a rule for duplicate detection, as Diff pairs the same exception (path
 // values compared as paths, thumbprints case-insensitively).
-func dupKey(r *Rule) string {
+func dupKey(r *edrpolicy.Rule) string {
 	v := r.Value
-	if r.Criterion == CriterionPath {
+	if r.Criterion == edrpolicy.CriterionPath {
 		v = normPath(r.Platform, v)
-	} else if r.Criterion == CriterionSigner {
+	} else if r.Criterion == edrpolicy.CriterionSigner {
 		v = strings.ToLower(v)
 	}
 	return strings.Join([]string{string(r.Criterion), r.Platform, r.Role, v, r.Match, r.FileName, r.SigningID}, "\x00")
@@ -541,15 +547,15 @@ func (c *checker) lintCovered() {
 	rules := c.pol.Rules
 	for i := range rules {
 		f := &rules[i]
-		if f.Criterion != CriterionPath || f.Match != MatchFile || f.Value == "" {
+		if f.Criterion != edrpolicy.CriterionPath || f.Match != edrpolicy.MatchFile || f.Value == "" {
 			continue
 		}
 		for j := range rules {
 			d := &rules[j]
-			if j == i || d.Criterion != CriterionPath || d.Platform != f.Platform || d.Value == "" {
+			if j == i || d.Criterion != edrpolicy.CriterionPath || d.Platform != f.Platform || d.Value == "" {
 				continue
 			}
-			if (d.Match == MatchSubfolders || d.Match == MatchFolder) && pathRuleMatches(d, f.Platform, f.Value) {
+			if (d.Match == edrpolicy.MatchSubfolders || d.Match == edrpolicy.MatchFolder) && pathRuleMatches(d, f.Platform, f.Value) {
 				c.add(FindingCoveredByFolder, LevelWarning, i, f.Value, "file rule already covered by the %s rule rules[%d] (%s): remove it or narrow the folder rule", d.Match, j, d.Value)
 				break
 			}
@@ -584,14 +590,14 @@ func globMatch(pattern, name string) bool {
 }
 
 // pathRuleMatches reports whether path rule r covers the endpoint path p.
-func pathRuleMatches(r *Rule, platform, p string) bool {
+func pathRuleMatches(r *edrpolicy.Rule, platform, p string) bool {
 	v, n := normPath(platform, r.Value), normPath(platform, p)
 	switch r.Match {
-	case MatchFile:
+	case edrpolicy.MatchFile:
 		return globMatch(v, n)
-	case MatchFolder:
+	case edrpolicy.MatchFolder:
 		return globMatch(v, path.Dir(n))
-	case MatchSubfolders:
+	case edrpolicy.MatchSubfolders:
 		for dir := path.Dir(n); ; dir = path.Dir(dir) {
 			if globMatch(v, dir) {
 				return true
@@ -606,7 +612,7 @@ func pathRuleMatches(r *Rule, platform, p string) bool {
 
 // simExec is one executable under simulation.
 type simExec struct {
-	file      *FileEvidence
+	file      *edrpolicy.FileEvidence
 	display   string
 	endpoints []string
 	tampered  bool
@@ -617,36 +623,22 @@ func (c *checker) simulate(ctx context.Context) error {
 	for i, r := range c.opts.Roots {
 		roots[i] = filepath.Clean(r)
 	}
-	if err := checkRoots("Roots", roots); err != nil {
-		return fmt.Errorf("check: %w", err)
-	}
-	inv, err := Inspect(ctx, roots, c.opts.Inspect)
+	in, err := edrpolicy.InspectInstall(ctx, roots, c.opts.Inspect, c.pol.PinnedSigners, c.now)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
+	c.install = in
+	inv := in.Inventory
 	prof := c.profile()
 	var scripts []string
 	if prof != nil {
 		scripts = prof.ScriptGlobs(c.pol.OS)
 	}
-	broken := brokenBundles(inv)
-	c.broken = broken
-	c.unsealedB = unsealedBundles(inv)
 	var execs []*simExec
-	for i := range inv.Files {
-		f := &inv.Files[i]
-		if f.Symlink != "" || f.Format == hashing.FormatAppBundle {
-			continue
-		}
-		if f.SHA256 == "" {
-			continue // reported below with UnreadFiles, named as generate names them
-		}
-		if !f.IsExecutable() && !(len(scripts) > 0 && matchAny(scripts, f.Path)) {
-			continue
-		}
-		execs = append(execs, &simExec{file: f, display: displayName(*f), tampered: f.SignatureStatus == signers.StatusInvalid || enclosingBroken(broken, f) != ""})
+	for _, f := range in.Executables(scripts) {
+		execs = append(execs, &simExec{file: f, display: f.DisplayPath(), tampered: in.Tampered(f)})
 	}
-	for _, u := range UnreadFiles(inv) {
+	for _, u := range edrpolicy.UnreadFiles(inv) {
 		// Unread, it may be an executable: say so rather than pass it over.
 		c.add(FindingUnreadable, LevelError, -1, u.Name, "file could not be read (%s): not simulated; an executable here would not be checked", u.Reason)
 	}
@@ -686,7 +678,7 @@ type rootMapping struct {
 
 // installPaths maps each root to endpoint folders: the option, else the profile (as Generate
 // does: InstallPaths), else the folders policy paths give when they end with the root's files.
-func (c *checker) installPaths(prof *profile.Profile, roots []string, inv *Inventory, execs []*simExec) map[string]rootMapping {
+func (c *checker) installPaths(prof *profile.Profile, roots []string, inv *edrpolicy.Inventory, execs []*simExec) map[string]rootMapping {
 	out := map[string]rootMapping{}
 	opt := map[string][]string{}
 	for k, v := range c.opts.InstallPaths {
@@ -714,11 +706,11 @@ func (c *checker) installPaths(prof *profile.Profile, roots []string, inv *Inven
 // assumed paths, or nil when they give none: no profile, a version or assumed_paths that does
 // not parse, a version in a gap, a product or version without install folder. The roots are
 // then mapped from the policy's own paths (inferBases).
-func (c *checker) profileInstallPaths(prof *profile.Profile, inv *Inventory) map[string][]string {
+func (c *checker) profileInstallPaths(prof *profile.Profile, inv *edrpolicy.Inventory) map[string][]string {
 	if prof == nil {
 		return nil
 	}
-	q := InstallQuery{Profile: prof, Product: c.pol.Product, OS: c.pol.OS, Inventory: inv}
+	q := edrpolicy.InstallQuery{Profile: prof, Product: c.pol.Product, OS: c.pol.OS, Inventory: inv}
 	var err error
 	if c.pol.AppVersion != "" {
 		if q.Version, err = profile.ParseVersion(c.pol.AppVersion); err != nil {
@@ -730,7 +722,7 @@ func (c *checker) profileInstallPaths(prof *profile.Profile, inv *Inventory) map
 			return nil
 		}
 	}
-	paths, err := InstallPaths(q)
+	paths, err := edrpolicy.InstallPaths(q)
 	if err != nil {
 		return nil
 	}
@@ -744,7 +736,7 @@ func (c *checker) inferBases(root string, execs []*simExec) []string {
 	for i := range c.pol.Rules {
 		r := &c.pol.Rules[i]
 		paths = append(paths, r.Files...)
-		if r.Criterion == CriterionPath {
+		if r.Criterion == edrpolicy.CriterionPath {
 			paths = append(paths, r.Value)
 		}
 	}
@@ -770,9 +762,9 @@ func (c *checker) inferBases(root string, execs []*simExec) []string {
 }
 
 // endpointsFor is the file's paths on endpoints under the given folders, as Decide names them.
-func endpointsFor(osName string, f *FileEvidence, bases []string) []string {
+func endpointsFor(osName string, f *edrpolicy.FileEvidence, bases []string) []string {
 	if len(bases) == 0 {
-		return []string{displayName(*f)}
+		return []string{f.DisplayPath()}
 	}
 	sep := "/"
 	if osName == profile.OSWindows {
@@ -781,7 +773,7 @@ func endpointsFor(osName string, f *FileEvidence, bases []string) []string {
 	rel := strings.ReplaceAll(f.Path, "/", sep)
 	out := make([]string, 0, len(bases))
 	for _, b := range bases {
-		out = append(out, strings.TrimRight(ExpandUserPath(osName, b), `/\`)+sep+rel)
+		out = append(out, strings.TrimRight(edrpolicy.ExpandUserPath(osName, b), `/\`)+sep+rel)
 	}
 	return out
 }
@@ -791,16 +783,24 @@ func endpointsFor(osName string, f *FileEvidence, bases []string) []string {
 // valid when it signed, chain trusted or leaf pinned, strong digests or pinned, Apple Team ID
 // proven by the certificate) names r's signer, and f has r's file_name or signing_id. A Team
 // ID rule matches only a Team ID the certificate proves; a thumbprint rule, that leaf.
-func (c *checker) signerMatches(r *Rule, f *FileEvidence) bool {
-	sigs, _, _ := c.judge.fileSigners(f, c.broken)
+func (c *checker) signerMatches(r *edrpolicy.Rule, f *edrpolicy.FileEvidence) bool {
+	return SignerRuleAllows(r, c.install, f)
+}
+
+// SignerRuleAllows reports whether signer rule r allows file f of the install in: one of the
+// signatures of f that Decide would accept for a signer rule (Install.TrustedSignatures) has
+// the rule's thumbprint, or its proven Apple Team ID, and, when the rule is narrowed, its
+// file_name or signing_id. This is the simulation's test for signer rules.
+func SignerRuleAllows(r *edrpolicy.Rule, in *edrpolicy.Install, f *edrpolicy.FileEvidence) bool {
+	sigs, _ := in.TrustedSignatures(f)
 	return ruleMatchesSigners(r, f, sigs)
 }
 
 // ruleMatchesSigners is signerMatches over the signatures fileSigners accepted for f.
-func ruleMatchesSigners(r *Rule, f *FileEvidence, sigs []*signers.Signature) bool {
+func ruleMatchesSigners(r *edrpolicy.Rule, f *edrpolicy.FileEvidence, sigs []*signers.Signature) bool {
 	for _, s := range sigs {
 		if r.TeamID != "" {
-			if team, _ := provenTeamID(s); team != r.TeamID {
+			if team, _ := edrpolicy.ProvenTeamID(s); team != r.TeamID {
 				continue
 			}
 		} else {
@@ -824,76 +824,20 @@ func ruleMatchesSigners(r *Rule, f *FileEvidence, sigs []*signers.Signature) boo
 
 // peFileName is the name a narrowed signer rule names: the PE OriginalFilename, else the base
 // name.
-func peFileName(f *FileEvidence) string {
+func peFileName(f *edrpolicy.FileEvidence) string {
 	if f.PE != nil && f.PE.Version != nil && f.PE.Version.OriginalFilename != "" {
 		return f.PE.Version.OriginalFilename
 	}
 	return path.Base(f.Path)
 }
 
-func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
-	rules := c.pol.Rules
-	sums := map[string]bool{}
-	for i := range inv.Files {
-		if s := inv.Files[i].SHA256; s != "" {
-			sums[s] = true
-		}
-	}
+// cover simulates the policy over the executables: which rule covers each (the strongest
+// criterion wins), path rules over tampered files, executables no rule covers, and rules
+// that match nothing.
+func (c *checker) cover(sim *Simulation, execs []*simExec, inv *edrpolicy.Inventory) {
 	usedSigner := map[int]bool{}
 	for _, e := range execs {
-		sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
-		hashRule, signerRule := -1, -1
-		pathRule := map[string]int{}                          // endpoint → first path rule covering it
-		worthy, _, _ := c.judge.fileSigners(e.file, c.broken) // once per file, not per rule
-		for i := range rules {
-			r := &rules[i]
-			switch r.Criterion {
-			case CriterionHash:
-				if hashRule < 0 && strings.EqualFold(r.Value, e.file.SHA256) {
-					hashRule = i
-				}
-			case CriterionSigner:
-				if ruleMatchesSigners(r, e.file, worthy) {
-					usedSigner[i] = true
-					if signerRule < 0 {
-						signerRule = i
-					}
-				}
-			case CriterionPath:
-				for _, ep := range e.endpoints {
-					if pathRuleMatches(r, c.pol.OS, ep) {
-						if _, ok := pathRule[ep]; !ok {
-							pathRule[ep] = i
-						}
-						if e.tampered {
-							c.add(FindingPathTampered, LevelError, i, ep, "path rule covers a file whose signature does not verify (tampered, truncated or a broken bundle seal): the exception would allow modified code; remove the path rule, or confirm the install is genuine and use a hash rule")
-						}
-					}
-				}
-			}
-		}
-		var uncovered []string
-		for _, ep := range e.endpoints {
-			if _, ok := pathRule[ep]; !ok {
-				uncovered = append(uncovered, ep)
-			}
-		}
-		switch {
-		case hashRule >= 0:
-			sf.CoveredBy, sf.Rule = CriterionHash, intPtr(hashRule)
-			sim.Hash++
-		case signerRule >= 0:
-			sf.CoveredBy, sf.Rule = CriterionSigner, intPtr(signerRule)
-			sim.Signer++
-		case len(uncovered) == 0:
-			sf.CoveredBy, sf.Rule = CriterionPath, intPtr(pathRule[e.endpoints[0]])
-			sim.Path++
-		default:
-			sim.NotCovered++
-			for _, ep := range uncovered {
-				c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
-			}
-		}
+		sf := c.coverOne(sim, e, usedSigner)
 		if sf.Rule != nil {
 			c.simRisk(e, *sf.Rule)
 		}
@@ -904,18 +848,104 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 	sort.Slice(sim.Files, func(i, j int) bool { return sim.Files[i].Path < sim.Files[j].Path })
 	sim.Evidence = simulatedEvidence(execs)
 	sim.Text = fmt.Sprintf("%s: %d covered by hash, %d by signer, %d by path, %d not covered", countNoun(sim.Executables, "executable"), sim.Hash, sim.Signer, sim.Path, sim.NotCovered)
-	for i := range rules {
-		r := &rules[i]
+	c.unmatched(inv, usedSigner)
+}
+
+// ruleHits are the rules that cover one executable: the first hash and signer rules (-1
+// for none) and, per endpoint path, the first path rule.
+type ruleHits struct {
+	hash, signer int
+	path         map[string]int
+}
+
+// coverOne finds the rule that covers e, counts it in sim, records the signer rules that
+// match it in usedSigner, and reports path rules over a tampered file and an executable no
+// rule covers.
+func (c *checker) coverOne(sim *Simulation, e *simExec, usedSigner map[int]bool) SimulatedFile {
+	sf := SimulatedFile{Path: e.display, Endpoints: e.endpoints, SHA256: e.file.SHA256, Tampered: e.tampered}
+	hits := c.matchRules(e, usedSigner)
+	var uncovered []string
+	for _, ep := range e.endpoints {
+		if _, ok := hits.path[ep]; !ok {
+			uncovered = append(uncovered, ep)
+		}
+	}
+	switch {
+	case hits.hash >= 0:
+		sf.CoveredBy, sf.Rule = edrpolicy.CriterionHash, intPtr(hits.hash)
+		sim.Hash++
+	case hits.signer >= 0:
+		sf.CoveredBy, sf.Rule = edrpolicy.CriterionSigner, intPtr(hits.signer)
+		sim.Signer++
+	case len(uncovered) == 0:
+		sf.CoveredBy, sf.Rule = edrpolicy.CriterionPath, intPtr(hits.path[e.endpoints[0]])
+		sim.Path++
+	default:
+		sim.NotCovered++
+		for _, ep := range uncovered {
+			c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
+		}
+	}
+	return sf
+}
+
+// matchRules matches every rule against e; a path rule over a tampered file is reported.
+func (c *checker) matchRules(e *simExec, usedSigner map[int]bool) ruleHits {
+	hits := ruleHits{hash: -1, signer: -1, path: map[string]int{}}
+	worthy, _ := c.install.TrustedSignatures(e.file) // once per file, not per rule
+	for i := range c.pol.Rules {
+		r := &c.pol.Rules[i]
+		switch r.Criterion {
+		case edrpolicy.CriterionHash:
+			if hits.hash < 0 && strings.EqualFold(r.Value, e.file.SHA256) {
+				hits.hash = i
+			}
+		case edrpolicy.CriterionSigner:
+			if ruleMatchesSigners(r, e.file, worthy) {
+				usedSigner[i] = true
+				if hits.signer < 0 {
+					hits.signer = i
+				}
+			}
+		case edrpolicy.CriterionPath:
+			for _, ep := range e.endpoints {
+				if !pathRuleMatches(r, c.pol.OS, ep) {
+					continue
+				}
+				if _, ok := hits.path[ep]; !ok {
+					hits.path[ep] = i
+				}
+				if e.tampered {
+					c.add(FindingPathTampered, LevelError, i, ep, "path rule covers a file whose signature does not verify (tampered, truncated or a broken bundle seal): the exception would allow modified code; remove the path rule, or confirm the install is genuine and use a hash rule")
+				}
+			}
+		}
+	}
+	return hits
+}
+
+// unmatched reports hash rules no inspected file has the digest of and signer rules that
+// matched no executable: notes for rules kept from an earlier version for the rollout
+// window, warnings otherwise.
+func (c *checker) unmatched(inv *edrpolicy.Inventory, usedSigner map[int]bool) {
+	sums := map[string]bool{}
+	for i := range inv.Files {
+		if s := inv.Files[i].SHA256; s != "" {
+			sums[s] = true
+		}
+	}
+	for i := range c.pol.Rules {
+		r := &c.pol.Rules[i]
 		level, kept := LevelWarning, ""
 		if r.AppVersion != "" && r.AppVersion != c.pol.AppVersion {
 			level, kept = LevelNote, fmt.Sprintf(" (kept from version %s for the rollout window: expected while endpoints run both versions)", r.AppVersion)
 		}
 		switch r.Criterion {
-		case CriterionHash:
+		case edrpolicy.CriterionHash:
 			if r.Value != "" && !sums[strings.ToLower(r.Value)] {
 				c.add(FindingStaleHash, level, i, firstFile(r.Files), "hash rule matches no inspected file: stale (a new build replaced the file, or it is gone)%s", kept)
 			}
-		case CriterionSigner:
+		case edrpolicy.CriterionSigner:
 			if !usedSigner[i] {
 				c.add(FindingUnusedSigner, level, i, firstFile(r.Files), "signer rule matches no inspected file: its certificate was renewed or its files are gone%s", kept)
 			}
@@ -923,16 +953,16 @@ func (c *checker) cover(sim *Simulation, execs []*simExec, inv *Inventory) {
 	}
 }
 
-func (c *checker) notCoveredMessage(f *FileEvidence) string {
+func (c *checker) notCoveredMessage(f *edrpolicy.FileEvidence) string {
 	why := "would not be allowed: no hash, signer or path rule covers it" + c.interpreterNote(f)
 	switch f.SignatureStatus {
 	case signers.StatusValid:
-		sigs, reason, _ := c.judge.fileSigners(f, c.broken)
+		sigs, reason := c.install.TrustedSignatures(f)
 		if len(sigs) == 0 {
 			return why + " (valid signature, but not one a signer rule may trust: " + reason + ")"
 		}
 		s := sigs[0]
-		if team, _ := provenTeamID(s); team != "" {
+		if team, _ := edrpolicy.ProvenTeamID(s); team != "" {
 			return why + fmt.Sprintf(" (valid signature, Team ID %s)", team)
 		}
 		return why + fmt.Sprintf(" (valid signature by %s, thumbprint %s)", orUnknown(s.Signer.CommonName), s.Signer.ThumbprintSHA1)
@@ -947,6 +977,20 @@ func (c *checker) notCoveredMessage(f *FileEvidence) string {
 }
 
 func intPtr(i int) *int { return &i }
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+func firstFile(files []string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	return files[0]
+}
 
 func levelRank(l string) int {
 	switch l {
@@ -990,7 +1034,7 @@ func sortFindings(fs []Finding) {
 // warnings name was not read, so nothing in the policy covers it.
 func (c *checker) lintPartial() {
 	for _, w := range c.pol.Warnings {
-		if w.Code != WarnUnreadable {
+		if w.Code != edrpolicy.WarnUnreadable {
 			continue
 		}
 		for _, f := range w.Files {

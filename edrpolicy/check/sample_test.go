@@ -1,4 +1,4 @@
-package edrpolicy_test
+package check_test
 
 import (
 	"context"
@@ -11,9 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
+
+// sampleDir is the sample install shipped in examples/sample (signed by a throwaway sample
+// CA, ca.pem).
+const sampleDir = "../../examples/sample"
 
 // samplePin is the sample signer's SHA-1 thumbprint, the README's --pin-signer.
 const samplePin = "ea85936ab6f5ee86cd20bb9323ef87bd4220a617"
@@ -51,11 +56,11 @@ func samplePolicy(root, osName string, level edrpolicy.Criterion, trust bool, pi
 	})
 }
 
-func checkSample(t *testing.T, pol *edrpolicy.Policy, root string) *edrpolicy.CheckReport {
+func checkSample(t *testing.T, pol *edrpolicy.Policy, root string) *check.Report {
 	t.Helper()
 	insp, err := sampleInspect(true)
 	require.NoError(t, err)
-	rep, err := edrpolicy.Check(context.Background(), pol, edrpolicy.CheckOptions{Roots: []string{root}, Inspect: insp})
+	rep, err := check.Run(context.Background(), pol, check.Options{Roots: []string{root}, Inspect: insp})
 	require.NoError(t, err)
 	require.NotNil(t, rep.Simulation)
 	return rep
@@ -64,7 +69,7 @@ func checkSample(t *testing.T, pol *edrpolicy.Policy, root string) *edrpolicy.Ch
 // finding is a finding reduced to what the sample tests compare.
 type finding struct{ ID, Level, Rule, File string }
 
-func reduce(rep *edrpolicy.CheckReport) []finding {
+func reduce(rep *check.Report) []finding {
 	out := []finding{}
 	for _, f := range rep.Findings {
 		out = append(out, finding{f.ID, f.Level, f.RuleRef(), f.File})
@@ -91,7 +96,7 @@ func TestCheckSampleWindows(t *testing.T) {
 		assert.Equal(t, []finding{}, reduce(rep))
 		assert.False(t, rep.Failed())
 		assert.Equal(t, "4 executables: 1 covered by hash, 3 by signer, 0 by path, 0 not covered", rep.Simulation.Text)
-		assert.Equal(t, []edrpolicy.SimulatedRoot{{Root: win, InstallPaths: []string{`C:\Program Files\CrashPlan`}, From: "profile"}}, rep.Simulation.Roots)
+		assert.Equal(t, []check.SimulatedRoot{{Root: win, InstallPaths: []string{`C:\Program Files\CrashPlan`}, From: "profile"}}, rep.Simulation.Roots)
 		assert.Equal(t, "0 errors, 0 warnings, 0 notes", rep.Summary.Text)
 	})
 	t.Run("pinned policy, upgrade with a renewed certificate", func(t *testing.T) {
@@ -208,7 +213,7 @@ func TestCheckSampleMac(t *testing.T) {
 // Check simulates a policy against an install. Here the policy of the sample CrashPlan 11.1.0
 // Windows install (signer rule for the pinned sample signer) meets the 11.2.0 upgrade, whose
 // two new builds are signed with a renewed certificate: the EDR would block them.
-func ExampleCheck() {
+func ExampleRun() {
 	win := filepath.Join(sampleDir, "windows")
 	pol, err := samplePolicy(win, "windows", edrpolicy.CriterionSigner, true, samplePin)
 	if err != nil {
@@ -220,7 +225,7 @@ func ExampleCheck() {
 		fmt.Println(err)
 		return
 	}
-	rep, err := edrpolicy.Check(context.Background(), pol, edrpolicy.CheckOptions{
+	rep, err := check.Run(context.Background(), pol, check.Options{
 		Roots:   []string{filepath.Join(sampleDir, "v2", "windows")},
 		Inspect: insp,
 	})

@@ -1,6 +1,6 @@
 //go:build unix
 
-package edrpolicy
+package check
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func TestCheckUnreadable(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	rep, err := Check(context.Background(), checkBase(), CheckOptions{Roots: []string{root}, InstallPaths: map[string][]string{root: {`C:\App`}}, Now: testNow})
+	rep, err := Run(context.Background(), checkBase(), Options{Roots: []string{root}, InstallPaths: map[string][]string{root: {`C:\App`}}, Now: testNow})
 	require.NoError(t, err)
 	var got []Finding
 	for _, f := range rep.Findings {

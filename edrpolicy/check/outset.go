@@ -1,4 +1,4 @@
-package edrpolicy
+package check
 
 import (
 	"fmt"
@@ -68,10 +68,10 @@ func simulatedEvidence(execs []*simExec) []Executable {
 }
 
 // Summarize fills a report's summary from its findings (after a caller added findings of
-// its own, as `check OUT_DIR` does) and sorts the findings as Check does.
-func (r *CheckReport) Summarize() {
+// its own, as `check OUT_DIR` does) and sorts the findings as Run does.
+func (r *Report) Summarize() {
 	sortFindings(r.Findings)
-	r.Summary = CheckSummary{}
+	r.Summary = Summary{}
 	for _, f := range r.Findings {
 		switch f.Level {
 		case LevelError:
