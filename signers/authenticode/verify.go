@@ -324,11 +324,11 @@ func parseEntry(e winCert, index int) ([]*parsedSig, error) {
 	// Bound the nesting, element count and lengths of the whole entry (its nested
 	// signatures and timestamp tokens included) before any ASN.1 parser sees it.
 	if err := ber.Check(e.data); err != nil {
-		return nil, fmt.Errorf("%w: certificate entry %d: %v", ErrMalformed, index, err)
+		return nil, fmt.Errorf("%w: certificate entry %d: %w", ErrMalformed, index, err)
 	}
 	psd, err := pkcs7.Unmarshal(e.data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: certificate entry %d: PKCS#7: %v", ErrMalformed, index, err)
+		return nil, fmt.Errorf("%w: certificate entry %d: PKCS#7: %w", ErrMalformed, index, err)
 	}
 	return parseSigned(psd, index, false, 0), nil
 }
