@@ -104,9 +104,6 @@ not be read or parsed; diff: the policies differ; check: findings); 2 usage or f
 	root.AddCommand(newExportCmd(a), newDiffCmd(a), newCheckCmd(a), newReportCmd(a))
 	root.AddCommand(newGenerateCmd(a), newPathsCmd(a), newPortsCmd(a), newProfilesCmd(a))
 	root.AddCommand(newOsqueryPackCmd(a))
-	for _, c := range notBuiltCommands(a) {
-		root.AddCommand(c)
-	}
 	documentCommands(root)
 	return root
 }

@@ -195,7 +195,7 @@ func PESignOsslsigncode(leaf *KeyPair, in, out string, o OsslsigncodeOptions) er
 	args = append(args, "-in", in, "-out", out)
 	cmd := exec.Command(tool, args...)
 	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "Succeeded") {
-		return fmt.Errorf("osslsigncode %s: %v\n%s", strings.Join(args, " "), err, b)
+		return fmt.Errorf("osslsigncode %s: %w\n%s", strings.Join(args, " "), err, b)
 	}
 	return nil
 }

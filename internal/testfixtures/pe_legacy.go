@@ -202,7 +202,7 @@ func PEAddLegacyTimestamp(in, out string, t *LegacyTSA) error {
 		return fmt.Errorf("self-check: primary signature: %w", err)
 	}
 	if cs, err := pkcs9.VerifyPkcs7(sig); err != nil || cs == nil || !cs.SigningTime.Equal(stamp.Time) {
-		return fmt.Errorf("self-check: countersignature: %v (found: %v)", err, cs != nil)
+		return fmt.Errorf("self-check: countersignature: %w (found: %v)", err, cs != nil)
 	}
 	patch, err := d.MakePatch(der)
 	if err != nil {
@@ -234,18 +234,18 @@ type legacyContentInfo struct {
 func (t *LegacyTSA) LegacyResponse(req []byte) ([]byte, error) {
 	var seq []asn1.RawValue
 	if rest, err := asn1.Unmarshal(req, &seq); err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("legacy tsa: request: %v (%d trailing bytes)", err, len(rest))
+		return nil, fmt.Errorf("legacy tsa: request: %w (%d trailing bytes)", err, len(rest))
 	}
 	if len(seq) < 2 {
 		return nil, fmt.Errorf("legacy tsa: request has %d fields", len(seq))
 	}
 	var typ asn1.ObjectIdentifier
 	if _, err := asn1.Unmarshal(seq[0].FullBytes, &typ); err != nil || !typ.Equal(pkcs9.OidSpcTimeStampRequest) {
-		return nil, fmt.Errorf("legacy tsa: request type %v (%v), want %v", typ, err, pkcs9.OidSpcTimeStampRequest)
+		return nil, fmt.Errorf("legacy tsa: request type %v (%w), want %v", typ, err, pkcs9.OidSpcTimeStampRequest)
 	}
 	var ci legacyContentInfo
 	if _, err := asn1.Unmarshal(seq[len(seq)-1].FullBytes, &ci); err != nil || !ci.ContentType.Equal(pkcs7.OidData) {
-		return nil, fmt.Errorf("legacy tsa: request content %v (%v), want id-data", ci.ContentType, err)
+		return nil, fmt.Errorf("legacy tsa: request content %v (%w), want id-data", ci.ContentType, err)
 	}
 	hash := t.Hash
 	if hash == 0 {

@@ -92,28 +92,10 @@ var le = binary.LittleEndian
 // handles optional headers with fewer than 16 data directories (EFI-stub kernels have 6),
 // which relic's parser rejects.
 func parsePE(hr headerReader) (*peFile, error) {
-	if hr.size < dosHeaderSize {
-		return nil, fmt.Errorf("%w: %d bytes is too small for a DOS header", ErrNotPE, hr.size)
-	}
-	dos, err := hr.at(0, dosHeaderSize)
+	peOff, coff, err := readCOFFHeader(hr)
 	if err != nil {
 		return nil, err
 	}
-	if dos[0] != 'M' || dos[1] != 'Z' {
-		return nil, fmt.Errorf("%w: no MZ signature", ErrNotPE)
-	}
-	peOff := int64(le.Uint32(dos[0x3c:]))
-	sig, err := hr.at(peOff, 4+coffHeaderSize)
-	if err != nil {
-		if errors.Is(err, errNeedMore) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: PE header offset %#x is past the end of the file", ErrNotPE, peOff)
-	}
-	if string(sig[:4]) != "PE\x00\x00" {
-		return nil, fmt.Errorf("%w: no PE signature at offset %#x", ErrNotPE, peOff)
-	}
-	coff := sig[4:]
 	p := &peFile{size: hr.size, machine: le.Uint16(coff[0:]), pageSize: 4096}
 	switch p.machine {
 	case 0x200, 0x184, 0x284: // IA64, Alpha, Alpha64 use 8 KiB pages
@@ -122,12 +104,56 @@ func parsePE(hr headerReader) (*peFile, error) {
 	nsec := int64(le.Uint16(coff[2:]))
 	optSize := int64(le.Uint16(coff[16:]))
 	optOff := peOff + 4 + coffHeaderSize
+	if err := p.readOptionalHeader(hr, optOff, optSize); err != nil {
+		return nil, err
+	}
+	if err := p.readSections(hr, optOff+optSize, nsec); err != nil {
+		return nil, err
+	}
+	if err := p.checkCertTable(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readCOFFHeader checks the DOS header's MZ signature and the PE signature it points to, and
+// returns the PE signature's offset and the COFF file header that follows it.
+func readCOFFHeader(hr headerReader) (peOff int64, coff []byte, err error) {
+	if hr.size < dosHeaderSize {
+		return 0, nil, fmt.Errorf("%w: %d bytes is too small for a DOS header", ErrNotPE, hr.size)
+	}
+	dos, err := hr.at(0, dosHeaderSize)
+	if err != nil {
+		return 0, nil, err
+	}
+	if dos[0] != 'M' || dos[1] != 'Z' {
+		return 0, nil, fmt.Errorf("%w: no MZ signature", ErrNotPE)
+	}
+	peOff = int64(le.Uint32(dos[0x3c:]))
+	sig, err := hr.at(peOff, 4+coffHeaderSize)
+	if err != nil {
+		if errors.Is(err, errNeedMore) {
+			return 0, nil, err
+		}
+		return 0, nil, fmt.Errorf("%w: PE header offset %#x is past the end of the file", ErrNotPE, peOff)
+	}
+	if string(sig[:4]) != "PE\x00\x00" {
+		return 0, nil, fmt.Errorf("%w: no PE signature at offset %#x", ErrNotPE, peOff)
+	}
+	return peOff, sig[4:], nil
+}
+
+// readOptionalHeader reads the optional header of optSize bytes at optOff: PE32 or PE32+,
+// SizeOfHeaders, the CheckSum and certificate-directory offsets, and the resource and
+// certificate data directories when present. It checks that SizeOfHeaders lies inside the
+// file and covers the certificate directory.
+func (p *peFile) readOptionalHeader(hr headerReader, optOff, optSize int64) error {
 	if optSize < 2 {
-		return nil, fmt.Errorf("%w: no optional header (SizeOfOptionalHeader %d)", ErrMalformed, optSize)
+		return fmt.Errorf("%w: no optional header (SizeOfOptionalHeader %d)", ErrMalformed, optSize)
 	}
 	opt, err := hr.at(optOff, optSize)
 	if err != nil {
-		return nil, fmt.Errorf("optional header: %w", err)
+		return fmt.Errorf("optional header: %w", err)
 	}
 	var dirBase int64
 	switch le.Uint16(opt) {
@@ -137,16 +163,30 @@ func parsePE(hr headerReader) (*peFile, error) {
 		dirBase = 112
 		p.pe32plus = true
 	default:
-		return nil, fmt.Errorf("%w: unknown optional header magic %#x", ErrMalformed, le.Uint16(opt))
+		return fmt.Errorf("%w: unknown optional header magic %#x", ErrMalformed, le.Uint16(opt))
 	}
 	if optSize < dirBase {
-		return nil, fmt.Errorf("%w: optional header is %d bytes, want at least %d", ErrMalformed, optSize, dirBase)
+		return fmt.Errorf("%w: optional header is %d bytes, want at least %d", ErrMalformed, optSize, dirBase)
 	}
 	p.sizeOfHeaders = int64(le.Uint32(opt[60:]))
 	p.checksumOff = optOff + 64
 	p.certDirOff = optOff + dirBase + dirSecurity*8
+	p.readDataDirs(opt, dirBase)
+	if p.sizeOfHeaders > hr.size {
+		return fmt.Errorf("%w: SizeOfHeaders %#x is past the end of the %d-byte file", ErrMalformed, p.sizeOfHeaders, hr.size)
+	}
+	if p.certDirOff+8 > p.sizeOfHeaders {
+		return fmt.Errorf("%w: SizeOfHeaders %#x does not cover the optional header", ErrMalformed, p.sizeOfHeaders)
+	}
+	return nil
+}
+
+// readDataDirs reads the data directories of the optional header opt, which start at
+// dirBase: their number (NumberOfRvaAndSizes, capped by the header's size and by 16), the
+// resource directory and the certificate table.
+func (p *peFile) readDataDirs(opt []byte, dirBase int64) {
 	nd := le.Uint32(opt[dirBase-4:])
-	if avail := uint32((optSize - dirBase) / 8); nd > avail {
+	if avail := uint32((int64(len(opt)) - dirBase) / 8); nd > avail {
 		nd = avail
 	}
 	if nd > maxDataDirs {
@@ -166,19 +206,17 @@ func parsePE(hr headerReader) (*peFile, error) {
 			p.certStart, p.certSize = int64(start), int64(sz)
 		}
 	}
-	if p.sizeOfHeaders > hr.size {
-		return nil, fmt.Errorf("%w: SizeOfHeaders %#x is past the end of the %d-byte file", ErrMalformed, p.sizeOfHeaders, hr.size)
-	}
-	if p.certDirOff+8 > p.sizeOfHeaders {
-		return nil, fmt.Errorf("%w: SizeOfHeaders %#x does not cover the optional header", ErrMalformed, p.sizeOfHeaders)
-	}
-	secOff := optOff + optSize
+}
+
+// readSections reads the section table of nsec entries at secOff, which must end within
+// SizeOfHeaders, and checks that every section's raw data lies inside the file.
+func (p *peFile) readSections(hr headerReader, secOff, nsec int64) error {
 	if secOff+nsec*sectionHeaderSize > p.sizeOfHeaders {
-		return nil, fmt.Errorf("%w: section table (%d sections at %#x) extends past SizeOfHeaders %#x", ErrMalformed, nsec, secOff, p.sizeOfHeaders)
+		return fmt.Errorf("%w: section table (%d sections at %#x) extends past SizeOfHeaders %#x", ErrMalformed, nsec, secOff, p.sizeOfHeaders)
 	}
 	tbl, err := hr.at(secOff, nsec*sectionHeaderSize)
 	if err != nil {
-		return nil, fmt.Errorf("section table: %w", err)
+		return fmt.Errorf("section table: %w", err)
 	}
 	p.sections = make([]section, nsec) // nsec*40 bytes were read from the file above
 	for i := range p.sections {
@@ -197,23 +235,30 @@ func parsePE(hr headerReader) (*peFile, error) {
 			SizeOfRawData:  le.Uint32(e[16:]),
 			PointerToRaw:   le.Uint32(e[20:]),
 		}
-		if s.SizeOfRawData != 0 && int64(s.PointerToRaw)+int64(s.SizeOfRawData) > hr.size {
-			return nil, fmt.Errorf("%w: section %d (%q) at %#x+%#x lies past the end of the %d-byte file", ErrMalformed, i, s.Name, s.PointerToRaw, s.SizeOfRawData, hr.size)
+		if s.SizeOfRawData != 0 && int64(s.PointerToRaw)+int64(s.SizeOfRawData) > p.size {
+			return fmt.Errorf("%w: section %d (%q) at %#x+%#x lies past the end of the %d-byte file", ErrMalformed, i, s.Name, s.PointerToRaw, s.SizeOfRawData, p.size)
 		}
 		p.sections[i] = s
 	}
-	if p.certSize != 0 {
-		if p.certStart == 0 || p.certStart > hr.size || p.certSize > hr.size-p.certStart {
-			return nil, fmt.Errorf("%w: certificate table %#x+%#x lies outside the %d-byte file", ErrMalformed, p.certStart, p.certSize, hr.size)
-		}
-		if p.certSize > maxCertTable {
-			return nil, fmt.Errorf("%w: certificate table of %d bytes is implausibly large", ErrMalformed, p.certSize)
-		}
-		if p.certStart < p.sizeOfHeaders {
-			return nil, fmt.Errorf("%w: certificate table at %#x overlaps the headers", ErrMalformed, p.certStart)
-		}
+	return nil
+}
+
+// checkCertTable checks that a certificate table, when the file has one, lies inside the
+// file after the headers and is of a plausible size.
+func (p *peFile) checkCertTable() error {
+	if p.certSize == 0 {
+		return nil
 	}
-	return p, nil
+	if p.certStart == 0 || p.certStart > p.size || p.certSize > p.size-p.certStart {
+		return fmt.Errorf("%w: certificate table %#x+%#x lies outside the %d-byte file", ErrMalformed, p.certStart, p.certSize, p.size)
+	}
+	if p.certSize > maxCertTable {
+		return fmt.Errorf("%w: certificate table of %d bytes is implausibly large", ErrMalformed, p.certSize)
+	}
+	if p.certStart < p.sizeOfHeaders {
+		return fmt.Errorf("%w: certificate table at %#x overlaps the headers", ErrMalformed, p.certStart)
+	}
+	return nil
 }
 
 // region is a byte range [off, off+n) of the file that goes into the image digest.

@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +109,8 @@ func (v *Verifier) Verify(ctx context.Context, in signers.Input, opts signers.Op
 	return res, nil
 }
 
+// verify does the work of Verify: read the headers and certificate table, parse every
+// signature, compute the digests they need and judge each signature.
 func (v *Verifier) verify(ctx context.Context, in signers.Input, opts signers.Options) (*signers.Result, error) {
 	if in.R == nil {
 		return nil, errors.New("no reader")
@@ -116,90 +119,23 @@ func (v *Verifier) verify(ctx context.Context, in signers.Input, opts signers.Op
 	defer v.bufs.Put(bp)
 	buf := *bp
 
-	var (
-		p         *peFile
-		certTable []byte
-		sums      map[crypto.Hash][]byte
-	)
-	if t, ok := in.Tap.(*Tap); ok && t.complete(in.Size) {
-		p, certTable, sums = t.pe, t.certTable, t.sums()
-	} else {
-		n := min(int64(len(buf)), in.Size, 4096)
-		head := buf[:n]
-		if m, err := in.R.ReadAt(head, 0); int64(m) < n {
-			return nil, fmt.Errorf("read headers: %w", err)
-		}
-		var err error
-		p, err = parsePE(headerReader{head: append([]byte(nil), head...), r: in.R, size: in.Size})
-		if err != nil {
-			return nil, err
-		}
-		if p.certSize > 0 {
-			certTable = make([]byte, p.certSize) // bounded by the file size and maxCertTable
-			if m, err := in.R.ReadAt(certTable, p.certStart); int64(m) < p.certSize {
-				return nil, fmt.Errorf("read certificate table: %w", err)
-			}
-		}
+	p, certTable, sums, err := readHeaders(in, buf)
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
-	entries, err := splitCertTable(certTable)
+	sigs, err := parseCertTable(certTable)
 	if err != nil {
 		return nil, err
 	}
-	var sigs []*parsedSig
-	for i, e := range entries {
-		s, err := parseEntry(e, i)
-		if err != nil {
-			return nil, err
-		}
-		sigs = append(sigs, s...)
+	if sums, err = imageDigests(in.R, p, sigs, sums, buf); err != nil {
+		return nil, err
 	}
-
-	// Image digests: SHA-256 always, plus every algorithm a signature uses.
-	need := map[crypto.Hash]bool{crypto.SHA256: true}
-	for _, s := range sigs {
-		if s.imageHash != 0 && s.imageHash.Available() {
-			need[s.imageHash] = true
-		}
-	}
-	var missing []crypto.Hash
-	for a := range need {
-		if _, ok := sums[a]; !ok {
-			missing = append(missing, a)
-		}
-	}
-	if len(missing) > 0 {
-		plan, pad, err := p.digestPlan()
-		if err != nil {
-			return nil, err
-		}
-		extra, err := digestAt(in.R, plan, pad, missing, buf)
-		if err != nil {
-			return nil, fmt.Errorf("image digest: %w", err)
-		}
-		if sums == nil {
-			sums = extra
-		} else {
-			for a, d := range extra {
-				sums[a] = d
-			}
-		}
-	}
-	pages := map[crypto.Hash][]byte{}
-	for _, s := range sigs {
-		if len(s.pageHashes) == 0 {
-			continue
-		}
-		if _, ok := pages[s.pageHashFunc]; !ok {
-			ph, err := pageHashes(in.R, p, s.pageHashFunc, buf)
-			if err != nil {
-				return nil, fmt.Errorf("page hashes: %w", err)
-			}
-			pages[s.pageHashFunc] = ph
-		}
+	pages, err := signedPageHashes(in.R, p, sigs, buf)
+	if err != nil {
+		return nil, err
 	}
 
 	res := &signers.Result{PE: &signers.PEInfo{
@@ -221,6 +157,103 @@ func (v *Verifier) verify(ctx context.Context, in signers.Input, opts signers.Op
 	}
 	res.Status = signers.Aggregate(res.Signatures)
 	return res, nil
+}
+
+// readHeaders returns the parsed headers, the certificate table and the image digests
+// already computed: from the input's Tap when it saw the whole file, else by reading the
+// headers and the certificate table from in.R (sums is then nil). buf is scratch space.
+func readHeaders(in signers.Input, buf []byte) (p *peFile, certTable []byte, sums map[crypto.Hash][]byte, err error) {
+	if t, ok := in.Tap.(*Tap); ok && t.complete(in.Size) {
+		return t.pe, t.certTable, t.sums(), nil
+	}
+	n := min(int64(len(buf)), in.Size, 4096)
+	head := buf[:n]
+	if m, err := in.R.ReadAt(head, 0); int64(m) < n {
+		return nil, nil, nil, fmt.Errorf("read headers: %w", err)
+	}
+	p, err = parsePE(headerReader{head: append([]byte(nil), head...), r: in.R, size: in.Size})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if p.certSize > 0 {
+		certTable = make([]byte, p.certSize) // bounded by the file size and maxCertTable
+		if m, err := in.R.ReadAt(certTable, p.certStart); int64(m) < p.certSize {
+			return nil, nil, nil, fmt.Errorf("read certificate table: %w", err)
+		}
+	}
+	return p, certTable, nil, nil
+}
+
+// parseCertTable parses every signature of the certificate table: each WIN_CERTIFICATE
+// entry and the signatures nested in it.
+func parseCertTable(certTable []byte) ([]*parsedSig, error) {
+	entries, err := splitCertTable(certTable)
+	if err != nil {
+		return nil, err
+	}
+	var sigs []*parsedSig
+	for i, e := range entries {
+		s, err := parseEntry(e, i)
+		if err != nil {
+			return nil, err
+		}
+		sigs = append(sigs, s...)
+	}
+	return sigs, nil
+}
+
+// imageDigests completes sums, the Authenticode image digests already computed (may be
+// nil), with SHA-256 and every algorithm a signature of sigs uses, reading the image from r.
+func imageDigests(r io.ReaderAt, p *peFile, sigs []*parsedSig, sums map[crypto.Hash][]byte, buf []byte) (map[crypto.Hash][]byte, error) {
+	need := map[crypto.Hash]bool{crypto.SHA256: true}
+	for _, s := range sigs {
+		if s.imageHash != 0 && s.imageHash.Available() {
+			need[s.imageHash] = true
+		}
+	}
+	var missing []crypto.Hash
+	for a := range need {
+		if _, ok := sums[a]; !ok {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) == 0 {
+		return sums, nil
+	}
+	plan, pad, err := p.digestPlan()
+	if err != nil {
+		return nil, err
+	}
+	extra, err := digestAt(r, plan, pad, missing, buf)
+	if err != nil {
+		return nil, fmt.Errorf("image digest: %w", err)
+	}
+	if sums == nil {
+		return extra, nil
+	}
+	for a, d := range extra {
+		sums[a] = d
+	}
+	return sums, nil
+}
+
+// signedPageHashes computes the page hashes of the file, once per hash function that a
+// signature of sigs carries page hashes for.
+func signedPageHashes(r io.ReaderAt, p *peFile, sigs []*parsedSig, buf []byte) (map[crypto.Hash][]byte, error) {
+	pages := map[crypto.Hash][]byte{}
+	for _, s := range sigs {
+		if len(s.pageHashes) == 0 {
+			continue
+		}
+		if _, ok := pages[s.pageHashFunc]; !ok {
+			ph, err := pageHashes(r, p, s.pageHashFunc, buf)
+			if err != nil {
+				return nil, fmt.Errorf("page hashes: %w", err)
+			}
+			pages[s.pageHashFunc] = ph
+		}
+	}
+	return pages, nil
 }
 
 // splitCertTable splits the certificate table into its WIN_CERTIFICATE entries (each
@@ -291,11 +324,11 @@ func parseEntry(e winCert, index int) ([]*parsedSig, error) {
 	// Bound the nesting, element count and lengths of the whole entry (its nested
 	// signatures and timestamp tokens included) before any ASN.1 parser sees it.
 	if err := ber.Check(e.data); err != nil {
-		return nil, fmt.Errorf("%w: certificate entry %d: %v", ErrMalformed, index, err)
+		return nil, fmt.Errorf("%w: certificate entry %d: %w", ErrMalformed, index, err)
 	}
 	psd, err := pkcs7.Unmarshal(e.data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: certificate entry %d: PKCS#7: %v", ErrMalformed, index, err)
+		return nil, fmt.Errorf("%w: certificate entry %d: PKCS#7: %w", ErrMalformed, index, err)
 	}
 	return parseSigned(psd, index, false, 0), nil
 }
@@ -303,29 +336,8 @@ func parseEntry(e winCert, index int) ([]*parsedSig, error) {
 // parseSigned checks one SignedData and recurses into its nested signatures.
 func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth int) []*parsedSig {
 	s := &parsedSig{index: index, nested: nested}
-	out := []*parsedSig{s}
 	sd := &psd.Content
-	if !sd.ContentInfo.ContentType.Equal(oidSpcIndirectDataContent) {
-		s.problem("content type %v is not SpcIndirectDataContent", sd.ContentInfo.ContentType)
-	}
-	var ind spcIndirectDataContentPe
-	if err := sd.ContentInfo.Unmarshal(&ind); err != nil {
-		s.problem("SpcIndirectDataContent: %v", err)
-	} else {
-		s.signedDigest = ind.MessageDigest.Digest
-		h, err := x509tools.PkixDigestToHashE(ind.MessageDigest.DigestAlgorithm)
-		if err != nil || !h.Available() {
-			s.problem("image digest algorithm %v is not supported", ind.MessageDigest.DigestAlgorithm.Algorithm)
-		} else {
-			s.imageHash = h
-			if len(s.signedDigest) != h.Size() {
-				s.problem("signed image digest is %d bytes, want %d for %s", len(s.signedDigest), h.Size(), hashName(h))
-			}
-		}
-		if err := readPageHashes(&ind, s); err != nil {
-			s.problem("page hashes: %v", err)
-		}
-	}
+	readIndirectData(sd, s)
 	checkStructure(&psd.ContentType, sd, s)
 	certs, certErr := sd.Certificates.Parse()
 	s.certs, s.certErr = certs, certErr
@@ -335,51 +347,94 @@ func parseSigned(psd *pkcs7.ContentInfoSignedData, index int, nested bool, depth
 	if len(sd.SignerInfos) != 1 {
 		s.problem("%d SignerInfos, want exactly 1", len(sd.SignerInfos))
 	}
-	if len(sd.SignerInfos) > 0 {
-		si := &sd.SignerInfos[0]
-		if h, err := x509tools.PkixDigestToHashE(si.DigestAlgorithm); err == nil {
-			s.signerHash = h
+	if len(sd.SignerInfos) == 0 {
+		return []*parsedSig{s}
+	}
+	si := &sd.SignerInfos[0]
+	verifySignerInfo(sd, si, certs, s)
+	out := []*parsedSig{s}
+	if depth < maxNestingDepth {
+		out = append(out, parseNested(si, index, depth)...)
+	}
+	return out
+}
+
+// readIndirectData reads the SpcIndirectDataContent of sd into s: the signed image digest
+// and its algorithm, and the page hashes. What is wrong with it becomes a problem of s.
+func readIndirectData(sd *pkcs7.SignedData, s *parsedSig) {
+	if !sd.ContentInfo.ContentType.Equal(oidSpcIndirectDataContent) {
+		s.problem("content type %v is not SpcIndirectDataContent", sd.ContentInfo.ContentType)
+	}
+	var ind spcIndirectDataContentPe
+	if err := sd.ContentInfo.Unmarshal(&ind); err != nil {
+		s.problem("SpcIndirectDataContent: %v", err)
+		return
+	}
+	s.signedDigest = ind.MessageDigest.Digest
+	h, err := x509tools.PkixDigestToHashE(ind.MessageDigest.DigestAlgorithm)
+	if err != nil || !h.Available() {
+		s.problem("image digest algorithm %v is not supported", ind.MessageDigest.DigestAlgorithm.Algorithm)
+	} else {
+		s.imageHash = h
+		if len(s.signedDigest) != h.Size() {
+			s.problem("signed image digest is %d bytes, want %d for %s", len(s.signedDigest), h.Size(), hashName(h))
 		}
-		if c, err := si.FindCertificate(certs); err == nil {
-			s.leaf = c
-		}
-		if len(s.problems) == 0 {
-			sig, err := sd.Verify(nil, false)
-			switch {
-			case err != nil:
-				s.problem("signature does not verify: %v", err)
-			default:
-				s.sig = &sig
-				s.leaf = sig.Certificate
-				cs, err := pkcs9.VerifyPkcs7(sig)
-				if err != nil {
-					s.problem("timestamp does not verify: %v", err)
-				} else {
-					s.ts = cs
-				}
+	}
+	if err := readPageHashes(&ind, s); err != nil {
+		s.problem("page hashes: %v", err)
+	}
+}
+
+// verifySignerInfo finds the signer's leaf among certs and, when s has no problem yet,
+// verifies the signature of sd and its timestamp. It notes unauthenticated attributes it
+// does not know.
+func verifySignerInfo(sd *pkcs7.SignedData, si *pkcs7.SignerInfo, certs []*x509.Certificate, s *parsedSig) {
+	if h, err := x509tools.PkixDigestToHashE(si.DigestAlgorithm); err == nil {
+		s.signerHash = h
+	}
+	if c, err := si.FindCertificate(certs); err == nil {
+		s.leaf = c
+	}
+	if len(s.problems) == 0 {
+		sig, err := sd.Verify(nil, false)
+		switch {
+		case err != nil:
+			s.problem("signature does not verify: %v", err)
+		default:
+			s.sig = &sig
+			s.leaf = sig.Certificate
+			cs, err := pkcs9.VerifyPkcs7(sig)
+			if err != nil {
+				s.problem("timestamp does not verify: %v", err)
+			} else {
+				s.ts = cs
 			}
 		}
-		for _, raw := range si.UnauthenticatedAttributes {
-			if !knownUnauthAttr(raw.Type) {
-				s.notes = append(s.notes, fmt.Sprintf("unknown unauthenticated attribute %v ignored", raw.Type))
-			}
+	}
+	for _, raw := range si.UnauthenticatedAttributes {
+		if !knownUnauthAttr(raw.Type) {
+			s.notes = append(s.notes, fmt.Sprintf("unknown unauthenticated attribute %v ignored", raw.Type))
 		}
-		if depth < maxNestingDepth {
-			for i, raw := range si.UnauthenticatedAttributes {
-				if !raw.Type.Equal(OIDNestedSignature) {
-					continue
-				}
-				var list []pkcs7.ContentInfoSignedData
-				if _, err := asn1.UnmarshalWithParams(raw.Values.FullBytes, &list, "set"); err != nil {
-					bad := &parsedSig{index: index, nested: true}
-					bad.problem("nested signature attribute %d cannot be parsed: %v", i, err)
-					out = append(out, bad)
-					continue
-				}
-				for j := range list {
-					out = append(out, parseSigned(&list[j], index, true, depth+1)...)
-				}
-			}
+	}
+}
+
+// parseNested parses the nested signatures (OIDNestedSignature attributes) of si, a
+// signature at nesting depth depth of certificate entry index.
+func parseNested(si *pkcs7.SignerInfo, index, depth int) []*parsedSig {
+	var out []*parsedSig
+	for i, raw := range si.UnauthenticatedAttributes {
+		if !raw.Type.Equal(OIDNestedSignature) {
+			continue
+		}
+		var list []pkcs7.ContentInfoSignedData
+		if _, err := asn1.UnmarshalWithParams(raw.Values.FullBytes, &list, "set"); err != nil {
+			bad := &parsedSig{index: index, nested: true}
+			bad.problem("nested signature attribute %d cannot be parsed: %v", i, err)
+			out = append(out, bad)
+			continue
+		}
+		for j := range list {
+			out = append(out, parseSigned(&list[j], index, true, depth+1)...)
 		}
 	}
 	return out

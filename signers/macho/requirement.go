@@ -174,24 +174,60 @@ func (d *reqDecoder) expr(lvl, depth int) error {
 	if err != nil {
 		return err
 	}
-	switch op := w &^ reqFlagMask; op {
+	op := w &^ reqFlagMask
+	if kw, ok := reqKeyword(op); ok {
+		d.print(kw)
+		return nil
+	}
+	switch op {
+	case reqIdent, reqNamedAnchor, reqNamedCode, reqCDHash:
+		return d.codeExpr(op)
+	case reqAnchorHash, reqTrustedCert, reqCertField, reqCertGeneric, reqCertPolicy, reqCertFieldDate:
+		return d.certExpr(op)
+	case reqInfoKeyValue, reqInfoKeyField, reqEntitlementField:
+		return d.keyExpr(op)
+	case reqPlatform:
+		n, err := d.word()
+		if err != nil {
+			return err
+		}
+		d.print("platform = ", strconv.Itoa(int(int32(n))))
+		return nil
+	case reqAnd, reqOr, reqNot:
+		return d.logicExpr(op, lvl, depth)
+	default:
+		return d.unknownExpr(w, op)
+	}
+}
+
+// reqKeyword returns the text of an opcode that takes no operand.
+func reqKeyword(op uint32) (string, bool) {
+	switch op {
 	case reqFalse:
-		d.print("never")
+		return "never", true
 	case reqTrue:
-		d.print("always")
+		return "always", true
+	case reqAppleAnchor:
+		return "anchor apple", true
+	case reqAppleGenericAnchor:
+		return "anchor apple generic", true
+	case reqTrustedCerts:
+		return "anchor trusted", true
+	case reqNotarized:
+		return "notarized", true
+	case reqLegacyDevID:
+		return "legacy", true
+	}
+	return "", false
+}
+
+// codeExpr decodes the operand of an opcode about the code itself: its identifier, a named
+// Apple anchor, a named requirement or its CDHash.
+func (d *reqDecoder) codeExpr(op uint32) error {
+	switch op {
 	case reqIdent:
 		d.print("identifier ")
 		return d.str(false)
-	case reqAppleAnchor:
-		d.print("anchor apple")
-	case reqAppleGenericAnchor:
-		d.print("anchor apple generic")
-	case reqTrustedCerts:
-		d.print("anchor trusted")
-	case reqNotarized:
-		d.print("notarized")
-	case reqLegacyDevID:
-		d.print("legacy")
 	case reqNamedAnchor:
 		d.print("anchor apple ")
 		return d.str(false)
@@ -201,111 +237,107 @@ func (d *reqDecoder) expr(lvl, depth int) error {
 			return err
 		}
 		d.print(")")
-	case reqAnchorHash:
-		d.print("certificate")
-		if err := d.certSlot(); err != nil {
-			return err
-		}
-		d.print(" = ")
-		return d.hash()
-	case reqCDHash:
+		return nil
+	default: // reqCDHash
 		d.print("cdhash ")
 		return d.hash()
+	}
+}
+
+// certExpr decodes the operands of an opcode about a certificate of the chain: its slot,
+// then a hash, "trusted", or a field (by name or OID) and a match.
+func (d *reqDecoder) certExpr(op uint32) error {
+	d.print("certificate")
+	if err := d.certSlot(); err != nil {
+		return err
+	}
+	switch op {
+	case reqAnchorHash:
+		d.print(" = ")
+		return d.hash()
 	case reqTrustedCert:
-		d.print("certificate")
-		if err := d.certSlot(); err != nil {
-			return err
-		}
 		d.print(" trusted")
-	case reqInfoKeyValue:
-		d.print("info[")
-		if err := d.str(true); err != nil {
-			return err
-		}
-		d.print("] = ")
-		return d.str(false)
-	case reqInfoKeyField, reqEntitlementField:
-		if op == reqInfoKeyField {
-			d.print("info[")
-		} else {
-			d.print("entitlement[")
-		}
-		if err := d.str(true); err != nil {
-			return err
-		}
-		d.print("]")
-		return d.match()
+		return nil
 	case reqCertField:
-		d.print("certificate")
-		if err := d.certSlot(); err != nil {
-			return err
-		}
 		d.print("[")
 		if err := d.str(true); err != nil {
 			return err
 		}
 		d.print("]")
 		return d.match()
-	case reqCertGeneric, reqCertPolicy, reqCertFieldDate:
-		d.print("certificate")
-		if err := d.certSlot(); err != nil {
-			return err
-		}
-		switch op {
-		case reqCertGeneric:
-			d.print("[field.")
-		case reqCertPolicy:
-			d.print("[policy.")
-		default:
-			d.print("[timestamp.")
-		}
-		if err := d.oid(); err != nil {
-			return err
-		}
-		d.print("]")
-		return d.match()
-	case reqPlatform:
-		n, err := d.word()
-		if err != nil {
-			return err
-		}
-		d.print("platform = ", strconv.Itoa(int(int32(n))))
-	case reqAnd, reqOr:
-		name, own := " and ", levelAnd
-		if op == reqOr {
-			name, own = " or ", levelOr
-		}
-		if lvl < own {
-			d.print("(")
-		}
-		if err := d.expr(own, depth+1); err != nil {
-			return err
-		}
-		d.print(name)
-		if err := d.expr(own, depth+1); err != nil {
-			return err
-		}
-		if lvl < own {
-			d.print(")")
-		}
-	case reqNot:
-		d.print("! ")
-		return d.expr(levelPrimary, depth+1)
-	default:
-		// Opcodes newer than this decoder: the flags say whether the operand is
-		// length-prefixed and how an evaluator would treat it.
-		switch {
-		case w&reqGenericFalse != 0:
-			d.print(" false /* opcode ", strconv.FormatUint(uint64(op), 10), " */")
-		case w&reqGenericSkip != 0:
-			d.print(" /* opcode ", strconv.FormatUint(uint64(op), 10), " */")
-		default:
-			return fmt.Errorf("requirement: unknown opcode %d", op)
-		}
-		_, err := d.bytes()
+	case reqCertGeneric:
+		d.print("[field.")
+	case reqCertPolicy:
+		d.print("[policy.")
+	default: // reqCertFieldDate
+		d.print("[timestamp.")
+	}
+	if err := d.oid(); err != nil {
 		return err
 	}
+	d.print("]")
+	return d.match()
+}
+
+// keyExpr decodes the operands of an Info.plist or entitlement key test: the key, then a
+// string (the legacy info form) or a match.
+func (d *reqDecoder) keyExpr(op uint32) error {
+	if op == reqEntitlementField {
+		d.print("entitlement[")
+	} else {
+		d.print("info[")
+	}
+	if err := d.str(true); err != nil {
+		return err
+	}
+	if op == reqInfoKeyValue {
+		d.print("] = ")
+		return d.str(false)
+	}
+	d.print("]")
+	return d.match()
+}
+
+// logicExpr decodes the operands of and, or (two expressions, parenthesised when the
+// enclosing level lvl binds tighter) and ! (one expression).
+func (d *reqDecoder) logicExpr(op uint32, lvl, depth int) error {
+	if op == reqNot {
+		d.print("! ")
+		return d.expr(levelPrimary, depth+1)
+	}
+	name, own := " and ", levelAnd
+	if op == reqOr {
+		name, own = " or ", levelOr
+	}
+	if lvl < own {
+		d.print("(")
+	}
+	if err := d.expr(own, depth+1); err != nil {
+		return err
+	}
+	d.print(name)
+	if err := d.expr(own, depth+1); err != nil {
+		return err
+	}
+	if lvl < own {
+		d.print(")")
+	}
 	return nil
+}
+
+// unknownExpr handles an opcode newer than this decoder: the flags of the opcode word w say
+// whether the operand is length-prefixed and how an evaluator would treat it.
+func (d *reqDecoder) unknownExpr(w, op uint32) error {
+	switch {
+	case w&reqGenericFalse != 0:
+		d.print(" false /* opcode ", strconv.FormatUint(uint64(op), 10), " */")
+	case w&reqGenericSkip != 0:
+		d.print(" /* opcode ", strconv.FormatUint(uint64(op), 10), " */")
+	default:
+		return fmt.Errorf("requirement: unknown opcode %d", op)
+	}
+	_, err := d.bytes()
+	return err
 }
 
 // certSlot prints a certificate position: leaf, root (the anchor) or a signed index.

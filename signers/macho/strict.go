@@ -70,7 +70,7 @@ func linkeditEnd(cmds []byte, bo binary.ByteOrder, ncmds uint32) (end int64, fro
 func checkLayout(tf *thinFile, size int64) error {
 	switch {
 	case tf.layoutErr != nil:
-		return fmt.Errorf("strict validation: %v", tf.layoutErr)
+		return fmt.Errorf("strict validation: %w", tf.layoutErr)
 	case tf.layoutEnd < 0:
 		return errors.New("strict validation: no __LINKEDIT segment or LC_SYMTAB: the end of the signed data cannot be established")
 	case tf.layoutEnd < size:

@@ -81,7 +81,7 @@ var appRootFiles = map[string]bool{".LSOverride": true, ".DS_Store": true, "Icon
 func checkAppRoot(fsys fs.FS, dir string) error {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return fmt.Errorf("strict validation: reading the bundle root: %v", err)
+		return fmt.Errorf("strict validation: reading the bundle root: %w", err)
 	}
 	var bad []string
 	hasContents := false
@@ -141,7 +141,7 @@ func checkFrameworkRoot(fsys fs.FS, dir string) error {
 	}
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return fmt.Errorf("strict validation: reading the framework root: %v", err)
+		return fmt.Errorf("strict validation: reading the framework root: %w", err)
 	}
 	hasVersions := false
 	for _, e := range entries {
@@ -149,7 +149,7 @@ func checkFrameworkRoot(fsys fs.FS, dir string) error {
 			hasVersions = true
 			sub, err := fs.ReadDir(fsys, path.Join(dir, "Versions"))
 			if err != nil {
-				return fmt.Errorf("strict validation: reading %s/Versions: %v", dir, err)
+				return fmt.Errorf("strict validation: reading %s/Versions: %w", dir, err)
 			}
 			for _, v := range sub {
 				check("Versions/"+v.Name(), v)
@@ -179,7 +179,7 @@ func checkMetaDirectory(fsys fs.FS, meta string, resourcesBound bool) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("strict validation: reading %s: %v", meta, err)
+		return fmt.Errorf("strict validation: reading %s: %w", meta, err)
 	}
 	var bad []string
 	for _, e := range entries {

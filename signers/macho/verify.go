@@ -152,25 +152,78 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 		return sl, nil, nil
 	}
 	sig := &signers.Signature{Kind: signers.KindApple, Arch: tf.arch, Status: signers.StatusInvalid}
-	fail := func(format string, a ...any) (signers.MachOSlice, *signers.Signature, error) {
+	fail := func(problem string) (signers.MachOSlice, *signers.Signature, error) {
 		sig.Status = signers.StatusInvalid
-		sig.Error = fmt.Sprintf(format, a...)
+		sig.Error = problem
 		if sl.SignerClass == signers.SignerUnsigned {
 			sl.SignerClass = ""
 		}
 		return sl, sig, nil
 	}
+	sb, problem := readSuperBlob(r, size, tf)
+	if problem != "" {
+		return fail(problem)
+	}
+	cd := sb.cds[0]
+	describeSlice(&sl, sig, sb)
+	weak := weakCodeDirectories(sb.cds)
+
+	// Before any ASN.1 parser sees the CMS blob (fullsailor's below, relic's and
+	// encoding/asn1 in verifyCMS), bound its nesting, element count and lengths: a blob of
+	// nested indefinite-length headers otherwise recurses until the runtime aborts the whole
+	// process (issue #12). Such a file is an error, not a signature.
+	if err := checkCMSShape(sb); err != nil {
+		return sl, nil, err
+	}
+	// Identity and chain first, so that an invalid signature still names who claims it.
+	claimSigner(&sl, sig, sb)
+
+	problem, err = checkCode(ctx, r, size, tf, sb, bctx, sig)
+	if err != nil {
+		return sl, nil, err
+	}
+	if problem != "" {
+		return fail(problem)
+	}
+	if len(sb.cms) == 0 {
+		if cd.flags&0x2 == 0 {
+			return fail("CodeDirectory is not marked ad-hoc but carries no CMS signature")
+		}
+		sig.Status = signers.StatusAdhoc
+		return sl, sig, nil
+	}
+	ts, err := verifyCMS(sb)
+	if err != nil {
+		return fail(fmt.Sprintf("CMS signature: %v", err))
+	}
+	if problem := v.applyCMS(ts, cd, weak, opts, &sl, sig); problem != "" {
+		return fail(problem)
+	}
+	sig.Status = signers.StatusValid
+	return sl, sig, nil
+}
+
+// readSuperBlob reads and parses the code signature SuperBlob of tf. A problem (a
+// signature outside the file, unreadable or malformed) makes the signature invalid.
+func readSuperBlob(r io.ReaderAt, size int64, tf *thinFile) (sb *superBlob, problem string) {
 	if tf.sigSize < 12 || tf.sigSize > maxSigBlob || tf.sigOff > size || tf.sigSize > size-tf.sigOff {
-		return fail("code signature at offset %d (%d bytes) lies outside the file (%d bytes): truncated or malformed", tf.sigOff, tf.sigSize, size)
+		return nil, fmt.Sprintf("code signature at offset %d (%d bytes) lies outside the file (%d bytes): truncated or malformed", tf.sigOff, tf.sigSize, size)
 	}
 	blob := make([]byte, tf.sigSize)
 	if err := readAt(r, blob, tf.sigOff, size); err != nil {
-		return fail("reading code signature: %v", err)
+		return nil, fmt.Sprintf("reading code signature: %v", err)
 	}
 	sb, err := parseSuperBlob(blob)
 	if err != nil {
-		return fail("code signature: %v", err)
+		return nil, fmt.Sprintf("code signature: %v", err)
 	}
+	return sb, ""
+}
+
+// describeSlice fills sl with what the CodeDirectories of sb say (CDHash, identifier, Team
+// ID, flags, version, hash type, alternate CDHashes, entitlement keys, designated
+// requirement) and copies the identity and the signed digest into sig.
+func describeSlice(sl *signers.MachOSlice, sig *signers.Signature, sb *superBlob) {
 	cd := sb.cds[0]
 	sl.CDHash = hex.EncodeToString(cd.cdhash())
 	sl.SigningID, sl.TeamID = cd.ident, cd.team
@@ -185,19 +238,13 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 
 	sig.CDHash, sig.SigningID, sig.TeamID = sl.CDHash, sl.SigningID, sl.TeamID
 	sig.DigestAlgorithm = hashTypeName(cd.hashType)
-	weak := weakCodeDirectories(sb.cds)
 	sig.SignedDigest = hex.EncodeToString(cd.fullHash())
+}
 
-	isCMS := len(sb.cms) > 0
-	// Before any ASN.1 parser sees the CMS blob (fullsailor's below, relic's and
-	// encoding/asn1 in verifyCMS), bound its nesting, element count and lengths: a blob of
-	// nested indefinite-length headers otherwise recurses until the runtime aborts the whole
-	// process (issue #12). Such a file is an error, not a signature.
-	if err := checkCMSShape(sb); err != nil {
-		return sl, nil, err
-	}
-	// Identity and chain first, so that an invalid signature still names who claims it.
-	if isCMS {
+// claimSigner records who the signature claims to be signed by, before anything is
+// verified: the CMS leaf and its class, or ad-hoc when there is no CMS blob.
+func claimSigner(sl *signers.MachOSlice, sig *signers.Signature, sb *superBlob) {
+	if len(sb.cms) > 0 {
 		sl.SignerClass = signers.SignerOther
 		if leaf := extractLeaf(sb.cms); leaf != nil {
 			sig.Signer = signers.NewCertificate(leaf)
@@ -207,40 +254,43 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 		sl.SignerClass = signers.SignerAdhoc
 	}
 	sig.SignerClass = sl.SignerClass
+}
 
+// checkCode checks what the CodeDirectories of sb cover: the slice's layout (nothing after
+// __LINKEDIT), the page hashes of every CodeDirectory and the special slots (against what is
+// embedded or, with bctx, on disk; their notes go to sig). A problem makes the signature
+// invalid; err is only for a cancelled ctx.
+func checkCode(ctx context.Context, r io.ReaderAt, size int64, tf *thinFile, sb *superBlob, bctx *bundleCtx, sig *signers.Signature) (problem string, err error) {
 	// Strict validation of the slice's layout: nothing after the end of __LINKEDIT.
 	if err := checkLayout(tf, size); err != nil {
-		return fail("%v", err)
+		return err.Error(), nil
 	}
 	// Page hashes of every CodeDirectory, whatever the signature kind.
 	for _, d := range sb.cds {
 		if d.codeLimit > tf.sigOff && tf.sigOff > 0 {
-			return fail("CodeDirectory (slot %#x) codeLimit %d covers the signature itself at %d", d.slot, d.codeLimit, tf.sigOff)
+			return fmt.Sprintf("CodeDirectory (slot %#x) codeLimit %d covers the signature itself at %d", d.slot, d.codeLimit, tf.sigOff), nil
 		}
 		if err := checkPages(ctx, r, size, d); err != nil {
 			if ctx.Err() != nil {
-				return sl, nil, ctx.Err()
+				return "", ctx.Err()
 			}
-			return fail("%v", err)
+			return err.Error(), nil
 		}
 	}
 	// Special slots against what is embedded or on disk.
 	notes, err := checkSpecialSlots(sb, tf, bctx)
 	sig.Notes = append(sig.Notes, notes...)
 	if err != nil {
-		return fail("%v", err)
+		return err.Error(), nil
 	}
-	if !isCMS {
-		if cd.flags&0x2 == 0 {
-			return fail("CodeDirectory is not marked ad-hoc but carries no CMS signature")
-		}
-		sig.Status = signers.StatusAdhoc
-		return sl, sig, nil
-	}
-	ts, err := verifyCMS(sb)
-	if err != nil {
-		return fail("CMS signature: %v", err)
-	}
+	return "", nil
+}
+
+// applyCMS records in sig and sl what the verified CMS signature ts says: the digest it
+// covers (adding a weak signer digest to weak), the signer and its class, the Team ID, the
+// timestamp and the chain verdict. A Team ID that differs from the CodeDirectory's (cd) is a
+// problem that makes the signature invalid.
+func (v *Verifier) applyCMS(ts *pkcs9.TimestampedSignature, cd *codeDir, weak []string, opts signers.Options, sl *signers.MachOSlice, sig *signers.Signature) (problem string) {
 	// What the CMS signature covers is the slot-0 CodeDirectory under the signer's digest
 	// algorithm (its messageDigest): report that, not CD0's own hash type, which is SHA-1 for
 	// a codesign signature with a SHA-1 primary and a SHA-256 alternate CodeDirectory.
@@ -265,7 +315,7 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	// libsecurity_codesigning/lib/StaticCode.cpp).
 	certTeam, _ := sig.Signer.AppleTeamID()
 	if cd.team != "" && certTeam != "" && cd.team != certTeam {
-		return fail("Team ID %q in the CodeDirectory differs from %q in the signing certificate", cd.team, certTeam)
+		return fmt.Sprintf("Team ID %q in the CodeDirectory differs from %q in the signing certificate", cd.team, certTeam)
 	}
 	if sig.TeamID == "" {
 		sig.TeamID = certTeam
@@ -279,8 +329,7 @@ func (v *Verifier) verifySlice(ctx context.Context, r io.ReaderAt, size int64, b
 	}
 	cv := v.chain(ts, opts, &sig.Notes)
 	sig.Chain, sig.ChainError, sig.Anchor, sig.TimestampChain = cv.chain, cv.err, cv.anchor, cv.tsChain
-	sig.Status = signers.StatusValid
-	return sl, sig, nil
+	return ""
 }
 
 // chainVerdict is the judgement on a signature's certificate chain.
