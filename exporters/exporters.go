@@ -27,6 +27,7 @@
 // (crowdstrike.Options, sentinelone.Options, defender.Options), and Collect runs the chosen
 // ones with the Options they share. Default is Configured with every vendor's defaults;
 // Registry.Register adds your own exporter. There is no package-level registry to mutate.
+// examples/endtoend in the repository is the whole job as a program to copy.
 //
 // The vendors' formats and the parts of them that no primary source confirms are listed in
 // each vendor package's documentation; UNCONFIRMED parts are labelled so in code, in
