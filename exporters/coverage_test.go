@@ -13,12 +13,17 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 )
 
 var allVendors = []string{"crowdstrike", "defender", "sentinelone"}
 
-func s1Site() exporters.Options {
-	return exporters.Options{SentinelOne: exporters.SentinelOneOptions{SiteIDs: []string{"225494730938493804"}}}
+// s1Site is the built-in exporters with SentinelOne scoped to one site.
+func s1Site(t testing.TB) *exporters.Registry {
+	t.Helper()
+	reg, err := exporters.Configured(exporters.Vendors{SentinelOne: sentinelone.Options{SiteIDs: []string{"225494730938493804"}}})
+	require.NoError(t, err)
+	return reg
 }
 
 // byFile indexes a vendor's coverage records by file and rule.
@@ -41,9 +46,8 @@ func byFile(t *testing.T, c *exporters.Coverage, vendor string) map[string]expor
 // Every executable of the Windows policy, for every vendor: the entry that covers it, which
 // is one the vendor really wrote into the named file, and the summary counts.
 func TestCoverageWindows(t *testing.T) {
-	o := s1Site()
-	o.Digests = tp.Digests(tp.Sum("CrashPlanService.exe"))
-	res, err := exporters.Collect(exporters.Default(), tp.Windows(t), allVendors, o)
+	o := exporters.Options{Digests: tp.Digests(tp.Sum("CrashPlanService.exe"))}
+	res, err := exporters.Collect(s1Site(t), tp.Windows(t), allVendors, o)
 	require.NoError(t, err)
 	const (
 		svc    = `C:\Program Files\CrashPlan\CrashPlanService.exe`
@@ -116,7 +120,7 @@ func TestCoverageWindows(t *testing.T) {
 	dec.DisallowUnknownFields()
 	require.NoError(t, dec.Decode(&c))
 	assert.Equal(t, *res.Coverage, c)
-	again, err := exporters.Collect(exporters.Default(), tp.Windows(t), allVendors, o)
+	again, err := exporters.Collect(s1Site(t), tp.Windows(t), allVendors, o)
 	require.NoError(t, err)
 	assert.Equal(t, last.Data, again.Files[len(again.Files)-1].Data)
 }
@@ -134,7 +138,7 @@ func filesOf(res *exporters.Result) []string {
 func TestCoverageNotCovered(t *testing.T) {
 	p := tp.Windows(t)
 	p.Rules[2].FileDigests = nil // the narrowed signer rule: nothing to fall back to
-	res, err := exporters.Collect(exporters.Default(), p, []string{"sentinelone"}, s1Site())
+	res, err := exporters.Collect(s1Site(t), p, []string{"sentinelone"}, exporters.Options{})
 	require.NoError(t, err)
 	got := byFile(t, res.Coverage, "sentinelone")
 	svc := got[`C:\Program Files\CrashPlan\CrashPlanService.exe#1`]
@@ -207,7 +211,7 @@ func TestPatternCharactersPerVendor(t *testing.T) {
 					p := &edrpolicy.Policy{SchemaVersion: edrpolicy.SchemaVersion, Profile: "x", OS: plat, Level: edrpolicy.CriterionPath,
 						Rules: []edrpolicy.Rule{{Criterion: edrpolicy.CriterionPath, Value: file, Platform: plat, Role: "executable", Match: edrpolicy.MatchFile,
 							Files: []string{file}, FileDigests: tp.FileDigests(file), Reason: "test"}}}
-					res, err := exporters.Collect(exporters.Default(), p, allVendors, s1Site())
+					res, err := exporters.Collect(s1Site(t), p, allVendors, exporters.Options{})
 					if w == refused {
 						var ge *edrpolicy.GuardrailError
 						require.ErrorAs(t, err, &ge, "the guardrails refuse %q", file)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
 func examplePolicy() *edrpolicy.Policy {
@@ -73,6 +74,9 @@ type lineCount struct{}
 
 func (lineCount) Name() string      { return "lines" }
 func (lineCount) Formats() []string { return []string{"txt"} }
+
+// Digests: the values it writes are the policy's own; it needs no digest besides SHA-256.
+func (lineCount) Digests() hashing.Algorithms { return hashing.Algorithms{} }
 func (lineCount) Export(r *exporters.Request) (*exporters.VendorResult, error) {
 	if !r.Admitted() {
 		return nil, exporters.ErrNotAdmitted

@@ -11,8 +11,8 @@
 // expresses a signer rule narrowed to its files; Defender certificate indicators are
 // Windows-only; a path holding a character the vendor reads as a pattern cannot name one
 // file), it writes the strongest criterion it can within the policy's level: the files'
-// hashes in its own hash type (policy.json's file_digests), or at --level path a file's exact
-// path; an export-fallback warning and the entry's description say so. A file nothing covers
+// hashes in its own hash type (policy.json's file_digests), or at the path level a file's
+// exact path; an export-fallback warning and the entry's description say so. A file nothing covers
 // is an export-skipped warning naming the vendor and the file.
 //
 // Collect returns, besides the files, every vendor Entry written and the Coverage
@@ -21,8 +21,13 @@
 // reason, never by the application version or the rule's position, so a rule that did not
 // change gives the same entry byte for byte in the next run.
 //
-// Default returns a new Registry holding the three built-in exporters; Registry.Register adds
-// your own. There is no package-level registry to mutate.
+// A program using the library inspects the install with the digests the chosen vendors write
+// (DigestsFor), decides the policy (edrpolicy.Decide), then exports it: Configured returns a
+// Registry holding the three built-in exporters, each configured with its vendor's options
+// (crowdstrike.Options, sentinelone.Options, defender.Options), and Collect runs the chosen
+// ones with the Options they share. Default is Configured with every vendor's defaults;
+// Registry.Register adds your own exporter. There is no package-level registry to mutate.
+// examples/endtoend in the repository is the whole job as a program to copy.
 //
 // The vendors' formats and the parts of them that no primary source confirms are listed in
 // each vendor package's documentation; UNCONFIRMED parts are labelled so in code, in
@@ -42,17 +47,6 @@ import (
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
-// Options configure an export: the formats, expiration, extra digests and each vendor's
-// options. See the field documentation.
-type Options = core.Options
-
-// CrowdStrikeOptions, SentinelOneOptions and DefenderOptions are the per-vendor options.
-type (
-	CrowdStrikeOptions = core.CrowdStrikeOptions
-	SentinelOneOptions = core.SentinelOneOptions
-	DefenderOptions    = core.DefenderOptions
-)
-
 // Warning codes exporters use in the edrpolicy.Warning values they return.
 const (
 	WarnSkipped     = core.WarnSkipped     // a rule was not exported for a vendor
@@ -65,10 +59,16 @@ const (
 // which Admit makes after applying the refusals, so that no exporter, built-in or your own,
 // can be handed a policy the CLI would refuse.
 type Exporter interface {
-	// Name is the vendor name used with --vendor, e.g. "crowdstrike".
+	// Name is the vendor name, e.g. "crowdstrike": lower-case letters, digits and '-'.
 	Name() string
-	// Formats are the kinds of file the exporter can write (json, csv, ...), for --format.
+	// Formats are the kinds of file the exporter can write (json, csv, ...), the values
+	// Options.Formats takes.
 	Formats() []string
+	// Digests are the digests besides SHA-256 that the exporter writes, as it is configured
+	// (SentinelOne's SHA-1 hash exclusions, Falcon's md5 IOCs when asked for, Defender's
+	// FileSha1 indicators when asked for). Ask for them before inspecting (DigestsFor,
+	// edrpolicy.InspectOptions.Digests) so that the policy's hash rules carry them.
+	Digests() hashing.Algorithms
 	// Export returns the vendor files for the admitted policy (none for a file that would be
 	// empty), the entries written into them, the policy files no entry covers and a warning
 	// for each rule it could not express. An error means nothing should be written: a
@@ -78,7 +78,12 @@ type Exporter interface {
 	Export(r *Request) (*VendorResult, error)
 }
 
-// Request is a policy admitted for export (see Admit): the only input an Exporter takes.
+// Request is a policy admitted for export (see Admit): the only input an Exporter takes. Its
+// methods: Policy returns the request's own copy of the policy; Options returns the shared
+// options it was admitted with (the fields of Options, Expiration set to "rule" when the
+// policy asked for a governance expiry and none was given); Warnings returns the refusals
+// Force overrode; Admitted reports whether Admit made it (an exporter given any other
+// Request returns ErrNotAdmitted).
 type Request = core.Request
 
 // ErrNotAdmitted is returned by an exporter given a Request that Admit did not make.
@@ -92,7 +97,7 @@ var ErrNotAdmitted = core.ErrNotAdmitted
 // every refusal but the executable folder one, each then a warning (Request.Warnings). A
 // forced warning in the policy itself is not trusted: anyone can write one into a policy
 // file. Collect admits the policy itself; call Admit to run one exporter directly.
-func Admit(p *edrpolicy.Policy, o Options) (*Request, error) { return core.Admit(p, o) }
+func Admit(p *edrpolicy.Policy, o Options) (*Request, error) { return core.Admit(p, o.shared()) }
 
 // Registry maps vendor names to exporters. The zero value is not usable; use NewRegistry or
 // Default.
@@ -103,11 +108,12 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{byName: map[string]Exporter{}} }
 
-// Default returns a new registry holding the built-in exporters: crowdstrike, sentinelone and
-// defender. Each call returns a fresh registry.
+// Default returns a new registry holding the built-in exporters, crowdstrike, sentinelone and
+// defender, each with its default options (Configured with zero Vendors: a SentinelOne export
+// then fails for want of a scope). Each call returns a fresh registry.
 func Default() *Registry {
 	r := NewRegistry()
-	for _, e := range []Exporter{crowdstrike.New(), sentinelone.New(), defender.New()} {
+	for _, e := range []Exporter{crowdstrike.New(crowdstrike.Options{}), sentinelone.New(sentinelone.Options{}), defender.New(defender.Options{})} {
 		r.byName[e.Name()] = e
 	}
 	return r
@@ -128,6 +134,23 @@ func (r *Registry) Register(e Exporter) error {
 	}
 	r.byName[name] = e
 	return nil
+}
+
+// With returns a new registry holding r's exporters and e, which takes the place of the
+// exporter registered under its name if there is one (a built-in exporter configured
+// otherwise, say); r itself is unchanged. Its name must be lower-case letters, digits and
+// '-'.
+func (r *Registry) With(e Exporter) (*Registry, error) {
+	out := NewRegistry()
+	for n, x := range r.byName {
+		if e != nil && n != e.Name() {
+			out.byName[n] = x
+		}
+	}
+	if err := out.Register(e); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Lookup returns the exporter registered under name.

@@ -8,8 +8,18 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
+
+// tenantRegistry is the built-in exporters with SentinelOne given tenant-wide scope, as a
+// library user configures them.
+func tenantRegistry(t testing.TB) *exporters.Registry {
+	t.Helper()
+	reg, err := exporters.Configured(exporters.Vendors{SentinelOne: sentinelone.Options{Tenant: true}})
+	require.NoError(t, err)
+	return reg
+}
 
 func TestDefaultIsFresh(t *testing.T) {
 	a, b := exporters.Default(), exporters.Default()

@@ -73,8 +73,8 @@ func FuzzExportReadBack(f *testing.F) {
 		}
 		p, probe, sibling := fuzzPolicy(t, name, sel)
 		sum := p.Rules[0].Value
-		files, warns, err := exporters.Export(exporters.Default(), p, []string{"crowdstrike", "sentinelone", "defender"},
-			exporters.Options{Digests: tp.Digests(sum), SentinelOne: exporters.SentinelOneOptions{Tenant: true}})
+		files, warns, err := exporters.Export(tenantRegistry(t), p, []string{"crowdstrike", "sentinelone", "defender"},
+			exporters.Options{Digests: tp.Digests(sum)})
 		var refused *edrpolicy.GuardrailError
 		if errors.As(err, &refused) {
 			return // a path the guardrails refuse: nothing is written

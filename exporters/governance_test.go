@@ -70,8 +70,8 @@ func TestGovernanceInVendorFiles(t *testing.T) {
 			assert.Equal(t, exp, r.Expires)
 		}
 	}
-	opts := exporters.Options{SentinelOne: exporters.SentinelOneOptions{Tenant: true}}
-	res, err := exporters.Collect(exporters.Default(), pol, []string{"defender", "crowdstrike", "sentinelone"}, opts)
+	opts, reg := exporters.Options{}, tenantRegistry(t)
+	res, err := exporters.Collect(reg, pol, []string{"defender", "crowdstrike", "sentinelone"}, opts)
 	require.NoError(t, err)
 	wantDesc := func(what, desc string) {
 		assert.Contains(t, desc, "; owner: secops@example.com; justification: CHG-4242; expires: 2026-05-30", what)
@@ -123,7 +123,7 @@ func TestGovernanceInVendorFiles(t *testing.T) {
 	// The next day's run with the previous policy: every rule carried over, so every vendor
 	// file is byte-identical (no churn in the consoles).
 	next := governedSample(t, g, day.AddDate(0, 0, 1), pol)
-	res2, err := exporters.Collect(exporters.Default(), next, []string{"defender", "crowdstrike", "sentinelone"}, opts)
+	res2, err := exporters.Collect(reg, next, []string{"defender", "crowdstrike", "sentinelone"}, opts)
 	require.NoError(t, err)
 	require.Equal(t, len(res.Files), len(res2.Files))
 	for i := range res.Files {
@@ -136,7 +136,7 @@ func TestGovernanceInVendorFiles(t *testing.T) {
 	// Expiration "none" writes no expiry even so; a policy without a governance expiry writes
 	// none by default (signer rules' certificate day is not an expiry the user asked for).
 	opts.Expiration = "none"
-	res3, err := exporters.Collect(exporters.Default(), pol, []string{"defender"}, opts)
+	res3, err := exporters.Collect(reg, pol, []string{"defender"}, opts)
 	require.NoError(t, err)
 	assert.NotContains(t, string(fileOf(t, res3, "defender-indicators.json")), "expirationTime")
 	plain := governedSample(t, edrpolicy.GovernanceOptions{}, day, nil)

@@ -63,14 +63,15 @@ func (c refusedCase) policy() *edrpolicy.Policy {
 	return &edrpolicy.Policy{SchemaVersion: edrpolicy.SchemaVersion, Profile: "p", OS: c.os, Level: edrpolicy.CriterionPath, Rules: []edrpolicy.Rule{c.rule}}
 }
 
-// vendorExporters are the built-in exporters as a library user constructs them.
+// vendorExporters are the built-in exporters as a library user constructs them: SentinelOne
+// needs a scope.
 func vendorExporters() []exporters.Exporter {
-	return []exporters.Exporter{crowdstrike.New(), sentinelone.New(), defender.New()}
+	return []exporters.Exporter{crowdstrike.New(crowdstrike.Options{}), sentinelone.New(sentinelone.Options{Tenant: true}), defender.New(defender.Options{})}
 }
 
-// userOptions are options a library user would give: SentinelOne needs a scope.
+// userOptions are options a library user would give.
 func userOptions(force bool) exporters.Options {
-	return exporters.Options{Force: force, SentinelOne: exporters.SentinelOneOptions{Tenant: true}}
+	return exporters.Options{Force: force}
 }
 
 func leaks(files []edrpolicy.OutputFile, s string) []string {
@@ -145,7 +146,7 @@ func TestForceOverridesRefusals(t *testing.T) {
 		edrpolicy.FindingRiskySigner: edrpolicy.WarnRiskySignerForced}
 	for _, c := range refusedCases() {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := exporters.Collect(exporters.Default(), c.policy(), []string{"crowdstrike", "sentinelone", "defender"}, userOptions(true))
+			res, err := exporters.Collect(tenantRegistry(t), c.policy(), []string{"crowdstrike", "sentinelone", "defender"}, userOptions(true))
 			if !c.forcible {
 				assertRefused(t, c, err)
 				return

@@ -23,8 +23,8 @@ func writeSet(t *testing.T) string {
 	t.Helper()
 	p := tp.Windows(t)
 	sum := tp.Sum("CrashPlanService.exe")
-	files, _, err := exporters.Export(exporters.Default(), p, []string{"crowdstrike", "sentinelone", "defender"},
-		exporters.Options{Digests: tp.Digests(sum), SentinelOne: exporters.SentinelOneOptions{Tenant: true}})
+	files, _, err := exporters.Export(tenantRegistry(t), p, []string{"crowdstrike", "sentinelone", "defender"},
+		exporters.Options{Digests: tp.Digests(sum)})
 	require.NoError(t, err)
 	data, err := p.JSON()
 	require.NoError(t, err)

@@ -144,7 +144,7 @@ func fileRecords(t *testing.T, name string, data []byte) []string {
 // renewed certificate, two files unchanged), at each level, pinned and not, Windows and Mac.
 // Before, every entry carried the application version and changed at every upgrade.
 func TestStableEntriesAcrossUpgrade(t *testing.T) {
-	o := s1Site()
+	o, reg := exporters.Options{}, s1Site(t)
 	for _, c := range []struct {
 		os, tree string
 		level    edrpolicy.Criterion
@@ -162,9 +162,9 @@ func TestStableEntriesAcrossUpgrade(t *testing.T) {
 			p1 := generateSample(t, c.tree, c.os, c.level, c.pins)
 			p2 := generateSample(t, filepath.Join("v2", c.tree), c.os, c.level, c.pins)
 			require.NotEqual(t, p1.AppVersion, p2.AppVersion)
-			r1, err := exporters.Collect(exporters.Default(), p1, allVendors, o)
+			r1, err := exporters.Collect(reg, p1, allVendors, o)
 			require.NoError(t, err)
-			r2, err := exporters.Collect(exporters.Default(), p2, allVendors, o)
+			r2, err := exporters.Collect(reg, p2, allVendors, o)
 			require.NoError(t, err)
 			rec1, rec2 := entryRecords(t, r1), entryRecords(t, r2)
 			unchanged, changed := 0, 0

@@ -18,6 +18,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/report"
 	"github.com/edrpolicy/edrpolicy/signers"
@@ -103,7 +104,9 @@ func sampleSet(t *testing.T, tree string, prev *edrpolicy.Policy) (string, *edrp
 
 func writeSet(t *testing.T, pol *edrpolicy.Policy) (string, *edrpolicy.Policy, *exporters.Result) {
 	t.Helper()
-	res, err := exporters.Collect(exporters.Default(), pol, allVendors, exporters.Options{SentinelOne: exporters.SentinelOneOptions{Tenant: true}})
+	reg, err := exporters.Configured(exporters.Vendors{SentinelOne: sentinelone.Options{Tenant: true}})
+	require.NoError(t, err)
+	res, err := exporters.Collect(reg, pol, allVendors, exporters.Options{})
 	require.NoError(t, err)
 	data, err := pol.JSON()
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,9 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/crowdstrike"
+	"github.com/edrpolicy/edrpolicy/exporters/defender"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 )
 
@@ -81,42 +85,49 @@ func readMergeFile(name string) ([]byte, error) {
 	return data, nil
 }
 
-// options turns the flags into exporters.Options; errors are usage errors naming the flag.
-// Every enumerated value is checked (exporters.ValidateOptions), used by this run or not.
-func (v *vendorFlags) options() (exporters.Options, error) {
-	o := exporters.Options{
-		Formats:    v.formats,
-		Expiration: v.expiration,
-		CrowdStrike: exporters.CrowdStrikeOptions{
-			HostGroups: v.hostGroups, Action: v.csAction, MD5: v.md5, ExcludedFrom: v.excludedFrom,
-		},
-		SentinelOne: exporters.SentinelOneOptions{
-			Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256,
-		},
-		Defender: exporters.DefenderOptions{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
+// vendorConfig is what the vendor flags give: the options the exporters share, and the
+// registry of the built-in exporters, each configured with its vendor's flags.
+type vendorConfig struct {
+	opts exporters.Options
+	reg  *exporters.Registry
+}
+
+// config turns the flags into the shared exporters.Options and a registry of configured
+// exporters; errors are usage errors naming the flag. Every value is checked
+// (exporters.ValidateOptions, exporters.Configured), used by this run's vendors or not.
+func (v *vendorFlags) config() (vendorConfig, error) {
+	o := exporters.Options{Formats: v.formats, Expiration: v.expiration}
+	vs := exporters.Vendors{
+		CrowdStrike: crowdstrike.Options{HostGroups: v.hostGroups, Action: v.csAction, MD5: v.md5, ExcludedFrom: v.excludedFrom},
+		SentinelOne: sentinelone.Options{Tenant: v.s1Tenant, AccountIDs: v.s1Accounts, SiteIDs: v.s1Sites, GroupIDs: v.s1Groups, Mode: v.s1Mode, SHA256: v.s1SHA256},
+		Defender:    defender.Options{RbacGroups: v.defenderGroups, SHA1: v.defenderSHA1, MergePolicy: v.mergePolicy, ProcessExclusions: v.defenderProcesses},
 	}
-	if err := exporters.ValidateOptions(o); err != nil {
-		return o, usageErr("%w", err)
+	reg, err := exporters.Configured(vs)
+	if err := errors.Join(exporters.ValidateOptions(o), err); err != nil {
+		return vendorConfig{}, usageErr("%w", err)
 	}
 	if v.defenderMerge != "" {
 		data, err := readMergeFile(v.defenderMerge)
 		if err != nil {
-			return o, err
+			return vendorConfig{}, err
 		}
-		o.Defender.MergeWith, o.Defender.MergeName = data, v.defenderMerge
+		vs.Defender.MergeWith, vs.Defender.MergeName = data, v.defenderMerge
+		if reg, err = reg.With(defender.New(vs.Defender)); err != nil {
+			return vendorConfig{}, usageErr("%w", err)
+		}
 	}
 	if v.inspection != "" {
 		data, err := safeopen.ReadFile("", v.inspection, safeopen.MaxInventory)
 		if err != nil {
-			return o, usageErr("--inspection: %w", err)
+			return vendorConfig{}, usageErr("--inspection: %w", err)
 		}
 		var inv edrpolicy.Inventory
 		if err := json.Unmarshal(data, &inv); err != nil {
-			return o, usageErr("--inspection %s: not inspect JSON: %w", v.inspection, err)
+			return vendorConfig{}, usageErr("--inspection %s: not inspect JSON: %w", v.inspection, err)
 		}
 		o.Digests = exporters.DigestsFromInventory(&inv)
 	}
-	return o, nil
+	return vendorConfig{opts: o, reg: reg}, nil
 }
 
 type exportOptions struct {
@@ -177,12 +188,12 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 			return usageErr("export: %w", err)
 		}
 	}
-	opts, err := o.flags.options()
+	vc, err := o.flags.config()
 	if err != nil {
 		return err
 	}
-	opts.Force, opts.Guardrails = o.force, edrpolicy.HostGuardrails()
-	res, err := exporters.Collect(exporters.Default(), p, o.vendors, opts)
+	vc.opts.Force, vc.opts.Guardrails = o.force, edrpolicy.HostGuardrails()
+	res, err := exporters.Collect(vc.reg, p, o.vendors, vc.opts)
 	if err != nil {
 		return usageErr("export %s: %w", policyFile, err)
 	}

@@ -39,6 +39,10 @@ var optionFlags = map[string]string{
 	"CrowdStrike.ExcludedFrom": "--ml-excluded-from",
 	"CrowdStrike.HostGroups":   "--host-group",
 	"SentinelOne.Mode":         "--s1-mode",
+	"SentinelOne.Tenant":       "--s1-tenant",
+	"SentinelOne.AccountIDs":   "--s1-account-id",
+	"SentinelOne.SiteIDs":      "--s1-site-id",
+	"SentinelOne.GroupIDs":     "--s1-group-id",
 	"Defender.MergePolicy":     "--merge-policy",
 	"Defender.MergeWith":       "--defender-merge",
 }

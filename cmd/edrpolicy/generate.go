@@ -16,7 +16,6 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
-	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/report"
 )
@@ -51,6 +50,7 @@ type generateOptions struct {
 	jobs             int
 	gov              edrpolicy.GovernanceOptions
 	vendor           vendorFlags
+	vcfg             vendorConfig // from vendor, made by takeTableFormat
 	fleet            fleetFlags
 }
 
@@ -234,10 +234,17 @@ func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, 
 		}
 	}
 	d.Roots = append([]string(nil), o.roots...) // recorded as given
+	// The inspection computes the digests the chosen vendors write besides SHA-256, as their
+	// exporters are configured (SentinelOne's SHA-1, --md5, --defender-sha1): they land on
+	// the hash rules of policy.json (sha1, md5).
+	digests, err := exporters.DigestsFor(o.vcfg.reg, o.vendors)
+	if err != nil {
+		return g, usageErr("--vendor %w", err)
+	}
 	g = edrpolicy.GenerateOptions{
 		Roots:      roots,
 		AppVersion: o.appVersion,
-		Inspect:    edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts, Digests: o.digestsForVendors()},
+		Inspect:    edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts, Digests: digests},
 		Decide:     d,
 	}
 	return g, nil
@@ -295,23 +302,20 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	var upgrade *plan.Plan
 	removals := 0
 	if len(o.vendors) > 0 {
-		eopts, err := o.vendor.options()
-		if err != nil {
-			return err
-		}
+		eopts := o.vcfg.opts
 		// The vendor files are written by this command: its --force is the override, the
 		// policy's forced warnings are not; its rules are judged with the lists it was
 		// decided with (--risky-signers).
 		eopts.Force, eopts.Guardrails = o.force, g.Decide.Guardrails
 		eopts.RiskySigners, eopts.Interpreters = g.Decide.RiskySigners, g.Decide.Interpreters
-		exported, err = exporters.Collect(exporters.Default(), pol, o.vendors, eopts)
+		exported, err = exporters.Collect(o.vcfg.reg, pol, o.vendors, eopts)
 		if err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
 		files = append(files, exported.Files...)
 		if g.Decide.Previous != nil {
 			var rfiles []edrpolicy.OutputFile
-			if upgrade, rfiles, err = upgradePlan(g.Decide.Previous, o.previous, exported.Files, o.vendors, eopts); err != nil {
+			if upgrade, rfiles, err = upgradePlan(o.vcfg.reg, g.Decide.Previous, o.previous, exported.Files, o.vendors, eopts); err != nil {
 				return &exitErr{code: exitError, err: fmt.Errorf("generate: upgrade plan: %w", err), note: "no files were written"}
 			}
 			files = append(files, rfiles...)
@@ -412,7 +416,8 @@ func (o *generateOptions) takeTableFormat() error {
 		kinds = append(kinds, f)
 	}
 	o.vendor.formats = kinds
-	if _, err := o.vendor.options(); err != nil {
+	vc, err := o.vendor.config()
+	if err != nil {
 		var ee *exitErr
 		if errors.As(err, &ee) {
 			for _, oe := range optionErrors(err) {
@@ -423,6 +428,7 @@ func (o *generateOptions) takeTableFormat() error {
 		}
 		return err
 	}
+	o.vcfg = vc
 	return nil
 }
 
@@ -496,24 +502,6 @@ func partialRead(a *app, pol *edrpolicy.Policy) error {
 	}
 	fmt.Fprintf(a.stderr, "edrpolicy: the policy was built from a partial read: %d file(s) or folder(s) could not be read (the unreadable warnings name them)\n", n)
 	return attention()
-}
-
-// digestsForVendors asks the inspection for the digests the chosen vendors take besides
-// SHA-256: SHA-1 for SentinelOne hash exclusions and Defender FileSha1 indicators, MD5 for
-// Falcon md5 IOCs. They land on the hash rules of policy.json (sha1, md5).
-func (o *generateOptions) digestsForVendors() hashing.Algorithms {
-	var a hashing.Algorithms
-	for _, v := range o.vendors {
-		switch v {
-		case "sentinelone":
-			a.SHA1 = true
-		case "defender":
-			a.SHA1 = a.SHA1 || o.vendor.defenderSHA1
-		case "crowdstrike":
-			a.MD5 = a.MD5 || o.vendor.md5
-		}
-	}
-	return a
 }
 
 // sourceDateEpoch reads SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds

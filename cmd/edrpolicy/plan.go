@@ -44,11 +44,11 @@ func (p *planFlags) bind(f *pflag.FlagSet) {
 	f.BoolVar(&p.processes, "defender-process-exclusions", false, "for a policy side: Defender process exclusions, as given to generate/export")
 }
 
-// options are the export options for a policy side.
-func (p *planFlags) options() (exporters.Options, error) {
+// config is the export configuration for a policy side.
+func (p *planFlags) config() (vendorConfig, error) {
 	v := vendorFlags{expiration: p.expiration, inspection: p.inspection, csAction: p.csAction, md5: p.md5, excludedFrom: p.excludedFrom,
 		s1SHA256: p.s1SHA256, s1Mode: "suppress", defenderSHA1: p.defenderSHA1, defenderProcesses: p.processes, mergePolicy: "merge"}
-	return v.options()
+	return v.config()
 }
 
 // runPlan is `diff OLD NEW --vendor V`.
@@ -60,15 +60,15 @@ func (o *diffOptions) runPlan(a *app, oldArg, newArg string) error {
 			return usageErr("--vendor %q: want %s", v, strings.Join(reg.Names(), ", "))
 		}
 	}
-	eopts, err := o.plan.options()
+	vc, err := o.plan.config()
 	if err != nil {
 		return err
 	}
-	old, err := planSide(a, reg, "OLD", oldArg, vendors, eopts)
+	old, err := planSide(a, vc.reg, "OLD", oldArg, vendors, vc.opts)
 	if err != nil {
 		return err
 	}
-	cur, err := planSide(a, reg, "NEW", newArg, vendors, eopts)
+	cur, err := planSide(a, vc.reg, "NEW", newArg, vendors, vc.opts)
 	if err != nil {
 		return err
 	}
@@ -197,8 +197,7 @@ func updateText(u plan.Update) string {
 
 // upgradePlan is generate --previous with --vendor: the previous policy exported with the
 // same options compared with the files this run writes, and the removal files for what goes.
-func upgradePlan(prev *edrpolicy.Policy, prevName string, files []edrpolicy.OutputFile, vendors []string, o exporters.Options) (*plan.Plan, []edrpolicy.OutputFile, error) {
-	reg := exporters.Default()
+func upgradePlan(reg *exporters.Registry, prev *edrpolicy.Policy, prevName string, files []edrpolicy.OutputFile, vendors []string, o exporters.Options) (*plan.Plan, []edrpolicy.OutputFile, error) {
 	old, err := plan.FromPolicy(reg, prev, vendors, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--previous %s: %w", prevName, err)

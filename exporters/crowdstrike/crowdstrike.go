@@ -35,6 +35,7 @@ package crowdstrike
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -42,6 +43,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
 // Name is the vendor name.
@@ -57,17 +59,52 @@ const MaxIndicatorsPerBody = 2000
 // executable's file falls back to its hash.
 var glob = core.GlobSyntax{Vendor: "CrowdStrike Falcon (glob semantics UNCONFIRMED)", Meta: "?[]{}"}
 
-// Exporter is the Falcon exporter.
-type Exporter struct{}
+// Options configure the Falcon exporter. The zero value writes allow IOCs applied globally
+// with source "edrpolicy", sha256 only, and ML exclusions excluded from blocking.
+type Options struct {
+	// HostGroups are the Falcon host group IDs (32 hex, any case) the IOCs and exclusions
+	// apply to. Empty means applied globally.
+	HostGroups []string
+	// Action is the IOC action: "allow" (the default when empty) or "no_action".
+	Action string
+	// MD5 adds an md5 IOC next to each sha256 one. The MD5 comes from the policy's hash
+	// rules (an inspection that computed it, see Exporter.Digests) or from the shared
+	// options' Digests; a file whose MD5 is unknown gets its sha256 IOC only, with a note.
+	MD5 bool
+	// Source is the IOC source field, 1 to 256 characters; "edrpolicy" when empty.
+	Source string
+	// ExcludedFrom is the ML exclusions' excluded_from: "blocking", "extraction" or both;
+	// [blocking] when empty.
+	ExcludedFrom []string
+}
 
-// New returns the Falcon exporter.
-func New() Exporter { return Exporter{} }
+// Validate checks every option on its own; each fault is one *edrpolicy.OptionError of the
+// join, its Field prefixed with the vendor type ("CrowdStrike.HostGroups",
+// "CrowdStrike.Action", "CrowdStrike.Source", "CrowdStrike.ExcludedFrom"). Export validates
+// too.
+func (o Options) Validate() error {
+	_, err := newSettings(o)
+	return err
+}
+
+// Exporter is the Falcon exporter. The zero value is the exporter with default Options.
+type Exporter struct {
+	o Options
+}
+
+// New returns the Falcon exporter configured with o. Export refuses invalid options (see
+// Options.Validate).
+func New(o Options) *Exporter { return &Exporter{o: o} }
 
 // Name returns "crowdstrike".
 func (Exporter) Name() string { return Name }
 
 // Formats returns json and csv.
 func (Exporter) Formats() []string { return []string{"json", "csv"} }
+
+// Digests returns MD5 when Options.MD5 asks for md5 IOCs: Falcon has no sha1 type, and
+// SHA-256 is always computed.
+func (e Exporter) Digests() hashing.Algorithms { return hashing.Algorithms{MD5: e.o.MD5} }
 
 // IOCBody is the request body of POST /iocs/entities/indicators/v1.
 type IOCBody struct {
@@ -145,39 +182,49 @@ type settings struct {
 	hostGroups, groups, excl []string
 }
 
-func newSettings(cs core.CrowdStrikeOptions) (*settings, error) {
-	s := &settings{action: cs.Action, source: cs.Source, excl: cs.ExcludedFrom}
+// newSettings validates o and fills in the defaults.
+func newSettings(o Options) (*settings, error) {
+	var errs []error
+	s := &settings{action: o.Action, source: o.Source, excl: o.ExcludedFrom}
 	if s.action == "" {
 		s.action = "allow"
 	}
 	if s.action != "allow" && s.action != "no_action" {
-		return nil, fmt.Errorf("action %q: an exception takes allow or no_action", s.action)
+		errs = append(errs, optionf("Action", s.action, "an exception takes allow or no_action"))
 	}
-	for _, g := range cs.HostGroups {
+	for _, g := range o.HostGroups {
 		if !core.IsHex32(g) {
-			return nil, fmt.Errorf("host group %q: want a 32-hex Falcon host group ID", g)
+			errs = append(errs, optionf("HostGroups", g, "want a 32-hex Falcon host group ID"))
 		}
 	}
-	s.hostGroups = lower(cs.HostGroups)
+	s.hostGroups = lower(o.HostGroups)
 	if s.source == "" {
 		s.source = "edrpolicy"
 	}
 	if n := len([]rune(s.source)); n > 256 {
-		return nil, fmt.Errorf("source: %d characters, Falcon takes 1 to 256", n)
+		errs = append(errs, optionf("Source", "", "%d characters, Falcon takes 1 to 256", n))
 	}
 	if len(s.excl) == 0 {
 		s.excl = []string{"blocking"}
 	}
 	for _, e := range s.excl {
 		if e != "blocking" && e != "extraction" {
-			return nil, fmt.Errorf("excluded_from %q: want blocking or extraction", e)
+			errs = append(errs, optionf("ExcludedFrom", e, "want blocking or extraction"))
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	s.groups = s.hostGroups
 	if len(s.groups) == 0 {
 		s.groups = []string{"all"}
 	}
 	return s, nil
+}
+
+// optionf is an option error naming the field of Options, prefixed with the vendor type.
+func optionf(field, value, format string, args ...any) *edrpolicy.OptionError {
+	return &edrpolicy.OptionError{Field: "CrowdStrike." + field, Value: value, Reason: fmt.Sprintf(format, args...)}
 }
 
 // item is one planned Falcon entry: an IOC, an ML exclusion or a certificate exclusion.
@@ -196,22 +243,23 @@ type item struct {
 type falcon struct {
 	p     *edrpolicy.Policy
 	o     core.Options
+	cs    Options
 	s     *settings
 	warns []edrpolicy.Warning
 }
 
 // Export renders an admitted policy (exporters.Admit) and returns the files, the entries
 // written into them, the policy files no entry covers and the warnings. See the package documentation for the files.
-func (Exporter) Export(r *core.Request) (*core.VendorResult, error) {
+func (e Exporter) Export(r *core.Request) (*core.VendorResult, error) {
 	if !r.Admitted() {
 		return nil, core.ErrNotAdmitted
 	}
 	p, o := r.Policy(), r.Options()
-	s, err := newSettings(o.CrowdStrike)
+	s, err := newSettings(e.o)
 	if err != nil {
 		return nil, err
 	}
-	f := &falcon{p: p, o: o, s: s}
+	f := &falcon{p: p, o: o, cs: e.o, s: s}
 	plan, err := core.MakePlan(p, core.Vendor[item]{Name: Name, Hash: f.hash, Signer: f.signer, Path: f.path})
 	if err != nil {
 		return nil, err
@@ -260,7 +308,7 @@ func (f *falcon) hash(t core.Target) ([]item, string, error) {
 		ind.Metadata = &Metadata{Filename: fname}
 	}
 	out := []item{{entry: t.Entry(Name, core.EntryHash, "sha256", sum), ioc: &ind, fname: fname}}
-	if !f.o.CrowdStrike.MD5 {
+	if !f.cs.MD5 {
 		return out, "", nil
 	}
 	md5 := core.Extra(&f.o, t.Digest).MD5

@@ -21,7 +21,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func export(t *testing.T, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
 	t.Helper()
-	return tp.Export(t, crowdstrike.New(), p, o)
+	return exportWith(t, crowdstrike.Options{}, p, o)
+}
+
+// exportWith is export with the exporter configured by cs.
+func exportWith(t *testing.T, cs crowdstrike.Options, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
+	t.Helper()
+	return tp.Export(t, crowdstrike.New(cs), p, o)
 }
 
 func TestGolden(t *testing.T) {
@@ -30,17 +36,18 @@ func TestGolden(t *testing.T) {
 		name string
 		p    *edrpolicy.Policy
 		o    core.Options
+		cs   crowdstrike.Options
 	}{
-		{"windows", tp.Windows(t), core.Options{}},
-		{"windows-groups-md5-expiry", tp.Windows(t), core.Options{Expiration: "rule", Digests: tp.Digests(tp.Sum("CrashPlanService.exe")),
-			CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{strings.ToUpper(group)}, Action: "no_action", MD5: true, ExcludedFrom: []string{"blocking", "extraction"}}}},
-		{"mac", tp.Mac(t), core.Options{Expiration: "2026-06-30"}},
-		{"linux", tp.Linux(), core.Options{Force: true}},
-		{"tricky", tp.TrickyNames(), core.Options{Force: true}},
+		{"windows", tp.Windows(t), core.Options{}, crowdstrike.Options{}},
+		{"windows-groups-md5-expiry", tp.Windows(t), core.Options{Expiration: "rule", Digests: tp.Digests(tp.Sum("CrashPlanService.exe"))},
+			crowdstrike.Options{HostGroups: []string{strings.ToUpper(group)}, Action: "no_action", MD5: true, ExcludedFrom: []string{"blocking", "extraction"}}},
+		{"mac", tp.Mac(t), core.Options{Expiration: "2026-06-30"}, crowdstrike.Options{}},
+		{"linux", tp.Linux(), core.Options{Force: true}, crowdstrike.Options{}},
+		{"tricky", tp.TrickyNames(), core.Options{Force: true}, crowdstrike.Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			files, _, err := tp.Run(crowdstrike.New(), c.p, c.o)
+			files, _, err := tp.Run(crowdstrike.New(c.cs), c.p, c.o)
 			require.NoError(t, err)
 			tp.Golden(t, c.name, files, *update)
 		})
@@ -119,8 +126,8 @@ func TestParseBack(t *testing.T) {
 
 func TestHostGroupsAndMD5(t *testing.T) {
 	sum := tp.Sum("CrashPlanService.exe")
-	files, _ := export(t, tp.Windows(t), core.Options{Digests: tp.Digests(sum),
-		CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{"0123456789ABCDEF0123456789ABCDEF"}, MD5: true}})
+	files, _ := tp.Export(t, crowdstrike.New(crowdstrike.Options{HostGroups: []string{"0123456789ABCDEF0123456789ABCDEF"}, MD5: true}),
+		tp.Windows(t), core.Options{Digests: tp.Digests(sum)})
 	var body crowdstrike.IOCBody
 	strict(t, files["crowdstrike-ioc.json"], &body)
 	require.Len(t, body.Indicators, 4, "sha256 and md5 of the hash rule, and of the narrowed signer rule's file (its md5 from file_digests)")
@@ -209,20 +216,30 @@ func TestErrors(t *testing.T) {
 	bad := tp.Windows(t)
 	bad.Rules[0].Value = "ABC"
 	for name, c := range map[string]struct {
-		p    *edrpolicy.Policy
-		o    core.Options
-		want string
+		p     *edrpolicy.Policy
+		o     core.Options
+		cs    crowdstrike.Options
+		want  string
+		field string // the *edrpolicy.OptionError's Field, for an option refused
 	}{
-		"group":  {tp.Windows(t), core.Options{CrowdStrike: core.CrowdStrikeOptions{HostGroups: []string{"all"}}}, `host group "all"`},
-		"action": {tp.Windows(t), core.Options{CrowdStrike: core.CrowdStrikeOptions{Action: "prevent"}}, `action "prevent"`},
-		"hash":   {bad, core.Options{}, `rule 1 (hash "ABC"): sha256 "ABC" is 3 characters, want 64 hex digits`},
-		"expiry": {tp.Windows(t), core.Options{Expiration: "soon"}, `expiration "soon"`},
-		"source": {tp.Windows(t), core.Options{CrowdStrike: core.CrowdStrikeOptions{Source: strings.Repeat("x", 257)}}, "1 to 256"},
+		"group":    {tp.Windows(t), core.Options{}, crowdstrike.Options{HostGroups: []string{"all"}}, `CrowdStrike.HostGroups "all": want a 32-hex Falcon host group ID`, "CrowdStrike.HostGroups"},
+		"action":   {tp.Windows(t), core.Options{}, crowdstrike.Options{Action: "prevent"}, `CrowdStrike.Action "prevent": an exception takes allow or no_action`, "CrowdStrike.Action"},
+		"excluded": {tp.Windows(t), core.Options{}, crowdstrike.Options{ExcludedFrom: []string{"blocking", "everything"}}, `CrowdStrike.ExcludedFrom "everything"`, "CrowdStrike.ExcludedFrom"},
+		"hash":     {bad, core.Options{}, crowdstrike.Options{}, `rule 1 (hash "ABC"): sha256 "ABC" is 3 characters, want 64 hex digits`, ""},
+		"expiry":   {tp.Windows(t), core.Options{Expiration: "soon"}, crowdstrike.Options{}, `expiration "soon"`, ""},
+		"source":   {tp.Windows(t), core.Options{}, crowdstrike.Options{Source: strings.Repeat("x", 257)}, "CrowdStrike.Source: 257 characters, Falcon takes 1 to 256", "CrowdStrike.Source"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := tp.Run(crowdstrike.New(), c.p, c.o)
+			_, _, err := tp.Run(crowdstrike.New(c.cs), c.p, c.o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
+			if c.field == "" {
+				return
+			}
+			var oe *edrpolicy.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, c.field, oe.Field)
+			assert.EqualError(t, c.cs.Validate(), err.Error(), "Validate refuses what Export refuses, before any policy")
 		})
 	}
 }

@@ -32,7 +32,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(uint8(3), []byte(`[{"value":"/opt/**","excluded_from":["blocking"]}]`))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		name := fuzzNames[int(which)%len(fuzzNames)]
-		es, err := crowdstrike.New().Parse(name, data)
+		es, err := crowdstrike.New(crowdstrike.Options{}).Parse(name, data)
 		if err != nil {
 			return
 		}
@@ -41,7 +41,7 @@ func FuzzParse(f *testing.F) {
 			leaves = tp.CSVCells(data)
 		}
 		tp.CheckParsed(t, crowdstrike.Name, name, es, leaves)
-		again, err := crowdstrike.New().Parse(name, data)
+		again, err := crowdstrike.New(crowdstrike.Options{}).Parse(name, data)
 		if err != nil || !reflect.DeepEqual(es, again) {
 			t.Fatalf("second parse differs: %v", err)
 		}

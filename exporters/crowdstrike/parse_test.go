@@ -28,7 +28,7 @@ func TestReadBackEntries(t *testing.T) {
 	}{
 		{"windows", func() []string {
 			f, _ := export(t, tp.WithoutNarrowed(tp.Windows(t)), core.Options{})
-			return tp.ReadBack(t, crowdstrike.New(), f)
+			return tp.ReadBack(t, crowdstrike.New(crowdstrike.Options{}), f)
 		}, []string{
 			"crowdstrike-cert-exclusions.json | certificate | cert-exclusion | " + cert.ThumbprintSHA1 + " |  |  | enabled",
 			"crowdstrike-ioc.csv | hash | sha256 | " + sum + " | windows |  | allow",
@@ -38,8 +38,8 @@ func TestReadBackEntries(t *testing.T) {
 			`crowdstrike-ml-exclusions.json | path | ml-exclusion | Users\*\AppData\Local\CrashPlan\log\* | windows |  | blocking`,
 		}},
 		{"md5-no_action", func() []string {
-			f, _ := export(t, tp.WithoutNarrowed(tp.Windows(t)), core.Options{Digests: tp.Digests(sum), CrowdStrike: core.CrowdStrikeOptions{Action: "no_action", MD5: true, ExcludedFrom: []string{"blocking", "extraction"}}})
-			return tp.ReadBack(t, crowdstrike.New(), f)
+			f, _ := exportWith(t, crowdstrike.Options{Action: "no_action", MD5: true, ExcludedFrom: []string{"blocking", "extraction"}}, tp.WithoutNarrowed(tp.Windows(t)), core.Options{Digests: tp.Digests(sum)})
+			return tp.ReadBack(t, crowdstrike.New(crowdstrike.Options{}), f)
 		}, []string{
 			"crowdstrike-cert-exclusions.json | certificate | cert-exclusion | " + cert.ThumbprintSHA1 + " |  |  | enabled",
 			"crowdstrike-ioc.csv | hash | md5 | " + md5 + " | windows |  | no_action",
@@ -52,7 +52,7 @@ func TestReadBackEntries(t *testing.T) {
 		}},
 		{"linux", func() []string {
 			f, _ := export(t, tp.WithoutNarrowed(tp.Linux()), core.Options{Force: true})
-			return tp.ReadBack(t, crowdstrike.New(), f)
+			return tp.ReadBack(t, crowdstrike.New(crowdstrike.Options{}), f)
 		}, []string{
 			"crowdstrike-ioc.csv | hash | sha256 | " + lin + " | linux |  | allow",
 			"crowdstrike-ioc.json | hash | sha256 | " + lin + " | linux |  | allow",
@@ -73,7 +73,7 @@ func TestReadBackGolden(t *testing.T) {
 	for _, dir := range []string{"windows", "windows-groups-md5-expiry", "mac", "linux", "tricky"} {
 		files := tp.GoldenFiles(t, dir)
 		require.NotEmpty(t, files, dir)
-		rows, refused := tp.ReadBackTolerant(t, crowdstrike.New(), files)
+		rows, refused := tp.ReadBackTolerant(t, crowdstrike.New(crowdstrike.Options{}), files)
 		assert.NotEmpty(t, rows, dir)
 		if dir != "tricky" {
 			assert.Zero(t, refused, dir)
@@ -102,7 +102,7 @@ func TestParseRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := crowdstrike.New().Parse(c.file, []byte(c.data))
+			_, err := crowdstrike.New(crowdstrike.Options{}).Parse(c.file, []byte(c.data))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.err)
 		})
@@ -112,7 +112,7 @@ func TestParseRefuses(t *testing.T) {
 // TestParseBOM: a UTF-8 BOM before a JSON body is accepted.
 func TestParseBOM(t *testing.T) {
 	data := "\ufeff" + `{"comment":"c","indicators":[{"type":"sha256","value":"` + tp.Sum("x") + `","action":"allow","platforms":["mac","linux"]}]}`
-	es, err := crowdstrike.New().Parse("crowdstrike-ioc-002.json", []byte(data))
+	es, err := crowdstrike.New(crowdstrike.Options{}).Parse("crowdstrike-ioc-002.json", []byte(data))
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"crowdstrike-ioc-002.json | hash | sha256 | " + tp.Sum("x") + " | linux |  | allow",
@@ -165,7 +165,7 @@ func TestAllows(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			assert.Equal(t, c.want, crowdstrike.New().Allows(c.e, c.t, now))
+			assert.Equal(t, c.want, crowdstrike.New(crowdstrike.Options{}).Allows(c.e, c.t, now))
 		})
 	}
 }

@@ -18,7 +18,7 @@
 //     portal's certificate upload.
 //   - defender-av-exclusions.ps1: Windows Defender Antivirus exclusions for the Windows path
 //     rules (Add-MpPreference -ExclusionPath; -ExclusionProcess for executables only when
-//     DefenderOptions.ProcessExclusions asks for it, because it excludes every file the process
+//     Options.ProcessExclusions asks for it, because it excludes every file the process
 //     opens), every value single-quoted, UTF-8 with a byte order mark. Add-MpPreference has no
 //     -WhatIf, so the script has its own dry run (-WhatIf or -DryRun prints each command);
 //     without it, it adds the exclusions, then compares Get-MpPreference with what was meant
@@ -27,7 +27,7 @@
 //     mdatp_managed.README.txt saying it must be merged into the device's configuration.
 //   - com.microsoft.wdav.plist: macOS antivirus exclusions (antivirusEngine), written with
 //     howett.net/plist; its header comment says it must be merged.
-//   - With DefenderOptions.MergeWith (--defender-merge FILE), mdatp_managed.json,
+//   - With Options.MergeWith (the CLI's --defender-merge FILE), mdatp_managed.json,
 //     com.microsoft.wdav.plist or com.microsoft.wdav.mobileconfig is the given existing file
 //     with the exclusions merged in (see merge.go): a device takes one managed
 //     configuration. The files stay valid against the schema Microsoft publishes for these
@@ -53,6 +53,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
 // Name is the vendor name.
@@ -77,17 +78,65 @@ const CSVTimeFormat = "2006-01-02T15:04:05.0Z"
 // exact path holding '%' gets no exclusion (its file falls back to its hash).
 var glob = core.GlobSyntax{Vendor: "Microsoft Defender", Meta: "?"}
 
-// Exporter is the Defender exporter.
-type Exporter struct{}
+// Options configure the Defender exporter. The zero value writes FileSha256 and certificate
+// indicators for all devices, no process exclusions, and stand-alone macOS and Linux
+// exclusion files with merge policy "merge".
+type Options struct {
+	// RbacGroups are the device group names the indicators apply to; empty means all devices.
+	RbacGroups []string
+	// SHA1 adds a FileSha1 indicator next to each FileSha256 one. The SHA-1 comes from the
+	// policy's hash rules (an inspection that computed it, see Exporter.Digests) or from the
+	// shared options' Digests; a file whose SHA-1 is unknown gets its FileSha256 indicator
+	// only, with a note.
+	SHA1 bool
+	// MergePolicy is the macOS/Linux exclusions merge policy: "merge" (the default when
+	// empty) or "admin_only".
+	MergePolicy string
+	// ProcessExclusions adds process exclusions for executable file rules (Windows
+	// -ExclusionProcess, macOS/Linux excludedFileName). Off by default: a process exclusion
+	// stops Defender scanning every file the process opens (for a backup agent, every file
+	// on the disk), far more than a rule over one executable asks for. Turn it on only to
+	// fix measured contention, knowing the hole.
+	ProcessExclusions bool
+	// MergeWith is the device's existing managed configuration, to merge the macOS or Linux
+	// exclusions into (a device takes one; a second one replaces or conflicts with it): an
+	// mdatp_managed.json (Linux), a com.microsoft.wdav plist or a .mobileconfig holding a
+	// com.microsoft.wdav payload (macOS). The output is that file with the exclusions added:
+	// every other setting and exclusion kept, no duplicates, its merge policy kept. A file
+	// that cannot be merged into is an *edrpolicy.OptionError for "Defender.MergeWith".
+	MergeWith []byte
+	// MergeName names MergeWith in messages (its file name, say).
+	MergeName string
+}
 
-// New returns the Defender exporter.
-func New() Exporter { return Exporter{} }
+// Validate checks every option on its own; each fault is an *edrpolicy.OptionError, its
+// Field prefixed with the vendor type ("Defender.MergePolicy"). The merge base (MergeWith)
+// is read when exporting. Export validates too.
+func (o Options) Validate() error {
+	if m := o.MergePolicy; m != "" && m != "merge" && m != "admin_only" {
+		return &edrpolicy.OptionError{Field: "Defender.MergePolicy", Value: m, Reason: "want merge or admin_only"}
+	}
+	return nil
+}
+
+// Exporter is the Defender exporter. The zero value is the exporter with default Options.
+type Exporter struct {
+	o Options
+}
+
+// New returns the Defender exporter configured with o. Export refuses invalid options (see
+// Options.Validate).
+func New(o Options) *Exporter { return &Exporter{o: o} }
 
 // Name returns "defender".
 func (Exporter) Name() string { return Name }
 
 // Formats returns csv, json, cer, ps1 and plist.
 func (Exporter) Formats() []string { return []string{"csv", "json", "cer", "ps1", "plist"} }
+
+// Digests returns SHA-1 when Options.SHA1 asks for FileSha1 indicators (SHA-256 is always
+// computed).
+func (e Exporter) Digests() hashing.Algorithms { return hashing.Algorithms{SHA1: e.o.SHA1} }
 
 // ImportBody is the body of POST /api/indicators/import.
 type ImportBody struct {
@@ -173,6 +222,7 @@ type item struct {
 type plan struct {
 	p        *edrpolicy.Policy
 	o        core.Options
+	do       Options
 	merge    string
 	platNote map[string]bool
 	procs    int
@@ -181,20 +231,19 @@ type plan struct {
 
 // Export renders an admitted policy (exporters.Admit) and returns the files, the entries
 // written into them, the policy files no entry covers and the warnings. See the package documentation.
-func (Exporter) Export(r *core.Request) (*core.VendorResult, error) {
+func (e Exporter) Export(r *core.Request) (*core.VendorResult, error) {
 	if !r.Admitted() {
 		return nil, core.ErrNotAdmitted
 	}
-	p, o := r.Policy(), r.Options()
-	merge := o.Defender.MergePolicy
+	if err := e.o.Validate(); err != nil {
+		return nil, err
+	}
+	merge := e.o.MergePolicy
 	if merge == "" {
 		merge = "merge"
 	}
-	if merge != "merge" && merge != "admin_only" {
-		return nil, fmt.Errorf("merge policy %q: want merge or admin_only", merge)
-	}
-	pl := &plan{p: p, o: o, merge: merge, platNote: map[string]bool{}}
-	planned, err := core.MakePlan(p, core.Vendor[item]{Name: Name, Hash: pl.hash, Signer: pl.signer, Path: pl.path})
+	pl := &plan{p: r.Policy(), o: r.Options(), do: e.o, merge: merge, platNote: map[string]bool{}}
+	planned, err := core.MakePlan(pl.p, core.Vendor[item]{Name: Name, Hash: pl.hash, Signer: pl.signer, Path: pl.path})
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +261,7 @@ func (pl *plan) indicator(t core.Target) (Indicator, error) {
 		return Indicator{}, fmt.Errorf("%s: %v", core.RuleRef(t.Index, t.Rule), err)
 	}
 	ind := Indicator{Action: "Allowed", Title: core.Title(pl.p, t), Description: core.DescribeTarget(pl.p, t), Application: core.AppName(pl.p),
-		Severity: "Informational", RbacGroupNames: append([]string{}, pl.o.Defender.RbacGroups...), expires: exp}
+		Severity: "Informational", RbacGroupNames: append([]string{}, pl.do.RbacGroups...), expires: exp}
 	if !exp.IsZero() {
 		ind.ExpirationTime = exp.Format(time.RFC3339)
 	}
@@ -236,7 +285,7 @@ func (pl *plan) hash(t core.Target) ([]item, string, error) {
 	}
 	ind.IndicatorType, ind.IndicatorValue = "FileSha256", sum
 	out := []item{{entry: t.Entry(Name, core.EntryHash, "FileSha256", sum), ind: &ind}}
-	if !pl.o.Defender.SHA1 {
+	if !pl.do.SHA1 {
 		return out, "", nil
 	}
 	s1 := core.Extra(&pl.o, t.Digest).SHA1
@@ -330,7 +379,7 @@ func (pl *plan) path(t core.Target) ([]item, string, error) {
 		return nil, why, nil
 	}
 	dir := t.Match == edrpolicy.MatchFolder || t.Match == edrpolicy.MatchSubfolders
-	exe := t.Rule.Role == "executable" && !dir && pl.o.Defender.ProcessExclusions
+	exe := t.Rule.Role == "executable" && !dir && pl.do.ProcessExclusions
 	var out []item
 	switch t.Rule.Platform {
 	case "windows":
@@ -452,7 +501,7 @@ func (pl *plan) renderCSV(res *core.VendorResult, files []item) error {
 		res.Add(name, data, entries...)
 	}
 	res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: Name + ": defender-indicators-NNN.csv: the header follows consistent third-party copies of Microsoft's sample CSV; the Microsoft file itself is UNCONFIRMED"})
-	if len(pl.o.Defender.RbacGroups) > 1 {
+	if len(pl.do.RbacGroups) > 1 {
 		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnUnconfirmed, Message: Name + ": defender-indicators-NNN.csv: several device groups are written comma-separated in RbacGroups; the separator the portal expects is UNCONFIRMED"})
 	}
 	return nil
@@ -496,9 +545,9 @@ func (pl *plan) renderScript(res *core.VendorResult, ps []item) {
 }
 
 // renderManaged writes mdatp_managed.json (Linux) and com.microsoft.wdav.plist (macOS), each
-// merged into the existing configuration DefenderOptions.MergeWith when given.
+// merged into the existing configuration Options.MergeWith when given.
 func (pl *plan) renderManaged(res *core.VendorResult, linux, mac []item) error {
-	do := pl.o.Defender
+	do := pl.do
 	var kind MergeKind
 	if len(do.MergeWith) > 0 {
 		var err error
@@ -528,7 +577,7 @@ func (pl *plan) renderManaged(res *core.VendorResult, linux, mac []item) error {
 // checkMerge refuses a merge base for the other OS than the policy's exclusions, or one
 // whose kind of file was not asked for.
 func (pl *plan) checkMerge(kind MergeKind, linux, mac int) error {
-	name := pl.o.Defender.MergeName
+	name := pl.do.MergeName
 	switch {
 	case kind == MergeJSON && !pl.o.Wants("json"):
 		return mergeErr(name, errors.New("an mdatp_managed.json, and the formats asked for leave out json"))
@@ -558,9 +607,9 @@ func (pl *plan) renderLinux(res *core.VendorResult, linux []item, kind MergeKind
 		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": mdatp_managed.json replaces a device's existing managed configuration: merge it into the device's existing file (export with that file as the merge base) rather than deploying it as it is (" + readmeName + ")"})
 		return nil
 	}
-	data, notes, err := mergeJSON(pl.o.Defender.MergeWith, ex, pl.merge)
+	data, notes, err := mergeJSON(pl.do.MergeWith, ex, pl.merge)
 	if err != nil {
-		return mergeErr(pl.o.Defender.MergeName, err)
+		return mergeErr(pl.do.MergeName, err)
 	}
 	res.Add("mdatp_managed.json", data, entries...)
 	pl.mergeNotes(res, notes)
@@ -584,9 +633,9 @@ func (pl *plan) renderMac(res *core.VendorResult, mac []item, kind MergeKind) er
 		res.Add("com.microsoft.wdav.plist", withMergeNote(buf.Bytes()), entries...)
 		return nil
 	}
-	data, notes, err := mergePlist(pl.o.Defender.MergeWith, kind, ex, pl.merge)
+	data, notes, err := mergePlist(pl.do.MergeWith, kind, ex, pl.merge)
 	if err != nil {
-		return mergeErr(pl.o.Defender.MergeName, err)
+		return mergeErr(pl.do.MergeName, err)
 	}
 	name := "com.microsoft.wdav.plist"
 	if kind == MergeMobileconfig {
@@ -599,7 +648,7 @@ func (pl *plan) renderMac(res *core.VendorResult, mac []item, kind MergeKind) er
 
 func (pl *plan) mergeNotes(res *core.VendorResult, notes []string) {
 	for _, n := range notes {
-		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: merged into %s: %s", Name, pl.o.Defender.MergeName, n)})
+		res.Warnings = append(res.Warnings, edrpolicy.Warning{Code: core.WarnNote, Message: fmt.Sprintf("%s: merged into %s: %s", Name, pl.do.MergeName, n)})
 	}
 }
 

@@ -27,7 +27,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func export(t *testing.T, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
 	t.Helper()
-	return tp.Export(t, defender.New(), p, o)
+	return exportWith(t, defender.Options{}, p, o)
+}
+
+// exportWith is export with the exporter configured by do.
+func exportWith(t *testing.T, do defender.Options, p *edrpolicy.Policy, o core.Options) (map[string][]byte, []edrpolicy.Warning) {
+	t.Helper()
+	return tp.Export(t, defender.New(do), p, o)
 }
 
 func TestGolden(t *testing.T) {
@@ -35,18 +41,19 @@ func TestGolden(t *testing.T) {
 		name string
 		p    *edrpolicy.Policy
 		o    core.Options
+		do   defender.Options
 	}{
-		{"windows", tp.Windows(t), core.Options{Expiration: "rule"}},
-		{"windows-sha1-groups", tp.Windows(t), core.Options{Expiration: "2026-06-30", Digests: tp.Digests(tp.Sum("CrashPlanService.exe")),
-			Defender: core.DefenderOptions{SHA1: true, RbacGroups: []string{"Servers"}}}},
-		{"mac", tp.Mac(t), core.Options{}},
-		{"linux", tp.Linux(), core.Options{Force: true, Defender: core.DefenderOptions{MergePolicy: "admin_only"}}},
-		{"tricky", tp.TrickyNames(), core.Options{Force: true}},
-		{"windows-process-exclusions", tp.Windows(t), core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}}},
+		{"windows", tp.Windows(t), core.Options{Expiration: "rule"}, defender.Options{}},
+		{"windows-sha1-groups", tp.Windows(t), core.Options{Expiration: "2026-06-30", Digests: tp.Digests(tp.Sum("CrashPlanService.exe"))},
+			defender.Options{SHA1: true, RbacGroups: []string{"Servers"}}},
+		{"mac", tp.Mac(t), core.Options{}, defender.Options{}},
+		{"linux", tp.Linux(), core.Options{Force: true}, defender.Options{MergePolicy: "admin_only"}},
+		{"tricky", tp.TrickyNames(), core.Options{Force: true}, defender.Options{}},
+		{"windows-process-exclusions", tp.Windows(t), core.Options{}, defender.Options{ProcessExclusions: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			files, _, err := tp.Run(defender.New(), c.p, c.o)
+			files, _, err := tp.Run(defender.New(c.do), c.p, c.o)
 			require.NoError(t, err)
 			tp.Golden(t, c.name, files, *update)
 		})
@@ -106,7 +113,7 @@ func TestParseBackMacLinux(t *testing.T) {
 	assert.Equal(t, "excludedPath", w.AntivirusEngine.Exclusions[2].Type)
 	assert.False(t, *w.AntivirusEngine.Exclusions[2].IsDirectory)
 
-	files, _ = export(t, tp.Mac(t), core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}})
+	files, _ = exportWith(t, defender.Options{ProcessExclusions: true}, tp.Mac(t), core.Options{})
 	w = defender.WDAV{}
 	_, err = plist.Unmarshal(files["com.microsoft.wdav.plist"], &w)
 	require.NoError(t, err)
@@ -156,10 +163,10 @@ func TestCSVSplit1200(t *testing.T) {
 }
 
 func TestTenantLimit(t *testing.T) {
-	_, _, err := tp.Run(defender.New(), tp.Hashes(15001), core.Options{})
+	_, _, err := tp.Run(defender.New(defender.Options{}), tp.Hashes(15001), core.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "15001 indicators exceed Defender's limit of 15000")
-	_, _, err = tp.Run(defender.New(), tp.Hashes(15000), core.Options{Formats: []string{"json"}})
+	_, _, err = tp.Run(defender.New(defender.Options{}), tp.Hashes(15000), core.Options{Formats: []string{"json"}})
 	require.NoError(t, err)
 }
 
@@ -235,11 +242,17 @@ func TestWindowsPathLimits(t *testing.T) {
 func TestErrors(t *testing.T) {
 	bad := tp.Windows(t)
 	bad.Rules[1].Certificate = []byte("not the certificate")
-	_, _, err := tp.Run(defender.New(), bad, core.Options{})
+	_, _, err := tp.Run(defender.New(defender.Options{}), bad, core.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rule 2 (signer")
-	_, _, err = tp.Run(defender.New(), tp.Windows(t), core.Options{Defender: core.DefenderOptions{MergePolicy: "replace"}})
-	assert.ErrorContains(t, err, `merge policy "replace"`)
+	do := defender.Options{MergePolicy: "replace"}
+	_, _, err = tp.Run(defender.New(do), tp.Windows(t), core.Options{})
+	assert.EqualError(t, err, `Defender.MergePolicy "replace": want merge or admin_only`)
+	var oe *edrpolicy.OptionError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "Defender.MergePolicy", oe.Field)
+	assert.EqualError(t, do.Validate(), err.Error(), "Validate refuses what Export refuses, before any policy")
+	assert.NoError(t, defender.Options{MergePolicy: "admin_only"}.Validate())
 }
 
 // checkScript checks the structure of the PowerShell file: the UTF-8 byte order mark, the
@@ -371,7 +384,7 @@ func TestProcessExclusionsOptIn(t *testing.T) {
 	assert.NotContains(t, string(files["defender-av-exclusions.ps1"]), "Add-Exclusion 'ExclusionProcess'")
 	assert.False(t, hasWarning(warns, core.WarnNote, "process exclusion"))
 
-	files, warns = export(t, p, core.Options{Defender: core.DefenderOptions{ProcessExclusions: true}})
+	files, warns = exportWith(t, defender.Options{ProcessExclusions: true}, p, core.Options{})
 	stmts := checkScript(t, string(files["defender-av-exclusions.ps1"]))
 	assert.Contains(t, stmts, `-ExclusionProcess C:\Program Files\CrashPlan\CrashPlanService.exe`)
 	assert.NotContains(t, stmts, `-ExclusionProcess C:\ProgramData\CrashPlan\cache`, "folders never become process exclusions")

@@ -37,7 +37,7 @@ func FuzzParseIndicators(f *testing.F) {
 	seedGolden(f, "defender-cert-*.cer", func(_ string, data []byte) { f.Add(uint8(3), data) })
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		name := indicatorNames[int(which)%len(indicatorNames)]
-		es, err := defender.New().Parse(name, data)
+		es, err := defender.New(defender.Options{}).Parse(name, data)
 		if err != nil {
 			return
 		}
@@ -96,7 +96,7 @@ func FuzzParseManaged(f *testing.F) {
 		if plistFile {
 			name, leaves = defender.WDAVFile, tp.PlistStrings(data)
 		}
-		es, err := defender.New().Parse(name, data)
+		es, err := defender.New(defender.Options{}).Parse(name, data)
 		if err != nil {
 			return
 		}

@@ -18,7 +18,7 @@ import (
 // payload for the com.microsoft.wdav domain (a second one conflicts: "Conflicting
 // configuration payloads ... will be lost", Microsoft's analyze_profiles.py in
 // mdatp-xplat), on Linux one /etc/opt/microsoft/mdatp/managed/mdatp_managed.json (a second
-// file replaces the first). DefenderOptions.MergeWith merges the exclusions into the
+// file replaces the first). Options.MergeWith merges the exclusions into the
 // existing one instead: every other setting and exclusion is kept, mergePolicy too.
 
 // MergeKind is the kind of existing managed configuration given to merge into.
@@ -34,7 +34,7 @@ const (
 // MobileconfigName is the output name of a merged .mobileconfig.
 const MobileconfigName = "com.microsoft.wdav.mobileconfig"
 
-// mergeErr is a refusal of the merge base (DefenderOptions.MergeWith, named by MergeName).
+// mergeErr is a refusal of the merge base (Options.MergeWith, named by MergeName).
 func mergeErr(name string, err error) error {
 	return &edrpolicy.OptionError{Field: "Defender.MergeWith", Value: name, Reason: err.Error(), Err: err}
 }

@@ -211,7 +211,7 @@ func macPolicy(t *testing.T) *edrpolicy.Policy {
 
 func mergeExport(t *testing.T, p *edrpolicy.Policy, name string, base []byte) (map[string][]byte, []edrpolicy.Warning) {
 	t.Helper()
-	return export(t, p, core.Options{Defender: core.DefenderOptions{MergeWith: base, MergeName: name}})
+	return exportWith(t, defender.Options{MergeWith: base, MergeName: name}, p, core.Options{})
 }
 
 // The Linux file: every member kept in its order with its value as written (repeated "info"
@@ -344,7 +344,7 @@ func TestMergeMobileconfig(t *testing.T) {
 	validate(t, plistJSON(t, ac[3].(map[string]any)))
 
 	// The merged profile's entries name the file they are in.
-	res, err := tp.Collect(defender.New(), macPolicy(t), core.Options{Defender: core.DefenderOptions{MergeWith: base, MergeName: "Defender.mobileconfig"}})
+	res, err := tp.Collect(defender.New(defender.Options{MergeWith: base, MergeName: "Defender.mobileconfig"}), macPolicy(t), core.Options{})
 	require.NoError(t, err)
 	var inProfile int
 	for _, e := range res.Entries {
@@ -375,9 +375,7 @@ func TestMergeRefusals(t *testing.T) {
 		"format leaves json": {linuxPolicy(), []byte(linuxManaged), core.Options{Formats: []string{"csv"}}, "the formats asked for leave out json"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			o := c.o
-			o.Defender.MergeWith, o.Defender.MergeName = c.base, "existing"
-			_, _, err := tp.Run(defender.New(), c.p, o)
+			_, _, err := tp.Run(defender.New(defender.Options{MergeWith: c.base, MergeName: "existing"}), c.p, c.o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 			assert.Contains(t, err.Error(), "Defender.MergeWith \"existing\"")

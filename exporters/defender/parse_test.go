@@ -20,7 +20,7 @@ func TestReadBackEntries(t *testing.T) {
 	sum := tp.Sum("CrashPlanService.exe")
 	sha1 := tp.Digests(sum)[sum].SHA1
 	lin := tp.Sum("CrashPlanService-linux")
-	win, _ := export(t, tp.WithoutNarrowed(tp.Windows(t)), core.Options{Digests: tp.Digests(sum), Defender: core.DefenderOptions{SHA1: true, ProcessExclusions: true}})
+	win, _ := exportWith(t, defender.Options{SHA1: true, ProcessExclusions: true}, tp.WithoutNarrowed(tp.Windows(t)), core.Options{Digests: tp.Digests(sum)})
 	linux, _ := export(t, tp.WithoutNarrowed(tp.Linux()), core.Options{Force: true})
 	mac, _ := export(t, tp.Mac(t), core.Options{})
 	ps := "defender-av-exclusions.ps1 | path | "
@@ -29,7 +29,7 @@ func TestReadBackEntries(t *testing.T) {
 		rows []string
 		want []string
 	}{
-		{"windows", tp.ReadBack(t, defender.New(), win), []string{
+		{"windows", tp.ReadBack(t, defender.New(defender.Options{}), win), []string{
 			"defender-cert-001.cer | certificate | cer | " + cert.ThumbprintSHA1 + " | windows |  | ",
 			"defender-indicators-001.csv | hash | FileSha1 | " + sha1 + " |  |  | Allowed",
 			"defender-indicators-001.csv | hash | FileSha256 | " + sum + " |  |  | Allowed",
@@ -41,13 +41,13 @@ func TestReadBackEntries(t *testing.T) {
 			ps + `ExclusionPath | C:\Users\*\AppData\Local\CrashPlan\log | windows |  | `,
 			ps + `ExclusionProcess | C:\Program Files\CrashPlan\CrashPlanService.exe | windows |  | `,
 		}},
-		{"linux", tp.ReadBack(t, defender.New(), linux), []string{
+		{"linux", tp.ReadBack(t, defender.New(defender.Options{}), linux), []string{
 			"defender-indicators-001.csv | hash | FileSha256 | " + lin + " |  |  | Allowed",
 			"defender-indicators.json | hash | FileSha256 | " + lin + " |  |  | Allowed",
 			"mdatp_managed.json | path | excludedPath | /usr/local/crashplan/bin/CrashPlanService | linux | file | ",
 			"mdatp_managed.json | path | excludedPath | /usr/local/crashplan/cache | linux | subfolders | ",
 		}},
-		{"mac", filterPrefix(tp.ReadBack(t, defender.New(), mac), "com.microsoft.wdav.plist"), []string{
+		{"mac", filterPrefix(tp.ReadBack(t, defender.New(defender.Options{}), mac), "com.microsoft.wdav.plist"), []string{
 			"com.microsoft.wdav.plist | path | excludedPath | /Applications/CrashPlan.app/Contents/MacOS/CrashPlan | mac | file | ",
 			"com.microsoft.wdav.plist | path | excludedPath | /Library/Caches/CrashPlan | mac | subfolders | ",
 			"com.microsoft.wdav.plist | path | excludedPath | /Users/*/Library/Logs/CrashPlan | mac | subfolders | ",
@@ -70,7 +70,7 @@ func filterPrefix(rows []string, prefix string) []string {
 
 func TestReadBackGolden(t *testing.T) {
 	for _, dir := range []string{"windows", "windows-sha1-groups", "mac", "linux", "tricky", "windows-process-exclusions"} {
-		rows, refused := tp.ReadBackTolerant(t, defender.New(), tp.GoldenFiles(t, dir))
+		rows, refused := tp.ReadBackTolerant(t, defender.New(defender.Options{}), tp.GoldenFiles(t, dir))
 		assert.NotEmpty(t, rows, dir)
 		if dir != "tricky" {
 			assert.Zero(t, refused, dir)
@@ -184,7 +184,7 @@ func TestParseRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := defender.New().Parse(c.file, []byte(c.data))
+			_, err := defender.New(defender.Options{}).Parse(c.file, []byte(c.data))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.err)
 		})
@@ -196,7 +196,7 @@ func TestParseRefuses(t *testing.T) {
 func TestParseManagedMerged(t *testing.T) {
 	js := `{"antivirusEngine":{"enforcementLevel":"real_time","exclusions":[{"$type":"excludedFileExtension","extension":".pdf"},{"$type":"excludedFileName","name":"cp"}],"exclusionsMergePolicy":"merge"},
 	"exclusionSettings":{"exclusions":[{"$type":"excludedPath","isDirectory":true,"path":"/var/app","scopes":["epp","global"]}],"mergePolicy":"merge"},"cloudService":{"enabled":true}}`
-	es, err := defender.New().Parse(defender.ManagedFile, []byte(js))
+	es, err := defender.New(defender.Options{}).Parse(defender.ManagedFile, []byte(js))
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"mdatp_managed.json | path | excludedFileExtension | .pdf | linux |  | ",
@@ -207,7 +207,7 @@ func TestParseManagedMerged(t *testing.T) {
 	<dict><key>PayloadType</key><string>com.apple.other</string><key>antivirusEngine</key><dict><key>exclusions</key><array><dict><key>$type</key><string>excludedPath</string><key>path</key><string>/not/ours</string></dict></array></dict></dict>
 	<dict><key>PayloadType</key><string>com.microsoft.wdav</string><key>antivirusEngine</key><dict><key>exclusions</key><array><dict><key>$type</key><string>excludedPath</string><key>isDirectory</key><false/><key>path</key><string>/Applications/A.app/Contents/MacOS/A</string></dict></array></dict></dict>
 	</array></dict></plist>`
-	es, err = defender.New().Parse(defender.WDAVFile, []byte(mc))
+	es, err = defender.New(defender.Options{}).Parse(defender.WDAVFile, []byte(mc))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"com.microsoft.wdav.plist | path | excludedPath | /Applications/A.app/Contents/MacOS/A | mac | file | "}, tp.Rows(es))
 }
@@ -262,7 +262,7 @@ func TestAllows(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			assert.Equal(t, c.want, defender.New().Allows(c.e, c.t, now))
+			assert.Equal(t, c.want, defender.New(defender.Options{}).Allows(c.e, c.t, now))
 		})
 	}
 }

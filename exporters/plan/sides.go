@@ -6,6 +6,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 )
 
 // FromDir reads the entries of an output folder. A vendor file that cannot be read or parsed
@@ -32,13 +33,20 @@ func FromDir(reg *exporters.Registry, dir string) ([]exporters.Entry, []exporter
 	return s.Entries(""), warns, nil
 }
 
-// FromPolicy exports a policy in memory for the vendors with options o, as generate --vendor
-// or export would, and reads the files back. A SentinelOne scope is not needed (scope is not
-// part of an entry): without one, tenant-wide scope is used.
+// FromPolicy exports a policy in memory for the vendors with the exporters of reg (as
+// configured) and options o, as generate --vendor or export would, and reads the files back.
+// A SentinelOne scope is not needed (scope is not part of an entry): when reg's SentinelOne
+// exporter has none, tenant-wide scope is used.
 func FromPolicy(reg *exporters.Registry, pol *edrpolicy.Policy, vendors []string, o exporters.Options) ([]exporters.Entry, error) {
-	so := &o.SentinelOne
-	if !so.Tenant && len(so.AccountIDs)+len(so.SiteIDs)+len(so.GroupIDs) == 0 {
-		so.Tenant = true
+	if e, ok := reg.Lookup(sentinelone.Name); ok {
+		if s1, ok := e.(*sentinelone.Exporter); ok && !s1.Options().Scoped() {
+			so := s1.Options()
+			so.Tenant = true
+			var err error
+			if reg, err = reg.With(sentinelone.New(so)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	files, _, err := exporters.Export(reg, pol, vendors, o)
 	if err != nil {

@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`[{"data":{"type":"path","osType":"windows_legacy","value":"\\","pathExclusionType":"subfolders","mode":"suppress"}}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		es, err := sentinelone.New().Parse(sentinelone.FileName, data)
+		es, err := sentinelone.New(sentinelone.Options{}).Parse(sentinelone.FileName, data)
 		if err != nil {
 			return
 		}

@@ -13,14 +13,14 @@ import (
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
-func readBack(t *testing.T, o core.Options, mac bool) []string {
+func readBack(t *testing.T, so sentinelone.Options, o core.Options, mac bool) []string {
 	t.Helper()
 	p := tp.WithoutNarrowed(tp.Windows(t))
 	if mac {
 		p = tp.WithoutNarrowed(tp.Mac(t))
 	}
-	files, _ := tp.Export(t, sentinelone.New(), p, o)
-	return tp.ReadBack(t, sentinelone.New(), files)
+	files, _ := tp.Export(t, sentinelone.New(so), p, o)
+	return tp.ReadBack(t, sentinelone.New(sentinelone.Options{}), files)
 }
 
 // TestReadBackEntries: the exclusions file parses back into the entries the policy asks for:
@@ -38,14 +38,14 @@ func TestReadBackEntries(t *testing.T) {
 	}{
 		// Force: the publisher-name certificate exclusion is written (without it, the signer
 		// rule's files by hash: TestPublisherRefused).
-		{"windows", readBack(t, core.Options{Digests: tp.Digests(sum), SentinelOne: site, Force: true}, false), []string{
+		{"windows", readBack(t, site, core.Options{Digests: tp.Digests(sum), Force: true}, false), []string{
 			f + " | certificate | certificate | Code42 Software, Inc. | windows |  | ",
 			f + " | hash | white_hash | " + sha1 + " | windows |  | ",
 			f + ` | path | path | C:\Program Files\CrashPlan\CrashPlanService.exe | windows | file | suppress`,
 			f + ` | path | path | C:\ProgramData\CrashPlan\cache\ | windows | subfolders | suppress`,
 			f + ` | path | path | C:\Users\*\AppData\Local\CrashPlan\log\ | windows | folder | suppress`,
 		}},
-		{"mac sha256 tenant", readBack(t, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true, Mode: "disable_all_monitors"}, Force: true}, true), []string{
+		{"mac sha256 tenant", readBack(t, sentinelone.Options{Tenant: true, SHA256: true, Mode: "disable_all_monitors"}, core.Options{Force: true}, true), []string{
 			f + " | certificate | certificate | Developer ID Application: Code42 Software, Inc (9YV9435DHD) | mac |  | ",
 			f + " | hash | white_hash | " + macSum + " | mac |  | ",
 			f + " | path | path | /Applications/CrashPlan.app/Contents/MacOS/CrashPlan | mac | file | disable_all_monitors",
@@ -60,7 +60,7 @@ func TestReadBackEntries(t *testing.T) {
 
 func TestReadBackGolden(t *testing.T) {
 	for _, dir := range []string{"windows", "windows-nosha1", "mac-sha256", "linux", "tricky"} {
-		rows, refused := tp.ReadBackTolerant(t, sentinelone.New(), tp.GoldenFiles(t, dir))
+		rows, refused := tp.ReadBackTolerant(t, sentinelone.New(sentinelone.Options{}), tp.GoldenFiles(t, dir))
 		if dir == "tricky" {
 			// A path with a line break, if the exporter writes one, makes the file refused.
 			assert.True(t, len(rows) > 0 || refused == 1)
@@ -85,12 +85,12 @@ func TestParseRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := sentinelone.New().Parse(sentinelone.FileName, []byte(c.data))
+			_, err := sentinelone.New(sentinelone.Options{}).Parse(sentinelone.FileName, []byte(c.data))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.err)
 		})
 	}
-	_, err := sentinelone.New().Parse("other.json", []byte(`[]`))
+	_, err := sentinelone.New(sentinelone.Options{}).Parse("other.json", []byte(`[]`))
 	assert.Error(t, err)
 }
 
@@ -128,7 +128,7 @@ func TestAllows(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			assert.Equal(t, c.want, sentinelone.New().Allows(c.e, c.t, now))
+			assert.Equal(t, c.want, sentinelone.New(sentinelone.Options{}).Allows(c.e, c.t, now))
 		})
 	}
 }

@@ -6,10 +6,11 @@
 // API asks for the smallest scope that works).
 //
 //   - Hash rules become type white_hash with the file's SHA-1, which is what the API spec
-//     documents. policy.json carries SHA-256 only, so the SHA-1 comes from Options.Digests
-//     (an inspection of the same install); a hash rule without a known SHA-1 is skipped with
-//     a warning. SentinelOneOptions.SHA256 also writes a white_hash with the SHA-256 value:
-//     whether S1 accepts SHA-256 there is UNCONFIRMED (only third-party pages say so).
+//     documents. The SHA-1 comes from the policy's hash rules (an inspection that computed
+//     it: Exporter.Digests asks for it) or from the shared options' Digests; a hash rule
+//     without a known SHA-1 is skipped with a warning. Options.SHA256 also writes a
+//     white_hash with the SHA-256 value: whether S1 accepts SHA-256 there is UNCONFIRMED
+//     (only third-party pages say so).
 //   - Signer rules become type certificate with the signer's publisher name, which edrpolicy
 //     takes to be the leaf certificate's common name: S1 shows Windows signers that way in a
 //     recorded API response, but the exact string on Windows and on macOS (common name, Team
@@ -29,11 +30,13 @@
 package sentinelone
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
 // Name is the vendor name.
@@ -46,17 +49,88 @@ const FileName = "sentinelone-exclusions.json"
 var Modes = []string{"suppress", "suppress_dynamic_only", "suppress_dfi_only", "disable_in_process_monitor",
 	"disable_in_process_monitor_deep", "disable_all_monitors", "disable_all_monitors_deep", "suppress_app_control"}
 
-// Exporter is the SentinelOne exporter.
-type Exporter struct{}
+// Options configure the SentinelOne exporter. Exporting needs one scope: Tenant, or at least
+// one account, site or group ID (the API asks for the smallest scope that works).
+type Options struct {
+	// Tenant is the tenant-wide (global) scope. It takes no IDs.
+	Tenant bool
+	// AccountIDs, SiteIDs and GroupIDs are the scope's SentinelOne IDs (decimal digits).
+	AccountIDs []string
+	SiteIDs    []string
+	GroupIDs   []string
+	// Mode is the path exclusion mode, one of Modes; "suppress" when empty. The
+	// Interoperability modes (disable_in_process_monitor, _deep) are for Windows agents: a
+	// policy with macOS or Linux rules is refused with them.
+	Mode string
+	// SHA256 also writes a white_hash exclusion with each SHA-256 value. Whether S1 accepts
+	// SHA-256 there is UNCONFIRMED (the API spec says SHA-1).
+	SHA256 bool
+}
 
-// New returns the SentinelOne exporter.
-func New() Exporter { return Exporter{} }
+// Scoped reports whether o gives a scope (Tenant or some ID).
+func (o Options) Scoped() bool {
+	return o.Tenant || len(o.AccountIDs)+len(o.SiteIDs)+len(o.GroupIDs) > 0
+}
+
+// Validate checks every option on its own; each fault is one *edrpolicy.OptionError of the
+// join, its Field prefixed with the vendor type ("SentinelOne.Tenant",
+// "SentinelOne.AccountIDs", "SentinelOne.SiteIDs", "SentinelOne.GroupIDs",
+// "SentinelOne.Mode"). A missing scope is not a fault here: it is checked when exporting,
+// where it is needed. Export validates too.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Tenant && len(o.AccountIDs)+len(o.SiteIDs)+len(o.GroupIDs) > 0 {
+		errs = append(errs, optionf("Tenant", "", "tenant-wide scope takes no account, site or group IDs"))
+	}
+	for _, f := range []struct {
+		field string
+		ids   []string
+	}{{"AccountIDs", o.AccountIDs}, {"SiteIDs", o.SiteIDs}, {"GroupIDs", o.GroupIDs}} {
+		for _, id := range f.ids {
+			switch {
+			case id == "":
+				errs = append(errs, optionf(f.field, id, "an empty ID; SentinelOne IDs are decimal digits"))
+			case !core.IsDigits(id):
+				errs = append(errs, optionf(f.field, id, "SentinelOne IDs are decimal digits"))
+			}
+		}
+	}
+	if o.Mode != "" && !contains(Modes, o.Mode) {
+		errs = append(errs, optionf("Mode", o.Mode, "want one of %s", strings.Join(Modes, ", ")))
+	}
+	return errors.Join(errs...)
+}
+
+// optionf is an option error naming the field of Options, prefixed with the vendor type.
+func optionf(field, value, format string, args ...any) *edrpolicy.OptionError {
+	return &edrpolicy.OptionError{Field: "SentinelOne." + field, Value: value, Reason: fmt.Sprintf(format, args...)}
+}
+
+// ErrNoScope is returned by Export when the options give no scope.
+var ErrNoScope = errors.New("no scope: give account, site or group IDs (the smallest scope that works), or tenant-wide scope explicitly")
+
+// Exporter is the SentinelOne exporter. The zero value has no scope: it can read files back
+// (Parse) but not export.
+type Exporter struct {
+	o Options
+}
+
+// New returns the SentinelOne exporter configured with o. Export refuses invalid options
+// (see Options.Validate) and a missing scope (ErrNoScope).
+func New(o Options) *Exporter { return &Exporter{o: o} }
+
+// Options returns the options the exporter was made with.
+func (e Exporter) Options() Options { return e.o }
 
 // Name returns "sentinelone".
 func (Exporter) Name() string { return Name }
 
 // Formats returns json.
 func (Exporter) Formats() []string { return []string{"json"} }
+
+// Digests returns SHA-1: SentinelOne hash exclusions take the file's SHA-1 (SHA-256 is always
+// computed).
+func (Exporter) Digests() hashing.Algorithms { return hashing.Algorithms{SHA1: true} }
 
 // Body is one POST /web/api/v2.1/exclusions request body.
 type Body struct {
@@ -95,33 +169,24 @@ type settings struct {
 	mode   string
 }
 
-func newSettings(so core.SentinelOneOptions, p *edrpolicy.Policy) (*settings, error) {
-	filter := Filter{Tenant: so.Tenant, AccountIDs: so.AccountIDs, SiteIDs: so.SiteIDs, GroupIDs: so.GroupIDs}
-	if !so.Tenant && len(so.AccountIDs)+len(so.SiteIDs)+len(so.GroupIDs) == 0 {
-		return nil, fmt.Errorf("no scope: give account, site or group IDs (the smallest scope that works), or tenant-wide scope explicitly")
+// newSettings validates o for exporting p and fills in the defaults.
+func newSettings(o Options, p *edrpolicy.Policy) (*settings, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
-	if so.Tenant && len(so.AccountIDs)+len(so.SiteIDs)+len(so.GroupIDs) > 0 {
-		return nil, fmt.Errorf("scope: tenant-wide scope takes no account, site or group IDs")
+	if !o.Scoped() {
+		return nil, ErrNoScope
 	}
-	for _, ids := range [][]string{so.AccountIDs, so.SiteIDs, so.GroupIDs} {
-		for _, id := range ids {
-			if !core.IsDigits(id) {
-				return nil, fmt.Errorf("scope ID %q: SentinelOne IDs are decimal digits", id)
-			}
-		}
-	}
-	mode := so.Mode
+	mode := o.Mode
 	if mode == "" {
 		mode = "suppress"
 	}
-	if !contains(Modes, mode) {
-		return nil, fmt.Errorf("mode %q: want one of %s", mode, strings.Join(Modes, ", "))
-	}
 	if interopModes[mode] {
 		if plat := nonWindows(p); plat != "" {
-			return nil, fmt.Errorf("mode %q (Interoperability) is for Windows agents only, and the policy has %s rules: use suppress, disable_all_monitors or disable_all_monitors_deep, or export the Windows policy alone", mode, plat)
+			return nil, optionf("Mode", mode, "an Interoperability mode, for Windows agents only, and the policy has %s rules: use suppress, disable_all_monitors or disable_all_monitors_deep, or export the Windows policy alone", plat)
 		}
 	}
+	filter := Filter{Tenant: o.Tenant, AccountIDs: o.AccountIDs, SiteIDs: o.SiteIDs, GroupIDs: o.GroupIDs}
 	return &settings{filter: filter, mode: mode}, nil
 }
 
@@ -152,6 +217,7 @@ type item struct {
 type plan struct {
 	p     *edrpolicy.Policy
 	o     core.Options
+	so    Options
 	s     *settings
 	certs int
 	warns []edrpolicy.Warning
@@ -159,16 +225,16 @@ type plan struct {
 
 // Export renders an admitted policy (exporters.Admit) and returns the files, the entries
 // written into them, the policy files no entry covers and the warnings. See the package documentation.
-func (Exporter) Export(r *core.Request) (*core.VendorResult, error) {
+func (e Exporter) Export(r *core.Request) (*core.VendorResult, error) {
 	if !r.Admitted() {
 		return nil, core.ErrNotAdmitted
 	}
 	p, o := r.Policy(), r.Options()
-	s, err := newSettings(o.SentinelOne, p)
+	s, err := newSettings(e.o, p)
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{p: p, o: o, s: s}
+	pl := &plan{p: p, o: o, so: e.o, s: s}
 	planned, err := core.MakePlan(p, core.Vendor[item]{Name: Name, Hash: pl.hash, Signer: pl.signer, Path: pl.path})
 	if err != nil {
 		return nil, err
@@ -222,11 +288,11 @@ func (pl *plan) hash(t core.Target) ([]item, string, error) {
 		}
 		out = append(out, item{entry: t.Entry(Name, core.EntryHash, "white_hash", v), data: Data{Type: "white_hash", OSType: osType, Value: v, Description: desc}})
 	}
-	if pl.o.SentinelOne.SHA256 {
+	if pl.so.SHA256 {
 		out = append(out, item{entry: t.Entry(Name, core.EntryHash, "white_hash", sum), data: Data{Type: "white_hash", OSType: osType, Value: sum, Description: desc}})
 	}
 	switch {
-	case sha1 == "" && !pl.o.SentinelOne.SHA256:
+	case sha1 == "" && !pl.so.SHA256:
 		return nil, "S1 hash exclusions take SHA-1 and none is known for this file; give the digests of an inspection that computed SHA-1, or opt in to SHA-256 values (UNCONFIRMED)", nil
 	case sha1 == "":
 		pl.warns = append(pl.warns, core.Fallback(Name, t.Index, t.Rule, "no SHA-1 known for "+core.FileList(t.Files), "white_hash with the SHA-256 value, which S1 accepting is UNCONFIRMED"))

@@ -18,26 +18,27 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-var site = core.SentinelOneOptions{SiteIDs: []string{"225494730938493804"}}
+var site = sentinelone.Options{SiteIDs: []string{"225494730938493804"}}
 
 func TestGolden(t *testing.T) {
 	cases := []struct {
 		name string
 		p    *edrpolicy.Policy
 		o    core.Options
+		so   sentinelone.Options
 	}{
 		// Force: the publisher-name certificate exclusion is written (TestPublisherRefused
 		// covers the default).
-		{"windows", tp.Windows(t), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService.exe")), SentinelOne: site, Force: true}},
-		{"windows-nosha1", tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{GroupIDs: []string{"225494730938493915"}, Mode: "disable_in_process_monitor"}}},
-		{"mac-sha256", tp.Mac(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}, Force: true}},
-		{"linux", tp.Linux(), core.Options{Force: true, Digests: tp.Digests(tp.Sum("CrashPlanService-linux")), SentinelOne: core.SentinelOneOptions{AccountIDs: []string{"1"}, SiteIDs: []string{"2"}}}},
-		{"tricky", tp.TrickyNames(), core.Options{Force: true, SentinelOne: site}},
+		{"windows", tp.Windows(t), core.Options{Digests: tp.Digests(tp.Sum("CrashPlanService.exe")), Force: true}, site},
+		{"windows-nosha1", tp.Windows(t), core.Options{}, sentinelone.Options{GroupIDs: []string{"225494730938493915"}, Mode: "disable_in_process_monitor"}},
+		{"mac-sha256", tp.Mac(t), core.Options{Force: true}, sentinelone.Options{Tenant: true, SHA256: true}},
+		{"linux", tp.Linux(), core.Options{Force: true, Digests: tp.Digests(tp.Sum("CrashPlanService-linux"))}, sentinelone.Options{AccountIDs: []string{"1"}, SiteIDs: []string{"2"}}},
+		{"tricky", tp.TrickyNames(), core.Options{Force: true}, site},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tp.Export(t, sentinelone.New(), c.p, c.o) // same bytes twice
-			files, _, err := tp.Run(sentinelone.New(), c.p, c.o)
+			tp.Export(t, sentinelone.New(c.so), c.p, c.o) // same bytes twice
+			files, _, err := tp.Run(sentinelone.New(c.so), c.p, c.o)
 			require.NoError(t, err)
 			tp.Golden(t, c.name, files, *update)
 		})
@@ -58,7 +59,7 @@ func bodies(t *testing.T, files []edrpolicy.OutputFile) []sentinelone.Body {
 func TestParseBack(t *testing.T) {
 	sum := tp.Sum("CrashPlanService.exe")
 	dg := tp.Digests(sum)
-	files, warns, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{Digests: dg, SentinelOne: site, Force: true})
+	files, warns, err := tp.Run(sentinelone.New(site), tp.Windows(t), core.Options{Digests: dg, Force: true})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	var types []string
@@ -84,7 +85,7 @@ func TestParseBack(t *testing.T) {
 }
 
 func TestHashWithoutSHA1(t *testing.T) {
-	files, warns, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: site})
+	files, warns, err := tp.Run(sentinelone.New(site), tp.Windows(t), core.Options{})
 	require.NoError(t, err)
 	for _, b := range bodies(t, files) {
 		if b.Data.Type == "white_hash" {
@@ -93,7 +94,7 @@ func TestHashWithoutSHA1(t *testing.T) {
 	}
 	assert.True(t, hasWarning(warns, core.WarnSkipped, `sentinelone: rule 1 (hash "`+tp.Sum("CrashPlanService.exe")+`") not exported, C:\Program Files\CrashPlan\CrashPlanService.exe NOT COVERED: S1 hash exclusions take SHA-1`))
 
-	files, warns, err = tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
+	files, warns, err = tp.Run(sentinelone.New(sentinelone.Options{Tenant: true, SHA256: true}), tp.Windows(t), core.Options{})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	assert.Equal(t, tp.Sum("CrashPlanService.exe"), bs[0].Data.Value)
@@ -102,7 +103,7 @@ func TestHashWithoutSHA1(t *testing.T) {
 }
 
 func TestMacCertificate(t *testing.T) {
-	files, warns, err := tp.Run(sentinelone.New(), tp.Mac(t), core.Options{SentinelOne: site, Force: true})
+	files, warns, err := tp.Run(sentinelone.New(site), tp.Mac(t), core.Options{Force: true})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	var found bool
@@ -122,13 +123,13 @@ func TestMacCertificate(t *testing.T) {
 // are, with a fallback warning; with Force the exclusion is written with a note.
 func TestPublisherRefused(t *testing.T) {
 	for _, p := range []*edrpolicy.Policy{tp.Windows(t), tp.Mac(t)} {
-		files, warns, err := tp.Run(sentinelone.New(), p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}})
+		files, warns, err := tp.Run(sentinelone.New(sentinelone.Options{Tenant: true, SHA256: true}), p, core.Options{})
 		require.NoError(t, err)
 		for _, b := range bodies(t, files) {
 			assert.NotEqual(t, "certificate", b.Data.Type, b.Data.Value)
 		}
 		assert.True(t, hasWarning(warns, core.WarnFallback, "covers everything signed under that name"), p.OS)
-		files, warns, err = tp.Run(sentinelone.New(), p, core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, SHA256: true}, Force: true})
+		files, warns, err = tp.Run(sentinelone.New(sentinelone.Options{Tenant: true, SHA256: true}), p, core.Options{Force: true})
 		require.NoError(t, err)
 		n := 0
 		for _, b := range bodies(t, files) {
@@ -142,7 +143,7 @@ func TestPublisherRefused(t *testing.T) {
 }
 
 func TestTrickyNamesSurvive(t *testing.T) {
-	files, _, err := tp.Run(sentinelone.New(), tp.TrickyNames(), core.Options{Force: true, SentinelOne: site})
+	files, _, err := tp.Run(sentinelone.New(site), tp.TrickyNames(), core.Options{Force: true})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	require.Len(t, bs, 2*len(tp.Tricky))
@@ -169,19 +170,30 @@ func TestTrickyNamesSurvive(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	for name, c := range map[string]struct {
-		o    core.SentinelOneOptions
-		want string
+		o     sentinelone.Options
+		want  string
+		field string // the *edrpolicy.OptionError's Field, for an option refused on its own
 	}{
-		"no scope":   {core.SentinelOneOptions{}, "no scope"},
-		"both":       {core.SentinelOneOptions{Tenant: true, SiteIDs: []string{"1"}}, "tenant-wide scope takes no"},
-		"bad id":     {core.SentinelOneOptions{GroupIDs: []string{"abc"}}, `scope ID "abc"`},
-		"bad mode":   {core.SentinelOneOptions{Tenant: true, Mode: "ignore"}, `mode "ignore"`},
-		"empty mode": {core.SentinelOneOptions{SiteIDs: []string{""}}, `scope ID ""`},
+		"no scope": {sentinelone.Options{}, "no scope", ""},
+		"both":     {sentinelone.Options{Tenant: true, SiteIDs: []string{"1"}}, "SentinelOne.Tenant: tenant-wide scope takes no account, site or group IDs", "SentinelOne.Tenant"},
+		"bad id":   {sentinelone.Options{GroupIDs: []string{"abc"}}, `SentinelOne.GroupIDs "abc": SentinelOne IDs are decimal digits`, "SentinelOne.GroupIDs"},
+		"bad mode": {sentinelone.Options{Tenant: true, Mode: "ignore"}, `SentinelOne.Mode "ignore": want one of suppress,`, "SentinelOne.Mode"},
+		"empty id": {sentinelone.Options{SiteIDs: []string{""}}, `SentinelOne.SiteIDs: an empty ID`, "SentinelOne.SiteIDs"},
+		"account":  {sentinelone.Options{AccountIDs: []string{"1", "x1"}}, `SentinelOne.AccountIDs "x1"`, "SentinelOne.AccountIDs"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: c.o})
+			_, _, err := tp.Run(sentinelone.New(c.o), tp.Windows(t), core.Options{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
+			if c.field == "" {
+				assert.ErrorIs(t, err, sentinelone.ErrNoScope)
+				assert.NoError(t, c.o.Validate(), "a missing scope is checked when exporting, not by Validate")
+				return
+			}
+			var oe *edrpolicy.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, c.field, oe.Field)
+			assert.EqualError(t, c.o.Validate(), err.Error(), "Validate refuses what Export refuses, before any policy")
 		})
 	}
 }
@@ -189,7 +201,7 @@ func TestErrors(t *testing.T) {
 func TestNothingToWrite(t *testing.T) {
 	p := tp.Linux()
 	p.Rules = p.Rules[:1] // one hash rule, no SHA-1 known
-	files, warns, err := tp.Run(sentinelone.New(), p, core.Options{SentinelOne: site})
+	files, warns, err := tp.Run(sentinelone.New(site), p, core.Options{})
 	require.NoError(t, err)
 	assert.Empty(t, files, "an empty file is not written")
 	assert.Len(t, warns, 1)
@@ -209,16 +221,19 @@ func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
 func TestInteroperabilityModesWindowsOnly(t *testing.T) {
 	for _, mode := range []string{"disable_in_process_monitor", "disable_in_process_monitor_deep"} {
 		for name, p := range map[string]*edrpolicy.Policy{"mac": tp.Mac(t), "linux": tp.Linux()} {
-			_, _, err := tp.Run(sentinelone.New(), p, core.Options{Force: true, SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+			_, _, err := tp.Run(sentinelone.New(sentinelone.Options{Tenant: true, Mode: mode}), p, core.Options{Force: true})
 			require.Error(t, err, "%s %s", mode, name)
-			assert.Contains(t, err.Error(), `mode "`+mode+`" (Interoperability) is for Windows agents only`)
+			assert.Contains(t, err.Error(), `SentinelOne.Mode "`+mode+`": an Interoperability mode, for Windows agents only`)
+			var oe *edrpolicy.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, "SentinelOne.Mode", oe.Field)
 			assert.Contains(t, err.Error(), "use suppress, disable_all_monitors or disable_all_monitors_deep")
 		}
-		_, _, err := tp.Run(sentinelone.New(), tp.Windows(t), core.Options{SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		_, _, err := tp.Run(sentinelone.New(sentinelone.Options{Tenant: true, Mode: mode}), tp.Windows(t), core.Options{})
 		assert.NoError(t, err, "Windows takes %s", mode)
 	}
 	for _, mode := range []string{"suppress", "disable_all_monitors", "disable_all_monitors_deep", "suppress_dfi_only"} {
-		_, _, err := tp.Run(sentinelone.New(), tp.Linux(), core.Options{Force: true, SentinelOne: core.SentinelOneOptions{Tenant: true, Mode: mode}})
+		_, _, err := tp.Run(sentinelone.New(sentinelone.Options{Tenant: true, Mode: mode}), tp.Linux(), core.Options{Force: true})
 		assert.NoError(t, err, mode)
 	}
 }
@@ -230,7 +245,7 @@ func TestNarrowedSignerFallsBackToPathAtLevelPath(t *testing.T) {
 	p.Rules = p.Rules[2:3] // the narrowed signer rule
 	p.Rules[0].FileDigests[0].SHA1 = ""
 	p.Level = edrpolicy.CriterionPath
-	files, warns, err := tp.Run(sentinelone.New(), p, core.Options{SentinelOne: site})
+	files, warns, err := tp.Run(sentinelone.New(site), p, core.Options{})
 	require.NoError(t, err)
 	bs := bodies(t, files)
 	require.Len(t, bs, 1)
@@ -241,7 +256,7 @@ func TestNarrowedSignerFallsBackToPathAtLevelPath(t *testing.T) {
 	assert.True(t, hasWarning(warns, core.WarnFallback, "fallback used: the exact path of 1 file(s) (the policy's level is path)"))
 
 	p.Level = edrpolicy.CriterionSigner
-	files, warns, err = tp.Run(sentinelone.New(), p, core.Options{SentinelOne: site})
+	files, warns, err = tp.Run(sentinelone.New(site), p, core.Options{})
 	require.NoError(t, err)
 	assert.Empty(t, files)
 	assert.True(t, hasWarning(warns, core.WarnSkipped, `C:\Program Files\CrashPlan\helper.exe NOT COVERED: the rule is narrowed to its files, and an S1 certificate exclusion covers everything the publisher signs; no hash entry either: S1 hash exclusions take SHA-1`))

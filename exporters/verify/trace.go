@@ -4,19 +4,35 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/crowdstrike"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 )
 
 // traceOptions export everything any option could add to a vendor's files (every format,
-// the optional digests, process exclusions, guardrail refusals), so that every entry a
-// generate or export run could have written from the policy is among the entries traced.
+// guardrail refusals), with traceRegistry's exporters, so that every entry a generate or
+// export run could have written from the policy is among the entries traced.
 func traceOptions() exporters.Options {
-	return exporters.Options{
-		Force:       true,
-		CrowdStrike: exporters.CrowdStrikeOptions{MD5: true},
-		SentinelOne: exporters.SentinelOneOptions{Tenant: true, SHA256: true},
-		Defender:    exporters.DefenderOptions{SHA1: true, ProcessExclusions: true},
+	return exporters.Options{Force: true}
+}
+
+// traceVendors configure the built-in exporters to write everything an option could add
+// (the optional digests, process exclusions, SHA-256 white_hash).
+var traceVendors = exporters.Vendors{
+	CrowdStrike: crowdstrike.Options{MD5: true},
+	SentinelOne: sentinelone.Options{Tenant: true, SHA256: true},
+	Defender:    defender.Options{SHA1: true, ProcessExclusions: true},
+}
+
+// traceRegistry is reg with the built-in exporters configured by traceVendors.
+func traceRegistry(reg *exporters.Registry) (*exporters.Registry, error) {
+	for _, e := range []exporters.Exporter{crowdstrike.New(traceVendors.CrowdStrike), sentinelone.New(traceVendors.SentinelOne), defender.New(traceVendors.Defender)} {
+		var err error
+		if reg, err = reg.With(e); err != nil {
+			return nil, err
+		}
 	}
+	return reg, nil
 }
 
 // managedSettings are files that may hold exclusions merged from an existing configuration
@@ -29,7 +45,12 @@ func (c *checker) trace() {
 	if len(c.vendors) == 0 {
 		return
 	}
-	files, _, err := exporters.Export(c.reg, c.pol, c.vendors, traceOptions())
+	reg, err := traceRegistry(c.reg)
+	if err != nil {
+		c.add(edrpolicy.FindingEntryNotInPolicy, edrpolicy.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: %v", err)
+		return
+	}
+	files, _, err := exporters.Export(reg, c.pol, c.vendors, traceOptions())
 	if err != nil {
 		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: exporting it fails: %v", err)
 		return
@@ -48,7 +69,7 @@ func (c *checker) trace() {
 	// are the policy's too. An export that --force alone makes possible fails here: skip it.
 	unforced := traceOptions()
 	unforced.Force = false
-	if files, _, err := exporters.Export(c.reg, c.pol, c.vendors, unforced); err == nil {
+	if files, _, err := exporters.Export(reg, c.pol, c.vendors, unforced); err == nil {
 		if more, err := exporters.ParseFiles(c.reg, files); err == nil {
 			for _, e := range more {
 				keys[exporters.EntryKey(e)] = true

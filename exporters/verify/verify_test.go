@@ -18,6 +18,7 @@ import (
 	pcheck "github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/exporters/verify"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
@@ -73,7 +74,9 @@ func writeSampleTrusting(t *testing.T, trust bool, tree, osName string, level ed
 		Decide: edrpolicy.DecideOptions{Profile: prof, OS: osName, Level: level, PinSigners: pins},
 	})
 	require.NoError(t, err)
-	files, _, err := exporters.Export(exporters.Default(), pol, vendors, exporters.Options{SentinelOne: exporters.SentinelOneOptions{Tenant: true}})
+	reg, err := exporters.Configured(exporters.Vendors{SentinelOne: sentinelone.Options{Tenant: true}})
+	require.NoError(t, err)
+	files, _, err := exporters.Export(reg, pol, vendors, exporters.Options{})
 	require.NoError(t, err)
 	data, err := pol.JSON()
 	require.NoError(t, err)

@@ -1,5 +1,5 @@
-// Package core holds what the exporters package and the vendor packages share: the options
-// type, the escaping helpers and small building blocks. Package exporters re-exports the
+// Package core holds what the exporters package and the vendor packages share: the common
+// options, the request, the escaping helpers and small building blocks. Package exporters re-exports the
 // public parts; this package exists only so that the vendor packages need not import
 // exporters (which imports them to build its default registry).
 package core
@@ -19,94 +19,18 @@ import (
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
-// Options configure an export. The zero value exports every format with each vendor's
-// safe defaults, except that SentinelOne needs a scope.
+// Options are the options every exporter shares. It has the fields of exporters.Options,
+// which documents them: exporters.Admit converts one into the other, so the two cannot drift
+// apart without a compile error. Each vendor's own configuration is given to its exporter at
+// construction (crowdstrike.New, sentinelone.New, defender.New).
 type Options struct {
-	// Formats restricts the output to these kinds of file (json, csv, cer, ps1, plist);
-	// empty means every kind the exporter writes.
-	Formats []string
-	// Expiration is "" (each rule's expires when the policy asked for a governance expiry,
-	// generate --expires or --max-age; else none), "none", "rule" (each rule's expires, which
-	// for signer rules is at the latest the day of the leaf certificate's not_after) or a
-	// date: YYYY-MM-DD or RFC 3339. The vendors write it in their own fields: Defender
-	// ExpirationTime (CSV) and expirationTime (API), Falcon IOC expiration; every entry's
-	// description (Falcon comment and description, SentinelOne description) names the day.
-	Expiration string
-	// Digests are extra digests of inspected files keyed by lower-case SHA-256: the SHA-1
-	// that SentinelOne hash exclusions take, the MD5 a Falcon IOC may take. policy.json
-	// carries only SHA-256; DigestsFromInventory builds this from `inspect` output.
-	Digests map[string]hashing.Digests
-
-	// Force exports rules the refusals would stop (Admit): path rules the guardrails refuse
-	// (drive roots, temp folders, bare wildcards...), rules that allow an interpreter, signer
-	// rules that name a risky signer; each becomes a warning (guardrail-forced,
-	// interpreter-forced, risky-signer-forced). It is the only override: a forced warning in
-	// the policy itself is not trusted. Executable folder rules are refused even with Force.
-	Force bool
-	// Guardrails adds a host check to the path guardrails (edrpolicy.GuardrailOptions); the
-	// zero value judges paths by their spelling alone.
-	Guardrails edrpolicy.GuardrailOptions
-	// RiskySigners and Interpreters are the lists a signer rule or an executable rule is
-	// judged against (nil: edrpolicy.DefaultRiskySigners and DefaultInterpreters): a rule
-	// naming one is refused unless Force.
+	Formats      []string
+	Expiration   string
+	Digests      map[string]hashing.Digests
+	Force        bool
+	Guardrails   edrpolicy.GuardrailOptions
 	RiskySigners *edrpolicy.RiskySigners
 	Interpreters *edrpolicy.Interpreters
-
-	CrowdStrike CrowdStrikeOptions
-	SentinelOne SentinelOneOptions
-	Defender    DefenderOptions
-}
-
-// CrowdStrikeOptions are the Falcon exporter's options.
-type CrowdStrikeOptions struct {
-	// HostGroups are Falcon host group IDs (32 hex). Empty means applied globally.
-	HostGroups []string
-	// Action is the IOC action: allow (default) or no_action.
-	Action string
-	// MD5 adds an md5 IOC next to each sha256 one (needs Options.Digests). Off by default.
-	MD5 bool
-	// Source is the IOC source field, 1-256 characters; default "edrpolicy".
-	Source string
-	// ExcludedFrom is the ML exclusions' excluded_from; default [blocking].
-	ExcludedFrom []string
-}
-
-// SentinelOneOptions are the SentinelOne exporter's options. One scope is required: Tenant
-// (global) or at least one account, site or group ID.
-type SentinelOneOptions struct {
-	Tenant     bool
-	AccountIDs []string
-	SiteIDs    []string
-	GroupIDs   []string
-	// Mode is the path exclusion mode; default suppress.
-	Mode string
-	// SHA256 also exports white_hash exclusions with the SHA-256 value. Whether S1 accepts
-	// SHA-256 there is UNCONFIRMED (the API spec says SHA-1).
-	SHA256 bool
-}
-
-// DefenderOptions are the Microsoft Defender exporter's options.
-type DefenderOptions struct {
-	// RbacGroups are device group names the indicators apply to; empty means all devices.
-	RbacGroups []string
-	// SHA1 adds a FileSha1 indicator next to each FileSha256 one (needs Options.Digests).
-	SHA1 bool
-	// MergePolicy is the macOS/Linux exclusions merge policy: merge (default) or admin_only.
-	MergePolicy string
-	// ProcessExclusions adds process exclusions for executable file rules (Windows
-	// -ExclusionProcess, macOS/Linux excludedFileName).
-	// Off by default: a process exclusion stops Defender scanning every file the process
-	// opens (for a backup agent, every file on the disk), far more than a rule over one
-	// executable asks for. Turn it on only to fix measured contention, knowing the hole.
-	ProcessExclusions bool
-	// MergeWith is the device's existing managed configuration, to merge the macOS or Linux
-	// exclusions into (a device takes one; a second one replaces or conflicts with it): an
-	// mdatp_managed.json (Linux), a com.microsoft.wdav plist or a .mobileconfig holding a
-	// com.microsoft.wdav payload (macOS). The output is that file with the exclusions
-	// added: every other setting and exclusion kept, no duplicates, its merge policy kept.
-	// MergeName names it in messages.
-	MergeWith []byte
-	MergeName string
 }
 
 // Warning codes the exporters use.
@@ -153,7 +77,7 @@ func (o *Options) Expiry(r *edrpolicy.Rule) (time.Time, error) {
 	return ParseExpiration(o.Expiration)
 }
 
-// ParseExpiration parses an --expiration date: YYYY-MM-DD (midnight UTC) or RFC 3339.
+// ParseExpiration parses an Options.Expiration date: YYYY-MM-DD (midnight UTC) or RFC 3339.
 func ParseExpiration(s string) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t.UTC(), nil
