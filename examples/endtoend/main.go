@@ -75,8 +75,9 @@ func run(ctx context.Context, w io.Writer, root, rootsFile, out string) error {
 		return err
 	}
 
-	// 3. Decide: the profile says where the application lives on endpoints, the version
-	// is read from the install, the files' rules name their endpoint paths.
+	// 3. Decide: the version is read from the install; the profile's path table for that
+	// version says where the application lives on endpoints (Decide maps each root to it),
+	// so the files' rules name their endpoint paths.
 	prof, err := profile.BuiltIn("code42")
 	if err != nil {
 		return err
@@ -87,10 +88,9 @@ func run(ctx context.Context, w io.Writer, root, rootsFile, out string) error {
 	}
 	pol, err := edrpolicy.Decide(inv, edrpolicy.DecideOptions{
 		Profile: prof, OS: "windows", Version: ver.Version, VersionSource: ver.Source,
-		Level:        edrpolicy.CriterionSigner,
-		PinSigners:   []string{samplePin},
-		Roots:        []string{root},
-		InstallPaths: edrpolicy.InstallPaths(prof, "windows", ver.Version, "", "", []string{root}),
+		Level:      edrpolicy.CriterionSigner,
+		PinSigners: []string{samplePin},
+		Roots:      []string{root},
 	})
 	if err != nil {
 		return err

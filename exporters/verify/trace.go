@@ -47,7 +47,7 @@ func (c *checker) trace() {
 	}
 	reg, err := traceRegistry(c.reg)
 	if err != nil {
-		c.add(edrpolicy.FindingEntryNotInPolicy, edrpolicy.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: %v", err)
 		return
 	}
 	files, _, err := exporters.Export(reg, c.pol, c.vendors, traceOptions())
