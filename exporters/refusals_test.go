@@ -123,6 +123,14 @@ func TestNoRouteAroundTheRefusals(t *testing.T) {
 				vr, err := e.Export(req)
 				require.NoError(t, err)
 				assert.Empty(t, leaks(vr.Files, c.leak), "changing the policy after Admit reached the vendor files")
+
+				// Changing the policy the admitted request hands out: a copy too.
+				req, err = exporters.Admit(p2harmless(p, c.os), userOptions(false))
+				require.NoError(t, err)
+				req.Policy().Rules[0] = harmless
+				vr, err = e.Export(req)
+				require.NoError(t, err)
+				assert.Empty(t, leaks(vr.Files, c.leak), "changing Request.Policy() reached the vendor files")
 			})
 		}
 	}
@@ -177,4 +185,12 @@ func TestPolicyForcedWarningsNotTrusted(t *testing.T) {
 		assertRefused(t, c, err)
 		assert.False(t, errors.Is(err, exporters.ErrNotAdmitted))
 	}
+}
+
+// p2harmless is p with its first rule replaced by a harmless hash rule.
+func p2harmless(p *edrpolicy.Policy, os string) *edrpolicy.Policy {
+	c := *p
+	c.Rules = append([]edrpolicy.Rule(nil), p.Rules...)
+	c.Rules[0] = edrpolicy.Rule{Criterion: edrpolicy.CriterionHash, Value: strings.Repeat("0", 64), Platform: os, Role: "executable", Files: []string{"harmless"}}
+	return &c
 }

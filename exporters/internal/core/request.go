@@ -66,9 +66,15 @@ func forcedWarning(ref edrpolicy.Refusal) edrpolicy.Warning {
 	return edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported although it is %s: the refusal was overridden (forced)", ref.Path, ref.Reason), Files: []string{ref.Path}}
 }
 
-// Policy returns the admitted policy. It is the request's own copy: exporters read it and
-// never change it.
-func (r *Request) Policy() *edrpolicy.Policy { return r.policy }
+// Policy returns a copy of the admitted policy, made on each call: changing it cannot reach
+// what the request exports, so the refusals Admit applied hold for every vendor file made
+// from the request (nil for a request not made by Admit).
+func (r *Request) Policy() *edrpolicy.Policy {
+	if !r.Admitted() {
+		return nil
+	}
+	return clonePolicy(r.policy)
+}
 
 // Options returns the options the policy was admitted with (Expiration filled in, see Admit).
 func (r *Request) Options() Options { return r.opts }
