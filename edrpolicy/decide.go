@@ -154,51 +154,24 @@ type decider struct {
 	warn     []Warning
 }
 
+// newDecider checks opts and resolves what the decision depends on: product, version, path
+// table, era, expected signers and governance; it starts the policy with what it records.
 func newDecider(opts DecideOptions) (*decider, error) {
-	p := opts.Profile
-	if p == nil {
-		return nil, &OptionError{Field: "Profile", Reason: "required: the profile of the application"}
-	}
-	if err := checkOS("OS", opts.OS); err != nil {
+	if err := checkDecideOptions(&opts); err != nil {
 		return nil, err
 	}
-	if opts.Level == "" {
-		opts.Level = CriterionHash
-	}
-	if _, err := ParseCriterion(string(opts.Level)); err != nil {
-		return nil, optionf("Level", string(opts.Level), "want hash, signer or path")
-	}
-	if err := checkInstall(opts.Install); err != nil {
-		return nil, err
-	}
-	d := &decider{opts: opts, prof: p, now: opts.Now}
+	d := &decider{opts: opts, prof: opts.Profile, now: opts.Now}
 	if d.now.IsZero() {
 		d.now = time.Now()
 	}
 	d.judge = newSignerJudge(opts.PinSigners, d.now)
 	d.risky, d.interp = riskLists(opts.RiskySigners, opts.Interpreters)
-	var err error
-	if d.product, err = p.Product(opts.Product); err != nil {
-		return nil, optionErr("Product", opts.Product, err)
-	}
-	if opts.Version != "" {
-		if d.version, err = profile.ParseVersion(opts.Version); err != nil {
-			return nil, optionErr("Version", opts.Version, err)
-		}
-	} else if versioned(p, opts.OS) {
-		return nil, optionf("Version", "", "profile %s: the %s paths depend on the version: give the application version (X.Y.Z), or read it from the install", p.Name, opts.OS)
-	}
-	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install, Product: opts.Product, OwnInstallPaths: len(opts.InstallPaths) > 0}
-	if opts.AssumePaths != "" {
-		if q.AssumePaths, err = profile.ParseVersion(opts.AssumePaths); err != nil {
-			return nil, optionErr("AssumePaths", opts.AssumePaths, err)
-		}
-	}
-	if d.table, err = p.PathTable(q); err != nil {
+	if err := d.resolveVersion(); err != nil {
 		return nil, err
 	}
-	if opts.AssumePaths != "" && d.table.Assumed == nil {
-		return nil, optionf("AssumePaths", opts.AssumePaths, "version %s is documented; an assumed path table is only for a version no source covers", d.version)
+	assumed, err := d.resolvePathTable()
+	if err != nil {
+		return nil, err
 	}
 	if err := checkPrevious(opts); err != nil {
 		return nil, err
@@ -206,8 +179,73 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if d.gov, err = newGovernance(opts.Governance, opts.Previous, d.now); err != nil {
 		return nil, err
 	}
-	d.era = p.EraOf(opts.Product, d.version)
-	d.expected = p.SignersFor(opts.OS, opts.Product, d.version)
+	d.era = d.prof.EraOf(opts.Product, d.version)
+	d.expected = d.prof.SignersFor(opts.OS, opts.Product, d.version)
+	d.pol = d.newPolicy()
+	d.pathTableWarnings(assumed)
+	return d, nil
+}
+
+// checkDecideOptions refuses a missing profile, an unknown OS, level or install kind, and
+// sets the default level (hash).
+func checkDecideOptions(opts *DecideOptions) error {
+	if opts.Profile == nil {
+		return &OptionError{Field: "Profile", Reason: "required: the profile of the application"}
+	}
+	if err := checkOS("OS", opts.OS); err != nil {
+		return err
+	}
+	if opts.Level == "" {
+		opts.Level = CriterionHash
+	}
+	if _, err := ParseCriterion(string(opts.Level)); err != nil {
+		return optionf("Level", string(opts.Level), "want hash, signer or path")
+	}
+	return checkInstall(opts.Install)
+}
+
+// resolveVersion sets the product and the application version, which a profile whose paths
+// for the OS depend on it requires.
+func (d *decider) resolveVersion() error {
+	p, opts := d.prof, d.opts
+	var err error
+	if d.product, err = p.Product(opts.Product); err != nil {
+		return optionErr("Product", opts.Product, err)
+	}
+	if opts.Version != "" {
+		if d.version, err = profile.ParseVersion(opts.Version); err != nil {
+			return optionErr("Version", opts.Version, err)
+		}
+	} else if versioned(p, opts.OS) {
+		return optionf("Version", "", "profile %s: the %s paths depend on the version: give the application version (X.Y.Z), or read it from the install", p.Name, opts.OS)
+	}
+	return nil
+}
+
+// resolvePathTable sets the path table for the OS, version, install kind and product, and
+// returns the AssumePaths version (zero when none was given), which only a version no
+// source covers may use.
+func (d *decider) resolvePathTable() (profile.Version, error) {
+	opts := d.opts
+	q := profile.PathQuery{OS: opts.OS, Version: d.version, Install: opts.Install, Product: opts.Product, OwnInstallPaths: len(opts.InstallPaths) > 0}
+	var err error
+	if opts.AssumePaths != "" {
+		if q.AssumePaths, err = profile.ParseVersion(opts.AssumePaths); err != nil {
+			return q.AssumePaths, optionErr("AssumePaths", opts.AssumePaths, err)
+		}
+	}
+	if d.table, err = d.prof.PathTable(q); err != nil {
+		return q.AssumePaths, err
+	}
+	if opts.AssumePaths != "" && d.table.Assumed == nil {
+		return q.AssumePaths, optionf("AssumePaths", opts.AssumePaths, "version %s is documented; an assumed path table is only for a version no source covers", d.version)
+	}
+	return q.AssumePaths, nil
+}
+
+// newPolicy starts the policy: what it records of the inputs, and no rules or warnings yet.
+func (d *decider) newPolicy() *Policy {
+	opts := d.opts
 	prod := ""
 	if d.product != nil {
 		prod = d.product.Name
@@ -216,12 +254,12 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	if opts.Generator != nil {
 		gen = *opts.Generator
 	}
-	d.pol = &Policy{
+	pol := &Policy{
 		SchemaVersion:    SchemaVersion,
 		Generator:        &gen,
 		Roots:            append([]string(nil), opts.Roots...),
 		Governance:       d.gov.record(),
-		Profile:          p.Name,
+		Profile:          d.prof.Name,
 		Product:          prod,
 		OS:               opts.OS,
 		AppVersion:       d.version.String(),
@@ -231,20 +269,25 @@ func newDecider(opts DecideOptions) (*decider, error) {
 		Warnings:         []Warning{},
 		PinnedSigners:    pinList(opts.PinSigners),
 	}
+	if d.era != nil {
+		pol.Era = d.era.Name
+	}
+	if !opts.Timestamp.IsZero() {
+		pol.Generated = opts.Timestamp.UTC().Format(time.RFC3339)
+	}
+	return pol
+}
+
+// pathTableWarnings records an assumed path table (the paths of version assumed) and one no
+// source gives (bridged by the install paths given).
+func (d *decider) pathTableWarnings(assumed profile.Version) {
 	if d.table.Assumed != nil {
-		d.pol.AssumedPaths = q.AssumePaths.String()
-		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed", d.table.Assumed.Message, q.AssumePaths)})
+		d.pol.AssumedPaths = assumed.String()
+		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed", d.table.Assumed.Message, assumed)})
 	}
 	if d.table.Bridged != nil {
 		d.warn = append(d.warn, Warning{Code: "unknown-paths", Message: d.table.Bridged.Message + "; file rules name the install paths given, and no folder rules (scan exclusions, logs) were written"})
 	}
-	if d.era != nil {
-		d.pol.Era = d.era.Name
-	}
-	if !opts.Timestamp.IsZero() {
-		d.pol.Generated = opts.Timestamp.UTC().Format(time.RFC3339)
-	}
-	return d, nil
 }
 
 func versioned(p *profile.Profile, os string) bool {
@@ -273,14 +316,35 @@ type verdict struct {
 	interpreter *InterpreterMatch
 }
 
+// run decides the policy for inv: the executables and the criterion of each, the rules,
+// then governance, order, warnings and summary.
 func (d *decider) run(inv *Inventory) (*Policy, error) {
 	if err := d.defaultInstallPaths(inv); err != nil {
 		return nil, err
 	}
-	broken := brokenBundles(inv)
+	execs := d.executables(inv)
+	d.relativePathsWarning(execs)
+	d.unreadableWarnings(inv)
+	if len(execs) == 0 {
+		d.warn = append(d.warn, Warning{Code: "no-executables", Message: "no executable files were found under the inspected roots: the policy has no rules for program files"})
+	}
+	d.judgeExecutables(execs, brokenBundles(inv))
+	d.trustWarnings(execs)
+	ruled := d.interpreterVerdicts(execs) // interpreters and LOLBins: no rule without Force
+	if err := d.addRules(ruled); err != nil {
+		return nil, err
+	}
+	d.osMismatch(execs)
+	d.unsealed(inv, execs)
+	return d.finish(execs)
+}
+
+// executables returns a verdict (without criterion yet) for each file that gets a rule of
+// its own: executables and the scripts the profile lists, not symbolic links, bundles or
+// unread files.
+func (d *decider) executables(inv *Inventory) []*verdict {
 	scripts := d.prof.ScriptGlobs(d.opts.OS)
 	var execs []*verdict
-	var relative []string
 	for i := range inv.Files {
 		f := &inv.Files[i]
 		if f.Symlink != "" || f.Format == hashing.FormatAppBundle || f.SHA256 == "" {
@@ -290,17 +354,27 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 			continue
 		}
 		execs = append(execs, &verdict{file: f, endpoints: d.endpoints(*f)})
-		if d.unmapped(*f) {
-			relative = appendUnique(relative, f.Root)
+	}
+	return execs
+}
+
+// relativePathsWarning warns of the inspected roots without an install path, whose files
+// the rules name relative to the root.
+func (d *decider) relativePathsWarning(execs []*verdict) {
+	var relative []string
+	for _, v := range execs {
+		if d.unmapped(*v.file) {
+			relative = appendUnique(relative, v.file.Root)
 		}
 	}
 	if len(relative) > 0 {
 		d.warn = append(d.warn, Warning{Code: "relative-paths", Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give each root the folder it is installed as on endpoints (its install path) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
 	}
-	d.unreadableWarnings(inv)
-	if len(execs) == 0 {
-		d.warn = append(d.warn, Warning{Code: "no-executables", Message: "no executable files were found under the inspected roots: the policy has no rules for program files"})
-	}
+}
+
+// judgeExecutables sets each verdict's criterion from the level and the file's signature,
+// and warns of files whose signature does not verify and of unexpected Team IDs.
+func (d *decider) judgeExecutables(execs []*verdict, broken map[string]string) {
 	var tampered, unexpected []string
 	for _, v := range execs {
 		sig, why, tamper := d.signerFor(v.file, broken)
@@ -313,20 +387,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 				unexpected = append(unexpected, v.endpoints...)
 			}
 		}
-		switch {
-		case d.opts.Level == CriterionHash:
-			v.crit, v.reason = CriterionHash, "hash level: the exact SHA-256 of this build"
-		case sig != nil:
-			v.crit, v.sig = CriterionSigner, sig
-		case d.opts.Level == CriterionPath && !tamper && d.unmapped(*v.file):
-			v.crit, v.reason = CriterionHash, why+"; no install path for its root, so no path rule"
-		case d.opts.Level == CriterionPath && !tamper:
-			v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); the path level accepts an exact file path"
-		case d.opts.Level == CriterionPath:
-			v.crit, v.reason = CriterionHash, why+"; a path rule would trust whatever replaces this file, so only its exact hash"
-		default:
-			v.crit, v.reason = CriterionHash, why
-		}
+		d.chooseCriterion(v, sig, why)
 		d.exactPathOrHash(v)
 	}
 	if len(tampered) > 0 {
@@ -335,8 +396,32 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	if len(unexpected) > 0 {
 		d.warn = append(d.warn, Warning{Code: "unexpected-signer", Message: fmt.Sprintf("valid signatures from a Team ID other than the one expected for era %s (%s)", d.pol.Era, d.expectedTeams()), Files: unexpected})
 	}
-	d.trustWarnings(execs)
-	ruled := d.interpreterVerdicts(execs) // interpreters and LOLBins: no rule without Force
+}
+
+// chooseCriterion sets v's criterion and reason: sig is the signature that may carry a
+// signer rule (nil: none may, for the reason why), and v.tampered says whether the file's
+// signature is broken.
+func (d *decider) chooseCriterion(v *verdict, sig *signers.Signature, why string) {
+	switch {
+	case d.opts.Level == CriterionHash:
+		v.crit, v.reason = CriterionHash, "hash level: the exact SHA-256 of this build"
+	case sig != nil:
+		v.crit, v.sig = CriterionSigner, sig
+	case d.opts.Level == CriterionPath && !v.tampered && d.unmapped(*v.file):
+		v.crit, v.reason = CriterionHash, why+"; no install path for its root, so no path rule"
+	case d.opts.Level == CriterionPath && !v.tampered:
+		v.crit, v.reason = CriterionPath, "no signer rule possible ("+why+"); the path level accepts an exact file path"
+	case d.opts.Level == CriterionPath:
+		v.crit, v.reason = CriterionHash, why+"; a path rule would trust whatever replaces this file, so only its exact hash"
+	default:
+		v.crit, v.reason = CriterionHash, why
+	}
+}
+
+// addRules adds the rules for the ruled verdicts to the policy: hash, signer, then file and
+// folder path rules (the file rules a folder rule covers dropped), which pass the guardrails;
+// a risky signer without Force is an error.
+func (d *decider) addRules(ruled []*verdict) error {
 	d.pol.Rules = append(d.pol.Rules, d.hashRules(ruled)...)
 	d.pol.Rules = append(d.pol.Rules, d.signerRules(ruled)...)
 	markTimestamped(d.pol.Rules, ruled)
@@ -345,15 +430,19 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	fileRules = dropCovered(fileRules, folderRules)
 	pathRules := append(fileRules, folderRules...)
 	if err := d.guard(pathRules); err != nil {
-		return nil, err
+		return err
 	}
 	d.pol.Rules = append(d.pol.Rules, pathRules...)
 	if err := d.riskySigners(d.pol.Rules); err != nil {
-		return nil, err
+		return err
 	}
 	d.markForcedInterpreters(d.pol.Rules, ruled)
-	d.osMismatch(execs)
-	d.unsealed(inv, execs)
+	return nil
+}
+
+// finish applies governance to the rules, sorts them, adds the policy-wide warnings and the
+// rules superseded since Previous, and writes the warnings and summary to the policy.
+func (d *decider) finish(execs []*verdict) (*Policy, error) {
 	for i := range d.pol.Rules {
 		d.gov.apply(&d.pol.Rules[i])
 	}

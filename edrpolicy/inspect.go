@@ -206,8 +206,9 @@ func run(ctx context.Context, jobs []job, opts InspectOptions) (*Inventory, erro
 	return &Inventory{SchemaVersion: SchemaVersion, Files: files}, nil
 }
 
-// inspectOne never panics outward: a verifier bug on one hostile file must not end the scan
-// of thousands of others, so a panic becomes an error record naming the file.
+// inspectOne returns the evidence for one job (links, bundles and others here, regular files
+// in inspectFile). It never panics outward: a verifier bug on one hostile file must not end
+// the scan of thousands of others, so a panic becomes an error record naming the file.
 func inspectOne(ctx context.Context, h *hashing.Hasher, j job, vs []signers.Verifier, vopts signers.Options) (ev FileEvidence) {
 	ev = FileEvidence{Path: j.path, Root: j.root, Size: j.size, Symlink: j.target}
 	if j.mode != 0 || j.kind == hashing.KindFile {
@@ -234,26 +235,54 @@ func inspectOne(ctx context.Context, h *hashing.Hasher, j job, vs []signers.Veri
 		ev.Error = fmt.Sprintf("%v: not read", hashing.ErrNotRegular)
 		return ev
 	}
+	inspectFile(ctx, &ev, h, j, vs, vopts)
+	return ev
+}
+
+// inspectFile reads the regular file of j into ev: size, mode, digests and format, and what
+// the first verifier that accepts the format finds of its signature. An error is recorded
+// in ev.Error.
+func inspectFile(ctx context.Context, ev *FileEvidence, h *hashing.Hasher, j job, vs []signers.Verifier, vopts signers.Options) {
 	f, err := j.fsys.Open(j.name)
 	if err != nil {
 		ev.Error = err.Error()
-		return ev
+		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		ev.Error = err.Error()
-		return ev
+		return
 	}
 	if fi.IsDir() {
 		ev.Error = "is a directory, expected a file"
-		return ev
+		return
 	}
 	ev.Size = fi.Size()
 	ev.Mode = fmt.Sprintf("%04o", fi.Mode().Perm())
 	ra, _ := f.(io.ReaderAt)
 	taps := map[signers.Verifier]signers.Tap{}
-	sum, err := h.SumFile(f, ra, fi.Size(), func(format hashing.Format, head []byte, size int64) []io.Writer {
+	sum, err := h.SumFile(f, ra, fi.Size(), streamTaps(vs, taps))
+	if err != nil {
+		ev.Error = fmt.Sprintf("read: %v", err)
+		return
+	}
+	ev.Digests = sum.Digests
+	ev.Format = sum.Format
+	if !verifySignature(ctx, ev, j, vs, vopts, ra, sum, taps) {
+		return
+	}
+	if ev.SignatureStatus == "" && ev.IsExecutable() {
+		// No verifier for this format (ELF has no embedded signature scheme): nothing vouches
+		// for the file but its digest.
+		ev.SignatureStatus = signers.StatusUnsigned
+	}
+}
+
+// streamTaps returns the hashing callback that gives each streaming verifier accepting the
+// format its tap on the bytes being hashed, recording the taps in taps.
+func streamTaps(vs []signers.Verifier, taps map[signers.Verifier]signers.Tap) hashing.TapFunc {
+	return func(format hashing.Format, head []byte, size int64) []io.Writer {
 		var ws []io.Writer
 		for _, v := range vs {
 			sv, ok := v.(signers.StreamVerifier)
@@ -266,20 +295,20 @@ func inspectOne(ctx context.Context, h *hashing.Hasher, j job, vs []signers.Veri
 			}
 		}
 		return ws
-	})
-	if err != nil {
-		ev.Error = fmt.Sprintf("read: %v", err)
-		return ev
 	}
-	ev.Digests = sum.Digests
-	ev.Format = sum.Format
+}
+
+// verifySignature applies the first verifier in vs that accepts the file's format to ev. It
+// reports false when the file ends there: no random access for the verifier, or a verifier
+// error without a result (the file is then invalid).
+func verifySignature(ctx context.Context, ev *FileEvidence, j job, vs []signers.Verifier, vopts signers.Options, ra io.ReaderAt, sum hashing.FileSum, taps map[signers.Verifier]signers.Tap) bool {
 	for _, v := range vs {
 		if !v.Accepts(sum.Format) {
 			continue
 		}
 		if ra == nil {
 			ev.Error = fmt.Sprintf("%s: the file system gives no random access to this file", v.Name())
-			return ev
+			return false
 		}
 		res, err := v.Verify(ctx, signers.Input{Path: j.path, FS: j.fsys, Name: j.name, R: ra, Size: sum.Size, Format: sum.Format, Tap: taps[v]}, vopts)
 		if err != nil {
@@ -287,18 +316,13 @@ func inspectOne(ctx context.Context, h *hashing.Hasher, j job, vs []signers.Veri
 			// A file whose signature data cannot be parsed is never trusted.
 			ev.SignatureStatus = signers.StatusInvalid
 			if res == nil {
-				return ev
+				return false
 			}
 		}
-		applyResult(&ev, res)
-		break
+		applyResult(ev, res)
+		return true
 	}
-	if ev.SignatureStatus == "" && ev.IsExecutable() {
-		// No verifier for this format (ELF has no embedded signature scheme): nothing vouches
-		// for the file but its digest.
-		ev.SignatureStatus = signers.StatusUnsigned
-	}
-	return ev
+	return true
 }
 
 func inspectBundle(ctx context.Context, ev *FileEvidence, j job, vopts signers.Options) {

@@ -119,63 +119,11 @@ func (s *streamer) object(line0 int) error {
 		}
 		key, _ := tok.(string)
 		s.lc.lineAt(s.dec.InputOffset())
-		switch key {
-		case "schema_version":
-			var v int
-			if err := s.dec.Decode(&v); err != nil {
-				return s.syntax(err)
-			}
-			if v != edrpolicy.SchemaVersion {
-				return s.r.fatal(line0, fmt.Errorf("an inspect document of schema_version %d; this edrpolicy reads %d", v, edrpolicy.SchemaVersion))
-			}
-		case "host", "host_name":
-			var h Text
-			if err := s.decodeScalar(&h); err != nil {
-				return err
-			}
-			docHost = string(h)
-		case "files":
-			err = s.records(docHost)
-		case "results":
-			err = s.results(docHost)
-		case "report_clipped":
-			var clipped bool
-			if err := s.decodeScalar(&clipped); err != nil {
-				return err
-			}
-			s.r.stats.Clipped = s.r.stats.Clipped || clipped
-		case "hostIdentifier":
-			err = s.decodeScalar(&e.HostIdentifier)
-		case "hostname":
-			err = s.decodeScalar(&e.Hostname)
-		case "action":
-			err = s.decodeScalar(&e.Action)
-		case "columns":
-			e.Cols = new(Columns)
-			err = s.decodeValue(e.Cols)
-		case "snapshot":
-			err = s.decodeValue(&e.Snapshot)
-			if e.Snapshot == nil {
-				e.Snapshot = []Columns{}
-			}
-		case "diffResults":
-			e.Diff = new(diffResults)
-			err = s.decodeValue(e.Diff)
-		case "decorations":
-			e.Decorations = new(decorations)
-			err = s.decodeValue(e.Decorations)
-		case "name", "calendarTime", "unixTime", "epoch", "counter", "numerics", "query_id", "report_id", "host_id", "last_fetched":
-			err = s.skip()
-		default:
-			if err := s.skip(); err != nil {
-				return err
-			}
-			continue
-		}
+		known, err := s.objectValue(line0, key, &e, &docHost)
 		if err != nil {
 			return err
 		}
-		recognised = true
+		recognised = recognised || known
 	}
 	if _, err := s.dec.Token(); err != nil { // '}'
 		return s.syntax(err)
@@ -188,6 +136,64 @@ func (s *streamer) object(line0 int) error {
 		s.r.rowErr(line0, fmt.Errorf("%w: an object with none of the keys of an inspect document (files), a Fleet report (results) or an osqueryd result (columns, snapshot, diffResults)", ErrNotEvidence))
 	}
 	return nil
+}
+
+// objectValue reads the value of key in a top-level object (of the object starting at line
+// line0) into the document host, the statistics, the osqueryd result e, or records and
+// results of its own; it skips a value it does not know and reports whether it knew key.
+func (s *streamer) objectValue(line0 int, key string, e *element, docHost *string) (bool, error) {
+	var err error
+	switch key {
+	case "schema_version":
+		var v int
+		if err := s.dec.Decode(&v); err != nil {
+			return false, s.syntax(err)
+		}
+		if v != edrpolicy.SchemaVersion {
+			return false, s.r.fatal(line0, fmt.Errorf("an inspect document of schema_version %d; this edrpolicy reads %d", v, edrpolicy.SchemaVersion))
+		}
+	case "host", "host_name":
+		var h Text
+		if err := s.decodeScalar(&h); err != nil {
+			return false, err
+		}
+		*docHost = string(h)
+	case "files":
+		err = s.records(*docHost)
+	case "results":
+		err = s.results(*docHost)
+	case "report_clipped":
+		var clipped bool
+		if err := s.decodeScalar(&clipped); err != nil {
+			return false, err
+		}
+		s.r.stats.Clipped = s.r.stats.Clipped || clipped
+	case "hostIdentifier":
+		err = s.decodeScalar(&e.HostIdentifier)
+	case "hostname":
+		err = s.decodeScalar(&e.Hostname)
+	case "action":
+		err = s.decodeScalar(&e.Action)
+	case "columns":
+		e.Cols = new(Columns)
+		err = s.decodeValue(e.Cols)
+	case "snapshot":
+		err = s.decodeValue(&e.Snapshot)
+		if e.Snapshot == nil {
+			e.Snapshot = []Columns{}
+		}
+	case "diffResults":
+		e.Diff = new(diffResults)
+		err = s.decodeValue(e.Diff)
+	case "decorations":
+		e.Decorations = new(decorations)
+		err = s.decodeValue(e.Decorations)
+	case "name", "calendarTime", "unixTime", "epoch", "counter", "numerics", "query_id", "report_id", "host_id", "last_fetched":
+		err = s.skip()
+	default:
+		return false, s.skip()
+	}
+	return err == nil, err
 }
 
 // records reads an inspect document's "files" array record by record.

@@ -74,6 +74,35 @@ type AppleChainOptions struct {
 // NewAppleChain creates a fresh Apple-style chain. Keys are generated each call; callers build
 // it once per test binary.
 func NewAppleChain(o AppleChainOptions) (*AppleChain, error) {
+	o = appleChainDefaults(o)
+	now := time.Now().Add(-time.Hour).UTC()
+	root, rootKey, err := newAppleRoot(now)
+	if err != nil {
+		return nil, err
+	}
+	inter, interKey, err := newAppleIntermediate(now, root, rootKey)
+	if err != nil {
+		return nil, err
+	}
+	leafKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("apple chain: leaf key: %w", err)
+	}
+	leafTmpl := appleLeafTemplate(o, now)
+	leaf, err := createCert(leafTmpl, inter, &leafKey.PublicKey, interKey)
+	if err != nil {
+		return nil, fmt.Errorf("apple chain: leaf: %w", err)
+	}
+	tsa, tsaKey, err := newAppleTSA(now, root, rootKey)
+	if err != nil {
+		return nil, err
+	}
+	return &AppleChain{Root: root, Intermediate: inter, Leaf: leaf, LeafKey: leafKey, TSA: tsa, TSAKey: tsaKey, TeamID: o.TeamID}, nil
+}
+
+// appleChainDefaults fills the Team ID, organization, leaf OID and common name o leaves
+// empty.
+func appleChainDefaults(o AppleChainOptions) AppleChainOptions {
 	if o.TeamID == "" {
 		o.TeamID = "FIXTURE123"
 	}
@@ -86,12 +115,14 @@ func NewAppleChain(o AppleChainOptions) (*AppleChain, error) {
 	if o.CommonName == "" {
 		o.CommonName = fmt.Sprintf("Developer ID Application: %s (%s)", o.Organization, o.TeamID)
 	}
-	now := time.Now().Add(-time.Hour).UTC()
-	null := []byte{0x05, 0x00}
+	return o
+}
 
+// newAppleRoot creates the self-signed fixture Apple root, valid from now for ten years.
+func newAppleRoot(now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("apple chain: root key: %w", err)
+		return nil, nil, fmt.Errorf("apple chain: root key: %w", err)
 	}
 	rootTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -104,12 +135,18 @@ func NewAppleChain(o AppleChainOptions) (*AppleChain, error) {
 	}
 	root, err := createCert(rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
 	if err != nil {
-		return nil, fmt.Errorf("apple chain: root: %w", err)
+		return nil, nil, fmt.Errorf("apple chain: root: %w", err)
 	}
+	return root, rootKey, nil
+}
 
+// newAppleIntermediate creates the Developer ID CA (with Apple's Developer ID CA extension)
+// under root, valid from now for five years.
+func newAppleIntermediate(now time.Time, root *x509.Certificate, rootKey crypto.Signer) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	null := []byte{0x05, 0x00}
 	interKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("apple chain: intermediate key: %w", err)
+		return nil, nil, fmt.Errorf("apple chain: intermediate key: %w", err)
 	}
 	interTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(2),
@@ -123,22 +160,17 @@ func NewAppleChain(o AppleChainOptions) (*AppleChain, error) {
 	}
 	inter, err := createCert(interTmpl, root, &interKey.PublicKey, rootKey)
 	if err != nil {
-		return nil, fmt.Errorf("apple chain: intermediate: %w", err)
+		return nil, nil, fmt.Errorf("apple chain: intermediate: %w", err)
 	}
+	return inter, interKey, nil
+}
 
-	leafKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("apple chain: leaf key: %w", err)
-	}
-	leafTmpl := appleLeafTemplate(o, now)
-	leaf, err := createCert(leafTmpl, inter, &leafKey.PublicKey, interKey)
-	if err != nil {
-		return nil, fmt.Errorf("apple chain: leaf: %w", err)
-	}
-
+// newAppleTSA creates the fixture timestamp authority under root, valid from now for five
+// years.
+func newAppleTSA(now time.Time, root *x509.Certificate, rootKey crypto.Signer) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	tsaKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("apple chain: tsa key: %w", err)
+		return nil, nil, fmt.Errorf("apple chain: tsa key: %w", err)
 	}
 	tsaTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(3),
@@ -150,9 +182,9 @@ func NewAppleChain(o AppleChainOptions) (*AppleChain, error) {
 	}
 	tsa, err := createCert(tsaTmpl, root, &tsaKey.PublicKey, rootKey)
 	if err != nil {
-		return nil, fmt.Errorf("apple chain: tsa: %w", err)
+		return nil, nil, fmt.Errorf("apple chain: tsa: %w", err)
 	}
-	return &AppleChain{Root: root, Intermediate: inter, Leaf: leaf, LeafKey: leafKey, TSA: tsa, TSAKey: tsaKey, TeamID: o.TeamID}, nil
+	return tsa, tsaKey, nil
 }
 
 // appleLeafTemplate is the Developer-ID-style leaf NewAppleChain issues, shaped by o.

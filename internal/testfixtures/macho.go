@@ -180,6 +180,45 @@ type MachOBundleSpec struct {
 // SHA-256 "hash2", nested code sealed by cdhash), the main executable signed under chain with
 // Info.plist (slot -1) and CodeResources (slot -3) bound.
 func MachOBundle(chain *AppleChain, dir string, s MachOBundleSpec) (string, error) {
+	s = bundleDefaults(s)
+	app := filepath.Join(dir, s.Name+".app")
+	contents := filepath.Join(app, "Contents")
+	for _, d := range []string{"MacOS", "_CodeSignature", "Resources"} {
+		if err := os.MkdirAll(filepath.Join(contents, d), 0o755); err != nil {
+			return "", fmt.Errorf("bundle: %w", err)
+		}
+	}
+	infoPlist, err := writeInfoPlist(contents, s)
+	if err != nil {
+		return "", err
+	}
+	files := map[string][]byte{}
+	files2 := map[string]any{}
+	if err := writeResources(contents, s.Resources, files, files2); err != nil {
+		return "", err
+	}
+	if err := writeSymlinks(contents, s.Symlinks, files2); err != nil {
+		return "", err
+	}
+	if s.Helper != "" {
+		if err := writeHelper(chain, contents, s, files2); err != nil {
+			return "", err
+		}
+	}
+	crBytes, err := writeCodeResources(contents, files, files2)
+	if err != nil {
+		return "", err
+	}
+	if err := MachOSign(chain, s.Executable, filepath.Join(contents, "MacOS", s.Name), MachOSignOptions{
+		Identifier: s.Identifier, Timestamp: s.Timestamp, InfoPlist: infoPlist, Resources: crBytes,
+	}); err != nil {
+		return "", fmt.Errorf("bundle: main executable: %w", err)
+	}
+	return app, nil
+}
+
+// bundleDefaults fills the name, identifier, versions and resources s leaves empty.
+func bundleDefaults(s MachOBundleSpec) MachOBundleSpec {
 	if s.Name == "" {
 		s.Name = "Fixture"
 	}
@@ -199,13 +238,11 @@ func MachOBundle(chain *AppleChain, dir string, s MachOBundleSpec) (string, erro
 			"Resources/sub/config.json": `{"a":1}`,
 		}
 	}
-	app := filepath.Join(dir, s.Name+".app")
-	contents := filepath.Join(app, "Contents")
-	for _, d := range []string{"MacOS", "_CodeSignature", "Resources"} {
-		if err := os.MkdirAll(filepath.Join(contents, d), 0o755); err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
-		}
-	}
+	return s
+}
+
+// writeInfoPlist writes Contents/Info.plist of the bundle s describes and returns its bytes.
+func writeInfoPlist(contents string, s MachOBundleSpec) ([]byte, error) {
 	info := map[string]any{
 		"CFBundleIdentifier":         s.Identifier,
 		"CFBundleExecutable":         s.Name,
@@ -216,20 +253,24 @@ func MachOBundle(chain *AppleChain, dir string, s MachOBundleSpec) (string, erro
 	}
 	infoPlist, err := plist.MarshalIndent(info, plist.XMLFormat, "\t")
 	if err != nil {
-		return "", fmt.Errorf("bundle: Info.plist: %w", err)
+		return nil, fmt.Errorf("bundle: Info.plist: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(contents, "Info.plist"), infoPlist, 0o644); err != nil {
-		return "", fmt.Errorf("bundle: %w", err)
+		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	files := map[string][]byte{}
-	files2 := map[string]any{}
-	for rel, content := range s.Resources {
+	return infoPlist, nil
+}
+
+// writeResources writes the resources (Contents-relative path → content) and seals them in
+// files (SHA-1) and files2 (SHA-1 "hash" and SHA-256 "hash2", localized ones optional).
+func writeResources(contents string, resources map[string]string, files map[string][]byte, files2 map[string]any) error {
+	for rel, content := range resources {
 		p := filepath.Join(contents, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
+			return fmt.Errorf("bundle: %w", err)
 		}
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
+			return fmt.Errorf("bundle: %w", err)
 		}
 		h1 := sha1.Sum([]byte(content)) // #nosec G401
 		h2 := sha256.Sum256([]byte(content))
@@ -240,37 +281,53 @@ func MachOBundle(chain *AppleChain, dir string, s MachOBundleSpec) (string, erro
 		}
 		files2[rel] = e
 	}
-	for rel, target := range s.Symlinks {
+	return nil
+}
+
+// writeSymlinks makes the symbolic links (Contents-relative path → target) and seals them in
+// files2.
+func writeSymlinks(contents string, symlinks map[string]string, files2 map[string]any) error {
+	for rel, target := range symlinks {
 		p := filepath.Join(contents, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
+			return fmt.Errorf("bundle: %w", err)
 		}
 		if err := os.Symlink(target, p); err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
+			return fmt.Errorf("bundle: %w", err)
 		}
 		files2[rel] = map[string]any{"symlink": target}
 	}
-	if s.Helper != "" {
-		if err := os.MkdirAll(filepath.Join(contents, "Helpers"), 0o755); err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
-		}
-		hp := filepath.Join(contents, "Helpers", "helper")
-		if err := MachOSign(chain, s.Helper, hp, MachOSignOptions{Identifier: s.Identifier + ".helper", Timestamp: s.Timestamp}); err != nil {
-			return "", fmt.Errorf("bundle: helper: %w", err)
-		}
-		b, err := os.ReadFile(hp) // #nosec G304
-		if err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
-		}
-		cdh, err := MachOFirstCDHash(b)
-		if err != nil {
-			return "", fmt.Errorf("bundle: helper: %w", err)
-		}
-		files2["Helpers/helper"] = map[string]any{
-			"cdhash":      cdh,
-			"requirement": fmt.Sprintf("identifier \"%s.helper\" and anchor apple generic and certificate leaf[subject.OU] = %s", s.Identifier, chain.TeamID),
-		}
+	return nil
+}
+
+// writeHelper signs s.Helper into Contents/Helpers/helper and seals it in files2 as nested
+// code (cdhash and requirement).
+func writeHelper(chain *AppleChain, contents string, s MachOBundleSpec, files2 map[string]any) error {
+	if err := os.MkdirAll(filepath.Join(contents, "Helpers"), 0o755); err != nil {
+		return fmt.Errorf("bundle: %w", err)
 	}
+	hp := filepath.Join(contents, "Helpers", "helper")
+	if err := MachOSign(chain, s.Helper, hp, MachOSignOptions{Identifier: s.Identifier + ".helper", Timestamp: s.Timestamp}); err != nil {
+		return fmt.Errorf("bundle: helper: %w", err)
+	}
+	b, err := os.ReadFile(hp) // #nosec G304
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	cdh, err := MachOFirstCDHash(b)
+	if err != nil {
+		return fmt.Errorf("bundle: helper: %w", err)
+	}
+	files2["Helpers/helper"] = map[string]any{
+		"cdhash":      cdh,
+		"requirement": fmt.Sprintf("identifier \"%s.helper\" and anchor apple generic and certificate leaf[subject.OU] = %s", s.Identifier, chain.TeamID),
+	}
+	return nil
+}
+
+// writeCodeResources writes _CodeSignature/CodeResources (the seals and codesign's default
+// rules) and returns its bytes.
+func writeCodeResources(contents string, files map[string][]byte, files2 map[string]any) ([]byte, error) {
 	cr := map[string]any{
 		"files":  files,
 		"files2": files2,
@@ -285,17 +342,12 @@ func MachOBundle(chain *AppleChain, dir string, s MachOBundleSpec) (string, erro
 	}
 	crBytes, err := plist.MarshalIndent(cr, plist.XMLFormat, "\t")
 	if err != nil {
-		return "", fmt.Errorf("bundle: CodeResources: %w", err)
+		return nil, fmt.Errorf("bundle: CodeResources: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(contents, "_CodeSignature", "CodeResources"), crBytes, 0o644); err != nil {
-		return "", fmt.Errorf("bundle: %w", err)
+		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	if err := MachOSign(chain, s.Executable, filepath.Join(contents, "MacOS", s.Name), MachOSignOptions{
-		Identifier: s.Identifier, Timestamp: s.Timestamp, InfoPlist: infoPlist, Resources: crBytes,
-	}); err != nil {
-		return "", fmt.Errorf("bundle: main executable: %w", err)
-	}
-	return app, nil
+	return crBytes, nil
 }
 
 // AppleDefaultRules2 returns the rules2 dictionary codesign writes by default.

@@ -190,107 +190,31 @@ func superBlobItems(sig []byte) (map[uint32][]byte, error) {
 	return items, nil
 }
 
+// machOAltCD replaces the signature of prep (laid out by relic) with the two-CodeDirectory
+// signature, and returns the file and what it wrote.
 func machOAltCD(chain *AppleChain, prep []byte, o MachOAltCDOptions) ([]byte, *MachOAltCDInfo, error) {
-	le, be := binary.LittleEndian, binary.BigEndian
 	lay, err := machOFindLayout(prep)
 	if err != nil {
 		return nil, nil, err
 	}
-	items, err := superBlobItems(prep[lay.sigOff : lay.sigOff+lay.sigSize])
+	t, err := readCDTemplate(prep, lay)
 	if err != nil {
 		return nil, nil, err
 	}
-	tmpl, req := items[0], items[2]
-	if tmpl == nil || req == nil {
-		return nil, nil, errors.New("relic's signature has no CodeDirectory or requirements")
-	}
-	// Header fields of relic's CodeDirectory: everything before the identifier (magic,
-	// version, flags, platform, exec segment, ...) is kept; sizes and offsets are rewritten.
-	identOff := int(be.Uint32(tmpl[20:]))
-	if identOff < 88 || identOff > len(tmpl) {
-		return nil, nil, fmt.Errorf("unexpected CodeDirectory header size %d", identOff)
-	}
-	ident := cstring16(tmpl[identOff:])
-	team := ""
-	if t := int(be.Uint32(tmpl[48:])); t != 0 {
-		team = cstring16(tmpl[t:])
-	}
-	if be.Uint64(tmpl[56:]) != 0 {
-		return nil, nil, errors.New("codeLimit64 fixtures are not supported")
-	}
-	codeLimit := lay.sigOff
-	if int(be.Uint32(tmpl[32:])) != codeLimit {
-		return nil, nil, fmt.Errorf("relic codeLimit %d != signature offset %d", be.Uint32(tmpl[32:]), codeLimit)
-	}
-	const pageLog2 = 12
-	nCode := (codeLimit + (1 << pageLog2) - 1) >> pageLog2
-	const nSpecial = 2 // -1 Info.plist (absent, zero), -2 requirements
-	cdLen := func(hashSize int) int {
-		n := identOff + len(ident) + 1
-		if team != "" {
-			n += len(team) + 1
-		}
-		return n + (nSpecial+nCode)*hashSize
-	}
-
 	// Signature layout: index of 4 entries, CD0, requirements, alternate CD, CMS wrapper. The
 	// size is fixed before the pages are hashed because LC_CODE_SIGNATURE and __LINKEDIT are
 	// in page 0; the CMS gets a 16 KiB reserve (as relic reserves), zero-padded like codesign.
 	const cmsReserve = 16384
-	fixed := 12 + 4*8 + cdLen(sha1.Size) + len(req) + cdLen(sha256.Size) + 8
+	fixed := 12 + 4*8 + t.cdLen(sha1.Size) + len(t.req) + t.cdLen(sha256.Size) + 8
 	sigSize := (fixed + cmsReserve + 15) &^ 15
-	data := append([]byte(nil), prep[:lay.sigOff]...)
-	le.PutUint32(data[lay.csCmd+12:], uint32(sigSize))
-	seg := data[lay.linkeditCmd:]
-	fileoff := le.Uint64(seg[40:])
-	filesize := uint64(lay.sigOff+sigSize) - fileoff
-	le.PutUint64(seg[48:], filesize)
-	if vmsize := le.Uint64(seg[32:]); vmsize < filesize {
-		le.PutUint64(seg[32:], (filesize+0x3fff)&^0x3fff)
-	}
-
-	build := func(newHash func() hash.Hash, hashType byte) []byte {
-		hs := newHash().Size()
-		cd := make([]byte, identOff, cdLen(hs))
-		copy(cd, tmpl[:identOff])
-		cd = append(cd, ident...)
-		cd = append(cd, 0)
-		teamOff := 0
-		if team != "" {
-			teamOff = len(cd)
-			cd = append(cd, team...)
-			cd = append(cd, 0)
-		}
-		cd = append(cd, make([]byte, hs)...) // slot -2 comes first in memory
-		h := newHash()
-		h.Write(req)
-		copy(cd[len(cd)-hs:], h.Sum(nil))
-		cd = append(cd, make([]byte, hs)...) // slot -1: no Info.plist
-		hashOff := len(cd)
-		for i := 0; i < nCode; i++ {
-			end := min((i+1)<<pageLog2, codeLimit)
-			h := newHash()
-			h.Write(data[i<<pageLog2 : end])
-			cd = h.Sum(cd)
-		}
-		be.PutUint32(cd[4:], uint32(len(cd)))
-		be.PutUint32(cd[16:], uint32(hashOff))
-		be.PutUint32(cd[20:], uint32(identOff))
-		be.PutUint32(cd[24:], nSpecial)
-		be.PutUint32(cd[28:], uint32(nCode))
-		be.PutUint32(cd[32:], uint32(codeLimit))
-		cd[36], cd[37], cd[39] = byte(hs), hashType, pageLog2
-		be.PutUint32(cd[44:], 0) // no scatter
-		be.PutUint32(cd[48:], uint32(teamOff))
-		return cd
-	}
-	cd0 := build(sha1.New, 1)
-	alt := build(sha256.New, 2)
+	data := resizeSignature(prep, lay, sigSize)
+	cd0 := t.build(data, sha1.New, 1)
+	alt := t.build(data, sha256.New, 2)
 	if o.FlipAltPageHash {
-		if o.FlipPage < 0 || o.FlipPage >= nCode {
-			return nil, nil, fmt.Errorf("page %d out of range (%d pages)", o.FlipPage, nCode)
+		if o.FlipPage < 0 || o.FlipPage >= t.nCode {
+			return nil, nil, fmt.Errorf("page %d out of range (%d pages)", o.FlipPage, t.nCode)
 		}
-		alt[int(be.Uint32(alt[16:]))+o.FlipPage*sha256.Size] ^= 0x01
+		alt[int(binary.BigEndian.Uint32(alt[16:]))+o.FlipPage*sha256.Size] ^= 0x01
 	}
 
 	s1 := sha1.Sum(cd0) // #nosec G401
@@ -307,16 +231,144 @@ func machOAltCD(chain *AppleChain, prep []byte, o MachOAltCDOptions) ([]byte, *M
 		return nil, nil, err
 	}
 	info.CMS = cms
+	sb, err := superBlob([]superBlobEntry{{0, cd0}, {2, t.req}, {0x1000, alt}, {0x10000, cmsWrapper(cms)}}, sigSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(data, sb...), info, nil
+}
+
+// cdTemplate is what the new CodeDirectories take from relic's: its header (everything
+// before the identifier: magic, version, flags, platform, exec segment, ...), identifier,
+// Team ID and requirements blob, and the code they cover.
+type cdTemplate struct {
+	tmpl, req   []byte
+	identOff    int
+	ident, team string
+	codeLimit   int
+	nCode       int // code pages
+}
+
+// The new CodeDirectories' page size (log2) and special slots: -1 Info.plist (absent, zero),
+// -2 requirements.
+const (
+	cdPageLog2 = 12
+	cdNSpecial = 2
+)
+
+// readCDTemplate reads relic's CodeDirectory and requirements from the signature of prep.
+func readCDTemplate(prep []byte, lay machOLayout) (*cdTemplate, error) {
+	be := binary.BigEndian
+	items, err := superBlobItems(prep[lay.sigOff : lay.sigOff+lay.sigSize])
+	if err != nil {
+		return nil, err
+	}
+	t := &cdTemplate{tmpl: items[0], req: items[2]}
+	if t.tmpl == nil || t.req == nil {
+		return nil, errors.New("relic's signature has no CodeDirectory or requirements")
+	}
+	// Sizes and offsets of the header are rewritten.
+	t.identOff = int(be.Uint32(t.tmpl[20:]))
+	if t.identOff < 88 || t.identOff > len(t.tmpl) {
+		return nil, fmt.Errorf("unexpected CodeDirectory header size %d", t.identOff)
+	}
+	t.ident = cstring16(t.tmpl[t.identOff:])
+	if off := int(be.Uint32(t.tmpl[48:])); off != 0 {
+		t.team = cstring16(t.tmpl[off:])
+	}
+	if be.Uint64(t.tmpl[56:]) != 0 {
+		return nil, errors.New("codeLimit64 fixtures are not supported")
+	}
+	t.codeLimit = lay.sigOff
+	if int(be.Uint32(t.tmpl[32:])) != t.codeLimit {
+		return nil, fmt.Errorf("relic codeLimit %d != signature offset %d", be.Uint32(t.tmpl[32:]), t.codeLimit)
+	}
+	t.nCode = (t.codeLimit + (1 << cdPageLog2) - 1) >> cdPageLog2
+	return t, nil
+}
+
+// cdLen is the length of a CodeDirectory of hashSize-byte hashes.
+func (t *cdTemplate) cdLen(hashSize int) int {
+	n := t.identOff + len(t.ident) + 1
+	if t.team != "" {
+		n += len(t.team) + 1
+	}
+	return n + (cdNSpecial+t.nCode)*hashSize
+}
+
+// resizeSignature returns the code of prep (up to the signature) with LC_CODE_SIGNATURE and
+// __LINKEDIT sized for a signature of sigSize bytes.
+func resizeSignature(prep []byte, lay machOLayout, sigSize int) []byte {
+	le := binary.LittleEndian
+	data := append([]byte(nil), prep[:lay.sigOff]...)
+	le.PutUint32(data[lay.csCmd+12:], uint32(sigSize))
+	seg := data[lay.linkeditCmd:]
+	fileoff := le.Uint64(seg[40:])
+	filesize := uint64(lay.sigOff+sigSize) - fileoff
+	le.PutUint64(seg[48:], filesize)
+	if vmsize := le.Uint64(seg[32:]); vmsize < filesize {
+		le.PutUint64(seg[32:], (filesize+0x3fff)&^0x3fff)
+	}
+	return data
+}
+
+// build returns a CodeDirectory of data (the code) with newHash's hashes (hashType in the
+// header): the template's header, identifier and Team ID, the special slots and the pages.
+func (t *cdTemplate) build(data []byte, newHash func() hash.Hash, hashType byte) []byte {
+	be := binary.BigEndian
+	hs := newHash().Size()
+	cd := make([]byte, t.identOff, t.cdLen(hs))
+	copy(cd, t.tmpl[:t.identOff])
+	cd = append(cd, t.ident...)
+	cd = append(cd, 0)
+	teamOff := 0
+	if t.team != "" {
+		teamOff = len(cd)
+		cd = append(cd, t.team...)
+		cd = append(cd, 0)
+	}
+	cd = append(cd, make([]byte, hs)...) // slot -2 comes first in memory
+	h := newHash()
+	h.Write(t.req)
+	copy(cd[len(cd)-hs:], h.Sum(nil))
+	cd = append(cd, make([]byte, hs)...) // slot -1: no Info.plist
+	hashOff := len(cd)
+	for i := 0; i < t.nCode; i++ {
+		end := min((i+1)<<cdPageLog2, t.codeLimit)
+		h := newHash()
+		h.Write(data[i<<cdPageLog2 : end])
+		cd = h.Sum(cd)
+	}
+	be.PutUint32(cd[4:], uint32(len(cd)))
+	be.PutUint32(cd[16:], uint32(hashOff))
+	be.PutUint32(cd[20:], uint32(t.identOff))
+	be.PutUint32(cd[24:], cdNSpecial)
+	be.PutUint32(cd[28:], uint32(t.nCode))
+	be.PutUint32(cd[32:], uint32(t.codeLimit))
+	cd[36], cd[37], cd[39] = byte(hs), hashType, cdPageLog2
+	be.PutUint32(cd[44:], 0) // no scatter
+	be.PutUint32(cd[48:], uint32(teamOff))
+	return cd
+}
+
+// cmsWrapper wraps a CMS signature in its 0xfade0b01 blob.
+func cmsWrapper(cms []byte) []byte {
+	be := binary.BigEndian
 	wrapper := make([]byte, 8, 8+len(cms))
 	be.PutUint32(wrapper, 0xfade0b01)
 	be.PutUint32(wrapper[4:], uint32(8+len(cms)))
-	wrapper = append(wrapper, cms...)
+	return append(wrapper, cms...)
+}
 
-	type entry struct {
-		slot uint32
-		blob []byte
-	}
-	entries := []entry{{0, cd0}, {2, req}, {0x1000, alt}, {0x10000, wrapper}}
+// superBlobEntry is one blob of an embedded signature and its slot.
+type superBlobEntry struct {
+	slot uint32
+	blob []byte
+}
+
+// superBlob returns the embedded signature SuperBlob of entries, zero-padded to sigSize.
+func superBlob(entries []superBlobEntry, sigSize int) ([]byte, error) {
+	be := binary.BigEndian
 	sb := make([]byte, 12+8*len(entries))
 	be.PutUint32(sb, 0xfade0cc0)
 	be.PutUint32(sb[8:], uint32(len(entries)))
@@ -327,74 +379,99 @@ func machOAltCD(chain *AppleChain, prep []byte, o MachOAltCDOptions) ([]byte, *M
 	}
 	be.PutUint32(sb[4:], uint32(len(sb)))
 	if len(sb) > sigSize {
-		return nil, nil, fmt.Errorf("signature (%d bytes) overflows the reserved %d bytes", len(sb), sigSize)
+		return nil, fmt.Errorf("signature (%d bytes) overflows the reserved %d bytes", len(sb), sigSize)
 	}
-	sb = append(sb, make([]byte, sigSize-len(sb))...)
-	return append(data, sb...), info, nil
+	return append(sb, make([]byte, sigSize-len(sb))...), nil
 }
 
 // altCDCMS builds the detached CMS SignedData over cd0 (digest SHA-256, RSA leaf of chain)
 // with contentType, signingTime, messageDigest and the two hash-agility attributes, in DER
 // SET OF order. fullDigests are the full digests of the CDs in slot order (SHA-1, SHA-256).
 func altCDCMS(chain *AppleChain, cd0 []byte, fullDigests [][]byte, o MachOAltCDOptions) ([]byte, error) {
-	hashFuncs := []crypto.Hash{crypto.SHA1, crypto.SHA256}
 	var attrs pkcs7.AttributeList
-	add := func(oid asn1.ObjectIdentifier, v any) error { return attrs.Add(oid, v) }
-	if err := add(pkcs7.OidAttributeContentType, pkcs7.OidData); err != nil {
+	if err := attrs.Add(pkcs7.OidAttributeContentType, pkcs7.OidData); err != nil {
 		return nil, err
 	}
-	if err := add(pkcs7.OidAttributeSigningTime, time.Now().UTC().Truncate(time.Second)); err != nil {
+	if err := attrs.Add(pkcs7.OidAttributeSigningTime, time.Now().UTC().Truncate(time.Second)); err != nil {
 		return nil, err
 	}
 	md := sha256.Sum256(cd0)
-	if err := add(pkcs7.OidAttributeMessageDigest, md[:]); err != nil {
+	if err := attrs.Add(pkcs7.OidAttributeMessageDigest, md[:]); err != nil {
 		return nil, err
 	}
-	pick := func(mode MachOHashAgility) (idx []int, badAlt bool) {
-		switch mode {
-		case AgilityPrimaryOnly:
-			return []int{0}, false
-		case AgilityOmit:
-			return nil, false
-		case AgilityAltMismatch:
-			return []int{0, 1}, true
-		}
-		return []int{0, 1}, false
+	if err := addCDHashes(&attrs, fullDigests, o.Hashes); err != nil {
+		return nil, err
 	}
-	if idx, bad := pick(o.Hashes); idx != nil {
-		for _, i := range idx {
-			alg, ok := x509tools.PkixDigestAlgorithm(hashFuncs[i])
-			if !ok {
-				return nil, fmt.Errorf("no OID for %v", hashFuncs[i])
-			}
-			d := append([]byte(nil), fullDigests[i]...)
-			if bad && i == 1 {
-				d[len(d)-1] ^= 0xff
-			}
-			if err := add(oidAppleCDHashes, struct {
-				Algorithm asn1.ObjectIdentifier
-				Digest    []byte
-			}{alg.Algorithm, d}); err != nil {
-				return nil, err
-			}
+	if err := addCDHashPlist(&attrs, fullDigests, o.Plist); err != nil {
+		return nil, err
+	}
+	sorted, err := derSetOrder(attrs)
+	if err != nil {
+		return nil, err
+	}
+	return signDetached(chain, cd0, sorted, o.Timestamp)
+}
+
+// agilityDigests returns the indexes (slot order) of the CodeDirectories a hash-agility
+// attribute lists in mode, and whether the alternate's value is to be spoilt.
+func agilityDigests(mode MachOHashAgility) (idx []int, badAlt bool) {
+	switch mode {
+	case AgilityPrimaryOnly:
+		return []int{0}, false
+	case AgilityOmit:
+		return nil, false
+	case AgilityAltMismatch:
+		return []int{0, 1}, true
+	}
+	return []int{0, 1}, false
+}
+
+// addCDHashes adds the 1.2.840.113635.100.9.2 attributes (digest OID, full CD digest) as
+// mode says.
+func addCDHashes(attrs *pkcs7.AttributeList, fullDigests [][]byte, mode MachOHashAgility) error {
+	hashFuncs := []crypto.Hash{crypto.SHA1, crypto.SHA256}
+	idx, bad := agilityDigests(mode)
+	for _, i := range idx {
+		alg, ok := x509tools.PkixDigestAlgorithm(hashFuncs[i])
+		if !ok {
+			return fmt.Errorf("no OID for %v", hashFuncs[i])
+		}
+		d := append([]byte(nil), fullDigests[i]...)
+		if bad && i == 1 {
+			d[len(d)-1] ^= 0xff
+		}
+		if err := attrs.Add(oidAppleCDHashes, struct {
+			Algorithm asn1.ObjectIdentifier
+			Digest    []byte
+		}{alg.Algorithm, d}); err != nil {
+			return err
 		}
 	}
-	if idx, bad := pick(o.Plist); idx != nil {
-		var pl bytes.Buffer
-		pl.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n\t<key>cdhashes</key>\n\t<array>\n")
-		for _, i := range idx {
-			h := append([]byte(nil), fullDigests[i][:20]...)
-			if bad && i == 1 {
-				h[0] ^= 0xff
-			}
-			fmt.Fprintf(&pl, "\t\t<data>\n\t\t%s\n\t\t</data>\n", base64.StdEncoding.EncodeToString(h))
-		}
-		pl.WriteString("\t</array>\n</dict>\n</plist>\n")
-		if err := add(oidAppleCDHashPlist, pl.Bytes()); err != nil {
-			return nil, err
-		}
+	return nil
+}
+
+// addCDHashPlist adds the 1.2.840.113635.100.9.1 attribute (plist of 20-byte CDHashes) as
+// mode says.
+func addCDHashPlist(attrs *pkcs7.AttributeList, fullDigests [][]byte, mode MachOHashAgility) error {
+	idx, bad := agilityDigests(mode)
+	if idx == nil {
+		return nil
 	}
-	// DER SET OF order: by the encoding of each attribute.
+	var pl bytes.Buffer
+	pl.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n\t<key>cdhashes</key>\n\t<array>\n")
+	for _, i := range idx {
+		h := append([]byte(nil), fullDigests[i][:20]...)
+		if bad && i == 1 {
+			h[0] ^= 0xff
+		}
+		fmt.Fprintf(&pl, "\t\t<data>\n\t\t%s\n\t\t</data>\n", base64.StdEncoding.EncodeToString(h))
+	}
+	pl.WriteString("\t</array>\n</dict>\n</plist>\n")
+	return attrs.Add(oidAppleCDHashPlist, pl.Bytes())
+}
+
+// derSetOrder returns attrs in DER SET OF order: by the encoding of each attribute.
+func derSetOrder(attrs pkcs7.AttributeList) (pkcs7.AttributeList, error) {
 	enc := make([][]byte, len(attrs))
 	for i := range attrs {
 		b, err := asn1.Marshal(attrs[i])
@@ -412,7 +489,13 @@ func altCDCMS(chain *AppleChain, cd0 []byte, fullDigests [][]byte, o MachOAltCDO
 	for i, j := range order {
 		sorted[i] = attrs[j]
 	}
-	signed, err := sorted.Bytes()
+	return sorted, nil
+}
+
+// signDetached signs the signed attributes with chain's leaf and returns the detached CMS
+// SignedData over cd0 with the chain's certificates, timestamped when timestamp is set.
+func signDetached(chain *AppleChain, cd0 []byte, signedAttrs pkcs7.AttributeList, timestamp bool) ([]byte, error) {
+	signed, err := signedAttrs.Bytes()
 	if err != nil {
 		return nil, err
 	}
@@ -443,14 +526,14 @@ func altCDCMS(chain *AppleChain, cd0 []byte, fullDigests [][]byte, o MachOAltCDO
 					SerialNumber: chain.Leaf.SerialNumber,
 				},
 				DigestAlgorithm:           digestAlg,
-				AuthenticatedAttributes:   sorted,
+				AuthenticatedAttributes:   signedAttrs,
 				DigestEncryptionAlgorithm: sigAlg,
 				EncryptedDigest:           sig,
 			}},
 		},
 	}
 	var ts pkcs9.Timestamper
-	if o.Timestamp {
+	if timestamp {
 		ts = chain.Signer(true).Timestamper
 	}
 	// Timestamps (when asked) and self-checks the signature with the content attached.

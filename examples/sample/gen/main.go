@@ -212,6 +212,22 @@ func Generate(out, keyFile string) error {
 	if err != nil {
 		return err
 	}
+	if err := resetOut(out, p); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "edrpolicy-sample-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if err := writeWindows(out, work, p); err != nil {
+		return err
+	}
+	return writeMac(out, work, p)
+}
+
+// resetOut removes what a previous run wrote under out and writes ca.pem.
+func resetOut(out string, p *pki) error {
 	for _, d := range []string{"windows", "mac", "v2"} {
 		if err := os.RemoveAll(filepath.Join(out, d)); err != nil {
 			return err
@@ -220,23 +236,21 @@ func Generate(out, keyFile string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "ca.pem"), p.ca.CertPEM(), 0o644); err != nil {
-		return err
-	}
-	work, err := os.MkdirTemp("", "edrpolicy-sample-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(work)
+	return os.WriteFile(filepath.Join(out, "ca.pem"), p.ca.CertPEM(), 0o644)
+}
 
-	// Windows 11.1.0: two executables and a DLL signed by the v1 certificate, one unsigned
-	// uninstaller. 11.2.0: new builds of the executables signed by the renewed certificate;
-	// the DLL and the uninstaller are unchanged.
-	type peFile struct {
-		rel, version string
-		dll, signed  bool
-		leaf         *testfixtures.KeyPair
-	}
+// peFile is a sample PE file: its path under the tree, its version (none: no version
+// resource), whether it is a DLL, and its signer (signed only).
+type peFile struct {
+	rel, version string
+	dll, signed  bool
+	leaf         *testfixtures.KeyPair
+}
+
+// writeWindows writes windows/ and v2/windows/. Windows 11.1.0: two executables and a DLL
+// signed by the v1 certificate, one unsigned uninstaller. 11.2.0: new builds of the
+// executables signed by the renewed certificate; the DLL and the uninstaller are unchanged.
+func writeWindows(out, work string, p *pki) error {
 	trees := []struct {
 		dir   string
 		files []peFile
@@ -256,66 +270,80 @@ func Generate(out, keyFile string) error {
 	}
 	for _, t := range trees {
 		for _, f := range t.files {
-			dst := filepath.Join(t.dir, filepath.FromSlash(f.rel))
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return err
-			}
-			img, err := buildPE(filepath.Base(f.rel), f.version, f.dll)
-			if err != nil {
-				return fmt.Errorf("%s: %w", dst, err)
-			}
-			if !f.signed {
-				if err := os.WriteFile(dst, img, 0o755); err != nil {
-					return err
-				}
-				continue
-			}
-			unsigned := filepath.Join(work, "unsigned.bin")
-			if err := os.WriteFile(unsigned, img, 0o644); err != nil {
-				return err
-			}
-			if err := testfixtures.PESign(f.leaf, nil, unsigned, dst, testfixtures.PESignOptions{Description: "edrpolicy sample (NOT CrashPlan)"}); err != nil {
-				return fmt.Errorf("%s: %w", dst, err)
-			}
-			if err := os.Chmod(dst, 0o755); err != nil {
+			if err := writePE(filepath.Join(t.dir, filepath.FromSlash(f.rel)), work, f); err != nil {
 				return err
 			}
 		}
 	}
+	return nil
+}
 
-	// Mac: CrashPlan.app 11.1.0 signed by the v1 Developer ID leaf; 11.2.0 a new build
-	// signed by the renewed leaf (same Team ID).
-	for _, m := range []struct {
-		dir, version string
-		leaf         *testfixtures.KeyPair
-		key          *rsa.PrivateKey
-		signingTime  time.Time
-	}{
+// writePE builds f and writes it to dst, signed when f is (through an unsigned copy in work).
+func writePE(dst, work string, f peFile) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	img, err := buildPE(filepath.Base(f.rel), f.version, f.dll)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dst, err)
+	}
+	if !f.signed {
+		return os.WriteFile(dst, img, 0o755)
+	}
+	unsigned := filepath.Join(work, "unsigned.bin")
+	if err := os.WriteFile(unsigned, img, 0o644); err != nil {
+		return err
+	}
+	if err := testfixtures.PESign(f.leaf, nil, unsigned, dst, testfixtures.PESignOptions{Description: "edrpolicy sample (NOT CrashPlan)"}); err != nil {
+		return fmt.Errorf("%s: %w", dst, err)
+	}
+	return os.Chmod(dst, 0o755)
+}
+
+// writeMac writes mac/ and v2/mac/: CrashPlan.app 11.1.0 signed by the v1 Developer ID leaf;
+// 11.2.0 a new build signed by the renewed leaf (same Team ID).
+func writeMac(out, work string, p *pki) error {
+	for _, m := range []macApp{
 		{filepath.Join(out, "mac"), v1, p.apple1, p.appleKey1, day(2026, 1, 15)},
 		{filepath.Join(out, "v2", "mac"), v2, p.apple2, p.appleKey2, day(2026, 3, 15)},
 	} {
-		if err := os.MkdirAll(m.dir, 0o755); err != nil {
-			return err
-		}
-		exe := filepath.Join(work, "macho-"+m.version)
-		if err := os.WriteFile(exe, buildMachO(m.version), 0o755); err != nil {
-			return err
-		}
-		chain := &testfixtures.AppleChain{Root: p.ca.Cert, Intermediate: p.appleCA.Cert, Leaf: m.leaf.Cert, LeafKey: m.key, TeamID: sampleTeamID}
-		app, err := testfixtures.MachOBundle(chain, m.dir, testfixtures.MachOBundleSpec{
-			Name: "CrashPlan", Identifier: sampleBundle, ShortVersion: m.version, Build: m.version, Executable: exe,
-			Resources: map[string]string{
-				"Resources/NOTICE.txt": "edrpolicy SAMPLE bundle " + m.version + ": NOT CrashPlan. Signed by the throwaway edrpolicy sample CA (examples/sample/ca.pem).\n",
-			},
-		})
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.dir, err)
-		}
-		if err := fixSigningTime(filepath.Join(app, "Contents", "MacOS", "CrashPlan"), m.key, m.signingTime); err != nil {
+		if err := writeMacApp(m, work, p); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// macApp is a sample CrashPlan.app: the folder it goes in, its version, its signer and
+// signing time.
+type macApp struct {
+	dir, version string
+	leaf         *testfixtures.KeyPair
+	key          *rsa.PrivateKey
+	signingTime  time.Time
+}
+
+// writeMacApp builds m's executable (in work), signs the bundle under m.dir and fixes the
+// signing time.
+func writeMacApp(m macApp, work string, p *pki) error {
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
+		return err
+	}
+	exe := filepath.Join(work, "macho-"+m.version)
+	if err := os.WriteFile(exe, buildMachO(m.version), 0o755); err != nil {
+		return err
+	}
+	chain := &testfixtures.AppleChain{Root: p.ca.Cert, Intermediate: p.appleCA.Cert, Leaf: m.leaf.Cert, LeafKey: m.key, TeamID: sampleTeamID}
+	app, err := testfixtures.MachOBundle(chain, m.dir, testfixtures.MachOBundleSpec{
+		Name: "CrashPlan", Identifier: sampleBundle, ShortVersion: m.version, Build: m.version, Executable: exe,
+		Resources: map[string]string{
+			"Resources/NOTICE.txt": "edrpolicy SAMPLE bundle " + m.version + ": NOT CrashPlan. Signed by the throwaway edrpolicy sample CA (examples/sample/ca.pem).\n",
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.dir, err)
+	}
+	return fixSigningTime(filepath.Join(app, "Contents", "MacOS", "CrashPlan"), m.key, m.signingTime)
 }
 
 // notice is the text every sample binary carries.
@@ -326,43 +354,66 @@ func notice(name, version string) []byte {
 	return []byte(fmt.Sprintf("edrpolicy SAMPLE %s %s: NOT real CrashPlan software, signed by a throwaway sample CA\x00", name, version))
 }
 
+// The sample PE layout: file and section alignment, and the size of the headers.
+const (
+	peFileAlign = 0x200
+	peSectAlign = 0x1000
+	peHdrSize   = 0x200
+)
+
+// alignUp rounds n up to a multiple of a.
+func alignUp(n, a int) int { return (n + a - 1) / a * a }
+
 // buildPE returns a minimal PE32+ (x86-64) image: headers, a .text section holding `xor
 // eax,eax; ret` and the notice, and, when version is set, a .rsrc section with a
 // VS_VERSIONINFO (taken from the COFF object testfixtures.PEVersionSyso builds).
 func buildPE(name, version string, dll bool) ([]byte, error) {
-	const (
-		fileAlign = 0x200
-		sectAlign = 0x1000
-		hdrSize   = 0x200
-	)
-	align := func(n, a int) int { return (n + a - 1) / a * a }
 	text := append([]byte{0x31, 0xc0, 0xc3}, notice(name, version)...)
-	var rsrc []byte
-	if version != "" {
-		syso, err := testfixtures.PEVersionSyso("amd64", testfixtures.PEVersionInfo{
-			FileVersion: version + ".0", ProductVersion: version, CompanyName: sampleCompany,
-			ProductName: "CrashPlan (edrpolicy sample)", OriginalFilename: name,
-		})
-		if err != nil {
-			return nil, err
-		}
-		var err2 error
-		if rsrc, err2 = sysoResources(syso, 2*sectAlign); err2 != nil {
-			return nil, err2
-		}
+	rsrc, err := peVersionResources(name, version)
+	if err != nil {
+		return nil, err
 	}
 	nsec := 1
 	if rsrc != nil {
 		nsec = 2
 	}
-	textRaw := align(len(text), fileAlign)
-	rsrcRaw := align(len(rsrc), fileAlign)
-	img := make([]byte, hdrSize+textRaw+rsrcRaw)
+	textRaw := alignUp(len(text), peFileAlign)
+	rsrcRaw := alignUp(len(rsrc), peFileAlign)
+	img := make([]byte, peHdrSize+textRaw+rsrcRaw)
 	le := binary.LittleEndian
 	copy(img, "MZ")
 	le.PutUint32(img[0x3c:], 0x40)
 	copy(img[0x40:], "PE\x00\x00")
-	coff := img[0x44:]
+	putCOFFHeader(img[0x44:], nsec, dll)
+	putOptionalHeader(img[0x58:], nsec, textRaw, rsrcRaw, len(rsrc), dll)
+	putSection(img, 0, ".text", len(text), peSectAlign, textRaw, peHdrSize, 0x60000020)
+	copy(img[peHdrSize:], text)
+	if rsrc != nil {
+		putSection(img, 1, ".rsrc", len(rsrc), 2*peSectAlign, rsrcRaw, peHdrSize+textRaw, 0x40000040)
+		copy(img[peHdrSize+textRaw:], rsrc)
+	}
+	return img, nil
+}
+
+// peVersionResources returns the .rsrc section data (at the third page) of a
+// VS_VERSIONINFO for the file name and version; nil when version is empty.
+func peVersionResources(name, version string) ([]byte, error) {
+	if version == "" {
+		return nil, nil
+	}
+	syso, err := testfixtures.PEVersionSyso("amd64", testfixtures.PEVersionInfo{
+		FileVersion: version + ".0", ProductVersion: version, CompanyName: sampleCompany,
+		ProductName: "CrashPlan (edrpolicy sample)", OriginalFilename: name,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sysoResources(syso, 2*peSectAlign)
+}
+
+// putCOFFHeader writes the COFF file header of an x86-64 image (or DLL) of nsec sections.
+func putCOFFHeader(coff []byte, nsec int, dll bool) {
+	le := binary.LittleEndian
 	le.PutUint16(coff[0:], 0x8664)
 	le.PutUint16(coff[2:], uint16(nsec))
 	le.PutUint16(coff[16:], 240)
@@ -371,24 +422,30 @@ func buildPE(name, version string, dll bool) ([]byte, error) {
 		chars |= 0x2000
 	}
 	le.PutUint16(coff[18:], chars)
-	opt := img[0x58:]
+}
+
+// putOptionalHeader writes the PE32+ optional header: code and data sizes, entry point at
+// the start of .text, image base, layout, console subsystem, and the resource directory
+// when there is a .rsrc section (rsrcLen bytes).
+func putOptionalHeader(opt []byte, nsec, textRaw, rsrcRaw, rsrcLen int, dll bool) {
+	le := binary.LittleEndian
 	le.PutUint16(opt[0:], 0x20b)
 	opt[2] = 14
 	le.PutUint32(opt[4:], uint32(textRaw))
 	le.PutUint32(opt[8:], uint32(rsrcRaw))
-	le.PutUint32(opt[16:], sectAlign) // entry point: the start of .text
-	le.PutUint32(opt[20:], sectAlign)
+	le.PutUint32(opt[16:], peSectAlign) // entry point: the start of .text
+	le.PutUint32(opt[20:], peSectAlign)
 	base := uint64(0x140000000)
 	if dll {
 		base = 0x180000000
 	}
 	le.PutUint64(opt[24:], base)
-	le.PutUint32(opt[32:], sectAlign)
-	le.PutUint32(opt[36:], fileAlign)
+	le.PutUint32(opt[32:], peSectAlign)
+	le.PutUint32(opt[36:], peFileAlign)
 	le.PutUint16(opt[40:], 6)
 	le.PutUint16(opt[48:], 6)
-	le.PutUint32(opt[56:], uint32(sectAlign*(1+nsec)))
-	le.PutUint32(opt[60:], hdrSize)
+	le.PutUint32(opt[56:], uint32(peSectAlign*(1+nsec)))
+	le.PutUint32(opt[60:], peHdrSize)
 	le.PutUint16(opt[68:], 3)      // console subsystem
 	le.PutUint16(opt[70:], 0x8160) // high-entropy VA, dynamic base, NX, terminal-server aware
 	le.PutUint64(opt[72:], 0x100000)
@@ -396,26 +453,22 @@ func buildPE(name, version string, dll bool) ([]byte, error) {
 	le.PutUint64(opt[88:], 0x100000)
 	le.PutUint64(opt[96:], 0x1000)
 	le.PutUint32(opt[108:], 16)
-	if rsrc != nil {
-		le.PutUint32(opt[112+2*8:], 2*sectAlign)
-		le.PutUint32(opt[112+2*8+4:], uint32(len(rsrc)))
+	if rsrcLen > 0 {
+		le.PutUint32(opt[112+2*8:], 2*peSectAlign)
+		le.PutUint32(opt[112+2*8+4:], uint32(rsrcLen))
 	}
-	sec := func(i int, name string, size, rva, raw, ptr int, ch uint32) {
-		s := img[0x148+40*i:]
-		copy(s, name)
-		le.PutUint32(s[8:], uint32(size))
-		le.PutUint32(s[12:], uint32(rva))
-		le.PutUint32(s[16:], uint32(raw))
-		le.PutUint32(s[20:], uint32(ptr))
-		le.PutUint32(s[36:], ch)
-	}
-	sec(0, ".text", len(text), sectAlign, textRaw, hdrSize, 0x60000020)
-	copy(img[hdrSize:], text)
-	if rsrc != nil {
-		sec(1, ".rsrc", len(rsrc), 2*sectAlign, rsrcRaw, hdrSize+textRaw, 0x40000040)
-		copy(img[hdrSize+textRaw:], rsrc)
-	}
-	return img, nil
+}
+
+// putSection writes section header i of img.
+func putSection(img []byte, i int, name string, size, rva, raw, ptr int, ch uint32) {
+	le := binary.LittleEndian
+	s := img[0x148+40*i:]
+	copy(s, name)
+	le.PutUint32(s[8:], uint32(size))
+	le.PutUint32(s[12:], uint32(rva))
+	le.PutUint32(s[16:], uint32(raw))
+	le.PutUint32(s[20:], uint32(ptr))
+	le.PutUint32(s[36:], ch)
 }
 
 // sysoResources returns the .rsrc section data of a COFF object from PEVersionSyso, with its
