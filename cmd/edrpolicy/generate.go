@@ -17,6 +17,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/report"
 )
 
@@ -294,10 +295,10 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		}
 		return partialRead(a, pol)
 	}
-	if err := edrpolicy.CheckOutputDir(o.out, o.previous); err != nil && !o.force {
+	if err := checkOutDir(o.out, o.previous); err != nil && !o.force {
 		return usageErr("generate: %w", err)
 	}
-	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
+	files := []output.File{{Name: output.PolicyFileName, Data: data}}
 	var exported *exporters.Result
 	var upgrade *plan.Plan
 	removals := 0
@@ -314,7 +315,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		}
 		files = append(files, exported.Files...)
 		if g.Decide.Previous != nil {
-			var rfiles []edrpolicy.OutputFile
+			var rfiles []output.File
 			if upgrade, rfiles, err = upgradePlan(o.vcfg.reg, g.Decide.Previous, o.previous, exported.Files, o.vendors, eopts); err != nil {
 				return &exitErr{code: exitError, err: fmt.Errorf("generate: upgrade plan: %w", err), note: "no files were written"}
 			}
@@ -322,7 +323,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 			removals = len(rfiles)
 		}
 	}
-	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
+	if err := output.WriteSet(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
 	if err := o.writeReport(a, pol, files, exported, upgrade); err != nil {
@@ -332,7 +333,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 	if exported != nil {
 		nWarn += len(exported.Warnings)
 	}
-	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(nWarn, "warning"))
+	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, output.PolicyFileName)), esc(pol.Summary.Text), plural(nWarn, "warning"))
 	if exported != nil {
 		n := len(files) - 1 - removals // policy.json and the removal files
 		also := ""
@@ -342,7 +343,7 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		if removals > 0 {
 			also += ", " + plural(removals, "removal file")
 		}
-		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", esc(o.out), plural(n, "vendor file"), also, edrpolicy.ManifestName)
+		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", esc(o.out), plural(n, "vendor file"), also, output.ManifestName)
 	}
 	for _, w := range pol.Warnings {
 		warnLine(a, w.Code, w.Message)
@@ -461,7 +462,7 @@ func writeRulesTable(w io.Writer, pol *edrpolicy.Policy) error {
 // the set (not in MANIFEST.sha256), wherever it is written. With --previous and --vendor it
 // holds the per-console upgrade plan this run printed (the previous policy exported with the
 // same options).
-func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edrpolicy.OutputFile, exported *exporters.Result, upgrade *plan.Plan) error {
+func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []output.File, exported *exporters.Result, upgrade *plan.Plan) error {
 	if o.report == "" {
 		return nil
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -102,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "refresh:", err)
 		return 2
 	}
-	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
+	files := []output.File{{Name: output.PolicyFileName, Data: data}}
 	if len(vendors) > 0 {
 		vfiles, warns, err := exporters.Export(exporters.Default(), pol, vendors, exporters.Options{})
 		if err != nil {
@@ -114,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
 		}
 	}
-	if err := edrpolicy.WriteOutputs(*out, files); err != nil {
+	if err := output.WriteSet(*out, files); err != nil {
 		fmt.Fprintln(stderr, "refresh:", err)
 		return 2
 	}
@@ -125,7 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	d := edrpolicy.Diff(prev, pol)
 	if d.Equal() {
-		fmt.Fprintf(stdout, "%s: unchanged (version %s): nothing to re-import\n", filepath.Join(*out, edrpolicy.PolicyFileName), pol.AppVersion)
+		fmt.Fprintf(stdout, "%s: unchanged (version %s): nothing to re-import\n", filepath.Join(*out, output.PolicyFileName), pol.AppVersion)
 		return 0
 	}
 	for _, f := range d.Fields {
