@@ -13,7 +13,6 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
-	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
 )
 
 // seedPolicies are policy documents to start from: the JSON files of the CLI's test scripts
@@ -107,61 +106,6 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 			if fd.Rule != nil && (*fd.Rule < 0 || *fd.Rule >= len(p.Rules)) {
 				t.Fatalf("finding %s: rule %d of %d", fd.ID, *fd.Rule, len(p.Rules))
-			}
-		}
-	})
-}
-
-var manifestLine = regexp.MustCompile(`^line (\d+): `)
-
-// FuzzParseManifest: the MANIFEST.sha256 parser. Properties: no panic; every error names a
-// line that exists; every entry has a lower-case 64-hex digest and a plain, unique name other
-// than the manifest's; entries plus errors account for every line; formatting the entries
-// and parsing again gives the same entries and no error.
-func FuzzParseManifest(f *testing.F) {
-	for _, s := range seedPolicies(f)[:2] {
-		var m []ManifestEntry
-		for i, name := range []string{"policy.json", "defender-indicators-001.csv", "com.microsoft.wdav.plist"} {
-			m = append(m, ManifestEntry{SHA256: strings.Repeat(string("0123456789abcdef"[i+len(s)%10]), 64), Name: name})
-		}
-		f.Add(FormatManifest(m))
-	}
-	f.Add([]byte(strings.Repeat("a", 64) + "  ../../etc/passwd\n" + strings.Repeat("B", 64) + " *x.csv\r\n\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, err := ParseManifest(data)
-		lines := strings.Split(string(data), "\n")
-		if len(lines) > 0 && lines[len(lines)-1] == "" {
-			lines = lines[:len(lines)-1]
-		}
-		nerr := 0
-		if err != nil {
-			for _, e := range strings.Split(err.Error(), "\n") {
-				m := manifestLine.FindStringSubmatch(e)
-				if m == nil {
-					// A quoted name may hold no newline (names with control characters are
-					// refused), so every error line starts with its number.
-					t.Fatalf("error names no line: %q", e)
-				}
-				nerr++
-			}
-		}
-		if len(entries)+nerr != len(lines) {
-			t.Fatalf("%d entries + %d errors for %d lines", len(entries), nerr, len(lines))
-		}
-		seen := map[string]bool{}
-		for _, e := range entries {
-			if len(e.SHA256) != 64 || strings.ToLower(e.SHA256) != e.SHA256 || !atomicfile.PlainName(e.Name) || e.Name == ManifestName || seen[e.Name] {
-				t.Fatalf("bad entry %+v", e)
-			}
-			seen[e.Name] = true
-		}
-		again, err := ParseManifest(FormatManifest(entries))
-		if err != nil || len(again) != len(entries) {
-			t.Fatalf("formatted entries do not parse back: %v", err)
-		}
-		for i := range again {
-			if again[i] != entries[i] {
-				t.Fatalf("entry %d: %+v became %+v", i, entries[i], again[i])
 			}
 		}
 	})

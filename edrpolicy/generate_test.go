@@ -3,7 +3,6 @@ package edrpolicy
 import (
 	"context"
 	"crypto/x509"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -319,43 +318,4 @@ func TestGenerateGuardrail(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, pol.Rules, 2)
 	assert.Equal(t, []string{"guardrail-forced", "guardrail-forced", "no-executables"}, warningCodes(pol))
-}
-
-func TestWriteOutputs(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "out")
-	require.NoError(t, WriteOutputs(dir, []OutputFile{{Name: "policy.json", Data: []byte("{}\n")}}))
-	m, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	require.NoError(t, err)
-	assert.Equal(t, "ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356  policy.json\n", string(m))
-	assert.Error(t, WriteOutputs(dir, []OutputFile{{Name: "../x", Data: nil}}))
-}
-
-// A second run into the same --out removes what the first run wrote and this one does not
-// (a stale third CSV would otherwise be imported again), and nothing the manifest never listed.
-func TestWriteOutputsRemovesStaleFiles(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "out")
-	csv := func(n int) OutputFile {
-		return OutputFile{Name: fmt.Sprintf("defender-indicators-%03d.csv", n), Data: []byte(fmt.Sprint(n))}
-	}
-	require.NoError(t, WriteOutputs(dir, []OutputFile{{Name: "policy.json", Data: []byte("{}")}, csv(1), csv(2), csv(3)}))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644))
-	require.NoError(t, WriteOutputs(dir, []OutputFile{{Name: "policy.json", Data: []byte("{ }")}, csv(1)}))
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	assert.Equal(t, []string{ManifestName, "defender-indicators-001.csv", "notes.txt", "policy.json"}, names)
-	m, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	require.NoError(t, err)
-	assert.Equal(t, 2, strings.Count(string(m), "\n"))
-
-	// Bad names are refused before anything is written.
-	err = WriteOutputs(dir, []OutputFile{csv(7), {Name: "a/b"}})
-	assert.ErrorContains(t, err, `"a/b" is not a plain file name`)
-	assert.NoFileExists(t, filepath.Join(dir, "defender-indicators-007.csv"))
-	assert.ErrorContains(t, WriteOutputs(dir, []OutputFile{csv(1), csv(1)}), "given twice")
-	assert.Error(t, WriteOutputs(dir, []OutputFile{{Name: ManifestName}}))
-	assert.Error(t, WriteOutputs(dir, []OutputFile{{Name: ".."}}))
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 func examplePolicy() *edrpolicy.Policy {
@@ -21,7 +22,7 @@ func examplePolicy() *edrpolicy.Policy {
 }
 
 // Export renders a policy for several vendors at once; the caller writes the files with
-// edrpolicy.WriteOutputs.
+// output.WriteSet.
 func ExampleExport() {
 	files, warns, err := exporters.Export(exporters.Default(), examplePolicy(), []string{"crowdstrike", "defender"}, exporters.Options{})
 	if err != nil {
@@ -85,7 +86,7 @@ func (lineCount) Export(r *exporters.Request) (*exporters.VendorResult, error) {
 	for _, rule := range r.Policy().Rules {
 		data = append(data, rule.Value+"\n"...)
 	}
-	return &exporters.VendorResult{Files: []edrpolicy.OutputFile{{Name: "lines.txt", Data: data}}}, nil
+	return &exporters.VendorResult{Files: []output.File{{Name: "lines.txt", Data: data}}}, nil
 }
 
 // Registry.Register adds your own exporter next to the built-ins.

@@ -2,9 +2,9 @@
 // CrowdStrike Falcon (package exporters/crowdstrike), SentinelOne (exporters/sentinelone) and
 // Microsoft Defender for Endpoint (exporters/defender).
 //
-// An Exporter never writes files: it returns them as []edrpolicy.OutputFile, with warnings
+// An Exporter never writes files: it returns them as []output.File, with warnings
 // for every rule the vendor cannot express and the fallback used, and the caller writes them
-// with edrpolicy.WriteOutputs (atomically, with MANIFEST.sha256). The same policy and options
+// with output.WriteSet (atomically, with MANIFEST.sha256). The same policy and options
 // always give byte-identical files.
 //
 // Each vendor writes only what it can express. Where it cannot express a rule (no vendor
@@ -45,6 +45,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // Warning codes exporters use in the edrpolicy.Warning values they return.
@@ -179,8 +180,8 @@ type Uncovered = core.Uncovered
 // Result is an export of a policy for several vendors.
 type Result struct {
 	// Files are the vendor files, in vendor order, then coverage.json (when at least one
-	// vendor reports its entries). Write them with edrpolicy.WriteOutputs.
-	Files []edrpolicy.OutputFile
+	// vendor reports its entries). Write them with output.WriteSet.
+	Files []output.File
 	// Entries are every vendor entry written, each with its vendor and file.
 	Entries []Entry
 	// Warnings are the guardrail-forced, fallback, skipped, unconfirmed and note warnings.
@@ -192,7 +193,7 @@ type Result struct {
 
 // Export runs the named vendors' exporters over p and returns the files (coverage.json
 // included) and warnings. It is Collect without the entries and coverage.
-func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
+func Export(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) ([]output.File, []edrpolicy.Warning, error) {
 	res, err := Collect(reg, p, vendors, o)
 	if err != nil {
 		return nil, nil, err
@@ -250,7 +251,7 @@ func Collect(reg *Registry, p *edrpolicy.Policy, vendors []string, o Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", CoverageFileName, err)
 	}
-	res.Files = append(res.Files, edrpolicy.OutputFile{Name: CoverageFileName, Data: data})
+	res.Files = append(res.Files, output.File{Name: CoverageFileName, Data: data})
 	return res, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // FuzzReadSet: whatever MANIFEST.sha256 says, ReadSet reads only plain files of the folder
@@ -31,9 +32,9 @@ func FuzzReadSet(f *testing.F) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, n := range []string{filepath.Join(parent, "outside.json"), filepath.Join(dir, "sentinelone-exclusions.json"), filepath.Join(dir, edrpolicy.ManifestName)} {
+		for _, n := range []string{filepath.Join(parent, "outside.json"), filepath.Join(dir, "sentinelone-exclusions.json"), filepath.Join(dir, output.ManifestName)} {
 			data := content
-			if strings.HasSuffix(n, edrpolicy.ManifestName) {
+			if strings.HasSuffix(n, output.ManifestName) {
 				data = manifest
 			}
 			if err := os.WriteFile(n, data, 0o644); err != nil {

@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // Subject is what a simulation asks a vendor's entries about: one executable (or a probe path)
@@ -79,7 +79,7 @@ func ParseFile(reg *Registry, name string, data []byte) (string, []Entry, error)
 
 // ParseFiles reads every vendor file among files back into entries, in file order; files no
 // vendor owns (policy.json, MANIFEST.sha256, coverage.json, removal files) are skipped.
-func ParseFiles(reg *Registry, files []edrpolicy.OutputFile) ([]Entry, error) {
+func ParseFiles(reg *Registry, files []output.File) ([]Entry, error) {
 	var out []Entry
 	for _, f := range files {
 		if reg.Owner(f.Name) == "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters/crowdstrike"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -74,7 +75,7 @@ func userOptions(force bool) exporters.Options {
 	return exporters.Options{Force: force}
 }
 
-func leaks(files []edrpolicy.OutputFile, s string) []string {
+func leaks(files []output.File, s string) []string {
 	var out []string
 	for _, f := range files {
 		if f.Name != exporters.CoverageFileName && bytes.Contains(f.Data, []byte(s)) {

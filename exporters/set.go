@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // Problem codes of a Set: what is wrong with an output directory before any simulation.
@@ -125,7 +125,7 @@ func ReadSet(reg *Registry, dir string) (*Set, error) {
 	}
 	for _, de := range ents {
 		n := de.Name()
-		if n == edrpolicy.PolicyFileName || reg.Owner(n) != "" || IsRemovalFile(n) {
+		if n == output.PolicyFileName || reg.Owner(n) != "" || IsRemovalFile(n) {
 			add(n)
 		}
 	}
@@ -148,9 +148,9 @@ func (s *Set) problem(code, file, vendor, format string, args ...any) {
 // readManifest returns the names the manifest lists with their SHA-256, recording problems.
 func (s *Set) readManifest(dir string) map[string]string {
 	out := map[string]string{}
-	data, err := readRegular(dir, edrpolicy.ManifestName, MaxManifestSize)
+	data, err := readRegular(dir, output.ManifestName, MaxManifestSize)
 	if err != nil {
-		s.problem(ProblemNoManifest, edrpolicy.ManifestName, "", "%s: %v: nothing proves the files are the ones generated", edrpolicy.ManifestName, err)
+		s.problem(ProblemNoManifest, output.ManifestName, "", "%s: %v: nothing proves the files are the ones generated", output.ManifestName, err)
 		return out
 	}
 	s.HasManifest = true
@@ -158,7 +158,7 @@ func (s *Set) readManifest(dir string) map[string]string {
 		line = strings.TrimSuffix(line, "\r")
 		m := reManifestLine.FindStringSubmatch(line)
 		if m == nil {
-			s.problem(ProblemManifestLine, edrpolicy.ManifestName, "", "line %d is not \"<sha256>  <file name>\": %s", i+1, core.Quote(line))
+			s.problem(ProblemManifestLine, output.ManifestName, "", "line %d is not \"<sha256>  <file name>\": %s", i+1, core.Quote(line))
 			continue
 		}
 		name := m[2]
@@ -176,7 +176,7 @@ func (s *Set) readManifest(dir string) map[string]string {
 }
 
 func plainFileName(name string) bool {
-	return name != "" && name != "." && name != ".." && name != edrpolicy.ManifestName &&
+	return name != "" && name != "." && name != ".." && name != output.ManifestName &&
 		!strings.ContainsAny(name, "/\\\x00:") && filepath.Base(name) == name
 }
 
@@ -185,7 +185,7 @@ func (s *Set) readFile(reg *Registry, f *SetFile, sum string) {
 	data, err := readRegular(s.Dir, f.Name, core.MaxParseSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.problem(ProblemMissing, f.Name, f.Vendor, "listed in %s but not in the folder", edrpolicy.ManifestName)
+		s.problem(ProblemMissing, f.Name, f.Vendor, "listed in %s but not in the folder", output.ManifestName)
 		return
 	case err != nil:
 		s.problem(ProblemUnreadable, f.Name, f.Vendor, "%v", err)
@@ -196,11 +196,11 @@ func (s *Set) readFile(reg *Registry, f *SetFile, sum string) {
 	case f.Listed && hex.EncodeToString(got[:]) == sum:
 		f.Verified = true
 	case f.Listed:
-		s.problem(ProblemMismatch, f.Name, f.Vendor, "changed since it was generated: its SHA-256 %s is not the %s that %s lists", hex.EncodeToString(got[:])[:12]+"…", sum[:12]+"…", edrpolicy.ManifestName)
+		s.problem(ProblemMismatch, f.Name, f.Vendor, "changed since it was generated: its SHA-256 %s is not the %s that %s lists", hex.EncodeToString(got[:])[:12]+"…", sum[:12]+"…", output.ManifestName)
 	case s.HasManifest:
-		s.problem(ProblemUnlisted, f.Name, f.Vendor, "in the folder but not listed in %s: it was not written by the run that wrote the manifest", edrpolicy.ManifestName)
+		s.problem(ProblemUnlisted, f.Name, f.Vendor, "in the folder but not listed in %s: it was not written by the run that wrote the manifest", output.ManifestName)
 	}
-	if f.Name == edrpolicy.PolicyFileName {
+	if f.Name == output.PolicyFileName {
 		s.Policy = data
 		return
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // writeSet exports the Windows test policy for every vendor into a new folder as generate
@@ -28,9 +28,9 @@ func writeSet(t *testing.T) string {
 	require.NoError(t, err)
 	data, err := p.JSON()
 	require.NoError(t, err)
-	files = append(files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: data})
+	files = append(files, output.File{Name: output.PolicyFileName, Data: data})
 	dir := t.TempDir()
-	require.NoError(t, edrpolicy.WriteOutputs(dir, files))
+	require.NoError(t, output.WriteSet(dir, files))
 	return dir
 }
 
@@ -48,12 +48,12 @@ func problems(s *exporters.Set) []problem {
 // differ from what generate wrote is one problem naming the file.
 func TestReadSet(t *testing.T) {
 	manifest := func(dir string) string {
-		b, err := os.ReadFile(filepath.Join(dir, edrpolicy.ManifestName))
+		b, err := os.ReadFile(filepath.Join(dir, output.ManifestName))
 		require.NoError(t, err)
 		return string(b)
 	}
 	setManifest := func(t *testing.T, dir, m string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, edrpolicy.ManifestName), []byte(m), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, output.ManifestName), []byte(m), 0o644))
 	}
 	cases := []struct {
 		name   string
@@ -88,10 +88,10 @@ func TestReadSet(t *testing.T) {
 				}
 			}
 			setManifest(t, dir, m+"not a line\n"+first+"\n")
-		}, []problem{{exporters.ProblemManifestLine, edrpolicy.ManifestName}, {exporters.ProblemManifestLine, "sentinelone-exclusions.json"}}},
+		}, []problem{{exporters.ProblemManifestLine, output.ManifestName}, {exporters.ProblemManifestLine, "sentinelone-exclusions.json"}}},
 		{"no manifest", func(t *testing.T, dir string) {
-			require.NoError(t, os.Remove(filepath.Join(dir, edrpolicy.ManifestName)))
-		}, []problem{{exporters.ProblemNoManifest, edrpolicy.ManifestName}}},
+			require.NoError(t, os.Remove(filepath.Join(dir, output.ManifestName)))
+		}, []problem{{exporters.ProblemNoManifest, output.ManifestName}}},
 		{"listed, verified, but not its vendor's format", func(t *testing.T, dir string) {
 			p := filepath.Join(dir, "crowdstrike-ml-exclusions.json")
 			require.NoError(t, os.WriteFile(p, []byte(`{"not":"a list"}`), 0o644))

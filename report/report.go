@@ -29,6 +29,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // Format is the report's file format.
@@ -59,7 +60,7 @@ type Input struct {
 	// Coverage is coverage.json; nil when no vendor was exported.
 	Coverage *exporters.Coverage
 	// Files are the output set's files (name and SHA-256), as its MANIFEST.sha256 lists them.
-	Files []edrpolicy.ManifestEntry
+	Files []output.ManifestEntry
 	// Problems are what reading the output set found wrong (a file whose digest does not
 	// match the manifest, a missing file): shown at the top of the report.
 	Problems []string
@@ -79,17 +80,17 @@ func Load(dir string) (*Input, error) {
 	read := func(name string, max int64) ([]byte, error) {
 		return safeopen.ReadFile(dir, name, max) // manifest names stay inside dir
 	}
-	data, err := read(edrpolicy.PolicyFileName, safeopen.MaxPolicy)
+	data, err := read(output.PolicyFileName, safeopen.MaxPolicy)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if in.Policy, err = edrpolicy.ParsePolicy(data); err != nil {
-		return nil, fmt.Errorf("report: %s: %w", filepath.Join(dir, edrpolicy.PolicyFileName), err)
+		return nil, fmt.Errorf("report: %s: %w", filepath.Join(dir, output.PolicyFileName), err)
 	}
-	if m, err := read(edrpolicy.ManifestName, safeopen.MaxManifest); err == nil {
-		entries, perr := edrpolicy.ParseManifest(m)
+	if m, err := read(output.ManifestName, safeopen.MaxManifest); err == nil {
+		entries, perr := output.ParseManifest(m)
 		if perr != nil {
-			in.Problems = append(in.Problems, fmt.Sprintf("%s: %v", edrpolicy.ManifestName, perr))
+			in.Problems = append(in.Problems, fmt.Sprintf("%s: %v", output.ManifestName, perr))
 		}
 		in.Files = entries
 		for _, e := range entries {
@@ -98,7 +99,7 @@ func Load(dir string) (*Input, error) {
 			}
 		}
 	} else {
-		in.Problems = append(in.Problems, fmt.Sprintf("%s: %v: the files are not verified", edrpolicy.ManifestName, err))
+		in.Problems = append(in.Problems, fmt.Sprintf("%s: %v: the files are not verified", output.ManifestName, err))
 	}
 	c, err := read(exporters.CoverageFileName, safeopen.MaxPolicy)
 	switch {
@@ -115,25 +116,25 @@ func Load(dir string) (*Input, error) {
 }
 
 // checkDigest compares a manifest entry with the file's content; "" when they agree.
-func checkDigest(read func(string, int64) ([]byte, error), e edrpolicy.ManifestEntry) string {
+func checkDigest(read func(string, int64) ([]byte, error), e output.ManifestEntry) string {
 	data, err := read(e.Name, safeopen.MaxInventory)
 	if err != nil {
-		return fmt.Sprintf("%s: listed in %s but %v", e.Name, edrpolicy.ManifestName, err)
+		return fmt.Sprintf("%s: listed in %s but %v", e.Name, output.ManifestName, err)
 	}
 	sum := sha256.Sum256(data)
 	if got := hex.EncodeToString(sum[:]); got != e.SHA256 {
-		return fmt.Sprintf("%s: SHA-256 %s, but %s says %s: the file was changed after it was written", e.Name, got, edrpolicy.ManifestName, e.SHA256)
+		return fmt.Sprintf("%s: SHA-256 %s, but %s says %s: the file was changed after it was written", e.Name, got, output.ManifestName, e.SHA256)
 	}
 	return ""
 }
 
-// FilesOf returns the manifest entries of an output set in memory (what WriteOutputs writes
+// FilesOf returns the manifest entries of an output set in memory (what output.WriteSet writes
 // into MANIFEST.sha256), sorted by name.
-func FilesOf(files []edrpolicy.OutputFile) []edrpolicy.ManifestEntry {
-	out := make([]edrpolicy.ManifestEntry, 0, len(files))
+func FilesOf(files []output.File) []output.ManifestEntry {
+	out := make([]output.ManifestEntry, 0, len(files))
 	for _, f := range files {
 		sum := sha256.Sum256(f.Data)
-		out = append(out, edrpolicy.ManifestEntry{SHA256: hex.EncodeToString(sum[:]), Name: f.Name})
+		out = append(out, output.ManifestEntry{SHA256: hex.EncodeToString(sum[:]), Name: f.Name})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

@@ -20,6 +20,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/report"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
@@ -111,7 +112,7 @@ func writeSet(t *testing.T, pol *edrpolicy.Policy) (string, *edrpolicy.Policy, *
 	data, err := pol.JSON()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	require.NoError(t, edrpolicy.WriteOutputs(dir, append(res.Files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: data})))
+	require.NoError(t, output.WriteSet(dir, append(res.Files, output.File{Name: output.PolicyFileName, Data: data})))
 	return dir, pol, res
 }
 
@@ -404,7 +405,7 @@ func TestLoadProblems(t *testing.T) {
 	assert.Len(t, p.elems("li", "gap"), 2)
 
 	// No manifest: one problem, the report is still made; no policy: an error.
-	require.NoError(t, os.Remove(filepath.Join(dir, edrpolicy.ManifestName)))
+	require.NoError(t, os.Remove(filepath.Join(dir, output.ManifestName)))
 	in, err = report.Load(dir)
 	require.NoError(t, err)
 	require.Len(t, in.Problems, 1)

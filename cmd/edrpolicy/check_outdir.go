@@ -12,6 +12,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters/verify"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // checkDirDoc is the JSON form of `check --format json OUT_DIR`.
@@ -56,7 +57,7 @@ func (o *checkOptions) runOutDir(c *cobra.Command, a *app, dir string) error {
 // sarifOutDir is the SARIF log of `check OUT_DIR`: findings about rules point at policy.json
 // (at the rule's line), findings about a file of the folder (EDR2xx) at that file.
 func sarifOutDir(dir string, rep *verify.Report) sarifDoc {
-	pf := filepath.Join(dir, edrpolicy.PolicyFileName)
+	pf := filepath.Join(dir, output.PolicyFileName)
 	var lines []int
 	if _, raw, err := edrpolicy.ReadPolicyFile(pf); err == nil {
 		lines = ruleLines(raw)

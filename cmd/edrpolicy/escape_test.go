@@ -14,6 +14,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/internal/safetext"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // hostileNames are file names with each kind of character a terminal interprets or that
@@ -135,7 +136,7 @@ func TestHumanOutputEscapes(t *testing.T) {
 	assert.Contains(t, out, `out\x1b[1m/policy.json: `)
 	assertPrintable(t, errs, -1, "generate warnings")
 	assert.Contains(t, errs, "edrpolicy: warning: guardrail-forced: path rule "+shown+" kept although it is")
-	p, err := edrpolicy.ReadPolicy(filepath.Join(outDir, edrpolicy.PolicyFileName))
+	p, err := edrpolicy.ReadPolicy(filepath.Join(outDir, output.PolicyFileName))
 	require.NoError(t, err)
 	assert.Equal(t, evil, p.Rules[0].Value, "policy.json keeps the exact value")
 

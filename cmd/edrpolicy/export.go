@@ -18,6 +18,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // vendorFlags are the export options shared by `export` and `generate --vendor`:
@@ -183,8 +184,8 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	if !sameFile(policyFile, filepath.Join(o.out, edrpolicy.PolicyFileName)) {
-		if err := edrpolicy.CheckOutputDir(o.out, ""); err != nil && !o.force {
+	if !sameFile(policyFile, filepath.Join(o.out, output.PolicyFileName)) {
+		if err := checkOutDir(o.out, ""); err != nil && !o.force {
 			return usageErr("export: %w", err)
 		}
 	}
@@ -197,12 +198,12 @@ func (o *exportOptions) run(a *app, policyFile string) error {
 	if err != nil {
 		return usageErr("export %s: %w", policyFile, err)
 	}
-	files := append(res.Files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: raw})
-	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
+	files := append(res.Files, output.File{Name: output.PolicyFileName, Data: raw})
+	if err := output.WriteSet(o.out, files); err != nil {
 		return &exitErr{code: exitError, err: fmt.Errorf("export: %w", err)}
 	}
 	attn := printExportResult(a, res)
-	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), edrpolicy.ManifestName, esc(o.out))
+	fmt.Fprintf(a.stdout, "wrote %d file(s) and %s to %s\n", len(files), output.ManifestName, esc(o.out))
 	if attn {
 		return attention()
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // optionFlags maps the options the library names in its errors (edrpolicy.OptionError.Field:
@@ -78,4 +79,15 @@ func optionErrors(err error) []*edrpolicy.OptionError {
 	}
 	walk(err)
 	return out
+}
+
+// checkOutDir is output.CheckDir with its refusal as an option error for the field Out, so
+// that the message names --out as every other option error names its flag.
+func checkOutDir(dir, previous string) error {
+	err := output.CheckDir(dir, previous)
+	var re *output.RefusedError
+	if errors.As(err, &re) {
+		return &edrpolicy.OptionError{Field: "Out", Value: re.Dir, Reason: re.Reason, Err: err}
+	}
+	return err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/report"
 )
 
@@ -54,12 +55,22 @@ type generateOptions struct {
 	fleet            fleetFlags
 }
 
+// newGenerateCmd is `edrpolicy generate`.
 func newGenerateCmd(a *app) *cobra.Command {
 	o := &generateOptions{}
 	c := &cobra.Command{
 		Use:   "generate [flags]",
 		Short: "Inspect an install, decide rules, write policy.json and vendor files",
-		Long: `generate inspects the install folders given with --root, reads the version (--app-version
+		Long:  generateLong,
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return o.run(c, a) },
+	}
+	o.bind(c)
+	return c
+}
+
+// generateLong is the help text of `edrpolicy generate`.
+const generateLong = `generate inspects the install folders given with --root, reads the version (--app-version
 auto) or takes it from --app-version, and decides per executable the strongest criterion the
 --level allows: hash (default), signer (valid signature whose chain is trusted or whose leaf
 is pinned with --pin-signer; anything else falls back to a hash rule with the reason) or path
@@ -97,10 +108,10 @@ and policy.json says "partial": true), a rule could not be exported for a vendor
 write or the folder of --previous), a root with nothing to inspect, a version or fact no
 source gives (the message names the flag that supplies it), a version source whose signature
 does not verify (--app-version auto; give the version), a guardrail refusal or a pinned
-signer that signs much else (--force records either as a warning).`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return o.run(c, a) },
-	}
+signer that signs much else (--force records either as a warning).`
+
+// bind defines generate's flags on c, each bound to its field of o.
+func (o *generateOptions) bind(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
 	f.StringVar(&o.os, "os", "", "target OS: windows, mac or linux (required)")
@@ -136,125 +147,185 @@ signer that signs much else (--force records either as a warning).`,
 	o.fleet.bind(c)
 	// generate inspects the install itself and asks for the digests the vendors need.
 	_ = f.MarkHidden("inspection")
-	return c
 }
 
-func (o *generateOptions) options(c *cobra.Command) (edrpolicy.GenerateOptions, error) {
+// options turns the flags into edrpolicy.GenerateOptions, one step at a time; the first
+// step that fails gives the usage error.
+func (o *generateOptions) options() (edrpolicy.GenerateOptions, error) {
 	var g edrpolicy.GenerateOptions
+	if err := o.checkFlags(); err != nil {
+		return g, err
+	}
+	for _, step := range []func(*edrpolicy.GenerateOptions) error{o.decideOptions, o.clock, o.readPrevious, o.installRoots, o.inspectOptions} {
+		if err := step(&g); err != nil {
+			return edrpolicy.GenerateOptions{}, err
+		}
+	}
+	return g, nil
+}
+
+// checkFlags checks the flags that need no file read: the vendors and --out, the formats,
+// --report's kind, --os given.
+func (o *generateOptions) checkFlags() error {
 	vendors, err := exporters.ParseVendors(exporters.Default(), o.vendors) // a,b; any case
 	if err != nil {
-		return g, usageErr("--vendor %w", err)
+		return usageErr("--vendor %w", err)
 	}
 	o.vendors = vendors
 	if len(o.vendors) > 0 && o.out == "" {
-		return g, usageErr("--vendor needs --out DIR: vendor files are written next to policy.json")
+		return usageErr("--vendor needs --out DIR: vendor files are written next to policy.json")
 	}
 	if o.vendor.inspection != "" {
-		return g, usageErr("--inspection is for export: generate computes the digests the vendors need itself")
+		return usageErr("--inspection is for export: generate computes the digests the vendors need itself")
 	}
 	if err := o.takeTableFormat(); err != nil {
-		return g, err
+		return err
 	}
 	if o.report != "" {
 		if _, err := report.FormatFor(o.report); err != nil {
-			return g, usageErr("--report: %w", err)
+			return usageErr("--report: %w", err)
 		}
 	}
 	if o.os == "" {
-		return g, usageErr("--os is required: windows, mac or linux")
+		return usageErr("--os is required: windows, mac or linux")
 	}
+	return nil
+}
+
+// decideOptions sets what Decide is given: the level, install kind, profile and signer
+// lists. It also reads --roots, the trusted roots the inspection verifies with, between the
+// profile and the risky-signer files, so that of several bad flags the same one is reported
+// first as ever.
+func (o *generateOptions) decideOptions(g *edrpolicy.GenerateOptions) error {
 	level, err := edrpolicy.ParseCriterion(o.level)
 	if err != nil {
-		return g, usageErr("--level: %w", err)
+		return usageErr("--level: %w", err)
 	}
 	if o.install != profile.InstallAllUsers && o.install != profile.InstallPerUser {
-		return g, usageErr("--install %q: want all-users or per-user", o.install)
+		return usageErr("--install %q: want all-users or per-user", o.install)
 	}
 	prof, err := resolveProfile(o.profile)
 	if err != nil {
-		return g, err
+		return err
 	}
-	vopts, err := verifyOptions(o.trustRoots)
-	if err != nil {
-		return g, err
+	if g.Inspect.Verify, err = verifyOptions(o.trustRoots); err != nil {
+		return err
 	}
 	risky, err := loadRiskySigners(o.riskySigners)
 	if err != nil {
-		return g, err
+		return err
 	}
-	d := edrpolicy.DecideOptions{RiskySigners: risky,
+	g.Decide = edrpolicy.DecideOptions{RiskySigners: risky,
 		Profile: prof, OS: o.os, AssumePaths: o.assumePaths, Product: o.product, Level: level,
 		Install: o.install, PinSigners: o.pins, NoScanExclusions: o.noScanExclusions,
 		IncludeLogs: o.includeLogs, IncludeArchives: o.includeArchives, Force: o.force, Governance: o.gov, KeepPrevious: o.keepPrevious,
 		Guardrails: edrpolicy.HostGuardrails(),
 	}
 	if o.keepPrevious && o.previous == "" {
-		return g, usageErr("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
+		return usageErr("--keep-previous needs --previous old-policy.json: the rules to keep come from it")
 	}
+	return nil
+}
+
+// clock sets "now" (SOURCE_DATE_EPOCH), checks the governance dates against it and sets the
+// --timestamp to record.
+func (o *generateOptions) clock(g *edrpolicy.GenerateOptions) error {
 	now, err := sourceDateEpoch()
 	if err != nil {
-		return g, err
+		return err
 	}
-	d.Now = now
+	g.Decide.Now = now
 	if err := edrpolicy.ValidateGovernance(o.gov, nowOr(now)); err != nil {
-		return g, usageErr("%w", err)
+		return usageErr("%w", err)
 	}
 	switch o.timestamp {
 	case "":
 	case "now":
-		d.Timestamp = time.Now().UTC().Truncate(time.Second)
+		g.Decide.Timestamp = time.Now().UTC().Truncate(time.Second)
 	default:
 		ts, err := time.Parse(time.RFC3339, o.timestamp)
 		if err != nil {
-			return g, usageErr("--timestamp %q: want an RFC 3339 time, or no value for now", o.timestamp)
+			return usageErr("--timestamp %q: want an RFC 3339 time, or no value for now", o.timestamp)
 		}
-		d.Timestamp = ts
+		g.Decide.Timestamp = ts
 	}
-	if o.previous != "" {
-		prev, err := edrpolicy.ReadPolicy(o.previous)
-		if err != nil {
-			return g, usageErr("--previous: %w", err)
-		}
-		d.Previous = prev
+	return nil
+}
+
+// readPrevious reads the --previous policy, if given.
+func (o *generateOptions) readPrevious(g *edrpolicy.GenerateOptions) error {
+	if o.previous == "" {
+		return nil
 	}
+	prev, err := edrpolicy.ReadPolicy(o.previous)
+	if err != nil {
+		return usageErr("--previous: %w", err)
+	}
+	g.Decide.Previous = prev
+	return nil
+}
+
+// installRoots sets the folders to inspect (cleaned), the folder each is installed as
+// (--install-path, in --root order) and the roots recorded in the policy (as given).
+func (o *generateOptions) installRoots(g *edrpolicy.GenerateOptions) error {
 	roots := make([]string, len(o.roots))
 	for i, r := range o.roots {
 		roots[i] = filepath.Clean(r)
 	}
 	if len(o.installPaths) > 0 {
 		if len(o.installPaths) != len(roots) {
-			return g, usageErr("--install-path: give one per --root, in the same order (%d --root, %d --install-path)", len(roots), len(o.installPaths))
+			return usageErr("--install-path: give one per --root, in the same order (%d --root, %d --install-path)", len(roots), len(o.installPaths))
 		}
-		d.InstallPaths = map[string][]string{}
+		g.Decide.InstallPaths = map[string][]string{}
 		for i, r := range roots {
 			if o.installPaths[i] == "" {
-				return g, usageErr("--install-path %d is empty", i+1)
+				return usageErr("--install-path %d is empty", i+1)
 			}
-			d.InstallPaths[r] = append(d.InstallPaths[r], o.installPaths[i])
+			g.Decide.InstallPaths[r] = append(g.Decide.InstallPaths[r], o.installPaths[i])
 		}
 	}
-	d.Roots = append([]string(nil), o.roots...) // recorded as given
-	// The inspection computes the digests the chosen vendors write besides SHA-256, as their
-	// exporters are configured (SentinelOne's SHA-1, --md5, --defender-sha1): they land on
-	// the hash rules of policy.json (sha1, md5).
-	digests, err := exporters.DigestsFor(o.vcfg.reg, o.vendors)
-	if err != nil {
-		return g, usageErr("--vendor %w", err)
-	}
-	g = edrpolicy.GenerateOptions{
-		Roots:      roots,
-		AppVersion: o.appVersion,
-		Inspect:    edrpolicy.InspectOptions{Jobs: o.jobs, Verify: vopts, Digests: digests},
-		Decide:     d,
-	}
-	return g, nil
+	g.Decide.Roots = append([]string(nil), o.roots...) // recorded as given
+	g.Roots = roots
+	g.AppVersion = o.appVersion
+	return nil
 }
 
+// inspectOptions sets how the install is inspected. The inspection computes the digests the
+// chosen vendors write besides SHA-256, as their exporters are configured (SentinelOne's
+// SHA-1, --md5, --defender-sha1): they land on the hash rules of policy.json (sha1, md5).
+func (o *generateOptions) inspectOptions(g *edrpolicy.GenerateOptions) error {
+	digests, err := exporters.DigestsFor(o.vcfg.reg, o.vendors)
+	if err != nil {
+		return usageErr("--vendor %w", err)
+	}
+	g.Inspect.Jobs, g.Inspect.Digests = o.jobs, digests
+	return nil
+}
+
+// run is generate: flags → options → inspect and decide → the policy on stdout, or the
+// output set in --out.
 func (o *generateOptions) run(c *cobra.Command, a *app) error {
-	g, err := o.options(c)
+	g, err := o.options()
 	if err != nil {
 		return err
 	}
+	pol, err := o.decide(c, a, g)
+	if err != nil {
+		return err
+	}
+	data, err := pol.JSON()
+	if err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("generate: encoding policy: %w", err)}
+	}
+	if o.out == "" {
+		return o.printPolicy(a, pol, data)
+	}
+	return o.writeOut(a, g, pol, data)
+}
+
+// decide inspects the install (or reads the --evidence) and decides the policy, with a
+// progress bar on a terminal.
+func (o *generateOptions) decide(c *cobra.Command, a *app, g edrpolicy.GenerateOptions) (*edrpolicy.Policy, error) {
 	bar := newProgressBar(a)
 	g.Inspect.Progress = bar.update
 	pol, err := o.generate(c.Context(), a, g)
@@ -265,94 +336,127 @@ func (o *generateOptions) run(c *cobra.Command, a *app) error {
 		var re *edrpolicy.RiskySignerError
 		switch {
 		case errors.As(err, &ue), errors.As(err, &ge), errors.As(err, &re):
-			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
+			return nil, &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
 		}
-		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
+		return nil, &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
 	}
-	data, err := pol.JSON()
+	return pol, nil
+}
+
+// printPolicy is generate without --out: the policy (JSON, or the rules table) on stdout,
+// its warnings on stderr, the --report file.
+func (o *generateOptions) printPolicy(a *app, pol *edrpolicy.Policy, data []byte) error {
+	var err error
+	if o.table {
+		err = writeRulesTable(a.stdout, pol)
+	} else {
+		_, err = a.stdout.Write(data)
+	}
 	if err != nil {
-		return &exitErr{code: exitError, err: fmt.Errorf("generate: encoding policy: %w", err)}
-	}
-	if o.out == "" {
-		if o.table {
-			err = writeRulesTable(a.stdout, pol)
-		} else {
-			_, err = a.stdout.Write(data)
-		}
-		if err != nil {
-			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
-		}
-		for _, w := range pol.Warnings {
-			warnLine(a, w.Code, w.Message)
-		}
-		if err := o.writeReport(a, pol, nil, nil, nil); err != nil {
-			return err
-		}
-		if interpreters(a, pol) {
-			partialRead(a, pol)
-			return attention()
-		}
-		return partialRead(a, pol)
-	}
-	if err := edrpolicy.CheckOutputDir(o.out, o.previous); err != nil && !o.force {
-		return usageErr("generate: %w", err)
-	}
-	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
-	var exported *exporters.Result
-	var upgrade *plan.Plan
-	removals := 0
-	if len(o.vendors) > 0 {
-		eopts := o.vcfg.opts
-		// The vendor files are written by this command: its --force is the override, the
-		// policy's forced warnings are not; its rules are judged with the lists it was
-		// decided with (--risky-signers).
-		eopts.Force, eopts.Guardrails = o.force, g.Decide.Guardrails
-		eopts.RiskySigners, eopts.Interpreters = g.Decide.RiskySigners, g.Decide.Interpreters
-		exported, err = exporters.Collect(o.vcfg.reg, pol, o.vendors, eopts)
-		if err != nil {
-			return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
-		}
-		files = append(files, exported.Files...)
-		if g.Decide.Previous != nil {
-			var rfiles []edrpolicy.OutputFile
-			if upgrade, rfiles, err = upgradePlan(o.vcfg.reg, g.Decide.Previous, o.previous, exported.Files, o.vendors, eopts); err != nil {
-				return &exitErr{code: exitError, err: fmt.Errorf("generate: upgrade plan: %w", err), note: "no files were written"}
-			}
-			files = append(files, rfiles...)
-			removals = len(rfiles)
-		}
-	}
-	if err := edrpolicy.WriteOutputs(o.out, files); err != nil {
-		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
-	}
-	if err := o.writeReport(a, pol, files, exported, upgrade); err != nil {
-		return err
-	}
-	nWarn := len(pol.Warnings) // every warning line printed below: the policy's and the export's
-	if exported != nil {
-		nWarn += len(exported.Warnings)
-	}
-	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, edrpolicy.PolicyFileName)), esc(pol.Summary.Text), plural(nWarn, "warning"))
-	if exported != nil {
-		n := len(files) - 1 - removals // policy.json and the removal files
-		also := ""
-		if len(exported.Coverage.Vendors) > 0 {
-			n, also = n-1, ", "+exporters.CoverageFileName
-		}
-		if removals > 0 {
-			also += ", " + plural(removals, "removal file")
-		}
-		fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", esc(o.out), plural(n, "vendor file"), also, edrpolicy.ManifestName)
+		return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 	}
 	for _, w := range pol.Warnings {
 		warnLine(a, w.Code, w.Message)
 	}
-	if upgrade != nil {
-		if err := writePlanTable(a.stdout, upgrade); err != nil {
+	if err := o.writeReport(a, pol, nil, nil, nil); err != nil {
+		return err
+	}
+	return exitFor(a, pol, false)
+}
+
+// generatedSet is what generate writes into --out and what made it.
+type generatedSet struct {
+	files    []output.File     // policy.json, the vendor files, coverage.json, the removal files
+	exported *exporters.Result // nil without --vendor
+	upgrade  *plan.Plan        // nil without --previous and --vendor
+	removals int               // how many of files are removal files
+}
+
+// writeOut is generate with --out: the folder checked, the set made and written, the
+// --report file, then the summary, warnings and upgrade plan.
+func (o *generateOptions) writeOut(a *app, g edrpolicy.GenerateOptions, pol *edrpolicy.Policy, data []byte) error {
+	if err := checkOutDir(o.out, o.previous); err != nil && !o.force {
+		return usageErr("generate: %w", err)
+	}
+	set, err := o.exportSet(g, pol, data)
+	if err != nil {
+		return err
+	}
+	if err := output.WriteSet(o.out, set.files); err != nil {
+		return &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err)}
+	}
+	if err := o.writeReport(a, pol, set.files, set.exported, set.upgrade); err != nil {
+		return err
+	}
+	o.printWritten(a, pol, set)
+	for _, w := range pol.Warnings {
+		warnLine(a, w.Code, w.Message)
+	}
+	if set.upgrade != nil {
+		if err := writePlanTable(a.stdout, set.upgrade); err != nil {
 			return &exitErr{code: exitError, err: fmt.Errorf("writing output: %w", err)}
 		}
 	}
-	attn := exported != nil && printExportResult(a, exported)
+	attn := set.exported != nil && printExportResult(a, set.exported)
+	return exitFor(a, pol, attn)
+}
+
+// exportSet makes the output set: policy.json, and with --vendor the vendor files and, with
+// --previous, the upgrade plan's removal files.
+func (o *generateOptions) exportSet(g edrpolicy.GenerateOptions, pol *edrpolicy.Policy, data []byte) (*generatedSet, error) {
+	set := &generatedSet{files: []output.File{{Name: output.PolicyFileName, Data: data}}}
+	if len(o.vendors) == 0 {
+		return set, nil
+	}
+	eopts := o.vcfg.opts
+	// The vendor files are written by this command: its --force is the override, the
+	// policy's forced warnings are not; its rules are judged with the lists it was
+	// decided with (--risky-signers).
+	eopts.Force, eopts.Guardrails = o.force, g.Decide.Guardrails
+	eopts.RiskySigners, eopts.Interpreters = g.Decide.RiskySigners, g.Decide.Interpreters
+	exported, err := exporters.Collect(o.vcfg.reg, pol, o.vendors, eopts)
+	if err != nil {
+		return nil, &exitErr{code: exitError, err: fmt.Errorf("generate: %w", err), note: "no files were written"}
+	}
+	set.exported = exported
+	set.files = append(set.files, exported.Files...)
+	if g.Decide.Previous != nil {
+		upgrade, rfiles, err := upgradePlan(o.vcfg.reg, g.Decide.Previous, o.previous, exported.Files, o.vendors, eopts)
+		if err != nil {
+			return nil, &exitErr{code: exitError, err: fmt.Errorf("generate: upgrade plan: %w", err), note: "no files were written"}
+		}
+		set.upgrade = upgrade
+		set.files = append(set.files, rfiles...)
+		set.removals = len(rfiles)
+	}
+	return set, nil
+}
+
+// printWritten says on stdout what was written: policy.json with its summary and warning
+// count, and with --vendor the vendor, coverage and removal files.
+func (o *generateOptions) printWritten(a *app, pol *edrpolicy.Policy, set *generatedSet) {
+	nWarn := len(pol.Warnings) // every warning line printed after this: the policy's and the export's
+	if set.exported != nil {
+		nWarn += len(set.exported.Warnings)
+	}
+	fmt.Fprintf(a.stdout, "%s: %s, %s\n", esc(filepath.Join(o.out, output.PolicyFileName)), esc(pol.Summary.Text), plural(nWarn, "warning"))
+	if set.exported == nil {
+		return
+	}
+	n := len(set.files) - 1 - set.removals // policy.json and the removal files
+	also := ""
+	if len(set.exported.Coverage.Vendors) > 0 {
+		n, also = n-1, ", "+exporters.CoverageFileName
+	}
+	if set.removals > 0 {
+		also += ", " + plural(set.removals, "removal file")
+	}
+	fmt.Fprintf(a.stdout, "%s: %s%s and %s\n", esc(o.out), plural(n, "vendor file"), also, output.ManifestName)
+}
+
+// exitFor is generate's exit: 1 when something needs someone before the policy is deployed
+// (interpreters, attn: the export's findings), or when it was built from a partial read.
+func exitFor(a *app, pol *edrpolicy.Policy, attn bool) error {
 	if interpreters(a, pol) || attn {
 		partialRead(a, pol)
 		return attention()
@@ -461,7 +565,7 @@ func writeRulesTable(w io.Writer, pol *edrpolicy.Policy) error {
 // the set (not in MANIFEST.sha256), wherever it is written. With --previous and --vendor it
 // holds the per-console upgrade plan this run printed (the previous policy exported with the
 // same options).
-func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []edrpolicy.OutputFile, exported *exporters.Result, upgrade *plan.Plan) error {
+func (o *generateOptions) writeReport(a *app, pol *edrpolicy.Policy, files []output.File, exported *exporters.Result, upgrade *plan.Plan) error {
 	if o.report == "" {
 		return nil
 	}

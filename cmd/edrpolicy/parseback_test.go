@@ -18,6 +18,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // This file is the scenario tests' own reading of an output set, independent of the
@@ -41,7 +42,7 @@ type executable struct {
 
 // checkOutputSet returns one line per vendor and the problems found.
 func checkOutputSet(dir string) ([]string, []string, error) {
-	pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, edrpolicy.PolicyFileName))
+	pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, output.PolicyFileName))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,7 +239,7 @@ func readCoverage(file string) (*exporters.Coverage, error) {
 
 // parseDir parses every vendor file the manifest lists.
 func parseDir(dir string) ([]parsed, error) {
-	manifest, err := os.ReadFile(filepath.Join(dir, edrpolicy.ManifestName))
+	manifest, err := os.ReadFile(filepath.Join(dir, output.ManifestName))
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
 	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // planFlags are the flags of `diff --vendor`: the vendors, the removal folder, and the export
@@ -197,7 +198,7 @@ func updateText(u plan.Update) string {
 
 // upgradePlan is generate --previous with --vendor: the previous policy exported with the
 // same options compared with the files this run writes, and the removal files for what goes.
-func upgradePlan(reg *exporters.Registry, prev *edrpolicy.Policy, prevName string, files []edrpolicy.OutputFile, vendors []string, o exporters.Options) (*plan.Plan, []edrpolicy.OutputFile, error) {
+func upgradePlan(reg *exporters.Registry, prev *edrpolicy.Policy, prevName string, files []output.File, vendors []string, o exporters.Options) (*plan.Plan, []output.File, error) {
 	old, err := plan.FromPolicy(reg, prev, vendors, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--previous %s: %w", prevName, err)
@@ -206,7 +207,7 @@ func upgradePlan(reg *exporters.Registry, prev *edrpolicy.Policy, prevName strin
 	if err != nil {
 		return nil, nil, err
 	}
-	p := plan.Compute(prevName, edrpolicy.PolicyFileName, old, cur, vendorList(vendors))
+	p := plan.Compute(prevName, output.PolicyFileName, old, cur, vendorList(vendors))
 	rfiles, err := p.RemovalFiles(reg)
 	return p, rfiles, err
 }

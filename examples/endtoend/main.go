@@ -24,6 +24,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -115,12 +116,12 @@ func run(ctx context.Context, w io.Writer, root, rootsFile, out string) error {
 	if err != nil {
 		return err
 	}
-	files := append(res.Files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: data})
+	files := append(res.Files, output.File{Name: output.PolicyFileName, Data: data})
 	for _, f := range files {
 		fmt.Fprintln(w, "  "+f.Name)
 	}
 	if out == "" {
 		return nil
 	}
-	return edrpolicy.WriteOutputs(out, files)
+	return output.WriteSet(out, files)
 }

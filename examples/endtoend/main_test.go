@@ -14,6 +14,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 const (
@@ -48,7 +49,7 @@ func TestWritesAReadableOutputSet(t *testing.T) {
 	s, err := exporters.ReadSet(exporters.Default(), dir)
 	require.NoError(t, err)
 	assert.Empty(t, s.Problems)
-	pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, edrpolicy.PolicyFileName))
+	pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, output.PolicyFileName))
 	require.NoError(t, err)
 	var sha1 string
 	for _, r := range pol.Rules {

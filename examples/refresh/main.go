@@ -24,6 +24,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -142,7 +143,7 @@ func writeOutputs(pol *edrpolicy.Policy, vendors []string, out string, stderr io
 	if err != nil {
 		return err
 	}
-	files := []edrpolicy.OutputFile{{Name: edrpolicy.PolicyFileName, Data: data}}
+	files := []output.File{{Name: output.PolicyFileName, Data: data}}
 	if len(vendors) > 0 {
 		vfiles, warns, err := exporters.Export(exporters.Default(), pol, vendors, exporters.Options{})
 		if err != nil {
@@ -153,7 +154,7 @@ func writeOutputs(pol *edrpolicy.Policy, vendors []string, out string, stderr io
 			fmt.Fprintf(stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
 		}
 	}
-	return edrpolicy.WriteOutputs(out, files)
+	return output.WriteSet(out, files)
 }
 
 // rolloutWarnings prints the policy's warnings about the change since the deployed policy.
@@ -170,7 +171,7 @@ func rolloutWarnings(pol *edrpolicy.Policy, stderr io.Writer) {
 func report(prev, pol *edrpolicy.Policy, out string, stdout io.Writer) int {
 	d := edrpolicy.Diff(prev, pol)
 	if d.Equal() {
-		fmt.Fprintf(stdout, "%s: unchanged (version %s): nothing to re-import\n", filepath.Join(out, edrpolicy.PolicyFileName), pol.AppVersion)
+		fmt.Fprintf(stdout, "%s: unchanged (version %s): nothing to re-import\n", filepath.Join(out, output.PolicyFileName), pol.AppVersion)
 		return 0
 	}
 	for _, f := range d.Fields {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // RemovalFile is the file Removal writes.
@@ -16,7 +16,7 @@ const RemovalFile = "crowdstrike-remove.json"
 // parameter are those of Falcon's API specification (gofalcon: ioc indicator.delete.v1,
 // ml_exclusions deleteMLExclusionsV1, certificate_based_exclusions cb-exclusions.delete.v1).
 // Nothing is deleted by filter directly: look at what the query returns first.
-func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
+func (Exporter) Removal(es []core.Entry) ([]output.File, error) {
 	r := core.Removal{
 		Vendor: Name,
 		Instructions: []string{
@@ -45,7 +45,7 @@ func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []edrpolicy.OutputFile{{Name: RemovalFile, Data: data}}, nil
+	return []output.File{{Name: RemovalFile, Data: data}}, nil
 }
 
 func removalStep(e core.Entry) (core.RemovalStep, error) {

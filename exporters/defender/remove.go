@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // Removal file names.
@@ -27,7 +27,7 @@ const (
 //   - macOS and Linux exclusions have no removal request: the new managed configuration
 //     (com.microsoft.wdav.plist, mdatp_managed.json) replaces the previous one; the steps
 //     say so.
-func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
+func (Exporter) Removal(es []core.Entry) ([]output.File, error) {
 	r := core.Removal{
 		Vendor: Name,
 		Instructions: []string{
@@ -60,16 +60,16 @@ func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
 			return nil, fmt.Errorf("%s: no removal for entry type %q", Name, e.Type)
 		}
 	}
-	var out []edrpolicy.OutputFile
+	var out []output.File
 	if len(r.Steps) > 0 {
 		data, err := core.JSON(r)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, edrpolicy.OutputFile{Name: RemovalIndicatorsFile, Data: data})
+		out = append(out, output.File{Name: RemovalIndicatorsFile, Data: data})
 	}
 	if len(script) > 0 {
-		out = append(out, edrpolicy.OutputFile{Name: RemovalScriptFile, Data: removalScript(script)})
+		out = append(out, output.File{Name: RemovalScriptFile, Data: removalScript(script)})
 	}
 	return out, nil
 }

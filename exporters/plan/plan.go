@@ -17,6 +17,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // Plan is the upgrade plan; its JSON form is `diff --vendor --format json`.
@@ -178,14 +179,14 @@ func sortItems(xs []Item) { sort.Slice(xs, func(i, j int) bool { return itemLess
 
 // Remover is implemented by the exporters that can write removal files (the built-in ones).
 type Remover interface {
-	Removal(es []exporters.Entry) ([]edrpolicy.OutputFile, error)
+	Removal(es []exporters.Entry) ([]output.File, error)
 }
 
 // RemovalFiles returns each vendor's removal files for its entries to delete (none for a
 // vendor with nothing to delete). A vendor whose exporter writes no removal files is an
 // error.
-func (p *Plan) RemovalFiles(reg *exporters.Registry) ([]edrpolicy.OutputFile, error) {
-	var out []edrpolicy.OutputFile
+func (p *Plan) RemovalFiles(reg *exporters.Registry) ([]output.File, error) {
+	var out []output.File
 	for _, vp := range p.Vendors {
 		if len(vp.Delete) == 0 {
 			continue

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 const (
@@ -196,7 +196,7 @@ func keys(m map[string][]byte) []string {
 // that deletes everything the file held.
 func TestFromDirParseError(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, edrpolicy.WriteOutputs(dir, []edrpolicy.OutputFile{{Name: "sentinelone-exclusions.json", Data: []byte("{")}}))
+	require.NoError(t, output.WriteSet(dir, []output.File{{Name: "sentinelone-exclusions.json", Data: []byte("{")}}))
 	_, _, err := plan.FromDir(exporters.Default(), dir)
 	assert.ErrorContains(t, err, "sentinelone-exclusions.json")
 

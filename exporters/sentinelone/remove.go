@@ -3,8 +3,8 @@ package sentinelone
 import (
 	"fmt"
 
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // RemovalFile is the file Removal writes.
@@ -18,7 +18,7 @@ var removalOSType = map[string]string{"windows": "windows", "mac": "macos", "lin
 // id, and DELETE /web/api/v2.1/exclusions with the body {"data": {"type", "ids"}}, the
 // ExclusionsSchemasDeleteExclusionSchema of the API specification (swagger-generated client:
 // Dirt-Diver/s1-api, api/docs/ExclusionsAndBlocklistApi.md).
-func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
+func (Exporter) Removal(es []core.Entry) ([]output.File, error) {
 	r := core.Removal{
 		Vendor: Name,
 		Instructions: []string{
@@ -48,5 +48,5 @@ func (Exporter) Removal(es []core.Entry) ([]edrpolicy.OutputFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []edrpolicy.OutputFile{{Name: RemovalFile, Data: data}}, nil
+	return []output.File{{Name: RemovalFile, Data: data}}, nil
 }

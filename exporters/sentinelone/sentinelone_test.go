@@ -14,6 +14,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -45,7 +46,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func bodies(t *testing.T, files []edrpolicy.OutputFile) []sentinelone.Body {
+func bodies(t *testing.T, files []output.File) []sentinelone.Body {
 	t.Helper()
 	require.Len(t, files, 1)
 	require.Equal(t, sentinelone.FileName, files[0].Name)

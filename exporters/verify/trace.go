@@ -1,12 +1,12 @@
 package verify
 
 import (
-	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/crowdstrike"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // traceOptions export everything any option could add to a vendor's files (every format,
@@ -47,17 +47,17 @@ func (c *checker) trace() {
 	}
 	reg, err := traceRegistry(c.reg)
 	if err != nil {
-		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: %v", err)
 		return
 	}
 	files, _, err := exporters.Export(reg, c.pol, c.vendors, traceOptions())
 	if err != nil {
-		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: exporting it fails: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: exporting it fails: %v", err)
 		return
 	}
 	want, err := exporters.ParseFiles(c.reg, files)
 	if err != nil {
-		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: its export does not read back: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: its export does not read back: %v", err)
 		return
 	}
 	keys := map[string]bool{}
@@ -92,7 +92,7 @@ func (c *checker) trace() {
 			if managedSettings[f.Name] {
 				level, why = check.LevelWarning, "merged from an existing configuration, or added by hand: check that it belongs there"
 			}
-			c.add(check.FindingEntryNotInPolicy, level, f.Vendor, f.Name, -1, "%s: %s %s %q is not an entry %s gives: %s", f.Vendor, e.Kind, e.Type, e.Value, edrpolicy.PolicyFileName, why)
+			c.add(check.FindingEntryNotInPolicy, level, f.Vendor, f.Name, -1, "%s: %s %s %q is not an entry %s gives: %s", f.Vendor, e.Kind, e.Type, e.Value, output.PolicyFileName, why)
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
 	"github.com/edrpolicy/edrpolicy/exporters"
+	"github.com/edrpolicy/edrpolicy/output"
 )
 
 // Options configure Check.
@@ -179,12 +180,12 @@ func (c *checker) setFindings() {
 // policy parses the folder's policy.json, or records why there is none.
 func (c *checker) policy() *edrpolicy.Policy {
 	if c.set.Policy == nil {
-		c.add(check.FindingNoPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "no readable %s in the folder: the vendor files cannot be checked against a policy", edrpolicy.PolicyFileName)
+		c.add(check.FindingNoPolicy, check.LevelError, "", output.PolicyFileName, -1, "no readable %s in the folder: the vendor files cannot be checked against a policy", output.PolicyFileName)
 		return nil
 	}
 	pol, err := edrpolicy.ParsePolicy(c.set.Policy)
 	if err != nil {
-		c.add(check.FindingNoPolicy, check.LevelError, "", edrpolicy.PolicyFileName, -1, "%s: %v", edrpolicy.PolicyFileName, err)
+		c.add(check.FindingNoPolicy, check.LevelError, "", output.PolicyFileName, -1, "%s: %v", output.PolicyFileName, err)
 		return nil
 	}
 	return pol

@@ -21,6 +21,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
 	"github.com/edrpolicy/edrpolicy/exporters/verify"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -81,7 +82,7 @@ func writeSampleTrusting(t *testing.T, trust bool, tree, osName string, level ed
 	data, err := pol.JSON()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	require.NoError(t, edrpolicy.WriteOutputs(dir, append(files, edrpolicy.OutputFile{Name: edrpolicy.PolicyFileName, Data: data})))
+	require.NoError(t, output.WriteSet(dir, append(files, output.File{Name: output.PolicyFileName, Data: data})))
 	return dir
 }
 
@@ -116,7 +117,7 @@ func rewrite(t *testing.T, dir, name string, fix bool, edit func(string) string)
 	if !fix {
 		return
 	}
-	mp := filepath.Join(dir, edrpolicy.ManifestName)
+	mp := filepath.Join(dir, output.ManifestName)
 	m, err := os.ReadFile(mp)
 	require.NoError(t, err)
 	sum := sha256.Sum256([]byte(changed))
@@ -256,7 +257,7 @@ func TestCheckSampleAsGenerated(t *testing.T) {
 // by the manifest; an entry added by hand is traced.
 func TestCheckSampleEdited(t *testing.T) {
 	hashOf := func(t *testing.T, dir, file string) string {
-		pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, edrpolicy.PolicyFileName))
+		pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, output.PolicyFileName))
 		require.NoError(t, err)
 		for _, r := range pol.Rules {
 			if r.Criterion == edrpolicy.CriterionHash && r.Files[0] == file {
@@ -267,7 +268,7 @@ func TestCheckSampleEdited(t *testing.T) {
 		return ""
 	}
 	sha1Of := func(t *testing.T, dir, file string) string {
-		pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, edrpolicy.PolicyFileName))
+		pol, err := edrpolicy.ReadPolicy(filepath.Join(dir, output.PolicyFileName))
 		require.NoError(t, err)
 		for _, r := range pol.Rules {
 			if r.Criterion == edrpolicy.CriterionHash && r.Files[0] == file {
@@ -311,8 +312,8 @@ func TestCheckSampleEdited(t *testing.T) {
 			})
 		}, []finding{{"EDR212", "error", "crowdstrike", "crowdstrike-ioc.csv"}}},
 		{"policy.json removed", func(t *testing.T, dir string) {
-			require.NoError(t, os.Remove(filepath.Join(dir, edrpolicy.PolicyFileName)))
-		}, []finding{{"EDR203", "error", "", edrpolicy.PolicyFileName}, {"EDR207", "error", "", edrpolicy.PolicyFileName}}},
+			require.NoError(t, os.Remove(filepath.Join(dir, output.PolicyFileName)))
+		}, []finding{{"EDR203", "error", "", output.PolicyFileName}, {"EDR207", "error", "", output.PolicyFileName}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -330,7 +331,7 @@ func TestCheckSampleEdited(t *testing.T) {
 func TestCheckSampleVendorAsked(t *testing.T) {
 	dir := writeSample(t, "windows", "windows", edrpolicy.CriterionHash)
 	require.NoError(t, os.Remove(filepath.Join(dir, "sentinelone-exclusions.json")))
-	rewrite(t, dir, edrpolicy.ManifestName, false, dropLine("  sentinelone-exclusions.json"))
+	rewrite(t, dir, output.ManifestName, false, dropLine("  sentinelone-exclusions.json"))
 	rep := check(t, dir, "windows", verify.Options{Vendors: []string{"SentinelOne"}})
 	var s1 int
 	for _, f := range rep.Findings {

@@ -1,6 +1,9 @@
 package core
 
-import "github.com/edrpolicy/edrpolicy/edrpolicy"
+import (
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/output"
+)
 
 // EntryKind is what a vendor entry matches on, in the vendor's own terms.
 type EntryKind string
@@ -66,7 +69,7 @@ type Entry struct {
 // files no entry covers, and the warnings.
 type VendorResult struct {
 	Vendor    string
-	Files     []edrpolicy.OutputFile
+	Files     []output.File
 	Entries   []Entry
 	Uncovered []Uncovered
 	Warnings  []edrpolicy.Warning
@@ -74,7 +77,7 @@ type VendorResult struct {
 
 // Add appends a rendered file and its entries (File set to the file's name).
 func (vr *VendorResult) Add(name string, data []byte, entries ...Entry) {
-	vr.Files = append(vr.Files, edrpolicy.OutputFile{Name: name, Data: data})
+	vr.Files = append(vr.Files, output.File{Name: name, Data: data})
 	for _, e := range entries {
 		e.File = name
 		vr.Entries = append(vr.Entries, e)

@@ -21,6 +21,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/output"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -188,7 +189,7 @@ func Hashes(n int) *edrpolicy.Policy {
 // Golden compares each file with testdata/<dir>/<name>, or rewrites them when update is
 // set (go test -update). It also fails when the golden directory holds a file the export
 // did not write.
-func Golden(t *testing.T, dir string, files []edrpolicy.OutputFile, update bool) {
+func Golden(t *testing.T, dir string, files []output.File, update bool) {
 	t.Helper()
 	dir = filepath.Join("testdata", dir)
 	if update {
@@ -249,7 +250,7 @@ func Collect(e Exporter, p *edrpolicy.Policy, o core.Options) (*core.VendorResul
 }
 
 // Run is Collect for the files and warnings only.
-func Run(e Exporter, p *edrpolicy.Policy, o core.Options) ([]edrpolicy.OutputFile, []edrpolicy.Warning, error) {
+func Run(e Exporter, p *edrpolicy.Policy, o core.Options) ([]output.File, []edrpolicy.Warning, error) {
 	res, err := Collect(e, p, o)
 	if err != nil {
 		return nil, nil, err

@@ -1,6 +1,6 @@
 //go:build unix
 
-package edrpolicy
+package output
 
 import (
 	"fmt"
@@ -15,25 +15,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestWriteOutputsEFBIG: a real kernel error. The test binary runs itself with RLIMIT_FSIZE
+// TestWriteSetEFBIG: a real kernel error. The test binary runs itself with RLIMIT_FSIZE
 // set to 64 KiB (writes past it fail with EFBIG; Go does not die of SIGXFSZ) and exports a
 // set with a 1 MiB file into a directory holding a previous set.
-func TestWriteOutputsEFBIG(t *testing.T) {
+func TestWriteSetEFBIG(t *testing.T) {
 	if dir := os.Getenv("EDRPOLICY_EFBIG_DIR"); dir != "" {
-		big := append(outputSet(2, 1), OutputFile{Name: "crowdstrike-ioc.json", Data: make([]byte, 1<<20)})
+		big := append(outputSet(2, 1), File{Name: "crowdstrike-ioc.json", Data: make([]byte, 1<<20)})
 		lim := syscall.Rlimit{Cur: 64 << 10, Max: 64 << 10}
 		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
 			fmt.Println("setrlimit:", err)
 			os.Exit(4)
 		}
-		err := WriteOutputs(dir, big)
+		err := WriteSet(dir, big)
 		fmt.Println("error:", err)
 		os.Exit(3)
 	}
 	dir := filepath.Join(t.TempDir(), "out")
-	require.NoError(t, WriteOutputs(dir, outputSet(1, 3)))
+	require.NoError(t, WriteSet(dir, outputSet(1, 3)))
 	before := listing(t, dir)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWriteOutputsEFBIG$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWriteSetEFBIG$")
 	cmd.Env = append(os.Environ(), "EDRPOLICY_EFBIG_DIR="+dir)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError

@@ -1,4 +1,4 @@
-package edrpolicy
+package output
 
 import (
 	"fmt"
@@ -45,10 +45,10 @@ func (w *fullFile) Write(p []byte) (int, error) {
 	return w.WFile.Write(p)
 }
 
-func outputSet(version int, n int) []OutputFile {
-	files := []OutputFile{{Name: PolicyFileName, Data: fmt.Appendf(nil, "{\"v\": %d}\n", version)}}
+func outputSet(version int, n int) []File {
+	files := []File{{Name: PolicyFileName, Data: fmt.Appendf(nil, "{\"v\": %d}\n", version)}}
 	for i := 1; i <= n; i++ {
-		files = append(files, OutputFile{Name: fmt.Sprintf("defender-indicators-%03d.csv", i), Data: []byte(strings.Repeat(fmt.Sprintf("v%d row %d\n", version, i), 50))})
+		files = append(files, File{Name: fmt.Sprintf("defender-indicators-%03d.csv", i), Data: []byte(strings.Repeat(fmt.Sprintf("v%d row %d\n", version, i), 50))})
 	}
 	return files
 }
@@ -84,10 +84,10 @@ func sha256sumCheck(t *testing.T, dir string) {
 	require.NoError(t, err, "sha256sum -c in %s:\n%s", dir, out)
 }
 
-// TestWriteOutputsDiskFull: an export that runs out of space at any byte leaves the previous
+// TestWriteSetDiskFull: an export that runs out of space at any byte leaves the previous
 // set exactly as it was (sha256sum -c passes) and nothing of the new one, stale files
 // included; the same export with room replaces the set.
-func TestWriteOutputsDiskFull(t *testing.T) {
+func TestWriteSetDiskFull(t *testing.T) {
 	prev, next := outputSet(1, 3), outputSet(2, 2) // next has one CSV fewer: 003 is stale
 	total := 0
 	for _, f := range next {
@@ -95,10 +95,10 @@ func TestWriteOutputsDiskFull(t *testing.T) {
 	}
 	for budget := int64(0); budget < int64(total)+400; budget += 97 {
 		dir := filepath.Join(t.TempDir(), "out")
-		require.NoError(t, WriteOutputs(dir, prev))
+		require.NoError(t, WriteSet(dir, prev))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644))
 		before := listing(t, dir)
-		err := writeOutputs(dir, next, &fullFS{FS: atomicfile.OS(), budget: budget})
+		err := writeSet(dir, next, &fullFS{FS: atomicfile.OS(), budget: budget})
 		if err == nil {
 			sha256sumCheck(t, dir)
 			after := listing(t, dir)
@@ -112,25 +112,41 @@ func TestWriteOutputsDiskFull(t *testing.T) {
 	}
 }
 
-func TestParseManifest(t *testing.T) {
-	h1, h2 := strings.Repeat("a", 64), strings.Repeat("B", 64)
-	entries, err := ParseManifest([]byte(h1 + "  policy.json\n" + h2 + " *defender.csv\r\n"))
+func TestWriteSet(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	require.NoError(t, WriteSet(dir, []File{{Name: "policy.json", Data: []byte("{}\n")}}))
+	m, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	require.NoError(t, err)
-	assert.Equal(t, []ManifestEntry{{h1, "policy.json"}, {strings.ToLower(h2), "defender.csv"}}, entries)
-	assert.Equal(t, h1+"  policy.json\n"+strings.ToLower(h2)+"  defender.csv\n", string(FormatManifest(entries)))
+	assert.Equal(t, "ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356  policy.json\n", string(m))
+	assert.Error(t, WriteSet(dir, []File{{Name: "../x", Data: nil}}))
+}
 
-	for _, tc := range []struct{ doc, want string }{
-		{h1 + "  ../etc/passwd\n", `line 1: file name "../etc/passwd" is not a plain file name`},
-		{"x\n" + h1 + "  /abs\n", "line 1: want \"<sha256 hex>  <file name>\"\nline 2: file name \"/abs\" is not"},
-		{h1 + "  a\n" + h1 + "  a\n", `line 2: "a" is listed twice (first on line 1)`},
-		{h1 + "  " + ManifestName + "\n", "line 1: the manifest lists itself"},
-		{strings.Repeat("g", 64) + "  a\n", `line 1: digest "gggg`},
-		{h1 + "  a\n\n", "line 2: empty line"},
-		{h1 + "  a\\b\n", `line 1: file name "a\\b" is not a plain file name`},
-		{h1 + "  \n", `line 1: file name "" is not a plain file name`},
-	} {
-		_, err := ParseManifest([]byte(tc.doc))
-		require.Error(t, err, tc.doc)
-		assert.Contains(t, err.Error(), tc.want, tc.doc)
+// A second run into the same folder removes what the first run wrote and this one does not
+// (a stale third CSV would otherwise be imported again), and nothing the manifest never listed.
+func TestWriteSetRemovesStaleFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	csv := func(n int) File {
+		return File{Name: fmt.Sprintf("defender-indicators-%03d.csv", n), Data: []byte(fmt.Sprint(n))}
 	}
+	require.NoError(t, WriteSet(dir, []File{{Name: "policy.json", Data: []byte("{}")}, csv(1), csv(2), csv(3)}))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644))
+	require.NoError(t, WriteSet(dir, []File{{Name: "policy.json", Data: []byte("{ }")}, csv(1)}))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{ManifestName, "defender-indicators-001.csv", "notes.txt", "policy.json"}, names)
+	m, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(m), "\n"))
+
+	// Bad names are refused before anything is written.
+	err = WriteSet(dir, []File{csv(7), {Name: "a/b"}})
+	assert.ErrorContains(t, err, `"a/b" is not a plain file name`)
+	assert.NoFileExists(t, filepath.Join(dir, "defender-indicators-007.csv"))
+	assert.ErrorContains(t, WriteSet(dir, []File{csv(1), csv(1)}), "given twice")
+	assert.Error(t, WriteSet(dir, []File{{Name: ManifestName}}))
+	assert.Error(t, WriteSet(dir, []File{{Name: ".."}}))
 }

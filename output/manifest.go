@@ -1,4 +1,4 @@
-package edrpolicy
+package output
 
 import (
 	"encoding/hex"
@@ -17,7 +17,7 @@ type ManifestEntry struct {
 	Name string
 }
 
-// ParseManifest reads a sha256sum-format manifest as WriteOutputs writes it: one
+// ParseManifest reads a sha256sum-format manifest as WriteSet writes it: one
 // "<64 hex digits><two spaces><file name>" per line ("<hex> *<name>", sha256sum's binary
 // mode, is accepted too), a final newline optional, CRLF line ends tolerated. It returns the
 // entries of every well-formed line and, joined, an error per bad line naming its number and
