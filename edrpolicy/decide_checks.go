@@ -10,19 +10,10 @@ import (
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
-// Warning codes of the checks in this file.
-const (
-	// WarnOSMismatch: executables whose format belongs to another OS than --os (generate
-	// exits 1: their endpoint paths are for the wrong system).
-	WarnOSMismatch = "os-mismatch"
-	// WarnUnsealedBundle: executables of an app bundle whose resources are not sealed.
-	WarnUnsealedBundle = "unsealed-bundle"
-)
-
 // AttentionCodes are the warning codes that make generate exit 1: the policy is written but
 // someone must look at it before it is deployed (interpreters left without a rule, files of
 // another OS, rules already expired, a partial read).
-var attentionCodes = []string{WarnInterpreter, WarnOSMismatch, WarnExpired, WarnUnreadable}
+var attentionCodes = []WarningCode{WarnInterpreter, WarnOSMismatch, WarnExpired, WarnUnreadable}
 
 // Attention returns the policy's warnings that need someone to act before the policy is
 // deployed (generate exits 1 for them): interpreter, os-mismatch, expired, unreadable.

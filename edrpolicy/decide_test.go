@@ -165,8 +165,8 @@ func sortedRules(rules []Rule) []Rule {
 	return out
 }
 
-func warningCodes(p *Policy) []string {
-	var c []string
+func warningCodes(p *Policy) []WarningCode {
+	var c []WarningCode
 	for _, w := range p.Warnings {
 		c = append(c, w.Code)
 	}

@@ -318,7 +318,7 @@ func TestGenerateGuardrail(t *testing.T) {
 	pol, err := Generate(context.Background(), GenerateOptions{Decide: DecideOptions{Profile: prof, OS: "windows", Force: true, Now: testNow}})
 	require.NoError(t, err)
 	assert.Len(t, pol.Rules, 2)
-	assert.Equal(t, []string{"guardrail-forced", "guardrail-forced", "no-executables"}, warningCodes(pol))
+	assert.Equal(t, []WarningCode{WarnGuardrailForced, WarnGuardrailForced, WarnNoExecutables}, warningCodes(pol))
 }
 
 func TestWriteOutputs(t *testing.T) {

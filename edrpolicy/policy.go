@@ -41,14 +41,10 @@ func ParseCriterion(s string) (Criterion, error) {
 	return "", fmt.Errorf("level %q: want hash, signer or path", s)
 }
 
-// WarnGuardrailForced is the code of the warning Decide records for a path rule it kept,
-// with DecideOptions.Force, although a guardrail refuses it.
-const WarnGuardrailForced = "guardrail-forced"
-
 // ForcedFiles returns the files the policy's warnings of the given code (WarnGuardrailForced,
 // WarnInterpreterForced, WarnRiskySignerForced) record as kept by a forced decision. Nothing
 // trusts such a record, anyone can write one; check names it in its messages.
-func (p *Policy) ForcedFiles(code string) map[string]bool {
+func (p *Policy) ForcedFiles(code WarningCode) map[string]bool {
 	out := map[string]bool{}
 	for _, w := range p.Warnings {
 		if w.Code == code {
@@ -152,11 +148,10 @@ type Rule struct {
 
 // Warning is something the user should look at before deploying the policy.
 type Warning struct {
-	// Code is a stable identifier: signer-expiring, hash-upgrade, tampered, unexpected-signer,
-	// guardrail-forced, assumed-paths, signer-change, unknown-signer, unreadable, note, ...
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Files   []string `json:"files,omitempty"`
+	// Code is a stable identifier (see WarningCode and its constants).
+	Code    WarningCode `json:"code"`
+	Message string      `json:"message"`
+	Files   []string    `json:"files,omitempty"`
 	// Hosts are the hosts a fleet finding concerns (generate --evidence), sorted.
 	Hosts []string `json:"hosts,omitempty"`
 }

@@ -22,7 +22,7 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 				Rules: []edrpolicy.Rule{{Criterion: edrpolicy.CriterionPath, Value: c.Value, Platform: c.Platform, Role: "cache",
 					Match: edrpolicy.MatchSubfolders, Files: []string{c.Value}, Reason: "r", Source: "s"}}}
 			if forcedWarning {
-				p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Message: "kept", Files: []string{c.Value}}}
+				p.Warnings = []edrpolicy.Warning{{Code: edrpolicy.WarnGuardrailForced, Message: "kept", Files: []string{c.Value}}}
 			}
 			rep, err := check.Run(t.Context(), p, check.Options{})
 			if !assert.NoError(t, err) {

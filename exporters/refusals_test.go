@@ -142,7 +142,7 @@ func assertRefused(t *testing.T, c refusedCase, err error) {
 // Options.Force is the one override, as export --force is: each forced refusal is a warning
 // of its own code, and an executable folder rule is refused even then.
 func TestForceOverridesRefusals(t *testing.T) {
-	codes := map[string]string{edrpolicy.FindingGuardrail: "guardrail-forced", edrpolicy.FindingInterpreter: edrpolicy.WarnInterpreterForced,
+	codes := map[string]edrpolicy.WarningCode{edrpolicy.FindingGuardrail: edrpolicy.WarnGuardrailForced, edrpolicy.FindingInterpreter: edrpolicy.WarnInterpreterForced,
 		edrpolicy.FindingRiskySigner: edrpolicy.WarnRiskySignerForced}
 	for _, c := range refusedCases() {
 		t.Run(c.name, func(t *testing.T) {
@@ -154,7 +154,7 @@ func TestForceOverridesRefusals(t *testing.T) {
 			require.NoError(t, err)
 			var forced []edrpolicy.Warning
 			for _, w := range res.Warnings {
-				if strings.HasSuffix(w.Code, "-forced") {
+				if strings.HasSuffix(string(w.Code), "-forced") {
 					forced = append(forced, w)
 				}
 			}
@@ -170,7 +170,7 @@ func TestForceOverridesRefusals(t *testing.T) {
 func TestPolicyForcedWarningsNotTrusted(t *testing.T) {
 	for _, c := range refusedCases() {
 		p := c.policy()
-		for _, code := range []string{"guardrail-forced", edrpolicy.WarnInterpreterForced, edrpolicy.WarnRiskySignerForced} {
+		for _, code := range []edrpolicy.WarningCode{edrpolicy.WarnGuardrailForced, edrpolicy.WarnInterpreterForced, edrpolicy.WarnRiskySignerForced} {
 			p.Warnings = append(p.Warnings, edrpolicy.Warning{Code: code, Files: append(c.rule.Files, c.rule.Value)})
 		}
 		_, err := exporters.Admit(p, userOptions(false))

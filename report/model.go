@@ -110,7 +110,7 @@ func build(in *Input) *model {
 		m.Rules = append(m.Rules, ruleOf(i, &p.Rules[i]))
 	}
 	for _, w := range p.Warnings {
-		m.Warnings = append(m.Warnings, warnView{Code: t(w.Code), Message: t(w.Message), Files: ts(w.Files)})
+		m.Warnings = append(m.Warnings, warnView{Code: t(string(w.Code)), Message: t(w.Message), Files: ts(w.Files)})
 	}
 	for _, s := range p.Superseded {
 		m.Superseded = append(m.Superseded, supersededView{Criterion: t(string(s.Criterion)), Value: t(s.Value), AppVersion: t(s.AppVersion), By: t(s.By), Reason: t(s.Reason), Files: ts(s.Files), Kept: s.Kept})

@@ -65,7 +65,7 @@ func TestCLIPathGuardrailsAgree(t *testing.T) {
 		for _, forced := range []bool{false, true} {
 			var warns []edrpolicy.Warning
 			if forced {
-				warns = []edrpolicy.Warning{{Code: "guardrail-forced", Message: "kept with --force", Files: []string{c.Value}}}
+				warns = []edrpolicy.Warning{{Code: edrpolicy.WarnGuardrailForced, Message: "kept with --force", Files: []string{c.Value}}}
 			}
 			writePathPolicy(t, pol, c.Platform, c.Value, warns)
 			checkCode, checkOut, checkErr := runCLI("check", pol)

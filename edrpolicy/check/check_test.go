@@ -113,7 +113,7 @@ func TestCheckLint(t *testing.T) {
 			[]fnd{{"EDR009", "error", 2, `path rule C:\Windows\Temp\App is a temp folder: narrow the path; export refuses it unless forced`}}},
 		{"guardrail forced", func(p *edrpolicy.Policy) {
 			p.Rules[2].Value = `C:\Program Files`
-			p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Message: "kept", Files: []string{`C:\Program Files`}}}
+			p.Warnings = []edrpolicy.Warning{{Code: edrpolicy.WarnGuardrailForced, Message: "kept", Files: []string{`C:\Program Files`}}}
 			// A guardrail-forced warning is a record anyone can write: still an error, as export
 			// refuses the rule unless it is given --force.
 		}, []fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: the policy's warnings record it as kept by a forced decision, but export does not trust a policy's warnings and refuses it unless forced`}}},

@@ -119,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	for _, w := range pol.Warnings {
-		if w.Code == "signer-change" || w.Code == "superseded" || w.Code == "kept-previous" {
+		if w.Code == edrpolicy.WarnSignerChange || w.Code == edrpolicy.WarnSuperseded || w.Code == edrpolicy.WarnKeptPrevious {
 			fmt.Fprintf(stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
 		}
 	}

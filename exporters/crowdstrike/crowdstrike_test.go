@@ -259,7 +259,7 @@ func strict(t *testing.T, data []byte, v any) {
 	require.NoError(t, dec.Decode(v))
 }
 
-func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+func hasWarning(ws []edrpolicy.Warning, code edrpolicy.WarningCode, text string) bool {
 	for _, w := range ws {
 		if w.Code == code && strings.Contains(w.Message, text) {
 			return true

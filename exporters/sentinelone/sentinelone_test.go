@@ -207,7 +207,7 @@ func TestNothingToWrite(t *testing.T) {
 	assert.Len(t, warns, 1)
 }
 
-func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+func hasWarning(ws []edrpolicy.Warning, code edrpolicy.WarningCode, text string) bool {
 	for _, w := range ws {
 		if w.Code == code && strings.Contains(w.Message, text) {
 			return true

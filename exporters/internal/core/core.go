@@ -36,14 +36,14 @@ type Options struct {
 // Warning codes the exporters use.
 const (
 	// WarnSkipped: a rule was not exported for this vendor.
-	WarnSkipped = "export-skipped"
+	WarnSkipped edrpolicy.WarningCode = "export-skipped"
 	// WarnFallback: a rule was exported in a different form than its criterion.
-	WarnFallback = "export-fallback"
+	WarnFallback edrpolicy.WarningCode = "export-fallback"
 	// WarnUnconfirmed: part of a written file follows a vendor format no primary source
 	// confirms.
-	WarnUnconfirmed = "export-unconfirmed"
+	WarnUnconfirmed edrpolicy.WarningCode = "export-unconfirmed"
 	// WarnNote: something worth knowing about the vendor's handling.
-	WarnNote = "export-note"
+	WarnNote edrpolicy.WarningCode = "export-note"
 )
 
 // Wants reports whether the format kind is asked for.
