@@ -17,7 +17,7 @@ type DecideOptions struct {
 	// Profile describes the application (required).
 	Profile *profile.Profile
 	// OS is windows, mac or linux (required).
-	OS string
+	OS profile.OS
 	// Version is the application version (X.Y[.Z]); required when the profile's paths for
 	// OS depend on the version.
 	Version string
@@ -247,7 +247,7 @@ func newDecider(opts DecideOptions) (*decider, error) {
 	return d, nil
 }
 
-func versioned(p *profile.Profile, os string) bool {
+func versioned(p *profile.Profile, os profile.OS) bool {
 	for _, r := range p.Paths {
 		if r.OS == os && !r.Versions.All() {
 			return true
@@ -420,7 +420,7 @@ func (d *decider) unmapped(f FileEvidence) bool {
 
 // ExpandUserPath turns a profile path's user placeholders into the wildcards EDR consoles
 // take: "~" is /Users/* (mac) or /home/* (linux), and a Windows "<user>" segment is "*".
-func ExpandUserPath(os, p string) string {
+func ExpandUserPath(os profile.OS, p string) string {
 	switch os {
 	case profile.OSMac:
 		if p == "~" || strings.HasPrefix(p, "~/") {
@@ -897,12 +897,11 @@ func (d *decider) adviceText(list []profile.Advice) string {
 }
 
 // checkOS refuses an OS other than windows, mac or linux.
-func checkOS(field, os string) error {
-	switch os {
-	case profile.OSWindows, profile.OSMac, profile.OSLinux:
+func checkOS(field string, os profile.OS) error {
+	if os.Valid() {
 		return nil
 	}
-	return optionf(field, os, "want windows, mac or linux")
+	return optionf(field, string(os), "%v", profile.ErrUnknownOS)
 }
 
 // checkInstall refuses an install kind the profiles do not know: a misspelt one would select

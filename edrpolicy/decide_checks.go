@@ -31,7 +31,7 @@ func (p *Policy) Attention() []Warning {
 
 // formatOS is the OS whose executables a format is: PE for windows, Mach-O for mac, ELF for
 // linux (a PE may also be an EFI image, a Mach-O an iOS binary: still not what --os says).
-func formatOS(f hashing.Format) string {
+func formatOS(f hashing.Format) profile.OS {
 	switch f {
 	case hashing.FormatPE:
 		return profile.OSWindows
@@ -47,7 +47,7 @@ func formatOS(f hashing.Format) string {
 // mac became /Applications/…/x.exe): the endpoint paths and the vendors' platform fields are
 // then wrong for them.
 func (d *decider) osMismatch(execs []*verdict) {
-	byOS := map[string][]string{}
+	byOS := map[profile.OS][]string{}
 	for _, v := range execs {
 		if o := formatOS(v.file.Format); o != "" && o != d.opts.OS {
 			byOS[o] = append(byOS[o], v.endpoints...)

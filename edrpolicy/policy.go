@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/internal/atomicfile"
 	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
@@ -103,9 +104,9 @@ type Rule struct {
 	// SHA1 and MD5 are, on hash rules, the same file's other digests when the inspection
 	// computed them (generate asks for them when a vendor needs them: SentinelOne and
 	// Defender's FileSha1 take SHA-1, Falcon can take MD5). Value is always the SHA-256.
-	SHA1     string `json:"sha1,omitempty"`
-	MD5      string `json:"md5,omitempty"`
-	Platform string `json:"platform"`
+	SHA1     string     `json:"sha1,omitempty"`
+	MD5      string     `json:"md5,omitempty"`
+	Platform profile.OS `json:"platform"`
 	// Role is executable (any rule over program files), cache, logs, identity, config or archive.
 	Role string `json:"role"`
 	// Match is file, folder or subfolders (path rules only).
@@ -174,7 +175,7 @@ type Policy struct {
 	Generator  *Generator `json:"generator,omitempty"`
 	Profile    string     `json:"profile"`
 	Product    string     `json:"product"`
-	OS         string     `json:"os"`
+	OS         profile.OS `json:"os"`
 	AppVersion string     `json:"app_version"`
 	// AppVersionSource says where AppVersion came from: VersionGiven ("given explicitly") or the
 	// inspected file.
@@ -215,11 +216,11 @@ type Policy struct {
 
 // Superseded is a rule of the previous policy that the new install no longer matches.
 type Superseded struct {
-	Criterion Criterion `json:"criterion"`
-	Value     string    `json:"value"`
-	Platform  string    `json:"platform"`
-	Role      string    `json:"role"`
-	Files     []string  `json:"files"`
+	Criterion Criterion  `json:"criterion"`
+	Value     string     `json:"value"`
+	Platform  profile.OS `json:"platform"`
+	Role      string     `json:"role"`
+	Files     []string   `json:"files"`
 	// AppVersion is the version the rule belonged to.
 	AppVersion string `json:"app_version"`
 	// By is the value of the rule that replaces it (a new hash, a renewed certificate's

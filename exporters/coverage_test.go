@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
@@ -196,7 +197,7 @@ func TestPatternCharactersPerVendor(t *testing.T) {
 		{"plain", "plain name (x86)", want{"path", "path", "path"}, want{"path", "path", "path"}},
 	}
 	for _, c := range cases {
-		for _, plat := range []string{"windows", "linux", "mac"} {
+		for _, plat := range []profile.OS{"windows", "linux", "mac"} {
 			w := c.nix
 			root, sep := "/opt/app", "/"
 			if plat == "windows" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/internal/pathcases"
 )
@@ -48,8 +49,9 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 // --force, whatever the path; an executable file rule passes.
 func TestExportRefusesExecutableFolders(t *testing.T) {
 	for _, tc := range []struct {
-		os, value, match string
-		refused          bool
+		os           profile.OS
+		value, match string
+		refused      bool
 	}{
 		{"windows", `C:\Program Files\CrashPlan`, edrpolicy.MatchSubfolders, true},
 		{"windows", `C:\Program Files\CrashPlan\bin`, edrpolicy.MatchFolder, true},

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/crowdstrike"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
@@ -22,7 +23,7 @@ import (
 type refusedCase struct {
 	name     string
 	rule     edrpolicy.Rule
-	os       string
+	os       profile.OS
 	leak     string // what must not appear in any vendor file
 	id       string // the refusal's finding id
 	forcible bool
@@ -36,7 +37,7 @@ func refusedCases() []refusedCase {
 		r.FileDigests = []edrpolicy.FileDigest{{Path: path, SHA256: strings.Repeat("ab", 32), SHA1: strings.Repeat("cd", 20)}}
 		return r
 	}
-	folder := func(platform, v string) edrpolicy.Rule {
+	folder := func(platform profile.OS, v string) edrpolicy.Rule {
 		return edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: v, Platform: platform, Role: "cache", Match: edrpolicy.MatchSubfolders, Files: []string{v}, Reason: "r"}
 	}
 	return []refusedCase{

@@ -27,7 +27,7 @@ const sampleDir = "../examples/sample"
 
 // generateSample runs Generate over a tree of the sample install (signed by the throwaway
 // sample CA, trusted here), computing the SHA-1 SentinelOne takes.
-func generateSample(t *testing.T, tree, osName string, level edrpolicy.Criterion, pins []string) *edrpolicy.Policy {
+func generateSample(t *testing.T, tree string, osName profile.OS, level edrpolicy.Criterion, pins []string) *edrpolicy.Policy {
 	t.Helper()
 	prof, err := profile.BuiltIn("code42")
 	require.NoError(t, err)
@@ -146,9 +146,10 @@ func fileRecords(t *testing.T, name string, data []byte) []string {
 func TestStableEntriesAcrossUpgrade(t *testing.T) {
 	o, reg := exporters.Options{}, s1Site(t)
 	for _, c := range []struct {
-		os, tree string
-		level    edrpolicy.Criterion
-		pins     []string
+		os    profile.OS
+		tree  string
+		level edrpolicy.Criterion
+		pins  []string
 	}{
 		{"windows", "windows", edrpolicy.CriterionHash, nil},
 		{"windows", "windows", edrpolicy.CriterionSigner, nil},

@@ -102,7 +102,7 @@ func ts(list []string) []string {
 
 func build(in *Input) *model {
 	p := in.Policy
-	m := &model{Title: t(fmt.Sprintf("EDR exceptions for %s %s (%s)", appName(p), orDash(p.AppVersion), orDash(p.OS)))}
+	m := &model{Title: t(fmt.Sprintf("EDR exceptions for %s %s (%s)", appName(p), orDash(p.AppVersion), orDash(string(p.OS))))}
 	m.Summary = summary(p, in)
 	m.Problems = ts(in.Problems)
 	m.Vendors, m.MatrixCols, m.Matrix = coverage(in.Coverage)
@@ -148,7 +148,7 @@ func summary(p *edrpolicy.Policy, in *Input) []kv {
 	if p.AssumedPaths != "" {
 		ver += "; paths of " + p.AssumedPaths + " assumed"
 	}
-	s := []kv{{"Application", appName(p)}, {"Version", ver}, {"Operating system", orDash(p.OS)},
+	s := []kv{{"Application", appName(p)}, {"Version", ver}, {"Operating system", orDash(string(p.OS))},
 		{"Level", string(p.Level) + " (the weakest criterion accepted for executables)"}}
 	if p.Era != "" {
 		s = append(s, kv{"Era", p.Era})
@@ -268,7 +268,7 @@ func cellOf(e exporters.ExecutableCoverage) cell {
 }
 
 func ruleOf(i int, r *edrpolicy.Rule) ruleView {
-	v := ruleView{N: i, Criterion: string(r.Criterion), Role: t(r.Role), Platform: t(r.Platform), Value: t(r.Value), Match: t(r.Match),
+	v := ruleView{N: i, Criterion: string(r.Criterion), Role: t(r.Role), Platform: t(string(r.Platform)), Value: t(r.Value), Match: t(r.Match),
 		FileName: t(r.FileName), SigningID: t(r.SigningID), TeamID: t(r.TeamID), Reason: t(r.Reason), Source: t(r.Source),
 		Confidence: t(r.Confidence), AppVersion: t(r.AppVersion), Owner: t(r.Owner), Just: t(r.Justification), Scope: t(r.Scope),
 		Expires: t(dayOf(r.Expires)), FirstSeen: t(r.FirstSeen)}

@@ -92,7 +92,7 @@ func executables(p *edrpolicy.Policy) []executable {
 			continue
 		}
 		for _, f := range r.Files {
-			x := executable{path: f, platform: r.Platform, rule: i + 1}
+			x := executable{path: f, platform: string(r.Platform), rule: i + 1}
 			if r.Criterion == edrpolicy.CriterionHash {
 				x.sha256, x.sha1 = r.Value, r.SHA1
 			}

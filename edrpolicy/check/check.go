@@ -346,7 +346,7 @@ var (
 	reHex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
-func knownOS(os string) bool {
+func knownOS(os profile.OS) bool {
 	return os == profile.OSWindows || os == profile.OSMac || os == profile.OSLinux
 }
 
@@ -528,7 +528,7 @@ func dupKey(r *edrpolicy.Rule) string {
 	} else if r.Criterion == edrpolicy.CriterionSigner {
 		v = strings.ToLower(v)
 	}
-	return strings.Join([]string{string(r.Criterion), r.Platform, r.Role, v, r.Match, r.FileName, r.SigningID}, "\x00")
+	return strings.Join([]string{string(r.Criterion), string(r.Platform), r.Role, v, r.Match, r.FileName, r.SigningID}, "\x00")
 }
 
 func (c *checker) lintDuplicates() {
@@ -565,7 +565,7 @@ func (c *checker) lintCovered() {
 
 // normPath is a path in comparable form: slash-separated, without a trailing separator, lower
 // case on Windows (whose paths are case-insensitive).
-func normPath(platform, p string) string {
+func normPath(platform profile.OS, p string) string {
 	p = strings.ReplaceAll(strings.TrimSpace(p), `\`, "/")
 	if platform == profile.OSWindows {
 		p = strings.ToLower(p)
@@ -590,7 +590,7 @@ func globMatch(pattern, name string) bool {
 }
 
 // pathRuleMatches reports whether path rule r covers the endpoint path p.
-func pathRuleMatches(r *edrpolicy.Rule, platform, p string) bool {
+func pathRuleMatches(r *edrpolicy.Rule, platform profile.OS, p string) bool {
 	v, n := normPath(platform, r.Value), normPath(platform, p)
 	switch r.Match {
 	case edrpolicy.MatchFile:
@@ -762,7 +762,7 @@ func (c *checker) inferBases(root string, execs []*simExec) []string {
 }
 
 // endpointsFor is the file's paths on endpoints under the given folders, as Decide names them.
-func endpointsFor(osName string, f *edrpolicy.FileEvidence, bases []string) []string {
+func endpointsFor(osName profile.OS, f *edrpolicy.FileEvidence, bases []string) []string {
 	if len(bases) == 0 {
 		return []string{f.DisplayPath()}
 	}

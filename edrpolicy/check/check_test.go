@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -251,8 +252,9 @@ func TestFindingRulesCatalogue(t *testing.T) {
 
 func TestPathRuleMatches(t *testing.T) {
 	cases := []struct {
-		platform, value, match, path string
-		want                         bool
+		platform           profile.OS
+		value, match, path string
+		want               bool
 	}{
 		{"windows", `C:\App\app.exe`, edrpolicy.MatchFile, `c:\app\APP.exe`, true},
 		{"windows", `C:\App\app.exe`, edrpolicy.MatchFile, `C:\App\app.exe.bak`, false},

@@ -41,7 +41,7 @@ func sampleInspect(trust bool) (edrpolicy.InspectOptions, error) {
 
 // samplePolicy generates the policy of a sample tree as `edrpolicy generate --root TREE
 // [--roots ca.pem] --level LEVEL [--pin-signer PIN]...` does.
-func samplePolicy(root, osName string, level edrpolicy.Criterion, trust bool, pins ...string) (*edrpolicy.Policy, error) {
+func samplePolicy(root string, osName profile.OS, level edrpolicy.Criterion, trust bool, pins ...string) (*edrpolicy.Policy, error) {
 	prof, err := profile.BuiltIn("code42")
 	if err != nil {
 		return nil, err

@@ -61,6 +61,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "refresh: -profile:", err)
 		return 2
 	}
+	osv, err := profile.ParseOS(*osName)
+	if err != nil {
+		fmt.Fprintln(stderr, "refresh: -os:", err)
+		return 2
+	}
 	crit, err := edrpolicy.ParseCriterion(*level)
 	if err != nil {
 		fmt.Fprintln(stderr, "refresh: -level:", err)
@@ -91,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Roots:      roots,
 		AppVersion: edrpolicy.VersionAuto,
 		Inspect:    edrpolicy.InspectOptions{Verify: vopts},
-		Decide:     edrpolicy.DecideOptions{Profile: p, OS: *osName, Level: crit, Previous: prev, KeepPrevious: *keep && prev != nil},
+		Decide:     edrpolicy.DecideOptions{Profile: p, OS: osv, Level: crit, Previous: prev, KeepPrevious: *keep && prev != nil},
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "refresh:", err)

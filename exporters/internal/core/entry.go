@@ -1,6 +1,9 @@
 package core
 
-import "github.com/edrpolicy/edrpolicy/edrpolicy"
+import (
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+)
 
 // EntryKind is what a vendor entry matches on, in the vendor's own terms.
 type EntryKind string
@@ -34,7 +37,7 @@ type Entry struct {
 	// a thumbprint, a path pattern in the vendor's syntax, a publisher name).
 	Value string `json:"value"`
 	// Platform is windows, mac or linux (the vendor's OS field mapped to the policy's names).
-	Platform string `json:"platform,omitempty"`
+	Platform profile.OS `json:"platform,omitempty"`
 	// Match is file, folder or subfolders for path entries that say so.
 	Match string `json:"match,omitempty"`
 	// File is the output file that holds the entry (defender-indicators-001.csv, ...).
