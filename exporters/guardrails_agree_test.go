@@ -32,7 +32,7 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 			checkRefused := false
 			for _, f := range rep.Findings {
 				if f.ID == edrpolicy.FindingGuardrail {
-					checkRefused = f.Level == check.LevelError
+					checkRefused = f.Severity == check.SeverityError
 				}
 			}
 			_, _, err = exporters.Export(exporters.Default(), p, []string{"defender"}, exporters.Options{})

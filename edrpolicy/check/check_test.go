@@ -33,11 +33,12 @@ func checkBase() *edrpolicy.Policy {
 	}
 }
 
-// fnd is a finding in test tables: id, level, rule index (-1 for none) and message.
+// fnd is a finding in test tables: id, severity, rule index (-1 for none) and message.
 type fnd struct {
-	id, level string
-	rule      int
-	msg       string
+	id       string
+	severity Severity
+	rule     int
+	msg      string
 }
 
 func findingsOf(rep *Report) []fnd {
@@ -47,7 +48,7 @@ func findingsOf(rep *Report) []fnd {
 		if f.Rule != nil {
 			r = *f.Rule
 		}
-		out = append(out, fnd{f.ID, f.Level, r, f.Message})
+		out = append(out, fnd{f.ID, f.Severity, r, f.Message})
 	}
 	return out
 }
@@ -178,7 +179,7 @@ func TestCheckLint(t *testing.T) {
 			assert.Equal(t, want, findingsOf(rep))
 			failed := false
 			for _, f := range want {
-				failed = failed || f.level == LevelError
+				failed = failed || f.severity == SeverityError
 			}
 			assert.Equal(t, failed, rep.Failed())
 			assert.Nil(t, rep.Simulation)
@@ -234,7 +235,7 @@ func TestFindingRulesCatalogue(t *testing.T) {
 	for _, r := range FindingRules() {
 		assert.False(t, seen[r.ID], r.ID)
 		assert.Greater(t, r.ID, prev, "ids in order")
-		assert.Contains(t, []string{LevelError, LevelWarning, LevelNote}, r.Level)
+		assert.Contains(t, []Severity{SeverityError, SeverityWarning, SeverityNote}, r.Severity)
 		assert.NotEmpty(t, r.Description)
 		seen[r.ID], prev = true, r.ID
 	}

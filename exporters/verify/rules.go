@@ -38,7 +38,7 @@ func (c *checker) rulesExpressed() {
 				}
 			}
 			if len(missing) > 0 {
-				c.add(check.FindingRuleNotExported, check.LevelError, v, probe, i, "%s: the rule is not expressed, %s does not reach %s: %s", v, what(&c.pol.Rules[i]), probe, gapText(routes, missing))
+				c.add(check.FindingRuleNotExported, check.SeverityError, v, probe, i, "%s: the rule is not expressed, %s does not reach %s: %s", v, what(&c.pol.Rules[i]), probe, gapText(routes, missing))
 			}
 		}
 	}

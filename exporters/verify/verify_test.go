@@ -94,12 +94,12 @@ func check(t *testing.T, dir, tree string, o verify.Options) *verify.Report {
 	return rep
 }
 
-type finding struct{ ID, Level, Vendor, File string }
+type finding struct{ ID, Severity, Vendor, File string }
 
 func reduce(rep *verify.Report) []finding {
 	out := []finding{}
 	for _, f := range rep.Findings {
-		out = append(out, finding{f.ID, f.Level, f.Vendor, f.File})
+		out = append(out, finding{f.ID, string(f.Severity), f.Vendor, f.File})
 	}
 	return out
 }
