@@ -63,7 +63,7 @@ func entryRecords(t *testing.T, res *exporters.Result) map[int][]string {
 		entries := byFile[f.Name]
 		require.Len(t, recs, len(entries), "%s: one record per entry", f.Name)
 		for i, e := range entries {
-			out[e.Rule-1] = append(out[e.Rule-1], f.Name+": "+recs[i])
+			out[*e.Rule] = append(out[*e.Rule], f.Name+": "+recs[i])
 		}
 	}
 	return out
@@ -177,9 +177,9 @@ func TestStableEntriesAcrossUpgrade(t *testing.T) {
 					continue
 				}
 				unchanged++
-				assert.Equal(t, rec1[i], rec2[j], "rule %d (%s %s) did not change: its entries must not", j+1, p2.Rules[j].Criterion, p2.Rules[j].Value)
+				assert.Equal(t, rec1[i], rec2[j], "rules[%d] (%s %s) did not change: its entries must not", j, p2.Rules[j].Criterion, p2.Rules[j].Value)
 				for _, e := range r2.Entries {
-					if e.Rule == j+1 {
+					if e.Rule != nil && *e.Rule == j {
 						vendors[e.Vendor] = true
 					}
 				}

@@ -44,8 +44,8 @@ type vendorView struct {
 type matrixRow struct {
 	File   string
 	SHA256 string
-	// Rule is the rule's 0-based index, as in the rules section and check's rules[N]
-	// (coverage.json counts from 1).
+	// Rule is the rule's 0-based index, as in the rules section, check's rules[N] and
+	// coverage.json's "rule".
 	Rule      int
 	Criterion string
 	Cells     []cell
@@ -233,7 +233,7 @@ func coverage(c *exporters.Coverage) ([]vendorView, []string, []matrixRow) {
 			k := key{e.File, e.Rule}
 			r, ok := rows[k]
 			if !ok {
-				r = &matrixRow{File: t(e.File), SHA256: e.SHA256, Rule: e.Rule - 1, Criterion: string(e.Criterion), Cells: make([]cell, len(c.Vendors))}
+				r = &matrixRow{File: t(e.File), SHA256: e.SHA256, Rule: e.Rule, Criterion: string(e.Criterion), Cells: make([]cell, len(c.Vendors))}
 				for i := range r.Cells {
 					r.Cells[i] = cell{Kind: "-", Class: "na", Note: "not in this vendor's coverage"}
 				}

@@ -89,9 +89,10 @@ func ParseExpiration(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// RuleRef names rule i for messages: its 1-based position, criterion and value.
+// RuleRef names rule i for messages as check does: rules[i] (the 0-based index into
+// policy.json's "rules", as `jq .rules[i]` reads it), then its criterion and value.
 func RuleRef(i int, r *edrpolicy.Rule) string {
-	return fmt.Sprintf("rule %d (%s %q)", i+1, r.Criterion, r.Value)
+	return fmt.Sprintf("rules[%d] (%s %q)", i, r.Criterion, r.Value)
 }
 
 // Skipped is the warning for a rule a vendor cannot take.

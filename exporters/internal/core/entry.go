@@ -50,9 +50,10 @@ type Entry struct {
 	Action string `json:"action,omitempty"`
 	// Expires is the entry's expiration as written (RFC 3339 or Defender's CSV form), if any.
 	Expires string `json:"expires,omitempty"`
-	// Rule is the 1-based index of the policy rule the entry was written for (0 when parsed
-	// back from a file).
-	Rule int `json:"rule,omitempty"`
+	// Rule is the index of the policy rule the entry was written for: 0-based into
+	// policy.json's "rules", as check's rules[N] names it. Nil (left out) when the entry was
+	// parsed back from a vendor file.
+	Rule *int `json:"rule,omitempty"`
 	// Files are the endpoint paths the entry was written to cover: the rule's files, or for
 	// a fallback the files it stands for (one content, or one path). Process exclusions
 	// (Defender ExclusionProcess, excludedFileName) leave it empty: they exclude what a
