@@ -84,7 +84,7 @@ func mdCoverage(b *bytes.Buffer, m *model) {
 	}
 	mdHeader(b, head...)
 	for _, r := range m.Matrix {
-		cells := []string{md(r.File), md(fmt.Sprintf("rules[%d]", r.Rule))+" ("+md(r.Criterion)+")"}
+		cells := []string{md(r.File), md(fmt.Sprintf("rules[%d]", r.Rule)) + " (" + md(r.Criterion) + ")"}
 		for _, c := range r.Cells {
 			kind := md(c.Kind)
 			switch c.Class {
