@@ -22,7 +22,7 @@ func init() {
 	edrpolicy.CheckFindingLevels = func() map[string]string {
 		out := map[string]string{}
 		for _, r := range check.FindingRules() {
-			out[r.ID] = r.Level
+			out[r.ID] = string(r.Severity)
 		}
 		return out
 	}

@@ -26,7 +26,7 @@ var (
 	// CheckJSON runs check.Run and returns its report as JSON (`check --format json` without
 	// the policy key) and whether it failed.
 	CheckJSON func(ctx context.Context, p *Policy, a CheckArgs) ([]byte, bool, error)
-	// CheckFindingLevels returns check.FindingRules as id → default level.
+	// CheckFindingLevels returns check.FindingRules as id → default severity.
 	CheckFindingLevels func() map[string]string
 	// CheckSignerRuleAllows is check.SignerRuleAllows.
 	CheckSignerRuleAllows func(r *Rule, in *Install, f *FileEvidence) bool

@@ -17,7 +17,7 @@ type DecideOptions struct {
 	// Profile describes the application (required).
 	Profile *profile.Profile
 	// OS is windows, mac or linux (required).
-	OS string
+	OS profile.OS
 	// Version is the application version (X.Y[.Z]); required when the profile's paths for
 	// OS depend on the version.
 	Version string
@@ -283,14 +283,14 @@ func (d *decider) newPolicy() *Policy {
 func (d *decider) pathTableWarnings(assumed profile.Version) {
 	if d.table.Assumed != nil {
 		d.pol.AssumedPaths = assumed.String()
-		d.warn = append(d.warn, Warning{Code: "assumed-paths", Message: fmt.Sprintf("%s; the paths of %s were assumed", d.table.Assumed.Message, assumed)})
+		d.warn = append(d.warn, Warning{Code: WarnAssumedPaths, Message: fmt.Sprintf("%s; the paths of %s were assumed", d.table.Assumed.Message, assumed)})
 	}
 	if d.table.Bridged != nil {
-		d.warn = append(d.warn, Warning{Code: "unknown-paths", Message: d.table.Bridged.Message + "; file rules name the install paths given, and no folder rules (scan exclusions, logs) were written"})
+		d.warn = append(d.warn, Warning{Code: WarnUnknownPaths, Message: d.table.Bridged.Message + "; file rules name the install paths given, and no folder rules (scan exclusions, logs) were written"})
 	}
 }
 
-func versioned(p *profile.Profile, os string) bool {
+func versioned(p *profile.Profile, os profile.OS) bool {
 	for _, r := range p.Paths {
 		if r.OS == os && !r.Versions.All() {
 			return true
@@ -326,7 +326,7 @@ func (d *decider) run(inv *Inventory) (*Policy, error) {
 	d.relativePathsWarning(execs)
 	d.unreadableWarnings(inv)
 	if len(execs) == 0 {
-		d.warn = append(d.warn, Warning{Code: "no-executables", Message: "no executable files were found under the inspected roots: the policy has no rules for program files"})
+		d.warn = append(d.warn, Warning{Code: WarnNoExecutables, Message: "no executable files were found under the inspected roots: the policy has no rules for program files"})
 	}
 	d.judgeExecutables(execs, brokenBundles(inv))
 	d.trustWarnings(execs)
@@ -368,7 +368,7 @@ func (d *decider) relativePathsWarning(execs []*verdict) {
 		}
 	}
 	if len(relative) > 0 {
-		d.warn = append(d.warn, Warning{Code: "relative-paths", Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give each root the folder it is installed as on endpoints (its install path) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
+		d.warn = append(d.warn, Warning{Code: WarnRelativePaths, Message: fmt.Sprintf("no install path for %s: the rules name its files relative to the inspected root, and no path rule is written for them; give each root the folder it is installed as on endpoints (its install path) for endpoint paths", strings.Join(relative, ", ")), Files: relative})
 	}
 }
 
@@ -391,10 +391,10 @@ func (d *decider) judgeExecutables(execs []*verdict, broken map[string]string) {
 		d.exactPathOrHash(v)
 	}
 	if len(tampered) > 0 {
-		d.warn = append(d.warn, Warning{Code: "tampered", Message: fmt.Sprintf("%d file(s) carry a signature that does not verify (tampered, truncated or a broken bundle seal): they get hash rules only; confirm the install is genuine before deploying", len(tampered)), Files: tampered})
+		d.warn = append(d.warn, Warning{Code: WarnTampered, Message: fmt.Sprintf("%d file(s) carry a signature that does not verify (tampered, truncated or a broken bundle seal): they get hash rules only; confirm the install is genuine before deploying", len(tampered)), Files: tampered})
 	}
 	if len(unexpected) > 0 {
-		d.warn = append(d.warn, Warning{Code: "unexpected-signer", Message: fmt.Sprintf("valid signatures from a Team ID other than the one expected for era %s (%s)", d.pol.Era, d.expectedTeams()), Files: unexpected})
+		d.warn = append(d.warn, Warning{Code: WarnUnexpectedSigner, Message: fmt.Sprintf("valid signatures from a Team ID other than the one expected for era %s (%s)", d.pol.Era, d.expectedTeams()), Files: unexpected})
 	}
 }
 
@@ -509,7 +509,7 @@ func (d *decider) unmapped(f FileEvidence) bool {
 
 // ExpandUserPath turns a profile path's user placeholders into the wildcards EDR consoles
 // take: "~" is /Users/* (mac) or /home/* (linux), and a Windows "<user>" segment is "*".
-func ExpandUserPath(os, p string) string {
+func ExpandUserPath(os profile.OS, p string) string {
 	switch os {
 	case profile.OSMac:
 		if p == "~" || strings.HasPrefix(p, "~/") {
@@ -795,7 +795,7 @@ func (d *decider) guard(rules []Rule) error {
 		return &ge
 	}
 	for _, r := range ge.Refusals {
-		d.warn = append(d.warn, Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s kept although it is %s: the refusal was overridden (forced)", r.Path, r.Reason), Files: []string{r.Path}})
+		d.warn = append(d.warn, Warning{Code: WarnGuardrailForced, Message: fmt.Sprintf("path rule %s kept although it is %s: the refusal was overridden (forced)", r.Path, r.Reason), Files: []string{r.Path}})
 	}
 	return nil
 }
@@ -815,9 +815,9 @@ func (d *decider) warnings(execs []*verdict) {
 			left := r.Signer.NotAfter.Sub(d.now)
 			switch {
 			case left < 0:
-				d.warn = append(d.warn, Warning{Code: "signer-expired", Message: fmt.Sprintf("signer %s (%s) expired on %s: files signed later carry a new certificate", r.Signer.CommonName, r.Value, r.Signer.NotAfter.UTC().Format("2006-01-02")), Files: r.Files})
+				d.warn = append(d.warn, Warning{Code: WarnSignerExpired, Message: fmt.Sprintf("signer %s (%s) expired on %s: files signed later carry a new certificate", r.Signer.CommonName, r.Value, r.Signer.NotAfter.UTC().Format("2006-01-02")), Files: r.Files})
 			case left < ExpiryWarning:
-				d.warn = append(d.warn, Warning{Code: "signer-expiring", Message: fmt.Sprintf("signer %s (%s) expires on %s, within 90 days: the next release will be signed with a renewed certificate", r.Signer.CommonName, r.Value, r.Signer.NotAfter.UTC().Format("2006-01-02")), Files: r.Files})
+				d.warn = append(d.warn, Warning{Code: WarnSignerExpiring, Message: fmt.Sprintf("signer %s (%s) expires on %s, within 90 days: the next release will be signed with a renewed certificate", r.Signer.CommonName, r.Value, r.Signer.NotAfter.UTC().Format("2006-01-02")), Files: r.Files})
 			}
 		}
 	}
@@ -826,19 +826,19 @@ func (d *decider) warnings(execs []*verdict) {
 		if quotes := d.adviceText(d.prof.AdviceFor(profile.AdviceHash)); quotes != "" {
 			msg += "; " + quotes
 		}
-		d.warn = append(d.warn, Warning{Code: "hash-upgrade", Message: msg, Files: hashFiles})
+		d.warn = append(d.warn, Warning{Code: WarnHashUpgrade, Message: msg, Files: hashFiles})
 	}
 	d.adviceWarnings()
 	if d.opts.Level != CriterionHash && len(d.opts.PinSigners) == 0 {
 		for _, u := range d.prof.UnknownsOf("signer", d.opts.OS, d.opts.Product, d.version) {
-			d.warn = append(d.warn, Warning{Code: "unknown-signer", Message: u.Message + "; signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
+			d.warn = append(d.warn, Warning{Code: WarnUnknownSigner, Message: u.Message + "; signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 		}
 	}
 	for _, u := range d.prof.UnknownsOf("era", d.opts.OS, d.opts.Product, d.version) {
-		d.warn = append(d.warn, Warning{Code: "unknown-era", Message: u.Message + "; no signer is expected, so signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
+		d.warn = append(d.warn, Warning{Code: WarnUnknownEra, Message: u.Message + "; no signer is expected, so signer rules for unpinned signers are narrowed to their files (" + u.Flag + ")"})
 	}
 	for _, n := range d.prof.NotesFor(d.opts.OS, d.version) {
-		d.warn = append(d.warn, Warning{Code: "note", Message: n.Message + " (" + d.prof.SourceLabels(n.Source) + ")"})
+		d.warn = append(d.warn, Warning{Code: WarnNote, Message: n.Message + " (" + d.prof.SourceLabels(n.Source) + ")"})
 	}
 	if p := d.opts.Previous; p != nil {
 		d.compareWithPrevious(p)
@@ -855,7 +855,7 @@ func orUnknown(s string) string {
 // compareWithPrevious reports an era change and the signer values that appeared or went away.
 func (d *decider) compareWithPrevious(prev *Policy) {
 	if prev.Era != "" && d.pol.Era != "" && prev.Era != d.pol.Era {
-		d.warn = append(d.warn, Warning{Code: "signer-change", Message: fmt.Sprintf("era changed from %s (version %s) to %s (version %s): folder, service and signing certificate names change between eras; signer rules of the previous policy do not carry over", prev.Era, prev.AppVersion, d.pol.Era, d.pol.AppVersion)})
+		d.warn = append(d.warn, Warning{Code: WarnSignerChange, Message: fmt.Sprintf("era changed from %s (version %s) to %s (version %s): folder, service and signing certificate names change between eras; signer rules of the previous policy do not carry over", prev.Era, prev.AppVersion, d.pol.Era, d.pol.AppVersion)})
 	}
 	old, cur := map[string]bool{}, map[string]bool{}
 	for _, r := range prev.Rules {
@@ -882,7 +882,7 @@ func (d *decider) compareWithPrevious(prev *Policy) {
 	sort.Strings(gone)
 	sort.Strings(added)
 	if len(old) > 0 && (len(gone) > 0 || len(added) > 0) {
-		d.warn = append(d.warn, Warning{Code: "signer-change", Message: fmt.Sprintf("signers changed since the previous policy: removed [%s], added [%s]", strings.Join(gone, ", "), strings.Join(added, ", "))})
+		d.warn = append(d.warn, Warning{Code: WarnSignerChange, Message: fmt.Sprintf("signers changed since the previous policy: removed [%s], added [%s]", strings.Join(gone, ", "), strings.Join(added, ", "))})
 	}
 }
 
@@ -972,7 +972,7 @@ func (d *decider) adviceWarnings() {
 		byTopic[a.Topic] = append(byTopic[a.Topic], a)
 	}
 	for _, t := range topics {
-		d.warn = append(d.warn, Warning{Code: "advice", Message: t + ": " + d.adviceText(byTopic[t])})
+		d.warn = append(d.warn, Warning{Code: WarnAdvice, Message: t + ": " + d.adviceText(byTopic[t])})
 	}
 }
 
@@ -986,12 +986,11 @@ func (d *decider) adviceText(list []profile.Advice) string {
 }
 
 // checkOS refuses an OS other than windows, mac or linux.
-func checkOS(field, os string) error {
-	switch os {
-	case profile.OSWindows, profile.OSMac, profile.OSLinux:
+func checkOS(field string, os profile.OS) error {
+	if os.Valid() {
 		return nil
 	}
-	return optionf(field, os, "want windows, mac or linux")
+	return optionf(field, string(os), "%v", profile.ErrUnknownOS)
 }
 
 // checkInstall refuses an install kind the profiles do not know: a misspelt one would select

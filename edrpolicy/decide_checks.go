@@ -10,19 +10,10 @@ import (
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
-// Warning codes of the checks in this file.
-const (
-	// WarnOSMismatch: executables whose format belongs to another OS than --os (generate
-	// exits 1: their endpoint paths are for the wrong system).
-	WarnOSMismatch = "os-mismatch"
-	// WarnUnsealedBundle: executables of an app bundle whose resources are not sealed.
-	WarnUnsealedBundle = "unsealed-bundle"
-)
-
 // AttentionCodes are the warning codes that make generate exit 1: the policy is written but
 // someone must look at it before it is deployed (interpreters left without a rule, files of
 // another OS, rules already expired, a partial read).
-var attentionCodes = []string{WarnInterpreter, WarnOSMismatch, WarnExpired, WarnUnreadable}
+var attentionCodes = []WarningCode{WarnInterpreter, WarnOSMismatch, WarnExpired, WarnUnreadable}
 
 // Attention returns the policy's warnings that need someone to act before the policy is
 // deployed (generate exits 1 for them): interpreter, os-mismatch, expired, unreadable.
@@ -40,7 +31,7 @@ func (p *Policy) Attention() []Warning {
 
 // formatOS is the OS whose executables a format is: PE for windows, Mach-O for mac, ELF for
 // linux (a PE may also be an EFI image, a Mach-O an iOS binary: still not what --os says).
-func formatOS(f hashing.Format) string {
+func formatOS(f hashing.Format) profile.OS {
 	switch f {
 	case hashing.FormatPE:
 		return profile.OSWindows
@@ -56,7 +47,7 @@ func formatOS(f hashing.Format) string {
 // mac became /Applications/…/x.exe): the endpoint paths and the vendors' platform fields are
 // then wrong for them.
 func (d *decider) osMismatch(execs []*verdict) {
-	byOS := map[string][]string{}
+	byOS := map[profile.OS][]string{}
 	for _, v := range execs {
 		if o := formatOS(v.file.Format); o != "" && o != d.opts.OS {
 			byOS[o] = append(byOS[o], v.endpoints...)

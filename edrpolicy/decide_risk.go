@@ -6,17 +6,6 @@ import (
 	"strings"
 )
 
-// Warning codes for interpreters and risky signers.
-const (
-	// WarnInterpreter: files that are interpreters or LOLBins got no rule (generate exits 1).
-	WarnInterpreter = "interpreter"
-	// WarnInterpreterForced: interpreters or LOLBins got a rule because the decision (or the
-	// export) was forced.
-	WarnInterpreterForced = "interpreter-forced"
-	// WarnRiskySignerForced: a signer that signs much else was pinned, or exported, by force.
-	WarnRiskySignerForced = "risky-signer-forced"
-)
-
 // forcedInterpreterNote is what the reason of a rule over a forced interpreter says.
 const forcedInterpreterNote = "allowed by an explicit override (forced)"
 

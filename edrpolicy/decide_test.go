@@ -152,9 +152,9 @@ func TestDecideLevelHash(t *testing.T) {
 	assert.Equal(t, "crashplan", pol.Era)
 	assert.Equal(t, "11.2.1", pol.AppVersion)
 	codes := warningCodes(pol)
-	assert.Contains(t, codes, "hash-upgrade")
-	assert.Contains(t, codes, "tampered")
-	assert.NotContains(t, codes, "unknown-signer", "level hash needs no signer")
+	assert.Contains(t, codes, WarnHashUpgrade)
+	assert.Contains(t, codes, WarnTampered)
+	assert.NotContains(t, codes, WarnUnknownSigner, "level hash needs no signer")
 }
 
 // sortedRules is rules in policy order (by first file; TestRulesSortedByFirstFile checks
@@ -165,8 +165,8 @@ func sortedRules(rules []Rule) []Rule {
 	return out
 }
 
-func warningCodes(p *Policy) []string {
-	var c []string
+func warningCodes(p *Policy) []WarningCode {
+	var c []WarningCode
 	for _, w := range p.Warnings {
 		c = append(c, w.Code)
 	}
@@ -228,7 +228,7 @@ func TestDecideSignerFallbacks(t *testing.T) {
 	assert.Equal(t, []string{pf + "CrashPlanService.exe"}, byValue[vendorCert.ThumbprintSHA1+"|CRASHPLANSERVICE.EXE"].Files)
 	// nested.dll: primary unknown-root, nested signature trusted → signer rule via the nested one.
 	assert.Equal(t, []string{pf + "nested.dll"}, byValue[vendorCert.ThumbprintSHA1+"|NESTED.DLL"].Files)
-	assert.Contains(t, warningCodes(pol), "unknown-signer")
+	assert.Contains(t, warningCodes(pol), WarnUnknownSigner)
 	for _, r := range pol.Rules {
 		if r.Criterion == CriterionSigner {
 			assert.NotContains(t, r.Files, pf+"tampered.exe", "a tampered file is never covered by a signer rule")
@@ -273,7 +273,7 @@ func TestDecideLevelPath(t *testing.T) {
 
 func TestDecideProducts(t *testing.T) {
 	incydr := []string{"incydr-basic", "incydr-advanced", "incydr-gov-f1", "incydr-professional", "incydr-enterprise", "incydr-horizon", "incydr-gov-f2"}
-	for _, osName := range []string{"windows", "mac", "linux"} {
+	for _, osName := range []profile.OS{"windows", "mac", "linux"} {
 		opts := DecideOptions{Profile: code42(t), OS: osName, Version: "10.4", Product: "crashplan", Now: testNow}
 		pol, err := Decide(&Inventory{}, opts)
 		require.NoError(t, err, osName)
@@ -310,7 +310,7 @@ func TestDecideProducts(t *testing.T) {
 				pol, err := Decide(&Inventory{}, opts)
 				require.NoError(t, err, "%s %s %s", prod, osName, v)
 				assert.Empty(t, pol.Rules, "%s %s %s", prod, osName, v)
-				assert.Contains(t, warningCodes(pol), "unknown-paths")
+				assert.Contains(t, warningCodes(pol), WarnUnknownPaths)
 			}
 		}
 	}
@@ -341,7 +341,7 @@ func TestDecideEraByProduct(t *testing.T) {
 		{"incydr-professional", "8.1", "", "", true},
 		{"incydr-enterprise", "12.0", "", "", true},
 	} {
-		for _, osName := range []string{"mac", "windows"} {
+		for _, osName := range []profile.OS{"mac", "windows"} {
 			opts := DecideOptions{Profile: code42(t), OS: osName, Version: tc.version, Product: tc.product, Level: CriterionSigner, Now: testNow,
 				InstallPaths: map[string][]string{"/tmp/mac": {"/Applications"}}, NoScanExclusions: true}
 			if osName == "mac" && tc.product == "crashplan" && tc.version == "8.1" {
@@ -350,7 +350,7 @@ func TestDecideEraByProduct(t *testing.T) {
 			pol, err := Decide(macInstall(), opts)
 			require.NoError(t, err, "%s %s %s", tc.product, tc.version, osName)
 			assert.Equal(t, tc.era, pol.Era, "%s %s %s", tc.product, tc.version, osName)
-			assert.Equal(t, tc.unknownEra, slices.Contains(warningCodes(pol), "unknown-era"), "%s %s %s", tc.product, tc.version, osName)
+			assert.Equal(t, tc.unknownEra, slices.Contains(warningCodes(pol), WarnUnknownEra), "%s %s %s", tc.product, tc.version, osName)
 			if osName != "mac" {
 				continue
 			}
@@ -372,7 +372,8 @@ func TestDecideEraByProduct(t *testing.T) {
 
 func TestDecidePerOSFolders(t *testing.T) {
 	for _, tc := range []struct {
-		os, version    string
+		os             profile.OS
+		version        string
 		logs, archives bool
 		want           []string
 	}{
@@ -407,7 +408,7 @@ func TestDecideUnknownVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "8.2", pol.AssumedPaths)
 	assert.Equal(t, "", pol.Era, "8.1 belongs to no documented era")
-	assert.Contains(t, warningCodes(pol), "assumed-paths")
+	assert.Contains(t, warningCodes(pol), WarnAssumedPaths)
 
 	_, err = Decide(&Inventory{}, DecideOptions{Profile: code42(t), OS: "windows", Version: "8.2", AssumePaths: "8.0", Now: testNow})
 	assert.ErrorContains(t, err, "only for a version no source covers")
@@ -471,8 +472,8 @@ func TestDecideMac(t *testing.T) {
 	assert.Contains(t, pol.Rules[0].Reason, "Broken.app: 1 sealed file(s) modified")
 	assert.Equal(t, "ad-hoc signature: no signer identity to trust", pol.Rules[1].Reason)
 	codes := warningCodes(pol)
-	assert.Contains(t, codes, "unexpected-signer")
-	assert.Contains(t, codes, "tampered")
+	assert.Contains(t, codes, WarnUnexpectedSigner)
+	assert.Contains(t, codes, WarnTampered)
 
 	// The same install judged as 11.x: its Team ID 9YV9435DHD is not the CrashPlan era's.
 	opts.Version = "11.0"
@@ -507,7 +508,7 @@ func TestDecideWarnings(t *testing.T) {
 	require.Len(t, pol.Rules, 1)
 	assert.Equal(t, "secops", pol.Rules[0].Owner)
 	assert.Equal(t, Day(soonCert.NotAfter).Format(time.RFC3339), pol.Rules[0].Expires, "the earlier of the leaf's not_after day and the governance expiry")
-	assert.Contains(t, warningCodes(pol), "signer-expiring")
+	assert.Contains(t, warningCodes(pol), WarnSignerExpiring)
 
 	prev := &Policy{SchemaVersion: 1, Era: "crashplan-legacy", AppVersion: "8.0", Rules: []Rule{{Criterion: CriterionSigner, Value: "oldthumb"}}}
 	opts.Previous = prev
@@ -546,7 +547,8 @@ func TestDecideDeterministic(t *testing.T) {
 
 func TestCheckPathRule(t *testing.T) {
 	for _, tc := range []struct {
-		os, path, want string
+		os         profile.OS
+		path, want string
 	}{
 		{"windows", `C:\`, "a drive root"},
 		{"windows", `d:`, "a drive root"},
@@ -626,7 +628,7 @@ func TestDecideTeamIDPinNeedsTrustedChain(t *testing.T) {
 func TestDecidePatternNamesGetHashRules(t *testing.T) {
 	names := []string{"*.dll", "a?.exe", "[x].exe", "a]b.exe", "{a,b}.exe", "100%.exe", "%TEMP%.exe", `back\slash.exe`,
 		"esc\x1b[2J.exe", "cr\r.exe", "lf\n.exe", "del\x7f.exe", "c1\u0085.exe", "csi\u009b.exe", "bad\xff.exe", "**"}
-	for _, osName := range []string{"windows", "mac", "linux"} {
+	for _, osName := range []profile.OS{"windows", "mac", "linux"} {
 		for _, n := range names {
 			for _, rel := range []string{n, n + "/tool.exe", "dir/" + n + "/sub/tool.exe"} {
 				inv := &Inventory{SchemaVersion: 1, Files: []FileEvidence{peFile("/tmp/inst", rel, h('a'), signers.StatusUnsigned)}}
@@ -683,7 +685,8 @@ func TestDecidePatternNamesGetHashRules(t *testing.T) {
 // name) gets a hash rule with the reason at level path, instead of failing the whole run.
 func TestDecideGuardrailRefusedPathsGetHashRules(t *testing.T) {
 	cases := []struct {
-		os, base, rel string
+		os        profile.OS
+		base, rel string
 	}{
 		{"windows", `C:\Program Files\App`, "SETUP~1.EXE"},
 		{"windows", `C:\Program Files\App`, "tool.exe:stream"},
@@ -754,7 +757,7 @@ func TestDecideAdvice(t *testing.T) {
 				assert.Contains(t, w.Message, "since the hash changes with each new Code42 app patch or update")
 			}
 		}
-		assert.Contains(t, warningCodes(pol), "hash-upgrade", "the tampered file keeps a hash rule at every level")
+		assert.Contains(t, warningCodes(pol), WarnHashUpgrade, "the tampered file keeps a hash rule at every level")
 	}
 	// A profile without advice: no advice warning, the plain hash-upgrade message.
 	prof, err := profile.Parse([]byte(`{"schema_version":1,"name":"x","title":"X","sources":[],"paths":[]}`))

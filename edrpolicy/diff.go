@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 )
 
 // Change kinds of a RuleChange; the strings are part of `edrpolicy diff --format json`.
@@ -33,10 +35,10 @@ type FieldChange struct {
 // RuleChange is one rule added, removed or changed.
 type RuleChange struct {
 	// Change is added, removed or changed.
-	Change    string    `json:"change"`
-	Criterion Criterion `json:"criterion"`
-	Platform  string    `json:"platform"`
-	Role      string    `json:"role"`
+	Change    string     `json:"change"`
+	Criterion Criterion  `json:"criterion"`
+	Platform  profile.OS `json:"platform"`
+	Role      string     `json:"role"`
 	// Files are the files of the new rule (of the old one when removed).
 	Files []string `json:"files"`
 	// Reason says in one line what changed, e.g. "file content changed (new build): sha256
@@ -98,7 +100,7 @@ func Diff(old, new *Policy) *PolicyDiff {
 	for _, f := range []struct{ name, a, b string }{
 		{"profile", old.Profile, new.Profile},
 		{"product", old.Product, new.Product},
-		{"os", old.OS, new.OS},
+		{"os", string(old.OS), string(new.OS)},
 		{"app_version", old.AppVersion, new.AppVersion},
 		{"era", old.Era, new.Era},
 		{"level", string(old.Level), string(new.Level)},
@@ -187,7 +189,7 @@ func pairRules(a, b []Rule, key func(*Rule) string, pair func(a, b *Rule)) (aLef
 
 // ruleKey identifies the same rule: what an EDR console matches on.
 func ruleKey(r *Rule) string {
-	return strings.Join([]string{string(r.Criterion), r.Platform, r.Role, r.Value, r.Match, r.FileName, r.SigningID}, "\x00")
+	return strings.Join([]string{string(r.Criterion), string(r.Platform), r.Role, r.Value, r.Match, r.FileName, r.SigningID}, "\x00")
 }
 
 // RuleIdentity is what stays the same about a rule across application versions: for a hash
@@ -196,7 +198,7 @@ func ruleKey(r *Rule) string {
 // its path. Diff pairs rules with the same identity as "changed" (a new build of the same
 // file, a renewed certificate of the same signer) rather than as one removed and one added.
 func RuleIdentity(r *Rule) string {
-	parts := []string{string(r.Criterion), r.Platform, r.Role}
+	parts := []string{string(r.Criterion), string(r.Platform), r.Role}
 	switch r.Criterion {
 	case CriterionHash:
 		files := append([]string(nil), r.Files...)

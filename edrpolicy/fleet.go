@@ -1,5 +1,7 @@
 package edrpolicy
 
+import "github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+
 // This file holds the types that evidence merged from many hosts (package edrpolicy/fleet,
 // `generate --evidence`) adds to FileEvidence and Policy. The merging itself lives in
 // edrpolicy/fleet; Decide treats merged evidence like any other: its trust judgement
@@ -69,7 +71,7 @@ func SortPolicy(p *Policy) {
 // platform treats as the same file: separators unified ('\' on Windows, '/' elsewhere),
 // case folded on Windows and macOS (as the path guardrails fold it), unchanged case on Linux.
 // It does not resolve "." or ".."; callers clean the path first.
-func FoldPath(platform, p string) string {
+func FoldPath(platform profile.OS, p string) string {
 	switch platform {
 	case "windows":
 		out := make([]byte, 0, len(p))

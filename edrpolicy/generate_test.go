@@ -201,8 +201,8 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		assert.Equal(t, ruleLine{CriterionSigner, s.leafSHA1, []string{cp + "CrashPlanService.exe", cp + `electron\CrashPlanDesktop.exe`},
 			"valid signature, chain trusted to a root supplied as trusted for this run; the signer is neither pinned nor the profile's expected signer, so the rule is narrowed to this file"}, ls[0])
 		assert.Equal(t, "CrashPlanService.exe", pol.Rules[0].FileName)
-		assert.Contains(t, warningCodes(pol), "unknown-signer")
-		assert.Contains(t, warningCodes(pol), "tampered")
+		assert.Contains(t, warningCodes(pol), WarnUnknownSigner)
+		assert.Contains(t, warningCodes(pol), WarnTampered)
 	})
 
 	t.Run("signer unknown root not pinned", func(t *testing.T) {
@@ -317,5 +317,5 @@ func TestGenerateGuardrail(t *testing.T) {
 	pol, err := Generate(context.Background(), GenerateOptions{Decide: DecideOptions{Profile: prof, OS: "windows", Force: true, Now: testNow}})
 	require.NoError(t, err)
 	assert.Len(t, pol.Rules, 2)
-	assert.Equal(t, []string{"guardrail-forced", "guardrail-forced", "no-executables"}, warningCodes(pol))
+	assert.Equal(t, []WarningCode{WarnGuardrailForced, WarnGuardrailForced, WarnNoExecutables}, warningCodes(pol))
 }

@@ -49,7 +49,7 @@ func TestGenerateGenericProfile(t *testing.T) {
 		install []string
 		pins    []string
 		want    []string
-		warn    string
+		warn    WarningCode
 	}{
 		{"hash, install path", CriterionHash, []string{`D:\Apps\Tool`}, nil, []string{
 			`hash  D:\Apps\Tool\CrashPlanNative.dll`, `hash  D:\Apps\Tool\CrashPlanService.exe`, `hash  D:\Apps\Tool\Uninstall.exe`, `hash  D:\Apps\Tool\electron\CrashPlanDesktop.exe`}, "hash-upgrade"},

@@ -280,6 +280,3 @@ func expiredWarning(rules []Rule, today time.Time) *Warning {
 	}
 	return &Warning{Code: WarnExpired, Message: fmt.Sprintf("%d rule(s) have expired (expires on or before %s): review them, renew the approval or remove them; check fails on them", n, Day(today).Format(DateLayout)), Files: dedupe(files)}
 }
-
-// WarnExpired is the warning code for rules whose governance expiry has passed.
-const WarnExpired = "expired"

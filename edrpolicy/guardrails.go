@@ -85,7 +85,7 @@ type GuardrailOptions struct {
 	// HostOS is the platform (windows, mac, linux) of this machine. HostCheck is called only
 	// for rules of that platform: a path judged for another OS says nothing about this
 	// machine's folders.
-	HostOS string
+	HostOS profile.OS
 	// HostCheck, when not nil, is called with each normalized form (without wildcards) of a
 	// path the guardrails accept, in the value's own spelling, and returns a refusal reason
 	// or "".
@@ -98,7 +98,7 @@ type GuardrailOptions struct {
 // gets the pure judgment. On a platform that is not windows, darwin or linux it returns the
 // zero value.
 func HostGuardrails() GuardrailOptions {
-	host := map[string]string{"windows": profile.OSWindows, "darwin": profile.OSMac, "linux": profile.OSLinux}[runtime.GOOS]
+	host := map[string]profile.OS{"windows": profile.OSWindows, "darwin": profile.OSMac, "linux": profile.OSLinux}[runtime.GOOS]
 	if host == "" {
 		return GuardrailOptions{}
 	}
@@ -117,7 +117,7 @@ func HostWorldWritable(p string) string {
 
 // CheckPathRule returns why a path rule over value, for platform os, must be refused, or ""
 // when it is acceptable: JudgePathRule without a host check. It reads no file system.
-func CheckPathRule(os, value string) string {
+func CheckPathRule(os profile.OS, value string) string {
 	return JudgePathRule(os, value, GuardrailOptions{})
 }
 
@@ -132,7 +132,7 @@ func CheckPathRule(os, value string) string {
 // those folders; a wildcard where an application's folder name belongs below Program Files,
 // /Applications and the other shared folders (C:\Program Files\*\x, /Applications/*.app).
 // Every Decide, Check and export judgment goes through it.
-func JudgePathRule(platform, value string, g GuardrailOptions) string {
+func JudgePathRule(platform profile.OS, value string, g GuardrailOptions) string {
 	forms, why := normalizeRule(platform, value)
 	if why != "" {
 		return why
@@ -157,7 +157,7 @@ func JudgePathRule(platform, value string, g GuardrailOptions) string {
 }
 
 // judgedAs names the form that was refused when it is not simply the value in another case.
-func judgedAs(platform, value string, f pathForm, n int) string {
+func judgedAs(platform profile.OS, value string, f pathForm, n int) string {
 	naive := strings.TrimSpace(value)
 	if platform == profile.OSWindows {
 		naive = strings.ReplaceAll(naive, "/", `\`)
@@ -548,13 +548,13 @@ var linuxGuards = []guardSpec{
 }
 
 // guardTables are the entries of each platform, built once from the specs (read-only).
-var guardTables = map[string][]guardEntry{
+var guardTables = map[profile.OS][]guardEntry{
 	profile.OSWindows: buildGuards(profile.OSWindows, windowsGuards),
 	profile.OSMac:     buildGuards(profile.OSMac, macGuards),
 	profile.OSLinux:   buildGuards(profile.OSLinux, linuxGuards),
 }
 
-func buildGuards(platform string, specs []guardSpec) []guardEntry {
+func buildGuards(platform profile.OS, specs []guardSpec) []guardEntry {
 	out := make([]guardEntry, 0, len(specs))
 	for _, s := range specs {
 		var segs []string
@@ -584,7 +584,7 @@ func buildGuards(platform string, specs []guardSpec) []guardEntry {
 }
 
 // rulePlatform is the platform a rule's path is judged for: the rule's, else the policy's.
-func rulePlatform(r *Rule, policyOS string) string {
+func rulePlatform(r *Rule, policyOS profile.OS) profile.OS {
 	if r.Platform != "" {
 		return r.Platform
 	}
@@ -596,7 +596,7 @@ func rulePlatform(r *Rule, policyOS string) string {
 // JudgePathRule, for the rule's platform, else policyOS). It returns nil for a rule that is
 // not a path rule or that passes. Decide, Check, Policy.Refusals and the exporters all use it,
 // so that they agree on every rule.
-func PathRuleRefusals(r *Rule, policyOS string, g GuardrailOptions) []Refusal {
+func PathRuleRefusals(r *Rule, policyOS profile.OS, g GuardrailOptions) []Refusal {
 	if r.Criterion != CriterionPath {
 		return nil
 	}

@@ -63,17 +63,37 @@ func TestDecideWithoutHostCheckIgnoresThisMachine(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("makes a world-writable folder and judges it as a linux path")
 	}
-	dir, err := os.MkdirTemp(".", "ww-") // not under /tmp, which the tables refuse anyway
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	dir, err = filepath.Abs(dir)
-	require.NoError(t, err)
-	require.NoError(t, os.Chmod(dir, 0o777))
-
 	p := *code42(t)
-	p.Paths = append(append([]profile.PathRow(nil), p.Paths...), profile.PathRow{OS: profile.OSLinux, Use: "test cache", Role: profile.RoleCache, Path: dir, Kind: "folder", Rule: profile.RuleScanExclusion})
-	opts := DecideOptions{Profile: &p, OS: "linux", Product: "crashplan", Version: "11.2.1", Now: testNow}
 	empty := &Inventory{SchemaVersion: 1, Files: []FileEvidence{}}
+	// A world-writable folder outside every folder the tables refuse by name (/tmp, /var/tmp,
+	// ...): the checkout may itself be under /tmp (CI clones there), so try other bases.
+	var dir string
+	var opts DecideOptions
+	bases := []string{"."}
+	if c, err := os.UserCacheDir(); err == nil {
+		bases = append(bases, c)
+	}
+	for _, base := range bases {
+		d, err := os.MkdirTemp(base, "edrpolicy-ww-")
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(d) })
+		if d, err = filepath.Abs(d); err != nil {
+			continue
+		}
+		require.NoError(t, os.Chmod(d, 0o777))
+		pp := p
+		pp.Paths = append(append([]profile.PathRow(nil), p.Paths...), profile.PathRow{OS: profile.OSLinux, Use: "test cache", Role: profile.RoleCache, Path: d, Kind: "folder", Rule: profile.RuleScanExclusion})
+		o := DecideOptions{Profile: &pp, OS: "linux", Product: "crashplan", Version: "11.2.1", Now: testNow}
+		if _, err := Decide(empty, o); err == nil {
+			dir, opts = d, o
+			break
+		}
+	}
+	if dir == "" {
+		t.Skipf("no folder outside the refused ones to make world-writable (tried %v)", bases)
+	}
 
 	pol, err := Decide(empty, opts)
 	require.NoError(t, err)

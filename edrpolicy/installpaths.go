@@ -24,7 +24,7 @@ type InstallQuery struct {
 	// Product is the profile's product (empty: the profile's default product).
 	Product string
 	// OS is windows, mac or linux (required).
-	OS string
+	OS profile.OS
 	// Version is the application version (parse it with profile.ParseVersion). It is required
 	// when the profile's paths for OS depend on the version: without it there is no telling
 	// one era's folder from another's.
@@ -102,7 +102,7 @@ func installTable(q InstallQuery) (*profile.Table, error) {
 // of profile p for osName (see InstallPaths). It returns nil when p has no install folder for
 // osName at all, and an error wrapping ErrNoInstallFolder when it has some, but none in t
 // while inv holds files under a root. Decide and InstallPaths share it.
-func mapInstallRoots(p *profile.Profile, osName string, v profile.Version, install string, t *profile.Table, inv *Inventory) (map[string][]string, error) {
+func mapInstallRoots(p *profile.Profile, osName profile.OS, v profile.Version, install string, t *profile.Table, inv *Inventory) (map[string][]string, error) {
 	roots := inventoryRoots(inv)
 	mains := mainFolders(t.Rows)
 	if len(roots) == 0 || len(mains) == 0 && !hasMainFolder(p, osName) {
@@ -142,7 +142,7 @@ func mainFolders(rows []profile.PathRow) []string {
 
 // hasMainFolder reports whether p has a main application folder for osName in any version or
 // install kind.
-func hasMainFolder(p *profile.Profile, osName string) bool {
+func hasMainFolder(p *profile.Profile, osName profile.OS) bool {
 	for _, r := range p.Paths {
 		if r.OS == osName && isMainFolder(r) {
 			return true

@@ -127,13 +127,13 @@ func TestDecideDefaultsInstallPaths(t *testing.T) {
 func TestDecideMapsRootsAsGenerate(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
-		os   string
+		os   profile.OS
 		want []string
 	}{
 		{"windows", []string{`C:\Program Files\CrashPlan`}},
 		{"mac", []string{"/Applications"}}, // the root holds CrashPlan.app
 	} {
-		root := filepath.Join("..", "examples", "sample", tc.os)
+		root := filepath.Join("..", "examples", "sample", string(tc.os))
 		opts := DecideOptions{Profile: code42(t), OS: tc.os, Level: CriterionHash, Now: testNow}
 		gpol, err := Generate(ctx, GenerateOptions{Roots: []string{root}, AppVersion: VersionAuto, Decide: opts})
 		require.NoError(t, err, tc.os)

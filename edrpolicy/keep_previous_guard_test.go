@@ -53,7 +53,7 @@ func TestKeepPreviousReappliesGuardrails(t *testing.T) {
 		assert.Contains(t, ruleValues(pol), tc.value)
 		var forced []string
 		for _, w := range pol.Warnings {
-			if w.Code == "guardrail-forced" {
+			if w.Code == WarnGuardrailForced {
 				forced = append(forced, w.Files...)
 			}
 		}

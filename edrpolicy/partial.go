@@ -9,10 +9,6 @@ import (
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
-// WarnUnreadable is the Warning.Code of a file or folder the inspection could not read: the
-// policy was built from a partial read (Policy.Partial) and says which files are missing.
-const WarnUnreadable = "unreadable"
-
 // Unread is a file or folder an inspection could not read.
 type Unread struct {
 	// Name is the file as displayed (root/path), rendered with QuotePath.

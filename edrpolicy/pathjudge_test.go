@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/internal/pathcases"
 )
 
@@ -30,9 +31,10 @@ func TestJudgePathRuleTable(t *testing.T) {
 // The normalized forms named in messages and returned by NormalizePathRule.
 func TestNormalizePathRule(t *testing.T) {
 	for _, tc := range []struct {
-		platform, value string
-		want            []string
-		why             string
+		platform profile.OS
+		value    string
+		want     []string
+		why      string
 	}{
 		{"windows", `C:/Users//x/./AppData\Local\Temp\`, []string{`c:\users\x\appdata\local\temp`}, ""},
 		{"windows", `%SystemDrive%\.`, []string{`c:\`}, ""},

@@ -88,7 +88,7 @@ func (f pathForm) hasWildcard() bool {
 // Everywhere: "**" (a recursive wildcard) and NUL are refused; "*" and "?" stand within one
 // segment (Defender's documented semantics; Falcon's are UNCONFIRMED); a "*" user-name segment
 // (C:\Users\*\..., /Users/*/...) stands for every user's own profile.
-func NormalizePathRule(platform, value string) ([]string, string) {
+func NormalizePathRule(platform profile.OS, value string) ([]string, string) {
 	forms, why := normalizeRule(platform, value)
 	if why != "" {
 		return nil, why
@@ -100,7 +100,7 @@ func NormalizePathRule(platform, value string) ([]string, string) {
 	return out, ""
 }
 
-func normalizeRule(platform, value string) ([]pathForm, string) {
+func normalizeRule(platform profile.OS, value string) ([]pathForm, string) {
 	v := strings.TrimSpace(value)
 	switch {
 	case v == "":
@@ -466,11 +466,11 @@ var (
 
 // unixHome and unixTemp are what $HOME (and ~) and $TMPDIR can name.
 var (
-	unixHome = map[string][]string{profile.OSMac: {"/Users/*", "/var/root"}, profile.OSLinux: {"/home/*", "/root"}}
-	unixTemp = map[string][]string{profile.OSMac: {"/var/folders/*/*/T/", "/tmp/"}, profile.OSLinux: {"/tmp/", "/tmp"}}
+	unixHome = map[profile.OS][]string{profile.OSMac: {"/Users/*", "/var/root"}, profile.OSLinux: {"/home/*", "/root"}}
+	unixTemp = map[profile.OS][]string{profile.OSMac: {"/var/folders/*/*/T/", "/tmp/"}, profile.OSLinux: {"/tmp/", "/tmp"}}
 )
 
-func normalizeUnix(platform, v string) ([]pathForm, string) {
+func normalizeUnix(platform profile.OS, v string) ([]pathForm, string) {
 	exps, why := expandUnixVars(platform, v)
 	if why != "" {
 		return nil, why
@@ -513,7 +513,7 @@ func normalizeUnix(platform, v string) ([]pathForm, string) {
 }
 
 // applyAliasesOnce replaces st by a link's target when st is exactly the link.
-func applyAliasesOnce(list []alias, st []string, platform string) ([]string, bool) {
+func applyAliasesOnce(list []alias, st []string, platform profile.OS) ([]string, bool) {
 	keys := unixKeys(platform, st)
 	for _, a := range list {
 		if len(keys) == len(a.from) && aliasMatch(a.from, keys) {
@@ -526,7 +526,7 @@ func applyAliasesOnce(list []alias, st []string, platform string) ([]string, boo
 // unixForms canonicalizes a cleaned macOS or Linux path: on macOS, firmlinked
 // /System/Volumes/Data spellings and /private/{var,tmp,etc} become the folder at /, and a
 // /Volumes/NAME/... path is also judged as /... (NAME may be the boot volume, a link to /).
-func unixForms(platform string, segs []string) []pathForm {
+func unixForms(platform profile.OS, segs []string) []pathForm {
 	mk := func(s []string) pathForm { return pathForm{segs: s, keys: unixKeys(platform, s)} }
 	if platform != profile.OSMac {
 		return []pathForm{mk(segs)}
@@ -552,7 +552,7 @@ strip:
 
 // expandUnixVars expands a leading ~ and $HOME/${HOME}, $TMPDIR/${TMPDIR}; any other
 // variable, ~user or shell expansion is refused.
-func expandUnixVars(platform, v string) ([]string, string) {
+func expandUnixVars(platform profile.OS, v string) ([]string, string) {
 	if strings.HasPrefix(v, "~") {
 		rest := v[1:]
 		if rest != "" && rest[0] != '/' {
@@ -633,7 +633,7 @@ func hfsIgnorable(r rune) bool {
 	return false
 }
 
-func unixKeys(platform string, segs []string) []string {
+func unixKeys(platform profile.OS, segs []string) []string {
 	if platform != profile.OSMac {
 		return append([]string(nil), segs...)
 	}

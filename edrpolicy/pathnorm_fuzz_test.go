@@ -5,10 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/internal/pathcases"
 )
 
-var fuzzPlatforms = []string{"windows", "mac", "linux"}
+var fuzzPlatforms = profile.KnownOSes
 
 // FuzzJudgePathRule checks properties of the path normalizer and judge on any value:
 //
@@ -45,7 +46,7 @@ func FuzzJudgePathRule(f *testing.F) {
 	})
 }
 
-func checkIdempotent(t *testing.T, platform, value string, forms []pathForm) {
+func checkIdempotent(t *testing.T, platform profile.OS, value string, forms []pathForm) {
 	all := map[string]bool{}
 	for _, f := range forms {
 		all[f.String()] = true
@@ -71,7 +72,7 @@ func checkIdempotent(t *testing.T, platform, value string, forms []pathForm) {
 	}
 }
 
-func checkStaysRefused(t *testing.T, platform, value string) {
+func checkStaysRefused(t *testing.T, platform profile.OS, value string) {
 	v := strings.TrimSpace(value)
 	if v == "" || len(v) > maxPathValue-16 {
 		return
@@ -101,7 +102,7 @@ func checkStaysRefused(t *testing.T, platform, value string) {
 
 // checkNotProtected compares a form of an accepted value with every protected folder,
 // segment by segment, the every-user "*" of both taken as the same user name.
-func checkNotProtected(t *testing.T, platform, value string, f pathForm) {
+func checkNotProtected(t *testing.T, platform profile.OS, value string, f pathForm) {
 	keys := slices.Clone(f.keys)
 	for i, k := range keys {
 		if k == "*" {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
@@ -36,14 +37,10 @@ func ParseCriterion(s string) (Criterion, error) {
 	return "", fmt.Errorf("level %q: want hash, signer or path", s)
 }
 
-// WarnGuardrailForced is the code of the warning Decide records for a path rule it kept,
-// with DecideOptions.Force, although a guardrail refuses it.
-const WarnGuardrailForced = "guardrail-forced"
-
 // ForcedFiles returns the files the policy's warnings of the given code (WarnGuardrailForced,
 // WarnInterpreterForced, WarnRiskySignerForced) record as kept by a forced decision. Nothing
 // trusts such a record, anyone can write one; check names it in its messages.
-func (p *Policy) ForcedFiles(code string) map[string]bool {
+func (p *Policy) ForcedFiles(code WarningCode) map[string]bool {
 	out := map[string]bool{}
 	for _, w := range p.Warnings {
 		if w.Code == code {
@@ -102,9 +99,9 @@ type Rule struct {
 	// SHA1 and MD5 are, on hash rules, the same file's other digests when the inspection
 	// computed them (generate asks for them when a vendor needs them: SentinelOne and
 	// Defender's FileSha1 take SHA-1, Falcon can take MD5). Value is always the SHA-256.
-	SHA1     string `json:"sha1,omitempty"`
-	MD5      string `json:"md5,omitempty"`
-	Platform string `json:"platform"`
+	SHA1     string     `json:"sha1,omitempty"`
+	MD5      string     `json:"md5,omitempty"`
+	Platform profile.OS `json:"platform"`
 	// Role is executable (any rule over program files), cache, logs, identity, config or archive.
 	Role string `json:"role"`
 	// Match is file, folder or subfolders (path rules only).
@@ -147,11 +144,10 @@ type Rule struct {
 
 // Warning is something the user should look at before deploying the policy.
 type Warning struct {
-	// Code is a stable identifier: signer-expiring, hash-upgrade, tampered, unexpected-signer,
-	// guardrail-forced, assumed-paths, signer-change, unknown-signer, unreadable, note, ...
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Files   []string `json:"files,omitempty"`
+	// Code is a stable identifier (see WarningCode and its constants).
+	Code    WarningCode `json:"code"`
+	Message string      `json:"message"`
+	Files   []string    `json:"files,omitempty"`
 	// Hosts are the hosts a fleet finding concerns (generate --evidence), sorted.
 	Hosts []string `json:"hosts,omitempty"`
 }
@@ -174,7 +170,7 @@ type Policy struct {
 	Generator  *Generator `json:"generator,omitempty"`
 	Profile    string     `json:"profile"`
 	Product    string     `json:"product"`
-	OS         string     `json:"os"`
+	OS         profile.OS `json:"os"`
 	AppVersion string     `json:"app_version"`
 	// AppVersionSource says where AppVersion came from: VersionGiven ("given explicitly") or the
 	// inspected file.
@@ -215,11 +211,11 @@ type Policy struct {
 
 // Superseded is a rule of the previous policy that the new install no longer matches.
 type Superseded struct {
-	Criterion Criterion `json:"criterion"`
-	Value     string    `json:"value"`
-	Platform  string    `json:"platform"`
-	Role      string    `json:"role"`
-	Files     []string  `json:"files"`
+	Criterion Criterion  `json:"criterion"`
+	Value     string     `json:"value"`
+	Platform  profile.OS `json:"platform"`
+	Role      string     `json:"role"`
+	Files     []string   `json:"files"`
 	// AppVersion is the version the rule belonged to.
 	AppVersion string `json:"app_version"`
 	// By is the value of the rule that replaces it (a new hash, a renewed certificate's

@@ -95,13 +95,13 @@ func (d *decider) supersede(prev *Policy) error {
 		if len(kept) == 0 {
 			msg += "; devices still on the previous version lose them (keep the previous rules during a staged rollout)"
 		}
-		d.warn = append(d.warn, Warning{Code: "superseded", Message: msg, Files: dedupe(append(append([]string{}, keptFiles...), goneFiles...))})
+		d.warn = append(d.warn, Warning{Code: WarnSuperseded, Message: msg, Files: dedupe(append(append([]string{}, keptFiles...), goneFiles...))})
 	}
 	if len(kept) > 0 {
 		if err := d.guard(kept); err != nil {
 			return fmt.Errorf("rules kept from the previous policy: %w", err)
 		}
-		d.warn = append(d.warn, Warning{Code: "kept-previous", Message: fmt.Sprintf("%d rule(s) of version %s kept for the rollout window (labelled with their app_version): regenerate without keeping them once every device runs %s", len(kept), keptVersions(kept), orUnknown(d.pol.AppVersion)), Files: dedupe(keptFiles)})
+		d.warn = append(d.warn, Warning{Code: WarnKeptPrevious, Message: fmt.Sprintf("%d rule(s) of version %s kept for the rollout window (labelled with their app_version): regenerate without keeping them once every device runs %s", len(kept), keptVersions(kept), orUnknown(d.pol.AppVersion)), Files: dedupe(keptFiles)})
 		d.pol.Rules = append(d.pol.Rules, kept...)
 		sortRules(d.pol.Rules)
 	}
@@ -132,7 +132,7 @@ func (d *decider) renewals(diff *PolicyDiff) {
 		files[p] = append(files[p], c.Files...)
 	}
 	for _, p := range order {
-		d.warn = append(d.warn, Warning{Code: "signer-change", Message: msgs[p], Files: dedupe(files[p])})
+		d.warn = append(d.warn, Warning{Code: WarnSignerChange, Message: msgs[p], Files: dedupe(files[p])})
 	}
 }
 

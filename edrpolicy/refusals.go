@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 )
 
 // Refusal ids (Refusal.ID). They are also the ids of package check's findings about the same
@@ -47,7 +49,7 @@ type RefusalOptions struct {
 // Only the executable folder refusal is final; the others may be overridden (the exporters'
 // Options.Force), each then recorded as a warning. Package check reports the same rules, with the same
 // judgement, as findings of the same ids.
-func RuleRefusals(r *Rule, policyOS string, o RefusalOptions) []Refusal {
+func RuleRefusals(r *Rule, policyOS profile.OS, o RefusalOptions) []Refusal {
 	out := PathRuleRefusals(r, policyOS, o.Guardrails)
 	rs, in := riskLists(o.RiskySigners, o.Interpreters)
 	if m, file := interpreterOf(r, in); m != nil {

@@ -218,7 +218,7 @@ func TestDecideInterpreters(t *testing.T) {
 	}
 }
 
-func warningOf(p *Policy, code string) *Warning {
+func warningOf(p *Policy, code WarningCode) *Warning {
 	for i := range p.Warnings {
 		if p.Warnings[i].Code == code {
 			return &p.Warnings[i]

@@ -109,12 +109,12 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 	assert.Empty(t, p.Rules[0].TeamID)
 	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256, Chain: "trusted", Anchor: "roots"}}, p.Rules[0].FileDigests)
 	assert.Contains(t, p.Rules[0].Reason, "the rule names the leaf certificate, not a Team ID: the leaf certificate does not chain to Apple's root CA; chain trusted to a root supplied as trusted for this run")
-	assert.Contains(t, warningCodes(p), "team-id-unproven")
-	assert.NotContains(t, warningCodes(p), "unexpected-signer", "an unproven Team ID is not compared with the expected one")
+	assert.Contains(t, warningCodes(p), WarnTeamIDUnproven)
+	assert.NotContains(t, warningCodes(p), WarnUnexpectedSigner, "an unproven Team ID is not compared with the expected one")
 	p = gen(root, CriterionPath)
 	assert.Equal(t, append([]string{"path " + exe + " file"}, scan...), rules(p), "sorted by first file: /Applications before /Library")
 	assert.Equal(t, []FileDigest{{Path: exe, SHA256: exeSHA256}}, p.Rules[0].FileDigests)
-	assert.Contains(t, warningCodes(p), "team-id-unproven")
+	assert.Contains(t, warningCodes(p), WarnTeamIDUnproven)
 
 	// A sealed resource changed: the bundle seal is broken, so its executable is tampered
 	// evidence and gets a hash rule at every level, never a signer or path rule.
@@ -129,7 +129,7 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 		assert.Equal(t, append([]string{"hash " + exeSHA256}, scan...), rules(p), level)
 		if level != CriterionHash {
 			assert.Contains(t, p.Rules[0].Reason, "the enclosing bundle's seal is broken", level)
-			assert.Contains(t, warningCodes(p), "tampered", level)
+			assert.Contains(t, warningCodes(p), WarnTampered, level)
 		}
 	}
 
@@ -144,7 +144,7 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 		p := genBroken(root2, level)
 		require.Equal(t, CriterionHash, p.Rules[0].Criterion, level)
 		assert.NotEqual(t, exeSHA256, p.Rules[0].Value)
-		assert.Contains(t, warningCodes(p), "tampered", level)
+		assert.Contains(t, warningCodes(p), WarnTampered, level)
 		for _, r := range p.Rules[1:] {
 			assert.Equal(t, CriterionPath, r.Criterion, level)
 			assert.NotContains(t, r.Files, exe, "no path rule may cover a tampered executable")

@@ -15,7 +15,7 @@ type StarterOptions struct {
 	// Root is the install folder to inspect.
 	Root string
 	// OS is windows, mac or linux: the platform the install is for.
-	OS string
+	OS profile.OS
 	// Name is the new profile's name.
 	Name string
 	// InstallPath is the folder Root is installed as on endpoints (optional).

@@ -17,7 +17,7 @@ import (
 
 // starterRoundTrip makes a starter profile of root, writes it as a file, loads it back and
 // runs Generate with it on the same install: the profile is accepted unchanged.
-func starterRoundTrip(t *testing.T, root, osName, installPath string, level Criterion, verify signers.Options) (*profile.Profile, *Policy) {
+func starterRoundTrip(t *testing.T, root string, osName profile.OS, installPath string, level Criterion, verify signers.Options) (*profile.Profile, *Policy) {
 	t.Helper()
 	p, err := StarterProfile(context.Background(), StarterOptions{Root: root, OS: osName, Name: "myapp", InstallPath: installPath, Inspect: InspectOptions{Verify: verify}})
 	require.NoError(t, err)
@@ -130,7 +130,7 @@ func TestStarterCorpusMachORoundTrip(t *testing.T) {
 			assert.Empty(t, p.Signers, cf.Name)
 			require.Len(t, pol.Rules, 1, cf.Name)
 			assert.Equal(t, CriterionHash, pol.Rules[0].Criterion, cf.Name)
-			assert.Contains(t, warningCodes(pol), "unknown-signer", "%s: the starter's TODO about signers", cf.Name)
+			assert.Contains(t, warningCodes(pol), WarnUnknownSigner, "%s: the starter's TODO about signers", cf.Name)
 			continue
 		}
 		valid++
@@ -153,7 +153,7 @@ func TestStarterCorpusMachORoundTrip(t *testing.T) {
 		assert.Equal(t, team, r.TeamID, cf.Name)
 		assert.Empty(t, r.SigningID, "%s: the observed Team ID is expected, so the rule is not narrowed", cf.Name)
 		assert.Equal(t, []string{"/opt/myapp/bin/tool"}, r.Files, cf.Name)
-		assert.NotContains(t, warningCodes(pol), "unexpected-signer", cf.Name)
+		assert.NotContains(t, warningCodes(pol), WarnUnexpectedSigner, cf.Name)
 	}
 	if valid == 0 {
 		t.Fatalf("no corpus Mach-O with a valid trusted signature among %d", len(files))

@@ -395,12 +395,12 @@ func (d *decider) trustWarnings(execs []*verdict) {
 		}
 	}
 	if len(weakSkipped) > 0 {
-		d.warn = append(d.warn, Warning{Code: "weak-digest", Message: fmt.Sprintf("%d file(s) carry a signature with a weak digest (MD5 or SHA-1): such a signature never gives a signer rule unless its signer is pinned; a file that also carries a strong signature is judged by that one", len(weakSkipped)), Files: weakSkipped})
+		d.warn = append(d.warn, Warning{Code: WarnWeakDigest, Message: fmt.Sprintf("%d file(s) carry a signature with a weak digest (MD5 or SHA-1): such a signature never gives a signer rule unless its signer is pinned; a file that also carries a strong signature is judged by that one", len(weakSkipped)), Files: weakSkipped})
 	}
 	if len(weakPinned) > 0 {
-		d.warn = append(d.warn, Warning{Code: "weak-digest", Message: fmt.Sprintf("%d file(s) get a signer rule from a signature with a weak digest (MD5 or SHA-1), only because its signer is pinned: a collision can give another file the same signature; prefer hash rules", len(weakPinned)), Files: weakPinned})
+		d.warn = append(d.warn, Warning{Code: WarnWeakDigest, Message: fmt.Sprintf("%d file(s) get a signer rule from a signature with a weak digest (MD5 or SHA-1), only because its signer is pinned: a collision can give another file the same signature; prefer hash rules", len(weakPinned)), Files: weakPinned})
 	}
 	if len(unproven) > 0 {
-		d.warn = append(d.warn, Warning{Code: "team-id-unproven", Message: fmt.Sprintf("%d file(s) name an Apple Team ID that their signing certificate does not prove (%s): no rule names that Team ID; a signer rule for them names the leaf certificate's thumbprint", len(unproven), joinSet(whys)), Files: unproven})
+		d.warn = append(d.warn, Warning{Code: WarnTeamIDUnproven, Message: fmt.Sprintf("%d file(s) name an Apple Team ID that their signing certificate does not prove (%s): no rule names that Team ID; a signer rule for them names the leaf certificate's thumbprint", len(unproven), joinSet(whys)), Files: unproven})
 	}
 }

@@ -166,8 +166,8 @@ func TestTrustEndToEndWindows(t *testing.T) {
 		assert.NotContains(t, r.Reason, "--", file)
 	}
 	codes := warningCodes(pol)
-	assert.Contains(t, codes, "weak-digest")
-	assert.Contains(t, codes, "tampered", "the forged leaf makes its signature invalid")
+	assert.Contains(t, codes, WarnWeakDigest)
+	assert.Contains(t, codes, WarnTampered, "the forged leaf makes its signature invalid")
 	assert.Equal(t, sorted([]string{ti.expired, ti.noEKU}), pol.PinnedSigners)
 
 	check := func(p *Policy) *checkReport {
@@ -287,8 +287,8 @@ func TestTrustEndToEndMacImpostor(t *testing.T) {
 		assert.Empty(t, signer.TeamID)
 		assert.Equal(t, "com.crashplan.app", signer.SigningID, "narrowed: neither pinned nor expected")
 		assert.Contains(t, signer.Reason, "the leaf certificate does not chain to Apple's root CA")
-		assert.Contains(t, warningCodes(pol), "team-id-unproven")
-		assert.NotContains(t, warningCodes(pol), "unexpected-signer")
+		assert.Contains(t, warningCodes(pol), WarnTeamIDUnproven)
+		assert.NotContains(t, warningCodes(pol), WarnUnexpectedSigner)
 
 		// The policy itself is consistent with the install.
 		rep := runCheck(t, ctx, pol, CheckArgs{Roots: []string{m.root}, Inspect: insp})

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
@@ -16,7 +17,7 @@ import (
 // same judgement, whether Check counts a signer rule naming its signer as covering it.
 type trustCase struct {
 	name string
-	os   string // windows or mac
+	os   profile.OS // windows or mac
 	file FileEvidence
 	pins []string
 	// signer is true when Decide gives a signer rule; then value and team are that rule's
@@ -26,7 +27,7 @@ type trustCase struct {
 	narrowed    bool
 	// reasonHas are parts of the rule's reason; warns are warning codes Decide must give.
 	reasonHas []string
-	warns     []string
+	warns     []WarningCode
 }
 
 const (
@@ -147,41 +148,41 @@ func trustCases() []trustCase {
 		}()), reasonHas: []string{"signer chain untrusted: the issuer's signature on certificate \"Vendor\" does not verify"}},
 		// Item 15, Windows.
 		{name: "sha1 signature, trusted chain", os: "windows", file: pe1(weak(auth(good, trusted), "sha1 image digest, sha1 signer digest")),
-			reasonHas: []string{"weak digest (sha1 image digest, sha1 signer digest)", "the signer is not pinned"}, warns: []string{"weak-digest"}},
+			reasonHas: []string{"weak digest (sha1 image digest, sha1 signer digest)", "the signer is not pinned"}, warns: []WarningCode{"weak-digest"}},
 		{name: "md5 signature, trusted chain", os: "windows", file: pe1(weak(auth(good, trusted), "md5 image digest, md5 signer digest")),
-			reasonHas: []string{"weak digest (md5 image digest"}, warns: []string{"weak-digest"}},
+			reasonHas: []string{"weak digest (md5 image digest"}, warns: []WarningCode{"weak-digest"}},
 		{name: "sha1 signature, pinned", os: "windows", file: pe1(weak(auth(good, unknown), "sha1 image digest, sha1 signer digest")), pins: pin, signer: true, value: thumbA,
-			reasonHas: []string{"weak digest (sha1 image digest, sha1 signer digest) accepted only because the signer is pinned"}, warns: []string{"weak-digest"}},
+			reasonHas: []string{"weak digest (sha1 image digest, sha1 signer digest) accepted only because the signer is pinned"}, warns: []WarningCode{"weak-digest"}},
 		{name: "dual-signed: sha1 primary and sha256 nested, both trusted", os: "windows",
 			file: pe1(weak(auth(good, trusted), "sha1 image digest, sha1 signer digest"), nested(auth(other, trusted))), signer: true, value: thumbB, narrowed: true,
-			reasonHas: []string{"chain trusted to a root of this machine's trust store"}, warns: []string{"weak-digest"}},
+			reasonHas: []string{"chain trusted to a root of this machine's trust store"}, warns: []WarningCode{"weak-digest"}},
 		{name: "dual-signed: sha1 primary pinned, sha256 nested unknown", os: "windows",
 			file: pe1(weak(auth(good, unknown), "sha1 image digest"), nested(auth(other, unknown))), pins: pin, signer: true, value: thumbA,
-			reasonHas: []string{"accepted only because the signer is pinned"}, warns: []string{"weak-digest"}},
+			reasonHas: []string{"accepted only because the signer is pinned"}, warns: []WarningCode{"weak-digest"}},
 		{name: "dual-signed: neither counts", os: "windows",
 			file:      pe1(weak(auth(good, trusted), "sha1 image digest"), nested(auth(other, unknown))),
-			reasonHas: []string{"nested signature (sha256): signer chain unknown-root", "primary signature (sha1): weak digest (sha1 image digest)"}, warns: []string{"weak-digest"}},
+			reasonHas: []string{"nested signature (sha256): signer chain unknown-root", "primary signature (sha1): weak digest (sha1 image digest)"}, warns: []WarningCode{"weak-digest"}},
 
 		// Item 9, macOS: the Team ID comes from a certificate that chains to Apple's root.
 		{name: "Developer ID under Apple's root, expected team", os: "mac", file: mac1(anchored(cert("Dev", thumbA, devID(expectedTeam)))), signer: true, value: expectedTeam, team: expectedTeam,
 			reasonHas: []string{"chain trusted to Apple's root CA"}},
 		{name: "impostor under a --roots CA claiming the expected team", os: "mac", file: mac1(underRoots(cert("Dev", thumbA, devID(expectedTeam)))), signer: true, value: thumbA, narrowed: true,
 			reasonHas: []string{"the rule names the leaf certificate, not a Team ID: the leaf certificate does not chain to Apple's root CA; chain trusted to a root supplied as trusted for this run"},
-			warns:     []string{"team-id-unproven"}},
+			warns:     []WarningCode{"team-id-unproven"}},
 		{name: "impostor under --roots with the expected team pinned", os: "mac", file: mac1(underRoots(cert("Dev", thumbA, devID(expectedTeam)))), pins: []string{expectedTeam}, signer: true, value: thumbA, narrowed: true,
-			warns: []string{"team-id-unproven"}},
+			warns: []WarningCode{"team-id-unproven"}},
 		{name: "impostor under --roots, leaf pinned", os: "mac", file: mac1(underRoots(cert("Dev", thumbA, devID(expectedTeam)))), pins: pin, signer: true, value: thumbA,
-			reasonHas: []string{"leaf certificate pinned by its thumbprint"}, warns: []string{"team-id-unproven"}},
+			reasonHas: []string{"leaf certificate pinned by its thumbprint"}, warns: []WarningCode{"team-id-unproven"}},
 		{name: "Apple root, no OU", os: "mac", file: mac1(anchored(cert("Dev", thumbA, devID()))), signer: true, value: thumbA, narrowed: true,
-			reasonHas: []string{"the leaf certificate has no subject OU"}, warns: []string{"team-id-unproven"}},
+			reasonHas: []string{"the leaf certificate has no subject OU"}, warns: []WarningCode{"team-id-unproven"}},
 		{name: "Apple root, Team ID in UID only", os: "mac", file: mac1(anchored(cert("Dev", thumbA, devID(), func(c *signers.Certificate) { c.UID = expectedTeam }))), signer: true, value: thumbA, narrowed: true,
-			reasonHas: []string{`its UID attribute "9YV9435DHD" is not where Apple reads the Team ID`}, warns: []string{"team-id-unproven"}},
+			reasonHas: []string{`its UID attribute "9YV9435DHD" is not where Apple reads the Team ID`}, warns: []WarningCode{"team-id-unproven"}},
 		{name: "Apple root, two OUs", os: "mac", file: mac1(anchored(cert("Dev", thumbA, devID(expectedTeam, "EVILTEAM01")))), signer: true, value: thumbA, narrowed: true,
-			reasonHas: []string{"2 subject OUs"}, warns: []string{"team-id-unproven"}},
+			reasonHas: []string{"2 subject OUs"}, warns: []WarningCode{"team-id-unproven"}},
 		{name: "Apple root, OU without the Apple extension", os: "mac", file: mac1(anchored(cert("Dev", thumbA, func(c *signers.Certificate) { c.OrganizationalUnits = []string{expectedTeam} }))), signer: true, value: thumbA, narrowed: true,
-			reasonHas: []string{"not backed by an Apple code-signing extension"}, warns: []string{"team-id-unproven"}},
+			reasonHas: []string{"not backed by an Apple code-signing extension"}, warns: []WarningCode{"team-id-unproven"}},
 		{name: "OU differs from the CodeDirectory's team", os: "mac", file: mac1(anchored(cert("Dev", thumbA, func(c *signers.Certificate) { c.OrganizationalUnits = []string{"EVILTEAM01"} }))),
-			reasonHas: []string{`the CodeDirectory's Team ID "9YV9435DHD" differs from the leaf certificate's OU "EVILTEAM01"`}, warns: []string{"team-id-unproven"}},
+			reasonHas: []string{`the CodeDirectory's Team ID "9YV9435DHD" differs from the leaf certificate's OU "EVILTEAM01"`}, warns: []WarningCode{"team-id-unproven"}},
 		{name: "Apple extension under a non-Apple root, chain unknown", os: "mac", file: mac1(macSig(expectedTeam, cert("Dev", thumbA, devID(expectedTeam)), unknown, "")), pins: []string{expectedTeam},
 			reasonHas: []string{"signer chain unknown-root"}},
 		// Item 10, macOS: a Team ID pin on a proven team does not excuse the leaf.
@@ -196,9 +197,9 @@ func trustCases() []trustCase {
 			reasonHas: []string{"Team ID pinned"}},
 		// Item 15, macOS.
 		{name: "SHA-1-only CodeDirectory under Apple's root", os: "mac", file: mac1(weak(anchored(cert("Dev", thumbA, devID(expectedTeam))), "sha1 CodeDirectory (no SHA-256 CodeDirectory)")),
-			reasonHas: []string{"weak digest (sha1 CodeDirectory"}, warns: []string{"weak-digest"}},
+			reasonHas: []string{"weak digest (sha1 CodeDirectory"}, warns: []WarningCode{"weak-digest"}},
 		{name: "SHA-1-only CodeDirectory, team pinned", os: "mac", file: mac1(weak(anchored(cert("Dev", thumbA, devID(expectedTeam))), "sha1 CodeDirectory (no SHA-256 CodeDirectory)")), pins: []string{expectedTeam},
-			signer: true, value: expectedTeam, team: expectedTeam, warns: []string{"weak-digest"}},
+			signer: true, value: expectedTeam, team: expectedTeam, warns: []WarningCode{"weak-digest"}},
 		{name: "universal file, slices by different leaves under --roots", os: "mac",
 			file:      mac1(underRoots(cert("Dev", thumbA, devID(expectedTeam))), underRoots(cert("Dev", thumbB, devID(expectedTeam)))),
 			reasonHas: []string{"slices signed by different signers (certificate " + thumbA + ", certificate " + thumbB + ")"}},

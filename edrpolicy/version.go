@@ -44,7 +44,7 @@ var ErrUnverifiedVersion = errors.New("the version source does not verify")
 // fails says the file was changed. Files on disk are read through safeopen (regular files
 // beneath the root, size-capped); a file that cannot be read is named in the error when no
 // version is found.
-func DetectVersion(inv *Inventory, p *profile.Profile, platform string) (DetectedVersion, error) {
+func DetectVersion(inv *Inventory, p *profile.Profile, platform profile.OS) (DetectedVersion, error) {
 	s := versionScan{inv: inv, broken: brokenBundles(inv)}
 	for _, vs := range p.VersionSources {
 		if vs.OS != platform {

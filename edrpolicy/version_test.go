@@ -42,7 +42,7 @@ func TestDetectVersionUnverified(t *testing.T) {
 	cases := []struct {
 		name     string
 		prof     *profile.Profile
-		os       string
+		os       profile.OS
 		files    []FileEvidence
 		want     string // version, when accepted
 		refusal  string // substring of the ErrUnverifiedVersion message

@@ -50,7 +50,8 @@ type ExecutableCoverage struct {
 	// SHA256 is the file's content digest, when the policy records it (the hash rule's
 	// value, or file_digests).
 	SHA256 string `json:"sha256,omitempty"`
-	// Rule is the 1-based index of the policy rule; Criterion its criterion.
+	// Rule is the index of the policy rule: 0-based into policy.json's "rules", as check's
+	// rules[N] names it. Criterion is the rule's criterion.
 	Rule      int                 `json:"rule"`
 	Criterion edrpolicy.Criterion `json:"criterion"`
 	// CoveredBy is the vendor entry that covers the file (its Files and Fallback left out:
@@ -90,13 +91,13 @@ func vendorCoverage(p *edrpolicy.Policy, vr *core.VendorResult) VendorCoverage {
 			continue
 		}
 		for _, f := range r.Files {
-			ec := ExecutableCoverage{File: f, SHA256: fileSHA256(r, f), Rule: i + 1, Criterion: r.Criterion}
-			if e := coveringEntry(vr.Entries, i+1, f); e != nil {
+			ec := ExecutableCoverage{File: f, SHA256: fileSHA256(r, f), Rule: i, Criterion: r.Criterion}
+			if e := coveringEntry(vr.Entries, i, f); e != nil {
 				by := *e
 				by.Files, by.Fallback = nil, ""
 				ec.CoveredBy, ec.Fallback = &by, e.Fallback
 			} else {
-				ec.NotCovered = uncoveredReason(vr.Uncovered, i+1, f)
+				ec.NotCovered = uncoveredReason(vr.Uncovered, i, f)
 			}
 			vc.Executables = append(vc.Executables, ec)
 			vc.Summary.count(ec)
@@ -145,11 +146,11 @@ func fileSHA256(r *edrpolicy.Rule, f string) string {
 }
 
 // coveringEntry is the first entry, in the order the vendor wrote them, that was written for
-// rule (1-based) and covers file f.
+// rule (0-based index into the policy's rules) and covers file f.
 func coveringEntry(entries []Entry, rule int, f string) *Entry {
 	for i := range entries {
 		e := &entries[i]
-		if e.Rule != rule {
+		if e.Rule == nil || *e.Rule != rule {
 			continue
 		}
 		for _, ef := range e.Files {

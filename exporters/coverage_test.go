@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
@@ -58,27 +59,27 @@ func TestCoverageWindows(t *testing.T) {
 	thumb := p.Rules[1].Signer.ThumbprintSHA1
 	want := map[string]map[string]string{ // vendor → file#rule → "kind type value-prefix file fallback?"
 		"crowdstrike": {
-			svc + "#1":    "hash sha256 " + tp.Sum("CrashPlanService.exe") + " crowdstrike-ioc.json",
-			desk + "#2":   "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
-			svc + "#2":    "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
-			helper + "#3": "hash sha256 " + tp.Sum("helper.exe") + " crowdstrike-ioc.json fallback",
-			svc + "#4":    `path ml-exclusion Program Files\CrashPlan\CrashPlanService.exe crowdstrike-ml-exclusions.json`,
+			svc + "#0":    "hash sha256 " + tp.Sum("CrashPlanService.exe") + " crowdstrike-ioc.json",
+			desk + "#1":   "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
+			svc + "#1":    "certificate cert-exclusion " + thumb + " crowdstrike-cert-exclusions.json",
+			helper + "#2": "hash sha256 " + tp.Sum("helper.exe") + " crowdstrike-ioc.json fallback",
+			svc + "#3":    `path ml-exclusion Program Files\CrashPlan\CrashPlanService.exe crowdstrike-ml-exclusions.json`,
 		},
 		"defender": {
-			svc + "#1":    "hash FileSha256 " + tp.Sum("CrashPlanService.exe") + " defender-indicators-001.csv",
-			desk + "#2":   "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
-			svc + "#2":    "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
-			helper + "#3": "hash FileSha256 " + tp.Sum("helper.exe") + " defender-indicators-001.csv fallback",
-			svc + "#4":    "path ExclusionPath " + svc + " defender-av-exclusions.ps1",
+			svc + "#0":    "hash FileSha256 " + tp.Sum("CrashPlanService.exe") + " defender-indicators-001.csv",
+			desk + "#1":   "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
+			svc + "#1":    "certificate CertificateThumbprint " + thumb + " defender-indicators.json",
+			helper + "#2": "hash FileSha256 " + tp.Sum("helper.exe") + " defender-indicators-001.csv fallback",
+			svc + "#3":    "path ExclusionPath " + svc + " defender-av-exclusions.ps1",
 		},
 		"sentinelone": {
-			svc + "#1": "hash white_hash " + o.Digests[tp.Sum("CrashPlanService.exe")].SHA1 + " sentinelone-exclusions.json",
+			svc + "#0": "hash white_hash " + o.Digests[tp.Sum("CrashPlanService.exe")].SHA1 + " sentinelone-exclusions.json",
 			// No publisher-name exclusion without --force (it covers everything signed under
 			// the name): the signer rule's files by hash.
-			desk + "#2":   "hash white_hash " + tp.FileDigests("CrashPlanDesktop.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
-			svc + "#2":    "hash white_hash " + tp.FileDigests("CrashPlanService.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
-			helper + "#3": "hash white_hash " + tp.FileDigests("helper.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
-			svc + "#4":    "path path " + svc + " sentinelone-exclusions.json",
+			desk + "#1":   "hash white_hash " + tp.FileDigests("CrashPlanDesktop.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
+			svc + "#1":    "hash white_hash " + tp.FileDigests("CrashPlanService.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
+			helper + "#2": "hash white_hash " + tp.FileDigests("helper.exe")[0].SHA1 + " sentinelone-exclusions.json fallback",
+			svc + "#3":    "path path " + svc + " sentinelone-exclusions.json",
 		},
 	}
 	written := map[string]bool{}
@@ -141,10 +142,10 @@ func TestCoverageNotCovered(t *testing.T) {
 	res, err := exporters.Collect(s1Site(t), p, []string{"sentinelone"}, exporters.Options{})
 	require.NoError(t, err)
 	got := byFile(t, res.Coverage, "sentinelone")
-	svc := got[`C:\Program Files\CrashPlan\CrashPlanService.exe#1`]
+	svc := got[`C:\Program Files\CrashPlan\CrashPlanService.exe#0`]
 	assert.Nil(t, svc.CoveredBy)
 	assert.Contains(t, svc.NotCovered, "S1 hash exclusions take SHA-1")
-	helper := got[`C:\Program Files\CrashPlan\helper.exe#3`]
+	helper := got[`C:\Program Files\CrashPlan\helper.exe#2`]
 	assert.Contains(t, helper.NotCovered, "the policy holds no digests of the rule's files")
 	assert.Equal(t, 2, res.Coverage.Vendors[0].Summary.NotCovered)
 	var skipped []string
@@ -161,7 +162,7 @@ func TestCoverageNotCovered(t *testing.T) {
 	// files are not covered, and the reason says so.
 	res, err = exporters.Collect(exporters.Default(), tp.Windows(t), []string{"defender"}, exporters.Options{Formats: []string{"csv"}})
 	require.NoError(t, err)
-	desk := byFile(t, res.Coverage, "defender")[`C:\Program Files\CrashPlan\CrashPlanDesktop.exe#2`]
+	desk := byFile(t, res.Coverage, "defender")[`C:\Program Files\CrashPlan\CrashPlanDesktop.exe#1`]
 	assert.Contains(t, desk.NotCovered, "(formats)")
 }
 
@@ -196,7 +197,7 @@ func TestPatternCharactersPerVendor(t *testing.T) {
 		{"plain", "plain name (x86)", want{"path", "path", "path"}, want{"path", "path", "path"}},
 	}
 	for _, c := range cases {
-		for _, plat := range []string{"windows", "linux", "mac"} {
+		for _, plat := range []profile.OS{"windows", "linux", "mac"} {
 			w := c.nix
 			root, sep := "/opt/app", "/"
 			if plat == "windows" {
@@ -219,7 +220,7 @@ func TestPatternCharactersPerVendor(t *testing.T) {
 					}
 					require.NoError(t, err)
 					for vendor, kind := range map[string]string{"crowdstrike": w.cs, "defender": w.def, "sentinelone": w.s1} {
-						x := byFile(t, res.Coverage, vendor)[file+"#1"]
+						x := byFile(t, res.Coverage, vendor)[file+"#0"]
 						require.NotNil(t, x.CoveredBy, "%s: %s", vendor, x.NotCovered)
 						assert.Equal(t, kind, string(x.CoveredBy.Kind), vendor)
 						if kind == "hash" {

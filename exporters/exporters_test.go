@@ -109,14 +109,14 @@ func TestExportGuardrails(t *testing.T) {
 	assert.NotEmpty(t, files)
 	var forced []string
 	for _, w := range warns {
-		if w.Code == "guardrail-forced" {
+		if w.Code == edrpolicy.WarnGuardrailForced {
 			forced = append(forced, w.Files...)
 		}
 	}
 	assert.Equal(t, []string{`C:\`, `C:\Windows\Temp\x`}, forced)
 
 	// The policy's own guardrail-forced warnings are not trusted: still refused.
-	p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Files: []string{`C:\`}}, {Code: "guardrail-forced", Files: []string{`C:\Windows\Temp\x`}}}
+	p.Warnings = []edrpolicy.Warning{{Code: edrpolicy.WarnGuardrailForced, Files: []string{`C:\`}}, {Code: edrpolicy.WarnGuardrailForced, Files: []string{`C:\Windows\Temp\x`}}}
 	_, _, err = exporters.Export(reg, p, []string{"defender"}, exporters.Options{})
 	var ge *edrpolicy.GuardrailError
 	require.ErrorAs(t, err, &ge)

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
 	"github.com/edrpolicy/edrpolicy/output"
@@ -125,14 +126,14 @@ func plainName(n string) bool {
 // subfolders by sel) and, on Windows, a signer rule; with the path rule's probe path and a
 // sibling path it must not cover.
 func fuzzPolicy(t *testing.T, name string, sel uint8) (*edrpolicy.Policy, string, string) {
-	osName := []string{"windows", "mac", "linux"}[int(sel)%3]
+	osName := profile.KnownOSes[int(sel)%len(profile.KnownOSes)]
 	match := []string{edrpolicy.MatchFile, edrpolicy.MatchFolder, edrpolicy.MatchSubfolders}[int(sel/3)%3]
 	role := "cache"
 	if match == edrpolicy.MatchFile {
 		role = "executable"
 	}
 	base, sep := "/opt/apps/", "/"
-	if osName == "windows" {
+	if osName == profile.OSWindows {
 		base, sep = `C:\Apps\`, `\`
 	}
 	value := base + name

@@ -8,6 +8,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/internal/pathcases"
 )
@@ -22,7 +23,7 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 				Rules: []edrpolicy.Rule{{Criterion: edrpolicy.CriterionPath, Value: c.Value, Platform: c.Platform, Role: "cache",
 					Match: edrpolicy.MatchSubfolders, Files: []string{c.Value}, Reason: "r", Source: "s"}}}
 			if forcedWarning {
-				p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Message: "kept", Files: []string{c.Value}}}
+				p.Warnings = []edrpolicy.Warning{{Code: edrpolicy.WarnGuardrailForced, Message: "kept", Files: []string{c.Value}}}
 			}
 			rep, err := check.Run(t.Context(), p, check.Options{})
 			if !assert.NoError(t, err) {
@@ -31,7 +32,7 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 			checkRefused := false
 			for _, f := range rep.Findings {
 				if f.ID == edrpolicy.FindingGuardrail {
-					checkRefused = f.Level == check.LevelError
+					checkRefused = f.Severity == check.SeverityError
 				}
 			}
 			_, _, err = exporters.Export(exporters.Default(), p, []string{"defender"}, exporters.Options{})
@@ -48,8 +49,9 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 // --force, whatever the path; an executable file rule passes.
 func TestExportRefusesExecutableFolders(t *testing.T) {
 	for _, tc := range []struct {
-		os, value, match string
-		refused          bool
+		os           profile.OS
+		value, match string
+		refused      bool
 	}{
 		{"windows", `C:\Program Files\CrashPlan`, edrpolicy.MatchSubfolders, true},
 		{"windows", `C:\Program Files\CrashPlan\bin`, edrpolicy.MatchFolder, true},

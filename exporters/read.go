@@ -117,5 +117,5 @@ func EntryKey(e Entry) string {
 		// platforms. A SentinelOne exclusion is per osType.
 		plat = ""
 	}
-	return e.Vendor + "\x00" + string(e.Kind) + "\x00" + typ + "\x00" + plat + "\x00" + e.Value
+	return e.Vendor + "\x00" + string(e.Kind) + "\x00" + typ + "\x00" + string(plat) + "\x00" + e.Value
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/crowdstrike"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
@@ -23,7 +24,7 @@ import (
 type refusedCase struct {
 	name     string
 	rule     edrpolicy.Rule
-	os       string
+	os       profile.OS
 	leak     string // what must not appear in any vendor file
 	id       string // the refusal's finding id
 	forcible bool
@@ -37,7 +38,7 @@ func refusedCases() []refusedCase {
 		r.FileDigests = []edrpolicy.FileDigest{{Path: path, SHA256: strings.Repeat("ab", 32), SHA1: strings.Repeat("cd", 20)}}
 		return r
 	}
-	folder := func(platform, v string) edrpolicy.Rule {
+	folder := func(platform profile.OS, v string) edrpolicy.Rule {
 		return edrpolicy.Rule{Criterion: edrpolicy.CriterionPath, Value: v, Platform: platform, Role: "cache", Match: edrpolicy.MatchSubfolders, Files: []string{v}, Reason: "r"}
 	}
 	return []refusedCase{
@@ -151,7 +152,7 @@ func assertRefused(t *testing.T, c refusedCase, err error) {
 // Options.Force is the one override, as export --force is: each forced refusal is a warning
 // of its own code, and an executable folder rule is refused even then.
 func TestForceOverridesRefusals(t *testing.T) {
-	codes := map[string]string{edrpolicy.FindingGuardrail: "guardrail-forced", edrpolicy.FindingInterpreter: edrpolicy.WarnInterpreterForced,
+	codes := map[string]edrpolicy.WarningCode{edrpolicy.FindingGuardrail: edrpolicy.WarnGuardrailForced, edrpolicy.FindingInterpreter: edrpolicy.WarnInterpreterForced,
 		edrpolicy.FindingRiskySigner: edrpolicy.WarnRiskySignerForced}
 	for _, c := range refusedCases() {
 		t.Run(c.name, func(t *testing.T) {
@@ -163,7 +164,7 @@ func TestForceOverridesRefusals(t *testing.T) {
 			require.NoError(t, err)
 			var forced []edrpolicy.Warning
 			for _, w := range res.Warnings {
-				if strings.HasSuffix(w.Code, "-forced") {
+				if strings.HasSuffix(string(w.Code), "-forced") {
 					forced = append(forced, w)
 				}
 			}
@@ -179,7 +180,7 @@ func TestForceOverridesRefusals(t *testing.T) {
 func TestPolicyForcedWarningsNotTrusted(t *testing.T) {
 	for _, c := range refusedCases() {
 		p := c.policy()
-		for _, code := range []string{"guardrail-forced", edrpolicy.WarnInterpreterForced, edrpolicy.WarnRiskySignerForced} {
+		for _, code := range []edrpolicy.WarningCode{edrpolicy.WarnGuardrailForced, edrpolicy.WarnInterpreterForced, edrpolicy.WarnRiskySignerForced} {
 			p.Warnings = append(p.Warnings, edrpolicy.Warning{Code: code, Files: append(c.rule.Files, c.rule.Value)})
 		}
 		_, err := exporters.Admit(p, userOptions(false))
@@ -189,7 +190,7 @@ func TestPolicyForcedWarningsNotTrusted(t *testing.T) {
 }
 
 // p2harmless is p with its first rule replaced by a harmless hash rule.
-func p2harmless(p *edrpolicy.Policy, os string) *edrpolicy.Policy {
+func p2harmless(p *edrpolicy.Policy, os profile.OS) *edrpolicy.Policy {
 	c := *p
 	c.Rules = append([]edrpolicy.Rule(nil), p.Rules...)
 	c.Rules[0] = edrpolicy.Rule{Criterion: edrpolicy.CriterionHash, Value: strings.Repeat("0", 64), Platform: os, Role: "executable", Files: []string{"harmless"}}

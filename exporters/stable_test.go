@@ -27,7 +27,7 @@ const sampleDir = "../examples/sample"
 
 // generateSample runs Generate over a tree of the sample install (signed by the throwaway
 // sample CA, trusted here), computing the SHA-1 SentinelOne takes.
-func generateSample(t *testing.T, tree, osName string, level edrpolicy.Criterion, pins []string) *edrpolicy.Policy {
+func generateSample(t *testing.T, tree string, osName profile.OS, level edrpolicy.Criterion, pins []string) *edrpolicy.Policy {
 	t.Helper()
 	prof, err := profile.BuiltIn("code42")
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func entryRecords(t *testing.T, res *exporters.Result) map[int][]string {
 		entries := byFile[f.Name]
 		require.Len(t, recs, len(entries), "%s: one record per entry", f.Name)
 		for i, e := range entries {
-			out[e.Rule-1] = append(out[e.Rule-1], f.Name+": "+recs[i])
+			out[*e.Rule] = append(out[*e.Rule], f.Name+": "+recs[i])
 		}
 	}
 	return out
@@ -146,9 +146,10 @@ func fileRecords(t *testing.T, name string, data []byte) []string {
 func TestStableEntriesAcrossUpgrade(t *testing.T) {
 	o, reg := exporters.Options{}, s1Site(t)
 	for _, c := range []struct {
-		os, tree string
-		level    edrpolicy.Criterion
-		pins     []string
+		os    profile.OS
+		tree  string
+		level edrpolicy.Criterion
+		pins  []string
 	}{
 		{"windows", "windows", edrpolicy.CriterionHash, nil},
 		{"windows", "windows", edrpolicy.CriterionSigner, nil},
@@ -176,9 +177,9 @@ func TestStableEntriesAcrossUpgrade(t *testing.T) {
 					continue
 				}
 				unchanged++
-				assert.Equal(t, rec1[i], rec2[j], "rule %d (%s %s) did not change: its entries must not", j+1, p2.Rules[j].Criterion, p2.Rules[j].Value)
+				assert.Equal(t, rec1[i], rec2[j], "rules[%d] (%s %s) did not change: its entries must not", j, p2.Rules[j].Criterion, p2.Rules[j].Value)
 				for _, e := range r2.Entries {
-					if e.Rule == j+1 {
+					if e.Rule != nil && *e.Rule == j {
 						vendors[e.Vendor] = true
 					}
 				}

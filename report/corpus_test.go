@@ -23,7 +23,7 @@ import (
 
 // corpusInstall copies corpus files of a kind into an install folder and generates its
 // policy at level signer (generic profile) with every vendor exported.
-func corpusInstall(t *testing.T, kind, osName, installPath string, pins func(*edrpolicy.Inventory) []string) ([]corpus.File, *edrpolicy.Inventory, string, *edrpolicy.Policy, *exporters.Result) {
+func corpusInstall(t *testing.T, kind string, osName profile.OS, installPath string, pins func(*edrpolicy.Inventory) []string) ([]corpus.File, *edrpolicy.Inventory, string, *edrpolicy.Policy, *exporters.Result) {
 	t.Helper()
 	files := corpus.Need(t, kind, corpus.SourceNPM)
 	root := filepath.Join(t.TempDir(), "tool")

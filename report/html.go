@@ -73,10 +73,10 @@ svg rect.ok { fill: var(--ok); } svg rect.fallback { fill: var(--fallback); } sv
 <p class="legend"><span class="ok">■ covered as the rule says</span><span class="fallback">■ covered by a fallback (another form)</span><span class="gap">■ NOT COVERED</span></p>
 <h3>Matrix: each executable × each vendor</h3>
 <table id="matrix"><tr><th>Executable</th><th>Rule</th>{{range .MatrixCols}}<th>{{.}}</th>{{end}}</tr>
-{{range .Matrix}}<tr class="exe"><td><code>{{.File}}</code>{{if .SHA256}}<span class="note mono">{{.SHA256}}</span>{{end}}</td><td><a href="#rule-{{.Rule}}">{{.Rule}}</a><span class="note">{{.Criterion}}</span></td>{{range .Cells}}<td><span class="{{.Class}}">{{.Kind}}</span>{{if eq .Class "fallback"}} <span class="fallback">(fallback)</span>{{end}}<span class="note">{{.Note}}</span></td>{{end}}</tr>
+{{range .Matrix}}<tr class="exe"><td><code>{{.File}}</code>{{if .SHA256}}<span class="note mono">{{.SHA256}}</span>{{end}}</td><td><a href="#rule-{{.Rule}}">rules[{{.Rule}}]</a><span class="note">{{.Criterion}}</span></td>{{range .Cells}}<td><span class="{{.Class}}">{{.Kind}}</span>{{if eq .Class "fallback"}} <span class="fallback">(fallback)</span>{{end}}<span class="note">{{.Note}}</span></td>{{end}}</tr>
 {{end}}</table>{{end}}</section>
 <section id="rules"><h2>Rules ({{len .Rules}})</h2>
-{{range .Rules}}<div class="rule" id="rule-{{.N}}"><h3>Rule {{.N}}: {{.Criterion}} ({{.Role}})</h3>
+{{range .Rules}}<div class="rule" id="rule-{{.N}}"><h3>rules[{{.N}}]: {{.Criterion}} ({{.Role}})</h3>
 <table class="kv">{{range fields .}}<tr><th>{{.K}}</th><td>{{.V}}</td></tr>{{end}}</table>
 <table class="files"><tr><th>File</th><th>SHA-256</th><th>Signature</th></tr>
 {{range .Files}}<tr class="file"><td><code>{{.Path}}</code></td><td><code>{{.SHA256}}</code>{{if .Other}}<span class="note mono">{{.Other}}</span>{{end}}</td><td>{{.Signature}}</td></tr>

@@ -84,7 +84,7 @@ func mdCoverage(b *bytes.Buffer, m *model) {
 	}
 	mdHeader(b, head...)
 	for _, r := range m.Matrix {
-		cells := []string{md(r.File), fmt.Sprintf("%d (%s)", r.Rule, md(r.Criterion))}
+		cells := []string{md(r.File), md(fmt.Sprintf("rules[%d]", r.Rule)) + " (" + md(r.Criterion) + ")"}
 		for _, c := range r.Cells {
 			kind := md(c.Kind)
 			switch c.Class {
@@ -103,7 +103,7 @@ func mdCoverage(b *bytes.Buffer, m *model) {
 func mdRules(b *bytes.Buffer, m *model) {
 	b.WriteString("## Rules\n\n")
 	for _, r := range m.Rules {
-		fmt.Fprintf(b, "### Rule %d: %s (%s)\n\n", r.N, md(r.Criterion), md(r.Role))
+		fmt.Fprintf(b, "### rules\\[%d\\]: %s (%s)\n\n", r.N, md(r.Criterion), md(r.Role))
 		mdHeader(b, "", "")
 		for _, f := range ruleFields(r) {
 			mdRow(b, "**"+md(f.K)+"**", md(f.V))

@@ -44,8 +44,8 @@ type vendorView struct {
 type matrixRow struct {
 	File   string
 	SHA256 string
-	// Rule is the rule's 0-based index, as in the rules section and check's rules[N]
-	// (coverage.json counts from 1).
+	// Rule is the rule's 0-based index, as in the rules section, check's rules[N] and
+	// coverage.json's "rule".
 	Rule      int
 	Criterion string
 	Cells     []cell
@@ -102,7 +102,7 @@ func ts(list []string) []string {
 
 func build(in *Input) *model {
 	p := in.Policy
-	m := &model{Title: t(fmt.Sprintf("EDR exceptions for %s %s (%s)", appName(p), orDash(p.AppVersion), orDash(p.OS)))}
+	m := &model{Title: t(fmt.Sprintf("EDR exceptions for %s %s (%s)", appName(p), orDash(p.AppVersion), orDash(string(p.OS))))}
 	m.Summary = summary(p, in)
 	m.Problems = ts(in.Problems)
 	m.Vendors, m.MatrixCols, m.Matrix = coverage(in.Coverage)
@@ -110,7 +110,7 @@ func build(in *Input) *model {
 		m.Rules = append(m.Rules, ruleOf(i, &p.Rules[i]))
 	}
 	for _, w := range p.Warnings {
-		m.Warnings = append(m.Warnings, warnView{Code: t(w.Code), Message: t(w.Message), Files: ts(w.Files)})
+		m.Warnings = append(m.Warnings, warnView{Code: t(string(w.Code)), Message: t(w.Message), Files: ts(w.Files)})
 	}
 	for _, s := range p.Superseded {
 		m.Superseded = append(m.Superseded, supersededView{Criterion: t(string(s.Criterion)), Value: t(s.Value), AppVersion: t(s.AppVersion), By: t(s.By), Reason: t(s.Reason), Files: ts(s.Files), Kept: s.Kept})
@@ -148,7 +148,7 @@ func summary(p *edrpolicy.Policy, in *Input) []kv {
 	if p.AssumedPaths != "" {
 		ver += "; paths of " + p.AssumedPaths + " assumed"
 	}
-	s := []kv{{"Application", appName(p)}, {"Version", ver}, {"Operating system", orDash(p.OS)},
+	s := []kv{{"Application", appName(p)}, {"Version", ver}, {"Operating system", orDash(string(p.OS))},
 		{"Level", string(p.Level) + " (the weakest criterion accepted for executables)"}}
 	if p.Era != "" {
 		s = append(s, kv{"Era", p.Era})
@@ -233,7 +233,7 @@ func coverage(c *exporters.Coverage) ([]vendorView, []string, []matrixRow) {
 			k := key{e.File, e.Rule}
 			r, ok := rows[k]
 			if !ok {
-				r = &matrixRow{File: t(e.File), SHA256: e.SHA256, Rule: e.Rule - 1, Criterion: string(e.Criterion), Cells: make([]cell, len(c.Vendors))}
+				r = &matrixRow{File: t(e.File), SHA256: e.SHA256, Rule: e.Rule, Criterion: string(e.Criterion), Cells: make([]cell, len(c.Vendors))}
 				for i := range r.Cells {
 					r.Cells[i] = cell{Kind: "-", Class: "na", Note: "not in this vendor's coverage"}
 				}
@@ -268,7 +268,7 @@ func cellOf(e exporters.ExecutableCoverage) cell {
 }
 
 func ruleOf(i int, r *edrpolicy.Rule) ruleView {
-	v := ruleView{N: i, Criterion: string(r.Criterion), Role: t(r.Role), Platform: t(r.Platform), Value: t(r.Value), Match: t(r.Match),
+	v := ruleView{N: i, Criterion: string(r.Criterion), Role: t(r.Role), Platform: t(string(r.Platform)), Value: t(r.Value), Match: t(r.Match),
 		FileName: t(r.FileName), SigningID: t(r.SigningID), TeamID: t(r.TeamID), Reason: t(r.Reason), Source: t(r.Source),
 		Confidence: t(r.Confidence), AppVersion: t(r.AppVersion), Owner: t(r.Owner), Just: t(r.Justification), Scope: t(r.Scope),
 		Expires: t(dayOf(r.Expires)), FirstSeen: t(r.FirstSeen)}

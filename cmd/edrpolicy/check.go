@@ -149,7 +149,7 @@ func writeCheckTable(w io.Writer, rep *check.Report) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		row(tw, "LEVEL", "ID", "RULE", "FILE", "MESSAGE")
 		for _, f := range rep.Findings {
-			row(tw, f.Level, f.ID, orDash(f.RuleRef()), orDash(f.File), f.Message)
+			row(tw, string(f.Severity), f.ID, orDash(f.RuleRef()), orDash(f.File), f.Message)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -233,7 +233,7 @@ type sarifRule struct {
 }
 
 type sarifConfig struct {
-	Level string `json:"level"`
+	Severity check.Severity `json:"level"`
 }
 
 type sarifMessage struct {
@@ -243,7 +243,7 @@ type sarifMessage struct {
 type sarifResult struct {
 	RuleID     string            `json:"ruleId"`
 	RuleIndex  int               `json:"ruleIndex"`
-	Level      string            `json:"level"`
+	Severity   check.Severity    `json:"level"`
 	Message    sarifMessage      `json:"message"`
 	Locations  []sarifLocation   `json:"locations"`
 	Properties map[string]string `json:"properties,omitempty"`
@@ -284,7 +284,7 @@ func sarifLog(policyFile string, lines []int, rep *check.Report) sarifDoc {
 	rules := make([]sarifRule, 0, len(catalogue))
 	for i, r := range catalogue {
 		index[r.ID] = i
-		rules = append(rules, sarifRule{ID: r.ID, ShortDescription: sarifMessage{Text: r.Description}, DefaultConfiguration: sarifConfig{Level: r.Level}})
+		rules = append(rules, sarifRule{ID: r.ID, ShortDescription: sarifMessage{Text: r.Description}, DefaultConfiguration: sarifConfig{Severity: r.Severity}})
 	}
 	uri := fileURI(policyFile)
 	results := make([]sarifResult, 0, len(rep.Findings))
@@ -296,7 +296,7 @@ func sarifLog(policyFile string, lines []int, rep *check.Report) sarifDoc {
 			}
 			loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: f.RuleRef(), Kind: "object"}}
 		}
-		res := sarifResult{RuleID: f.ID, RuleIndex: index[f.ID], Level: f.Level, Message: sarifMessage{Text: sarifText(f)}, Locations: []sarifLocation{loc}}
+		res := sarifResult{RuleID: f.ID, RuleIndex: index[f.ID], Severity: f.Severity, Message: sarifMessage{Text: sarifText(f)}, Locations: []sarifLocation{loc}}
 		props := map[string]string{}
 		if f.File != "" {
 			props["file"] = f.File

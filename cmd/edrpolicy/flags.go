@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/output"
 )
 
@@ -47,6 +48,22 @@ var optionFlags = map[string]string{
 	"Defender.MergePolicy":     "--merge-policy",
 	"Defender.MergeWith":       "--defender-merge",
 }
+
+// osValue binds an --os flag to a profile.OS: the string is converted once, when the flag is
+// parsed; the library (or the command) refuses an unknown OS with a message naming the value.
+type osValue profile.OS
+
+// String returns the value as given.
+func (v *osValue) String() string { return string(*v) }
+
+// Set stores s as given.
+func (v *osValue) Set(s string) error {
+	*v = osValue(s)
+	return nil
+}
+
+// Type is what help shows for the flag's argument, as for a string flag.
+func (v *osValue) Type() string { return "string" }
 
 // flagged returns s (the message of err or of one of the errors it wraps) with each
 // *edrpolicy.OptionError in err's tree named by its flag instead of its field.

@@ -25,7 +25,7 @@ import (
 // edrpolicy.GenerateOptions.
 type generateOptions struct {
 	profile          string
-	os               string
+	os               profile.OS
 	appVersion       string
 	assumePaths      string
 	product          string
@@ -114,7 +114,7 @@ signer that signs much else (--force records either as a warning).`
 func (o *generateOptions) bind(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
-	f.StringVar(&o.os, "os", "", "target OS: windows, mac or linux (required)")
+	f.Var((*osValue)(&o.os), "os", "target OS: windows, mac or linux (required)")
 	f.StringVar(&o.appVersion, "app-version", edrpolicy.VersionAuto, "application version X.Y[.Z], or auto to read it from --root")
 	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, use the path table of this candidate version")
 	f.StringVar(&o.product, "product", "", "product or plan of the profile (code42: crashplan, incydr-basic, incydr-advanced, incydr-gov-f1, incydr-professional, incydr-enterprise, incydr-horizon, incydr-gov-f2)")
@@ -476,7 +476,7 @@ func interpreters(a *app, pol *edrpolicy.Policy) bool {
 		case edrpolicy.WarnInterpreter:
 			fmt.Fprintf(a.stderr, "edrpolicy: %s got no rule: interpreters and living-off-the-land binaries run whatever they are given (give --force to allow them anyway)\n", plural(len(w.Files), "file"))
 		case edrpolicy.WarnOSMismatch:
-			fmt.Fprintf(a.stderr, "edrpolicy: %s of another OS than --os %s: check --os and --root (see the os-mismatch warning)\n", plural(len(w.Files), "executable"), esc(pol.OS))
+			fmt.Fprintf(a.stderr, "edrpolicy: %s of another OS than --os %s: check --os and --root (see the os-mismatch warning)\n", plural(len(w.Files), "executable"), esc(string(pol.OS)))
 		case edrpolicy.WarnExpired:
 			fmt.Fprintf(a.stderr, "edrpolicy: rules have expired (see the expired warning): renew the approval (--expires) or remove them\n")
 		default:

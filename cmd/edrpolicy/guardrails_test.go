@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/internal/pathcases"
 )
 
@@ -24,7 +25,7 @@ func runCLI(args ...string) (int, string, string) {
 }
 
 // writePathPolicy writes a policy holding one cache path rule with value v.
-func writePathPolicy(t *testing.T, file, platform, v string, warnings []edrpolicy.Warning) {
+func writePathPolicy(t *testing.T, file string, platform profile.OS, v string, warnings []edrpolicy.Warning) {
 	t.Helper()
 	p := edrpolicy.Policy{SchemaVersion: edrpolicy.SchemaVersion, Profile: "t", OS: platform, AppVersion: "1.0", Level: edrpolicy.CriterionHash,
 		Rules: []edrpolicy.Rule{{Criterion: edrpolicy.CriterionPath, Value: v, Platform: platform, Role: "cache",
@@ -57,15 +58,15 @@ func TestCLIPathGuardrailsAgree(t *testing.T) {
 	dir := t.TempDir()
 	forcedFamily := map[string]bool{} // --force is tried on the first refused value of each family
 	for i, c := range pathcases.All() {
-		tryForce := c.Refused && !forcedFamily[c.Platform+c.Family]
-		forcedFamily[c.Platform+c.Family] = forcedFamily[c.Platform+c.Family] || tryForce
+		tryForce := c.Refused && !forcedFamily[string(c.Platform)+c.Family]
+		forcedFamily[string(c.Platform)+c.Family] = forcedFamily[string(c.Platform)+c.Family] || tryForce
 		name := fmt.Sprintf("%s %s %q", c.Family, c.Platform, c.Value)
 		pol, prof := filepath.Join(dir, fmt.Sprintf("p%d.json", i)), filepath.Join(dir, fmt.Sprintf("prof%d.json", i))
 		out := filepath.Join(dir, fmt.Sprintf("out%d", i))
 		for _, forced := range []bool{false, true} {
 			var warns []edrpolicy.Warning
 			if forced {
-				warns = []edrpolicy.Warning{{Code: "guardrail-forced", Message: "kept with --force", Files: []string{c.Value}}}
+				warns = []edrpolicy.Warning{{Code: edrpolicy.WarnGuardrailForced, Message: "kept with --force", Files: []string{c.Value}}}
 			}
 			writePathPolicy(t, pol, c.Platform, c.Value, warns)
 			checkCode, checkOut, checkErr := runCLI("check", pol)
@@ -87,8 +88,8 @@ func TestCLIPathGuardrailsAgree(t *testing.T) {
 			}
 			require.NoError(t, os.RemoveAll(out))
 		}
-		writePathProfile(t, prof, c.Platform, c.Value)
-		genCode, _, genErr := runCLI("generate", "--profile", prof, "--os", c.Platform, "--out", out)
+		writePathProfile(t, prof, string(c.Platform), c.Value)
+		genCode, _, genErr := runCLI("generate", "--profile", prof, "--os", string(c.Platform), "--out", out)
 		switch {
 		case strings.Contains(c.Value, ".."):
 			// The profile loader refuses ".." in any row before the guardrails see it.
@@ -99,7 +100,7 @@ func TestCLIPathGuardrailsAgree(t *testing.T) {
 			assert.Contains(t, genErr, "refused 1 path rule(s)", name)
 			assert.NoDirExists(t, out, name)
 			if tryForce {
-				code, _, errs := runCLI("generate", "--profile", prof, "--os", c.Platform, "--force", "--vendor", "defender", "--out", out)
+				code, _, errs := runCLI("generate", "--profile", prof, "--os", string(c.Platform), "--force", "--vendor", "defender", "--out", out)
 				assert.NotEqual(t, exitError, code, "generate --force %s: %s", name, errs)
 				assert.Contains(t, errs, "guardrail-forced", name)
 			}

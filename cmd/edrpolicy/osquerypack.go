@@ -6,12 +6,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy/fleet"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 )
 
 type osqueryPackOptions struct {
 	profile     string
-	os          string
+	os          profile.OS
 	versions    []string
 	product     string
 	assumePaths string
@@ -41,7 +42,7 @@ Exit codes: 0 pack printed; 2 usage error, or a version no source covers (the me
 	}
 	f := c.Flags()
 	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
-	f.StringVar(&o.os, "os", "", "windows, mac or linux (required)")
+	f.Var((*osValue)(&o.os), "os", "windows, mac or linux (required)")
 	f.StringArrayVar(&o.versions, "app-version", nil, "application version X.Y[.Z] whose folders to collect (required; repeatable)")
 	f.StringVar(&o.product, "product", "", "product or plan of the profile (default: the profile's default product)")
 	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, collect the folders of this candidate version")

@@ -66,7 +66,7 @@ func checkOutputSet(dir string) ([]string, []string, error) {
 			if coveredBy(x, byVendor[v]) {
 				covered++
 			} else {
-				problems = append(problems, fmt.Sprintf("%s: %s (rule %d) is covered by no entry of its files", v, x.path, x.rule))
+				problems = append(problems, fmt.Sprintf("%s: %s (rules[%d]) is covered by no entry of its files", v, x.path, x.rule))
 			}
 		}
 		lines = append(lines, fmt.Sprintf("%s: %d of %d executables covered by the files", v, covered, len(execs)))
@@ -93,7 +93,7 @@ func executables(p *edrpolicy.Policy) []executable {
 			continue
 		}
 		for _, f := range r.Files {
-			x := executable{path: f, platform: r.Platform, rule: i + 1}
+			x := executable{path: f, platform: string(r.Platform), rule: i}
 			if r.Criterion == edrpolicy.CriterionHash {
 				x.sha256, x.sha1 = r.Value, r.SHA1
 			}

@@ -11,7 +11,7 @@ import (
 
 type pathsOptions struct {
 	profile     string
-	os          string
+	os          profile.OS
 	appVersion  string
 	assumePaths string
 	install     string
@@ -23,7 +23,7 @@ type pathsOptions struct {
 type pathsDoc struct {
 	Profile      string            `json:"profile"`
 	Product      string            `json:"product,omitempty"`
-	OS           string            `json:"os"`
+	OS           profile.OS        `json:"os"`
 	AppVersion   string            `json:"app_version,omitempty"`
 	AssumedPaths string            `json:"assumed_paths,omitempty"`
 	Paths        []profile.PathRow `json:"paths"`
@@ -45,7 +45,7 @@ tables no source gives (code42 incydr-*), naming what is known instead.`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.profile, "profile", "", "built-in profile (code42, generic) or profile file (JSON); required")
-	f.StringVar(&o.os, "os", "", "windows, mac or linux (required)")
+	f.Var((*osValue)(&o.os), "os", "windows, mac or linux (required)")
 	f.StringVar(&o.appVersion, "app-version", "", "application version X.Y[.Z] (default: every version)")
 	f.StringVar(&o.assumePaths, "assume-paths", "", "for a version no source covers, show the table of this candidate version")
 	f.StringVar(&o.install, "install", profile.InstallAny, "install kind: all-users, per-user, legacy-os or any")
@@ -58,7 +58,7 @@ func (o *pathsOptions) run(a *app) error {
 	if o.format != "table" && o.format != "json" {
 		return usageErr("--format: %q is not a format; use table or json", o.format)
 	}
-	if o.os != profile.OSWindows && o.os != profile.OSMac && o.os != profile.OSLinux {
+	if !o.os.Valid() {
 		return usageErr("--os %q: want windows, mac or linux", o.os)
 	}
 	prof, err := resolveProfile(o.profile)

@@ -23,7 +23,7 @@ type profilesOptions struct {
 type profileSummary struct {
 	Name     string                   `json:"name"`
 	Title    string                   `json:"title"`
-	OS       []string                 `json:"os"`
+	OS       []profile.OS             `json:"os"`
 	Eras     []profile.Era            `json:"eras"`
 	Products []string                 `json:"products"`
 	Sources  []profile.Source         `json:"sources"`
@@ -111,7 +111,7 @@ func (o *profilesOptions) run(a *app) error {
 		for _, e := range s.Eras {
 			eras = append(eras, fmt.Sprintf("%s (%s)", e.Name, e.Versions.Describe()))
 		}
-		row(tw, s.Name, s.Title, strings.Join(s.OS, ","), strings.Join(eras, "; "), strings.Join(s.Products, ","), fmt.Sprint(len(s.Sources)), fmt.Sprint(s.Unknowns))
+		row(tw, s.Name, s.Title, joinOS(s.OS), strings.Join(eras, "; "), strings.Join(s.Products, ","), fmt.Sprint(len(s.Sources)), fmt.Sprint(s.Unknowns))
 	}
 	if err := tw.Flush(); err != nil {
 		return writeOut(err)
@@ -150,12 +150,12 @@ func printProfileDetails(w io.Writer, p *profile.Profile, s profileSummary) erro
 		}),
 		section("signers", len(s.Signers), func(tw *tabwriter.Writer) {
 			for _, g := range s.Signers {
-				row(tw, "  "+g.OS, signerWhen(g), signerID(g), g.Confidence, p.SourceLabels(g.Source))
+				row(tw, "  "+string(g.OS), signerWhen(g), signerID(g), g.Confidence, p.SourceLabels(g.Source))
 			}
 		}),
 		section("facts", len(s.Facts), func(tw *tabwriter.Writer) {
 			for _, f := range s.Facts {
-				row(tw, "  "+orDash(f.OS), f.Versions.Describe(), f.Kind, f.Value, f.Confidence, p.SourceLabels(f.Source))
+				row(tw, "  "+orDash(string(f.OS)), f.Versions.Describe(), f.Kind, f.Value, f.Confidence, p.SourceLabels(f.Source))
 			}
 		}),
 		section("advice (the sources' own words)", len(s.Advice), func(tw *tabwriter.Writer) {
@@ -165,7 +165,7 @@ func printProfileDetails(w io.Writer, p *profile.Profile, s profileSummary) erro
 		}),
 		section("unknowns (no source gives them)", len(s.Gaps), func(tw *tabwriter.Writer) {
 			for _, u := range s.Gaps {
-				row(tw, "  "+u.What, orDash(u.OS), u.Versions.Describe(), products(u.Products), u.Message, "("+u.Flag+")")
+				row(tw, "  "+u.What, orDash(string(u.OS)), u.Versions.Describe(), products(u.Products), u.Message, "("+u.Flag+")")
 			}
 		}),
 		section("sources", len(s.Sources), func(tw *tabwriter.Writer) {
@@ -205,8 +205,9 @@ func signerID(g profile.ExpectedSigner) string {
 }
 
 type profilesInitOptions struct {
-	root, os, name, installPath, trustRoots string
-	jobs                                    int
+	root, name, installPath, trustRoots string
+	os                                  profile.OS
+	jobs                                int
 }
 
 func newProfilesInitCmd(a *app) *cobra.Command {
@@ -228,7 +229,7 @@ Save the schema next to the profile for editors: edrpolicy profiles schema > ` +
 	}
 	f := c.Flags()
 	f.StringVar(&o.root, "root", "", "install folder to inspect (required)")
-	f.StringVar(&o.os, "os", "", "windows, mac or linux: the platform of the install (required)")
+	f.Var((*osValue)(&o.os), "os", "windows, mac or linux: the platform of the install (required)")
 	f.StringVar(&o.name, "name", "", "the new profile's name: short, no spaces or slashes (required)")
 	f.StringVar(&o.installPath, "install-path", "", "the folder --root is installed as on endpoints")
 	f.StringVar(&o.trustRoots, "roots", "", "PEM file of extra trusted root certificates")
@@ -237,7 +238,7 @@ Save the schema next to the profile for editors: edrpolicy profiles schema > ` +
 }
 
 func (o *profilesInitOptions) run(c *cobra.Command, a *app) error {
-	for _, req := range []struct{ flag, val string }{{"--root", o.root}, {"--os", o.os}, {"--name", o.name}} {
+	for _, req := range []struct{ flag, val string }{{"--root", o.root}, {"--os", string(o.os)}, {"--name", o.name}} {
 		if req.val == "" {
 			return usageErr("%s is required", req.flag)
 		}
@@ -281,4 +282,13 @@ func resolveProfile(name string) (*profile.Profile, error) {
 		return nil, usageErr("--profile: %w", err)
 	}
 	return p, nil
+}
+
+// joinOS joins operating systems' names with commas.
+func joinOS(oses []profile.OS) string {
+	names := make([]string, len(oses))
+	for i, o := range oses {
+		names[i] = string(o)
+	}
+	return strings.Join(names, ",")
 }

@@ -29,8 +29,8 @@ func row(w io.Writer, cells ...string) {
 }
 
 // warnLine writes a warning to stderr, escaped.
-func warnLine(a *app, code, message string) {
-	fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", esc(code), esc(message))
+func warnLine(a *app, code edrpolicy.WarningCode, message string) {
+	fmt.Fprintf(a.stderr, "edrpolicy: warning: %s: %s\n", esc(string(code)), esc(message))
 }
 
 // printError writes err to w as "edrpolicy: " and its lines. The only line breaks kept are

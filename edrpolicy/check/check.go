@@ -15,11 +15,18 @@ import (
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
-// Finding levels; the strings are those of SARIF 2.1.0 and of `check --format json`.
+// Severity is how much a finding matters: a SARIF 2.1.0 result level, written as "level" in
+// `check --format json` and SARIF. (Level, elsewhere in edrpolicy, is a policy's criterion.)
+type Severity string
+
+// Severities; the strings are those of SARIF 2.1.0 and of `check --format json`.
 const (
-	LevelError   = "error"
-	LevelWarning = "warning"
-	LevelNote    = "note"
+	// SeverityError fails the check (Report.Failed).
+	SeverityError Severity = "error"
+	// SeverityWarning is worth a look but does not fail the check.
+	SeverityWarning Severity = "warning"
+	// SeverityNote is informational.
+	SeverityNote Severity = "note"
 )
 
 // Finding ids. Lint findings (EDR0xx) look at the policy alone; simulation findings (EDR1xx)
@@ -86,12 +93,13 @@ const (
 	FindingNoInstallPath = "EDR106"
 )
 
-// FindingRule describes a finding id: its default level and a one-line description (the SARIF
-// rule's shortDescription).
+// FindingRule describes a finding id: its default severity and a one-line description (the
+// SARIF rule's shortDescription).
 type FindingRule struct {
-	ID          string `json:"id"`
-	Level       string `json:"level"`
-	Description string `json:"description"`
+	ID string `json:"id"`
+	// Severity is the finding's default severity (SARIF's defaultConfiguration.level).
+	Severity    Severity `json:"level"`
+	Description string   `json:"description"`
 }
 
 // FindingRules returns the catalogue of finding ids in id order. Each call returns a new slice.
@@ -103,28 +111,28 @@ func FindingRules() []FindingRule {
 
 func baseFindingRules() []FindingRule {
 	return append([]FindingRule{
-		{FindingPolicyHeader, LevelError, "policy schema_version, os or level is unknown, or the policy has no rules"},
-		{FindingCriterion, LevelError, "rule criterion is not hash, signer or path"},
-		{FindingRole, LevelError, "rule role is missing or unknown"},
-		{FindingPlatform, LevelError, "rule platform is unknown or not the policy's os"},
-		{FindingHashValue, LevelError, "hash rule value is not a SHA-256 (64 lower-case hex digits)"},
-		{FindingHashExtra, LevelError, "hash rule sha1 or md5 has the wrong length or is not lower-case hex"},
-		{FindingSignerIdentity, LevelError, "signer rule has no certificate thumbprint or Team ID, or its value is neither"},
-		{FindingPathMatch, LevelError, "path rule has no value, or its match is not file, folder or subfolders"},
-		{FindingGuardrail, LevelError, "path rule refused by a guardrail (export refuses it unless forced)"},
-		{FindingExecutableFolder, LevelError, "executable path rule over a folder: never allowed"},
-		{FindingSignerExpired, LevelError, "signer certificate has expired (a warning when its signatures were timestamped while it was valid)"},
-		{FindingSignerExpiring, LevelWarning, "signer certificate expires soon"},
-		{FindingGovernanceExpires, LevelError, "governance expires date is past or malformed: the rule has expired"},
-		{FindingDuplicate, LevelWarning, "duplicate rule"},
-		{FindingCoveredByFolder, LevelWarning, "file path rule already covered by a folder rule"},
-		{FindingWeakerThanLevel, LevelWarning, "executable rule weaker than the policy's level"},
-		{FindingNotCovered, LevelError, "executable no rule covers: it would not be allowed"},
-		{FindingPathTampered, LevelError, "path rule covers a file whose signature does not verify"},
-		{FindingStaleHash, LevelWarning, "hash rule matches no inspected file (stale after an upgrade)"},
-		{FindingUnusedSigner, LevelWarning, "signer rule matches no inspected file"},
-		{FindingUnreadable, LevelError, "file could not be read: not simulated, or the policy was generated without it"},
-		{FindingNoInstallPath, LevelNote, "endpoint folder of a root unknown: path rules matched against inspected paths"},
+		{FindingPolicyHeader, SeverityError, "policy schema_version, os or level is unknown, or the policy has no rules"},
+		{FindingCriterion, SeverityError, "rule criterion is not hash, signer or path"},
+		{FindingRole, SeverityError, "rule role is missing or unknown"},
+		{FindingPlatform, SeverityError, "rule platform is unknown or not the policy's os"},
+		{FindingHashValue, SeverityError, "hash rule value is not a SHA-256 (64 lower-case hex digits)"},
+		{FindingHashExtra, SeverityError, "hash rule sha1 or md5 has the wrong length or is not lower-case hex"},
+		{FindingSignerIdentity, SeverityError, "signer rule has no certificate thumbprint or Team ID, or its value is neither"},
+		{FindingPathMatch, SeverityError, "path rule has no value, or its match is not file, folder or subfolders"},
+		{FindingGuardrail, SeverityError, "path rule refused by a guardrail (export refuses it unless forced)"},
+		{FindingExecutableFolder, SeverityError, "executable path rule over a folder: never allowed"},
+		{FindingSignerExpired, SeverityError, "signer certificate has expired (a warning when its signatures were timestamped while it was valid)"},
+		{FindingSignerExpiring, SeverityWarning, "signer certificate expires soon"},
+		{FindingGovernanceExpires, SeverityError, "governance expires date is past or malformed: the rule has expired"},
+		{FindingDuplicate, SeverityWarning, "duplicate rule"},
+		{FindingCoveredByFolder, SeverityWarning, "file path rule already covered by a folder rule"},
+		{FindingWeakerThanLevel, SeverityWarning, "executable rule weaker than the policy's level"},
+		{FindingNotCovered, SeverityError, "executable no rule covers: it would not be allowed"},
+		{FindingPathTampered, SeverityError, "path rule covers a file whose signature does not verify"},
+		{FindingStaleHash, SeverityWarning, "hash rule matches no inspected file (stale after an upgrade)"},
+		{FindingUnusedSigner, SeverityWarning, "signer rule matches no inspected file"},
+		{FindingUnreadable, SeverityError, "file could not be read: not simulated, or the policy was generated without it"},
+		{FindingNoInstallPath, SeverityNote, "endpoint folder of a root unknown: path rules matched against inspected paths"},
 	}, outputSetRules()...)
 }
 
@@ -157,8 +165,9 @@ type Options struct {
 type Finding struct {
 	// ID is the stable finding id (EDR001, ...; see FindingRules).
 	ID string `json:"id"`
-	// Level is error, warning or note. An error fails the check.
-	Level string `json:"level"`
+	// Severity is error, warning or note (JSON "level", as SARIF names it). An error fails
+	// the check.
+	Severity Severity `json:"level"`
 	// Rule is the index of the rule in the policy's rules, when the finding is about a rule.
 	Rule *int `json:"rule,omitempty"`
 	// Criterion and Value identify that rule.
@@ -181,7 +190,7 @@ func (f Finding) RuleRef() string {
 	return fmt.Sprintf("rules[%d]", *f.Rule)
 }
 
-// Summary counts findings by level.
+// Summary counts findings by severity.
 type Summary struct {
 	Errors   int    `json:"errors"`
 	Warnings int    `json:"warnings"`
@@ -259,7 +268,7 @@ type Report struct {
 // Failed reports whether any finding is an error.
 func (r *Report) Failed() bool {
 	for _, f := range r.Findings {
-		if f.Level == LevelError {
+		if f.Severity == SeverityError {
 			return true
 		}
 	}
@@ -330,8 +339,8 @@ type checker struct {
 	interp   *edrpolicy.Interpreters
 }
 
-func (c *checker) add(id, level string, rule int, file, format string, args ...any) {
-	f := Finding{ID: id, Level: level, File: file, Message: fmt.Sprintf(format, args...)}
+func (c *checker) add(id string, sev Severity, rule int, file, format string, args ...any) {
+	f := Finding{ID: id, Severity: sev, File: file, Message: fmt.Sprintf(format, args...)}
 	if rule >= 0 && rule < len(c.pol.Rules) {
 		i := rule
 		f.Rule = &i
@@ -346,7 +355,7 @@ var (
 	reHex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
-func knownOS(os string) bool {
+func knownOS(os profile.OS) bool {
 	return os == profile.OSWindows || os == profile.OSMac || os == profile.OSLinux
 }
 
@@ -361,16 +370,16 @@ func knownRole(r string) bool {
 func (c *checker) lint() {
 	p := c.pol
 	if p.SchemaVersion != edrpolicy.SchemaVersion {
-		c.add(FindingPolicyHeader, LevelError, -1, "", "schema_version %d: this edrpolicy reads %d", p.SchemaVersion, edrpolicy.SchemaVersion)
+		c.add(FindingPolicyHeader, SeverityError, -1, "", "schema_version %d: this edrpolicy reads %d", p.SchemaVersion, edrpolicy.SchemaVersion)
 	}
 	if !knownOS(p.OS) {
-		c.add(FindingPolicyHeader, LevelError, -1, "", "os %q: want windows, mac or linux", p.OS)
+		c.add(FindingPolicyHeader, SeverityError, -1, "", "os %q: want windows, mac or linux", p.OS)
 	}
 	if _, err := edrpolicy.ParseCriterion(string(p.Level)); err != nil {
-		c.add(FindingPolicyHeader, LevelError, -1, "", "level %q: want hash, signer or path", p.Level)
+		c.add(FindingPolicyHeader, SeverityError, -1, "", "level %q: want hash, signer or path", p.Level)
 	}
 	if len(p.Rules) == 0 {
-		c.add(FindingPolicyHeader, LevelWarning, -1, "", "the policy has no rules: it allows nothing")
+		c.add(FindingPolicyHeader, SeverityWarning, -1, "", "the policy has no rules: it allows nothing")
 	}
 	forced := p.ForcedFiles(edrpolicy.WarnGuardrailForced)
 	ro := edrpolicy.RefusalOptions{Guardrails: c.opts.Guardrails, RiskySigners: c.opts.RiskySigners, Interpreters: c.opts.Interpreters}
@@ -389,13 +398,13 @@ func (c *checker) lint() {
 func (c *checker) lintRule(i int, forced map[string]bool, refusals []edrpolicy.Refusal) {
 	r := &c.pol.Rules[i]
 	if !knownRole(r.Role) {
-		c.add(FindingRole, LevelError, i, "", "role %q: want executable, cache, logs, identity, config or archive", r.Role)
+		c.add(FindingRole, SeverityError, i, "", "role %q: want executable, cache, logs, identity, config or archive", r.Role)
 	}
 	switch {
 	case !knownOS(r.Platform):
-		c.add(FindingPlatform, LevelError, i, "", "platform %q: want windows, mac or linux", r.Platform)
+		c.add(FindingPlatform, SeverityError, i, "", "platform %q: want windows, mac or linux", r.Platform)
 	case knownOS(c.pol.OS) && r.Platform != c.pol.OS:
-		c.add(FindingPlatform, LevelWarning, i, "", "platform %s in a policy for %s", r.Platform, c.pol.OS)
+		c.add(FindingPlatform, SeverityWarning, i, "", "platform %s in a policy for %s", r.Platform, c.pol.OS)
 	}
 	if g := r.Governance.Expires; g != "" && r.Criterion != edrpolicy.CriterionSigner {
 		c.lintExpires(i, g)
@@ -403,23 +412,23 @@ func (c *checker) lintRule(i int, forced map[string]bool, refusals []edrpolicy.R
 	switch r.Criterion {
 	case edrpolicy.CriterionHash:
 		if !reHex64.MatchString(r.Value) {
-			c.add(FindingHashValue, LevelError, i, "", "hash rule value %q is not a SHA-256: want 64 lower-case hex digits", r.Value)
+			c.add(FindingHashValue, SeverityError, i, "", "hash rule value %q is not a SHA-256: want 64 lower-case hex digits", r.Value)
 		}
 		if r.SHA1 != "" && !reHex40.MatchString(r.SHA1) {
-			c.add(FindingHashExtra, LevelError, i, "", "sha1 %q: want 40 lower-case hex digits", r.SHA1)
+			c.add(FindingHashExtra, SeverityError, i, "", "sha1 %q: want 40 lower-case hex digits", r.SHA1)
 		}
 		if r.MD5 != "" && !reHex32.MatchString(r.MD5) {
-			c.add(FindingHashExtra, LevelError, i, "", "md5 %q: want 32 lower-case hex digits", r.MD5)
+			c.add(FindingHashExtra, SeverityError, i, "", "md5 %q: want 32 lower-case hex digits", r.MD5)
 		}
 	case edrpolicy.CriterionSigner:
 		c.lintSigner(i)
 	case edrpolicy.CriterionPath:
 		c.lintPath(i, forced, refusals)
 	default:
-		c.add(FindingCriterion, LevelError, i, "", "criterion %q: want hash, signer or path", r.Criterion)
+		c.add(FindingCriterion, SeverityError, i, "", "criterion %q: want hash, signer or path", r.Criterion)
 	}
 	if r.Role == profile.RoleExecutable && c.weaker(r.Criterion) {
-		c.add(FindingWeakerThanLevel, LevelWarning, i, "", "%s rule for program files in a policy of level %s: a weaker criterion than the policy accepts", r.Criterion, c.pol.Level)
+		c.add(FindingWeakerThanLevel, SeverityWarning, i, "", "%s rule for program files in a policy of level %s: a weaker criterion than the policy accepts", r.Criterion, c.pol.Level)
 	}
 }
 
@@ -441,11 +450,11 @@ func (c *checker) weaker(cr edrpolicy.Criterion) bool {
 func (c *checker) lintExpires(i int, expires string) {
 	t, err := time.Parse(time.RFC3339, expires)
 	if err != nil {
-		c.add(FindingGovernanceExpires, LevelError, i, "", "expires %q is not an RFC 3339 time such as 2027-01-31T00:00:00Z", expires)
+		c.add(FindingGovernanceExpires, SeverityError, i, "", "expires %q is not an RFC 3339 time such as 2027-01-31T00:00:00Z", expires)
 		return
 	}
 	if !t.After(c.now) {
-		c.add(FindingGovernanceExpires, LevelError, i, "", "rule expired on %s: review it (renew the approval with a new expiry, or remove the rule)", t.UTC().Format("2006-01-02"))
+		c.add(FindingGovernanceExpires, SeverityError, i, "", "rule expired on %s: review it (renew the approval with a new expiry, or remove the rule)", t.UTC().Format("2006-01-02"))
 	}
 }
 
@@ -455,26 +464,26 @@ func (c *checker) lintSigner(i int) {
 	hasThumb := s != nil && (s.ThumbprintSHA1 != "" || s.ThumbprintSHA256 != "")
 	switch {
 	case r.Value == "":
-		c.add(FindingSignerIdentity, LevelError, i, "", "signer rule without a value: want the leaf thumbprint or the Apple Team ID")
+		c.add(FindingSignerIdentity, SeverityError, i, "", "signer rule without a value: want the leaf thumbprint or the Apple Team ID")
 	case r.TeamID != "":
 		if !strings.EqualFold(r.Value, r.TeamID) {
-			c.add(FindingSignerIdentity, LevelError, i, "", "signer rule value %s is not its team_id %s", r.Value, r.TeamID)
+			c.add(FindingSignerIdentity, SeverityError, i, "", "signer rule value %s is not its team_id %s", r.Value, r.TeamID)
 		}
 	case !hasThumb:
-		c.add(FindingSignerIdentity, LevelError, i, "", "signer rule without a signer certificate thumbprint or team_id: nothing identifies the signer")
+		c.add(FindingSignerIdentity, SeverityError, i, "", "signer rule without a signer certificate thumbprint or team_id: nothing identifies the signer")
 	case !strings.EqualFold(r.Value, s.ThumbprintSHA1) && !strings.EqualFold(r.Value, s.ThumbprintSHA256):
-		c.add(FindingSignerIdentity, LevelError, i, "", "signer rule value %s is neither thumbprint of its signer certificate", r.Value)
+		c.add(FindingSignerIdentity, SeverityError, i, "", "signer rule value %s is neither thumbprint of its signer certificate", r.Value)
 	}
 	// The certificate's not_after and the governance review date.
 	if s != nil && !s.NotAfter.IsZero() {
 		day := s.NotAfter.UTC().Format("2006-01-02")
 		switch left := s.NotAfter.Sub(c.now); {
 		case left < 0 && r.Timestamped:
-			c.add(FindingSignerExpired, LevelWarning, i, "", "signer certificate %s expired on %s; its signatures were timestamped while it was valid, so they stay valid: files signed after that carry a renewed certificate this rule does not match", orUnknown(s.CommonName), day)
+			c.add(FindingSignerExpired, SeverityWarning, i, "", "signer certificate %s expired on %s; its signatures were timestamped while it was valid, so they stay valid: files signed after that carry a renewed certificate this rule does not match", orUnknown(s.CommonName), day)
 		case left < 0:
-			c.add(FindingSignerExpired, LevelError, i, "", "signer certificate %s expired on %s: files signed after that carry a renewed certificate this rule does not match", orUnknown(s.CommonName), day)
+			c.add(FindingSignerExpired, SeverityError, i, "", "signer certificate %s expired on %s: files signed after that carry a renewed certificate this rule does not match", orUnknown(s.CommonName), day)
 		case left < c.soon:
-			c.add(FindingSignerExpiring, LevelWarning, i, "", "signer certificate %s expires on %s, within %d days: the next release will be signed with a renewed certificate", orUnknown(s.CommonName), day, int(c.soon.Hours()/24))
+			c.add(FindingSignerExpiring, SeverityWarning, i, "", "signer certificate %s expires on %s, within %d days: the next release will be signed with a renewed certificate", orUnknown(s.CommonName), day, int(c.soon.Hours()/24))
 		}
 	}
 	if r.Expires != "" && (s == nil || !sameInstant(r.Expires, s.NotAfter)) {
@@ -492,15 +501,15 @@ func sameInstant(s string, t time.Time) bool {
 func (c *checker) lintPath(i int, forced map[string]bool, refusals []edrpolicy.Refusal) {
 	r := &c.pol.Rules[i]
 	if strings.TrimSpace(r.Value) == "" {
-		c.add(FindingPathMatch, LevelError, i, "", "path rule without a value")
+		c.add(FindingPathMatch, SeverityError, i, "", "path rule without a value")
 		return
 	}
 	switch r.Match {
 	case edrpolicy.MatchFile, edrpolicy.MatchFolder, edrpolicy.MatchSubfolders:
 	case "":
-		c.add(FindingPathMatch, LevelError, i, "", "path rule without match: want file, folder or subfolders")
+		c.add(FindingPathMatch, SeverityError, i, "", "path rule without match: want file, folder or subfolders")
 	default:
-		c.add(FindingPathMatch, LevelError, i, "", "match %q: want file, folder or subfolders", r.Match)
+		c.add(FindingPathMatch, SeverityError, i, "", "match %q: want file, folder or subfolders", r.Match)
 	}
 	// The same judgment as Decide and export (PathRuleRefusals): every refusal is an error,
 	// since export refuses the rule unless it is given --force, whatever the policy's own
@@ -510,11 +519,11 @@ func (c *checker) lintPath(i int, forced map[string]bool, refusals []edrpolicy.R
 		case ref.ID == FindingInterpreter || ref.ID == FindingRiskySigner:
 			// lintRisk's
 		case ref.ID != FindingGuardrail:
-			c.add(ref.ID, LevelError, i, "", "%s", ref.Reason)
+			c.add(ref.ID, SeverityError, i, "", "%s", ref.Reason)
 		case forced[r.Value]:
-			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: the policy's warnings record it as kept by a forced decision, but export does not trust a policy's warnings and refuses it unless forced", r.Value, ref.Reason)
+			c.add(FindingGuardrail, SeverityError, i, "", "path rule %s is %s: the policy's warnings record it as kept by a forced decision, but export does not trust a policy's warnings and refuses it unless forced", r.Value, ref.Reason)
 		default:
-			c.add(FindingGuardrail, LevelError, i, "", "path rule %s is %s: narrow the path; export refuses it unless forced", r.Value, ref.Reason)
+			c.add(FindingGuardrail, SeverityError, i, "", "path rule %s is %s: narrow the path; export refuses it unless forced", r.Value, ref.Reason)
 		}
 	}
 }
@@ -528,7 +537,7 @@ func dupKey(r *edrpolicy.Rule) string {
 	} else if r.Criterion == edrpolicy.CriterionSigner {
 		v = strings.ToLower(v)
 	}
-	return strings.Join([]string{string(r.Criterion), r.Platform, r.Role, v, r.Match, r.FileName, r.SigningID}, "\x00")
+	return strings.Join([]string{string(r.Criterion), string(r.Platform), r.Role, v, r.Match, r.FileName, r.SigningID}, "\x00")
 }
 
 func (c *checker) lintDuplicates() {
@@ -536,7 +545,7 @@ func (c *checker) lintDuplicates() {
 	for i := range c.pol.Rules {
 		k := dupKey(&c.pol.Rules[i])
 		if j, ok := first[k]; ok {
-			c.add(FindingDuplicate, LevelWarning, i, "", "duplicate of rules[%d]: remove one", j)
+			c.add(FindingDuplicate, SeverityWarning, i, "", "duplicate of rules[%d]: remove one", j)
 			continue
 		}
 		first[k] = i
@@ -556,7 +565,7 @@ func (c *checker) lintCovered() {
 				continue
 			}
 			if (d.Match == edrpolicy.MatchSubfolders || d.Match == edrpolicy.MatchFolder) && pathRuleMatches(d, f.Platform, f.Value) {
-				c.add(FindingCoveredByFolder, LevelWarning, i, f.Value, "file rule already covered by the %s rule rules[%d] (%s): remove it or narrow the folder rule", d.Match, j, d.Value)
+				c.add(FindingCoveredByFolder, SeverityWarning, i, f.Value, "file rule already covered by the %s rule rules[%d] (%s): remove it or narrow the folder rule", d.Match, j, d.Value)
 				break
 			}
 		}
@@ -565,7 +574,7 @@ func (c *checker) lintCovered() {
 
 // normPath is a path in comparable form: slash-separated, without a trailing separator, lower
 // case on Windows (whose paths are case-insensitive).
-func normPath(platform, p string) string {
+func normPath(platform profile.OS, p string) string {
 	p = strings.ReplaceAll(strings.TrimSpace(p), `\`, "/")
 	if platform == profile.OSWindows {
 		p = strings.ToLower(p)
@@ -590,7 +599,7 @@ func globMatch(pattern, name string) bool {
 }
 
 // pathRuleMatches reports whether path rule r covers the endpoint path p.
-func pathRuleMatches(r *edrpolicy.Rule, platform, p string) bool {
+func pathRuleMatches(r *edrpolicy.Rule, platform profile.OS, p string) bool {
 	v, n := normPath(platform, r.Value), normPath(platform, p)
 	switch r.Match {
 	case edrpolicy.MatchFile:
@@ -640,7 +649,7 @@ func (c *checker) simulate(ctx context.Context) error {
 	}
 	for _, u := range edrpolicy.UnreadFiles(inv) {
 		// Unread, it may be an executable: say so rather than pass it over.
-		c.add(FindingUnreadable, LevelError, -1, u.Name, "file could not be read (%s): not simulated; an executable here would not be checked", u.Reason)
+		c.add(FindingUnreadable, SeverityError, -1, u.Name, "file could not be read (%s): not simulated; an executable here would not be checked", u.Reason)
 	}
 	sim := &Simulation{Files: []SimulatedFile{}}
 	mapping := c.installPaths(prof, roots, inv, execs)
@@ -648,7 +657,7 @@ func (c *checker) simulate(ctx context.Context) error {
 		m := mapping[root]
 		sim.Roots = append(sim.Roots, SimulatedRoot{Root: root, InstallPaths: m.paths, From: m.from})
 		if m.from == "none" {
-			c.add(FindingNoInstallPath, LevelNote, -1, root, "the endpoint folder of root %s is unknown (no profile mapping, no policy path ends with its files): path rules were matched against the inspected paths; give its install path", root)
+			c.add(FindingNoInstallPath, SeverityNote, -1, root, "the endpoint folder of root %s is unknown (no profile mapping, no policy path ends with its files): path rules were matched against the inspected paths; give its install path", root)
 		}
 	}
 	for _, e := range execs {
@@ -762,7 +771,7 @@ func (c *checker) inferBases(root string, execs []*simExec) []string {
 }
 
 // endpointsFor is the file's paths on endpoints under the given folders, as Decide names them.
-func endpointsFor(osName string, f *edrpolicy.FileEvidence, bases []string) []string {
+func endpointsFor(osName profile.OS, f *edrpolicy.FileEvidence, bases []string) []string {
 	if len(bases) == 0 {
 		return []string{f.DisplayPath()}
 	}
@@ -883,7 +892,7 @@ func (c *checker) coverOne(sim *Simulation, e *simExec, usedSigner map[int]bool)
 	default:
 		sim.NotCovered++
 		for _, ep := range uncovered {
-			c.add(FindingNotCovered, LevelError, -1, ep, "%s", c.notCoveredMessage(e.file))
+			c.add(FindingNotCovered, SeverityError, -1, ep, "%s", c.notCoveredMessage(e.file))
 		}
 	}
 	return sf
@@ -916,7 +925,7 @@ func (c *checker) matchRules(e *simExec, usedSigner map[int]bool) ruleHits {
 					hits.path[ep] = i
 				}
 				if e.tampered {
-					c.add(FindingPathTampered, LevelError, i, ep, "path rule covers a file whose signature does not verify (tampered, truncated or a broken bundle seal): the exception would allow modified code; remove the path rule, or confirm the install is genuine and use a hash rule")
+					c.add(FindingPathTampered, SeverityError, i, ep, "path rule covers a file whose signature does not verify (tampered, truncated or a broken bundle seal): the exception would allow modified code; remove the path rule, or confirm the install is genuine and use a hash rule")
 				}
 			}
 		}
@@ -936,18 +945,18 @@ func (c *checker) unmatched(inv *edrpolicy.Inventory, usedSigner map[int]bool) {
 	}
 	for i := range c.pol.Rules {
 		r := &c.pol.Rules[i]
-		level, kept := LevelWarning, ""
+		sev, kept := SeverityWarning, ""
 		if r.AppVersion != "" && r.AppVersion != c.pol.AppVersion {
-			level, kept = LevelNote, fmt.Sprintf(" (kept from version %s for the rollout window: expected while endpoints run both versions)", r.AppVersion)
+			sev, kept = SeverityNote, fmt.Sprintf(" (kept from version %s for the rollout window: expected while endpoints run both versions)", r.AppVersion)
 		}
 		switch r.Criterion {
 		case edrpolicy.CriterionHash:
 			if r.Value != "" && !sums[strings.ToLower(r.Value)] {
-				c.add(FindingStaleHash, level, i, firstFile(r.Files), "hash rule matches no inspected file: stale (a new build replaced the file, or it is gone)%s", kept)
+				c.add(FindingStaleHash, sev, i, firstFile(r.Files), "hash rule matches no inspected file: stale (a new build replaced the file, or it is gone)%s", kept)
 			}
 		case edrpolicy.CriterionSigner:
 			if !usedSigner[i] {
-				c.add(FindingUnusedSigner, level, i, firstFile(r.Files), "signer rule matches no inspected file: its certificate was renewed or its files are gone%s", kept)
+				c.add(FindingUnusedSigner, sev, i, firstFile(r.Files), "signer rule matches no inspected file: its certificate was renewed or its files are gone%s", kept)
 			}
 		}
 	}
@@ -992,11 +1001,11 @@ func firstFile(files []string) string {
 	return files[0]
 }
 
-func levelRank(l string) int {
+func severityRank(l Severity) int {
 	switch l {
-	case LevelError:
+	case SeverityError:
 		return 0
-	case LevelWarning:
+	case SeverityWarning:
 		return 1
 	}
 	return 2
@@ -1007,8 +1016,8 @@ func levelRank(l string) int {
 func sortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
-		if levelRank(a.Level) != levelRank(b.Level) {
-			return levelRank(a.Level) < levelRank(b.Level)
+		if severityRank(a.Severity) != severityRank(b.Severity) {
+			return severityRank(a.Severity) < severityRank(b.Severity)
 		}
 		if a.ID != b.ID {
 			return a.ID < b.ID
@@ -1038,7 +1047,7 @@ func (c *checker) lintPartial() {
 			continue
 		}
 		for _, f := range w.Files {
-			c.add(FindingUnreadable, LevelError, -1, f, "the policy was generated from a partial read: %s was not read, so no rule covers it; make it readable (or remove it) and generate again", f)
+			c.add(FindingUnreadable, SeverityError, -1, f, "the policy was generated from a partial read: %s was not read, so no rule covers it; make it readable (or remove it) and generate again", f)
 		}
 	}
 }

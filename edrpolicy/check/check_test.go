@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -32,11 +33,12 @@ func checkBase() *edrpolicy.Policy {
 	}
 }
 
-// fnd is a finding in test tables: id, level, rule index (-1 for none) and message.
+// fnd is a finding in test tables: id, severity, rule index (-1 for none) and message.
 type fnd struct {
-	id, level string
-	rule      int
-	msg       string
+	id       string
+	severity Severity
+	rule     int
+	msg      string
 }
 
 func findingsOf(rep *Report) []fnd {
@@ -46,7 +48,7 @@ func findingsOf(rep *Report) []fnd {
 		if f.Rule != nil {
 			r = *f.Rule
 		}
-		out = append(out, fnd{f.ID, f.Level, r, f.Message})
+		out = append(out, fnd{f.ID, f.Severity, r, f.Message})
 	}
 	return out
 }
@@ -113,7 +115,7 @@ func TestCheckLint(t *testing.T) {
 			[]fnd{{"EDR009", "error", 2, `path rule C:\Windows\Temp\App is a temp folder: narrow the path; export refuses it unless forced`}}},
 		{"guardrail forced", func(p *edrpolicy.Policy) {
 			p.Rules[2].Value = `C:\Program Files`
-			p.Warnings = []edrpolicy.Warning{{Code: "guardrail-forced", Message: "kept", Files: []string{`C:\Program Files`}}}
+			p.Warnings = []edrpolicy.Warning{{Code: edrpolicy.WarnGuardrailForced, Message: "kept", Files: []string{`C:\Program Files`}}}
 			// A guardrail-forced warning is a record anyone can write: still an error, as export
 			// refuses the rule unless it is given --force.
 		}, []fnd{{"EDR009", "error", 2, `path rule C:\Program Files is the whole of Program Files: the policy's warnings record it as kept by a forced decision, but export does not trust a policy's warnings and refuses it unless forced`}}},
@@ -177,7 +179,7 @@ func TestCheckLint(t *testing.T) {
 			assert.Equal(t, want, findingsOf(rep))
 			failed := false
 			for _, f := range want {
-				failed = failed || f.level == LevelError
+				failed = failed || f.severity == SeverityError
 			}
 			assert.Equal(t, failed, rep.Failed())
 			assert.Nil(t, rep.Simulation)
@@ -233,7 +235,7 @@ func TestFindingRulesCatalogue(t *testing.T) {
 	for _, r := range FindingRules() {
 		assert.False(t, seen[r.ID], r.ID)
 		assert.Greater(t, r.ID, prev, "ids in order")
-		assert.Contains(t, []string{LevelError, LevelWarning, LevelNote}, r.Level)
+		assert.Contains(t, []Severity{SeverityError, SeverityWarning, SeverityNote}, r.Severity)
 		assert.NotEmpty(t, r.Description)
 		seen[r.ID], prev = true, r.ID
 	}
@@ -251,8 +253,9 @@ func TestFindingRulesCatalogue(t *testing.T) {
 
 func TestPathRuleMatches(t *testing.T) {
 	cases := []struct {
-		platform, value, match, path string
-		want                         bool
+		platform           profile.OS
+		value, match, path string
+		want               bool
 	}{
 		{"windows", `C:\App\app.exe`, edrpolicy.MatchFile, `c:\app\APP.exe`, true},
 		{"windows", `C:\App\app.exe`, edrpolicy.MatchFile, `C:\App\app.exe.bak`, false},

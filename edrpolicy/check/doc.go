@@ -3,7 +3,7 @@
 //
 // Run looks at a *edrpolicy.Policy (read with edrpolicy.ReadPolicy or made by Decide) and
 // returns a Report of Findings, each with a stable id (EDR001 ...; see FindingRules) and a
-// level (LevelError fails the check: Report.Failed). With Options.Roots it also inspects the
+// level (SeverityError fails the check: Report.Failed). With Options.Roots it also inspects the
 // install and says, for every executable, which rule would allow it (Report.Simulation):
 //
 //	pol, err := edrpolicy.ReadPolicy("out/policy.json")
@@ -12,7 +12,7 @@
 //	...
 //	if rep.Failed() {
 //		for _, f := range rep.Findings {
-//			fmt.Println(f.ID, f.Level, f.RuleRef(), f.Message)
+//			fmt.Println(f.ID, f.Severity, f.RuleRef(), f.Message)
 //		}
 //	}
 //

@@ -41,16 +41,16 @@ const (
 // outputSetRules are the catalogue entries of the EDR2xx findings.
 func outputSetRules() []FindingRule {
 	rules := []FindingRule{
-		{FindingManifest, LevelError, "MANIFEST.sha256 missing, unreadable or malformed"},
-		{FindingManifestMismatch, LevelError, "file changed since generation: its SHA-256 is not the manifest's"},
-		{FindingManifestMissing, LevelError, "file listed in the manifest is missing"},
-		{FindingManifestUnlisted, LevelError, "vendor file present but not listed in the manifest"},
-		{FindingManifestEscape, LevelError, "manifest line names a path outside the folder"},
-		{FindingVendorFile, LevelError, "vendor file cannot be read or parsed"},
-		{FindingNoPolicy, LevelError, "output folder without a readable policy.json"},
-		{FindingVendorNotCovered, LevelError, "executable no entry of a vendor's files allows"},
-		{FindingRuleNotExported, LevelError, "policy rule a vendor's files do not express"},
-		{FindingEntryNotInPolicy, LevelError, "vendor entry that exporting policy.json does not give"},
+		{FindingManifest, SeverityError, "MANIFEST.sha256 missing, unreadable or malformed"},
+		{FindingManifestMismatch, SeverityError, "file changed since generation: its SHA-256 is not the manifest's"},
+		{FindingManifestMissing, SeverityError, "file listed in the manifest is missing"},
+		{FindingManifestUnlisted, SeverityError, "vendor file present but not listed in the manifest"},
+		{FindingManifestEscape, SeverityError, "manifest line names a path outside the folder"},
+		{FindingVendorFile, SeverityError, "vendor file cannot be read or parsed"},
+		{FindingNoPolicy, SeverityError, "output folder without a readable policy.json"},
+		{FindingVendorNotCovered, SeverityError, "executable no entry of a vendor's files allows"},
+		{FindingRuleNotExported, SeverityError, "policy rule a vendor's files do not express"},
+		{FindingEntryNotInPolicy, SeverityError, "vendor entry that exporting policy.json does not give"},
 	}
 	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
 	return rules
@@ -73,10 +73,10 @@ func (r *Report) Summarize() {
 	sortFindings(r.Findings)
 	r.Summary = Summary{}
 	for _, f := range r.Findings {
-		switch f.Level {
-		case LevelError:
+		switch f.Severity {
+		case SeverityError:
 			r.Summary.Errors++
-		case LevelWarning:
+		case SeverityWarning:
 			r.Summary.Warnings++
 		default:
 			r.Summary.Notes++

@@ -24,9 +24,9 @@ const (
 // riskFindingRules are the catalogue entries of the risk findings (FindingRules).
 func riskFindingRules() []FindingRule {
 	return []FindingRule{
-		{FindingInterpreter, LevelError, "rule allows an interpreter or living-off-the-land binary: every script it runs is allowed"},
-		{FindingRiskySigner, LevelError, "signer rule names a signer that also signs much of an operating system or other vendors' software"},
-		{FindingUnsealedBundle, LevelWarning, "executable of an app bundle whose resources are not sealed"},
+		{FindingInterpreter, SeverityError, "rule allows an interpreter or living-off-the-land binary: every script it runs is allowed"},
+		{FindingRiskySigner, SeverityError, "signer rule names a signer that also signs much of an operating system or other vendors' software"},
+		{FindingUnsealedBundle, SeverityWarning, "executable of an app bundle whose resources are not sealed"},
 	}
 }
 
@@ -41,11 +41,11 @@ func (c *checker) lintRisk(i int, refusals []edrpolicy.Refusal) {
 		case FindingInterpreter:
 			c.interpreterFinding(i, ref.Path, ref.Reason, anyForced(c.pol.ForcedFiles(edrpolicy.WarnInterpreterForced), r.Files))
 		case FindingRiskySigner:
-			level, note := LevelError, ": remove the pin and regenerate (its files then get rules narrowed to them)"
+			sev, note := SeverityError, ": remove the pin and regenerate (its files then get rules narrowed to them)"
 			if anyForced(c.pol.ForcedFiles(edrpolicy.WarnRiskySignerForced), r.Files) {
-				level, note = LevelWarning, " (pinned by an explicit override: forced)"
+				sev, note = SeverityWarning, " (pinned by an explicit override: forced)"
 			}
-			c.add(FindingRiskySigner, level, i, ref.Path, "%s%s", ref.Reason, note)
+			c.add(FindingRiskySigner, sev, i, ref.Path, "%s%s", ref.Reason, note)
 		}
 	}
 }
@@ -61,11 +61,11 @@ func anyForced(forced map[string]bool, files []string) bool {
 
 // interpreterFinding reports rule i over the interpreter file; text says what it allows.
 func (c *checker) interpreterFinding(i int, file, text string, forced bool) {
-	level, note := LevelError, ": remove the rule, or keep it knowing what it allows (a forced decision records it)"
+	sev, note := SeverityError, ": remove the rule, or keep it knowing what it allows (a forced decision records it)"
 	if forced {
-		level, note = LevelWarning, " (allowed by an explicit override: forced)"
+		sev, note = SeverityWarning, " (allowed by an explicit override: forced)"
 	}
-	c.add(FindingInterpreter, level, i, file, "%s%s", text, note)
+	c.add(FindingInterpreter, sev, i, file, "%s%s", text, note)
 }
 
 // simRisk reports, for an executable the simulation found covered by rule (index), that it is
@@ -98,6 +98,6 @@ func (c *checker) interpreterNote(f *edrpolicy.FileEvidence) string {
 // simUnsealed reports an executable of an app bundle whose resources are not sealed.
 func (c *checker) simUnsealed(e *simExec) {
 	if note := c.install.UnsealedNote(e.file); note != "" {
-		c.add(FindingUnsealedBundle, LevelWarning, -1, firstFile(e.endpoints), "%s", note)
+		c.add(FindingUnsealedBundle, SeverityWarning, -1, firstFile(e.endpoints), "%s", note)
 	}
 }

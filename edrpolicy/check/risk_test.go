@@ -33,7 +33,7 @@ func TestCheckRisk(t *testing.T) {
 	got := map[string]string{}
 	for _, f := range rep.Findings {
 		if f.ID == FindingInterpreter || f.ID == FindingRiskySigner {
-			got[f.ID+" "+f.RuleRef()] = f.Level
+			got[f.ID+" "+f.RuleRef()] = string(f.Severity)
 		}
 	}
 	assert.Equal(t, map[string]string{"EDR017 rules[0]": "error", "EDR018 rules[1]": "error", "EDR017 rules[2]": "error"}, got)
@@ -44,7 +44,7 @@ func TestCheckRisk(t *testing.T) {
 	require.NoError(t, err)
 	for _, f := range rep.Findings {
 		if f.ID == FindingInterpreter || f.ID == FindingRiskySigner {
-			assert.Equal(t, LevelWarning, f.Level, f.Message)
+			assert.Equal(t, SeverityWarning, f.Severity, f.Message)
 		}
 	}
 }
@@ -62,7 +62,7 @@ func TestCheckLintsPartialPolicy(t *testing.T) {
 	var files []string
 	for _, f := range rep.Findings {
 		if f.ID == FindingUnreadable {
-			assert.Equal(t, LevelError, f.Level)
+			assert.Equal(t, SeverityError, f.Severity)
 			assert.Contains(t, f.Message, "the policy was generated from a partial read")
 			files = append(files, f.File)
 		}

@@ -41,7 +41,7 @@ func sampleInspect(trust bool) (edrpolicy.InspectOptions, error) {
 
 // samplePolicy generates the policy of a sample tree as `edrpolicy generate --root TREE
 // [--roots ca.pem] --level LEVEL [--pin-signer PIN]...` does.
-func samplePolicy(root, osName string, level edrpolicy.Criterion, trust bool, pins ...string) (*edrpolicy.Policy, error) {
+func samplePolicy(root string, osName profile.OS, level edrpolicy.Criterion, trust bool, pins ...string) (*edrpolicy.Policy, error) {
 	prof, err := profile.BuiltIn("code42")
 	if err != nil {
 		return nil, err
@@ -67,12 +67,12 @@ func checkSample(t *testing.T, pol *edrpolicy.Policy, root string) *check.Report
 }
 
 // finding is a finding reduced to what the sample tests compare.
-type finding struct{ ID, Level, Rule, File string }
+type finding struct{ ID, Severity, Rule, File string }
 
 func reduce(rep *check.Report) []finding {
 	out := []finding{}
 	for _, f := range rep.Findings {
-		out = append(out, finding{f.ID, f.Level, f.RuleRef(), f.File})
+		out = append(out, finding{f.ID, string(f.Severity), f.RuleRef(), f.File})
 	}
 	return out
 }
@@ -234,7 +234,7 @@ func ExampleRun() {
 		return
 	}
 	for _, f := range rep.Findings {
-		fmt.Println(f.Level, f.ID, f.File)
+		fmt.Println(f.Severity, f.ID, f.File)
 	}
 	fmt.Println(rep.Simulation.Text)
 	fmt.Println(rep.Summary.Text, "failed:", rep.Failed())

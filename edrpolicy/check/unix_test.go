@@ -28,7 +28,7 @@ func TestCheckUnreadable(t *testing.T) {
 		}
 	}
 	require.Len(t, got, 1)
-	assert.Equal(t, "error", got[0].Level, "an unread file fails the check, as it makes generate exit 1")
+	assert.Equal(t, SeverityError, got[0].Severity, "an unread file fails the check, as it makes generate exit 1")
 	assert.Equal(t, root+"/pipe", got[0].File)
 	assert.Contains(t, got[0].Message, "file could not be read (")
 	assert.Equal(t, "1 executable: 0 covered by hash, 0 by signer, 0 by path, 1 not covered", rep.Simulation.Text)

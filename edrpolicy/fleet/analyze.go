@@ -11,28 +11,28 @@ import (
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
-// Warning codes of fleet evidence.
+// Warning codes of fleet evidence (package fleet emits them in the merged policy).
 const (
 	// WarnOutlier: a digest, signature state, Team ID, bundle seal or version seen on too few
 	// hosts, a second build of a file, or reference inspections that disagree. The warning
 	// names the hosts. generate exits 1.
-	WarnOutlier = "fleet-outlier"
+	WarnOutlier edrpolicy.WarningCode = "fleet-outlier"
 	// WarnVersionUnknown: hosts whose rows name no application version; their rows are not
 	// counted. generate exits 1.
-	WarnVersionUnknown = "fleet-version-unknown"
+	WarnVersionUnknown edrpolicy.WarningCode = "fleet-version-unknown"
 	// WarnEvidence: an evidence file, line or row that could not be read. generate exits 1.
-	WarnEvidence = "evidence-error"
+	WarnEvidence edrpolicy.WarningCode = "evidence-error"
 	// WarnSignature: every host of a version reports an authenticode result that is not
 	// trusted (informational: the hosts' own verdict, which grants nothing).
-	WarnSignature = "fleet-signature"
+	WarnSignature edrpolicy.WarningCode = "fleet-signature"
 	// WarnNoReference: file contents that no reference inspection covers get hash rules
 	// (informational).
-	WarnNoReference = "fleet-no-reference"
+	WarnNoReference edrpolicy.WarningCode = "fleet-no-reference"
 	// WarnIgnored: rows outside the profile's executable folders (informational).
-	WarnIgnored = "fleet-ignored"
+	WarnIgnored edrpolicy.WarningCode = "fleet-ignored"
 	// WarnNoDigest: files the hosts report without a SHA-256 (osquery did not hash them: over
 	// its --read_max, or unreadable): no rule covers them. generate exits 1.
-	WarnNoDigest = "fleet-no-digest"
+	WarnNoDigest edrpolicy.WarningCode = "fleet-no-digest"
 )
 
 // MaxListedHosts is how many hosts one warning lists; its message gives the full count.
@@ -321,7 +321,7 @@ func verdictText(f *edrpolicy.FileEvidence) string {
 }
 
 // finding is a warning naming the hosts of set that are in within.
-func (m *Merger) finding(code, msg, file string, set *HostSet, within mask) edrpolicy.Warning {
+func (m *Merger) finding(code edrpolicy.WarningCode, msg, file string, set *HostSet, within mask) edrpolicy.Warning {
 	var names []string
 	total := 0
 	set.eachIn(within, func(id uint32) {

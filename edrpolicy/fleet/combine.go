@@ -83,9 +83,10 @@ func orNone(s string) string {
 
 // Warnings of another version's decision that concern its own files, carried into the
 // policy with the version named.
-var versionWarnings = map[string]bool{
-	"tampered": true, "unexpected-signer": true, "signer-expired": true, "signer-expiring": true,
-	"guardrail-forced": true, "unknown-paths": true, "weak-digest": true,
+var versionWarnings = map[edrpolicy.WarningCode]bool{
+	edrpolicy.WarnTampered: true, edrpolicy.WarnUnexpectedSigner: true, edrpolicy.WarnSignerExpired: true,
+	edrpolicy.WarnSignerExpiring: true, edrpolicy.WarnGuardrailForced: true, edrpolicy.WarnUnknownPaths: true,
+	edrpolicy.WarnWeakDigest: true,
 }
 
 // assemble makes one policy of the current version's decision and the covered versions'
@@ -107,7 +108,7 @@ func (r *fleetRun) assemble(decided []decidedVersion, versions []*version) (*edr
 	}
 	seenWarn := map[string]bool{}
 	for _, w := range pol.Warnings {
-		seenWarn[w.Code+"\x00"+w.Message] = true
+		seenWarn[string(w.Code)+"\x00"+w.Message] = true
 	}
 	for _, dv := range decided {
 		if dv.pol == nil || dv.pol == pol {
@@ -134,8 +135,8 @@ func (r *fleetRun) assemble(decided []decidedVersion, versions []*version) (*edr
 				continue
 			}
 			w.Message = "version " + dv.v.name + ": " + w.Message
-			if !seenWarn[w.Code+"\x00"+w.Message] {
-				seenWarn[w.Code+"\x00"+w.Message] = true
+			if !seenWarn[string(w.Code)+"\x00"+w.Message] {
+				seenWarn[string(w.Code)+"\x00"+w.Message] = true
 				pol.Warnings = append(pol.Warnings, w)
 			}
 		}
@@ -151,7 +152,7 @@ func (r *fleetRun) assemble(decided []decidedVersion, versions []*version) (*edr
 // ruleKey identifies an exception across versions: the same criterion and value for the
 // same kind of files is one rule.
 func ruleKey(r *edrpolicy.Rule, version string) string {
-	return strings.Join([]string{string(r.Criterion), r.Platform, r.Role, r.Value, r.Match, r.FileName, r.SigningID, version}, "\x00")
+	return strings.Join([]string{string(r.Criterion), string(r.Platform), r.Role, r.Value, r.Match, r.FileName, r.SigningID, version}, "\x00")
 }
 
 // mergeRule adds the files of from to to.

@@ -121,7 +121,7 @@ func sum(s string) string {
 }
 
 // columns is one osquery row of the query pack's shape.
-func columns(os, base string, f osqFile) map[string]any {
+func columns(os profile.OS, base string, f osqFile) map[string]any {
 	sep := "/"
 	if os == profile.OSWindows {
 		sep = `\`

@@ -41,7 +41,7 @@ func FuzzRead(f *testing.F) {
 			in = b.Bytes()
 		}
 		lines := bytes.Count(data, []byte("\n")) + 1
-		for _, os := range []string{profile.OSWindows, profile.OSMac} {
+		for _, os := range []profile.OS{profile.OSWindows, profile.OSMac} {
 			m := NewMerger(code42, os)
 			st, err := Read(Source{Name: "fuzz.log", Reader: bytes.NewReader(in)}, ReadOptions{MaxLine: 4096, MaxBytes: 1 << 20}, func(r *Row) error {
 				if r.Host == "" {

@@ -64,10 +64,8 @@ func Generate(ctx context.Context, opts Options) (*edrpolicy.Policy, error) {
 	if d.Profile == nil {
 		return nil, &edrpolicy.OptionError{Field: "Profile", Reason: "required: the profile of the application"}
 	}
-	switch d.OS {
-	case profile.OSWindows, profile.OSMac, profile.OSLinux:
-	default:
-		return nil, &edrpolicy.OptionError{Field: "OS", Value: d.OS, Reason: "want windows, mac or linux"}
+	if !d.OS.Valid() {
+		return nil, &edrpolicy.OptionError{Field: "OS", Value: string(d.OS), Reason: profile.ErrUnknownOS.Error()}
 	}
 	t := thresholds{minHosts: opts.MinHosts, minShare: opts.MinShare}
 	if t.minHosts <= 0 {
@@ -335,7 +333,7 @@ func contains(list []*version, v *version) bool {
 	return false
 }
 
-func versioned(p *profile.Profile, os string) bool {
+func versioned(p *profile.Profile, os profile.OS) bool {
 	for _, r := range p.Paths {
 		if r.OS == os && !r.Versions.All() {
 			return true

@@ -42,7 +42,7 @@ func hosts(prefix string, n int) []string {
 	return out
 }
 
-func generateFrom(t *testing.T, os string, level edrpolicy.Criterion, version string, srcs ...Source) (*edrpolicy.Policy, error) {
+func generateFrom(t *testing.T, os profile.OS, level edrpolicy.Criterion, version string, srcs ...Source) (*edrpolicy.Policy, error) {
 	t.Helper()
 	if version == "" {
 		version = edrpolicy.VersionAuto

@@ -22,7 +22,7 @@ import (
 // distinct (path, digest, host set) and hosts, not by the number of rows: host names are
 // interned to small integers and host sets are compact (HostSet).
 type Merger struct {
-	os      string
+	os      profile.OS
 	prof    *profile.Profile
 	folders []folder // every executable folder of the profile for os, all versions; nil: any path
 
@@ -118,7 +118,7 @@ type bundleEntry struct {
 // the application p describes. Rows for paths outside every executable folder the profile
 // gives for os (any version, any install kind) are counted as ignored; a profile without such
 // folders (generic) keeps every path.
-func NewMerger(p *profile.Profile, os string) *Merger {
+func NewMerger(p *profile.Profile, os profile.OS) *Merger {
 	m := &Merger{os: os, prof: p, hostIDs: map[string]uint32{}, pathIDs: map[string]uint32{}, raw: map[string]*pathEntry{},
 		states: map[string]uint16{}, versions: map[string]uint16{}, refs: map[[32]byte]*refEntry{}, bundles: map[uint32]*bundleEntry{}}
 	t, err := p.PathTable(profile.PathQuery{OS: os, Install: profile.InstallAny})
@@ -312,7 +312,7 @@ func (m *Merger) versionSource(base string) bool {
 	return false
 }
 
-func matchBase(globs []string, base, os string) bool {
+func matchBase(globs []string, base string, os profile.OS) bool {
 	if os != profile.OSLinux {
 		base = strings.ToLower(base)
 	}

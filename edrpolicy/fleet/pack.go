@@ -14,7 +14,7 @@ import (
 type PackOptions struct {
 	Profile *profile.Profile
 	// OS is windows, mac or linux.
-	OS string
+	OS profile.OS
 	// Versions are the application versions to collect (--app-version, repeatable): the pack
 	// queries the executable folders of each version's path table, so that hosts of every
 	// version still in the fleet report.
@@ -51,7 +51,7 @@ type PackQuery struct {
 }
 
 // osquery's platform names (the "platform" key of packs and queries).
-var osqueryPlatform = map[string]string{profile.OSWindows: "windows", profile.OSMac: "darwin", profile.OSLinux: "linux"}
+var osqueryPlatform = map[profile.OS]string{profile.OSWindows: "windows", profile.OSMac: "darwin", profile.OSLinux: "linux"}
 
 // BuildPack returns the osquery pack that collects what generate --evidence reads for the
 // profile's executable folders of each version: every regular file's path, size and SHA-256
@@ -65,7 +65,7 @@ var osqueryPlatform = map[string]string{profile.OSWindows: "windows", profile.OS
 func BuildPack(opts PackOptions) (*Pack, error) {
 	plat, ok := osqueryPlatform[opts.OS]
 	if !ok {
-		return nil, &edrpolicy.OptionError{Field: "OS", Value: opts.OS, Reason: "want windows, mac or linux"}
+		return nil, &edrpolicy.OptionError{Field: "OS", Value: string(opts.OS), Reason: profile.ErrUnknownOS.Error()}
 	}
 	if len(opts.Versions) == 0 {
 		return nil, &edrpolicy.OptionError{Field: "Versions", Reason: "required: the folders depend on the version (give each version the fleet runs)"}
@@ -81,7 +81,7 @@ func BuildPack(opts PackOptions) (*Pack, error) {
 		return nil, fmt.Errorf("profile %s names no executable folder for %s %s: nothing to collect (write a profile for the application: edrpolicy profiles init)", opts.Profile.Name, opts.OS, strings.Join(opts.Versions, ", "))
 	}
 	p := &Pack{Platform: plat, Queries: map[string]PackQuery{}}
-	prefix := "edrpolicy_" + ident(opts.Profile.Name) + "_" + opts.OS
+	prefix := "edrpolicy_" + ident(opts.Profile.Name) + "_" + string(opts.OS)
 	nv := 0
 	for i, r := range rows {
 		q, err := fileQuery(opts, r)
@@ -144,7 +144,7 @@ func packRows(opts PackOptions) ([]*packRow, error) {
 // likePath turns a profile path into an osquery LIKE pattern: user placeholders become '%'
 // (one path level); characters osquery's glob would read as pattern syntax are refused, since
 // osquery has no escape for them. Single quotes are doubled for SQL.
-func likePath(os, p string) (string, error) {
+func likePath(os profile.OS, p string) (string, error) {
 	p = edrpolicy.ExpandUserPath(os, p) // <user> and ~ become '*': one level
 	if strings.ContainsAny(p, "%?[]{}") {
 		return "", fmt.Errorf("path %q holds a character osquery's file glob reads as a pattern (%%, ?, [ ] { }), with no escape: it cannot be collected exactly", p)
@@ -217,7 +217,7 @@ func digestNames(opts PackOptions) string {
 	return "SHA-256"
 }
 
-func columnNames(os string) string {
+func columnNames(os profile.OS) string {
 	switch os {
 	case profile.OSWindows:
 		return ", file_version, product_version, original_filename (file), result and signer names (authenticode)"

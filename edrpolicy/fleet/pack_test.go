@@ -125,7 +125,8 @@ func TestBuildPackRefuses(t *testing.T) {
 // as osqueryd logs it, merges with its digest, state and version.
 func TestPackColumnsAreRead(t *testing.T) {
 	for _, tc := range []struct {
-		os, row, state, version string
+		os                  profile.OS
+		row, state, version string
 	}{
 		{profile.OSWindows, `{"path":"C:\\Program Files\\CrashPlan\\CrashPlanService.exe","size":"3760","file_version":"11.2.0.0","product_version":"11.2.0","original_filename":"CrashPlanService.exe","sha256":"` + sumA + `","sha1":"` + sumA[:40] + `","authenticode_result":"trusted","subject_name":"x","issuer_name":"y","serial_number":"01","original_program_name":"","hostname":"ws-1"}`, "authenticode:trusted", "11.2.0"},
 		{profile.OSMac, `{"path":"/Applications/CrashPlan.app/Contents/MacOS/CrashPlan","size":"17048","mode":"0755","sha256":"` + sumA + `","signed":"1","identifier":"com.x","cdhash":"ab","team_identifier":"TEAM","authority":"Developer ID Application: x (TEAM)","arch":"arm64","hostname":"m-1"}`, "signed:TEAM", ""},

@@ -19,7 +19,7 @@ const UserWildcard = "*"
 // by UserWildcard, so that every user's copy of a per-user install is one path. It returns
 // the display spelling and the key that compares equal for every spelling the platform treats
 // as the same file (edrpolicy.FoldPath).
-func endpointPath(platform, p string) (display, key string, err error) {
+func endpointPath(platform profile.OS, p string) (display, key string, err error) {
 	switch {
 	case p == "":
 		return "", "", errors.New("empty path")
@@ -65,18 +65,18 @@ func endpointPath(platform, p string) (display, key string, err error) {
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
 // foldUser replaces the user-name segment of a path under the users' folder.
-func foldUser(platform string, segs []string) {
+func foldUser(platform profile.OS, segs []string) {
 	if len(segs) < 3 {
 		return
 	}
-	home := map[string]string{profile.OSWindows: "users", profile.OSMac: "users", profile.OSLinux: "home"}[platform]
+	home := map[profile.OS]string{profile.OSWindows: "users", profile.OSMac: "users", profile.OSLinux: "home"}[platform]
 	if platform == profile.OSLinux && segs[0] == home || platform != profile.OSLinux && strings.EqualFold(segs[0], home) {
 		segs[1] = UserWildcard
 	}
 }
 
 // joinEndpoint joins an inspect record's root and relative path for platform.
-func joinEndpoint(platform, root, rel string) string {
+func joinEndpoint(platform profile.OS, root, rel string) string {
 	if root == "" {
 		return rel
 	}
@@ -100,7 +100,7 @@ type folder struct {
 }
 
 // folderOf makes a folder from a profile path row.
-func folderOf(platform string, r profile.PathRow) (folder, bool) {
+func folderOf(platform profile.OS, r profile.PathRow) (folder, bool) {
 	p := edrpolicy.ExpandUserPath(platform, r.Path)
 	display, key, err := endpointPath(platform, p)
 	if err != nil {
@@ -119,7 +119,7 @@ func folderOf(platform string, r profile.PathRow) (folder, bool) {
 }
 
 // contains reports whether the path key lies in (or is) the folder.
-func (f folder) contains(platform, key string) bool {
+func (f folder) contains(platform profile.OS, key string) bool {
 	if key == f.key {
 		return true
 	}
@@ -133,7 +133,7 @@ func (f folder) contains(platform, key string) bool {
 	return strings.HasPrefix(key, f.key+sep)
 }
 
-func dirOf(platform, display string) string {
+func dirOf(platform profile.OS, display string) string {
 	sep := byte('/')
 	if platform == profile.OSWindows {
 		sep = '\\'
@@ -151,7 +151,7 @@ func dirOf(platform, display string) string {
 // splitRoot splits a path under root into root and the slash-separated rest, by segments
 // (the path's spelling may differ from the root's in case, and case folding may change byte
 // lengths).
-func splitRoot(platform, root, display string) (string, string) {
+func splitRoot(platform profile.OS, root, display string) (string, string) {
 	sep := "/"
 	if platform == profile.OSWindows {
 		sep = `\`

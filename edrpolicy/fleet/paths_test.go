@@ -3,12 +3,14 @@ package fleet
 import (
 	"testing"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/stretchr/testify/assert"
 )
 
 func TestEndpointPath(t *testing.T) {
 	for _, tc := range []struct {
-		os, in       string
+		os           profile.OS
+		in           string
 		display, key string
 		err          string
 	}{

@@ -144,7 +144,7 @@ func (w *windowsFleet) generate(t *testing.T, level edrpolicy.Criterion, pins ..
 }
 
 // findings returns the fleet-outlier warnings by a fragment of their message, with hosts.
-func findings(pol *edrpolicy.Policy, code string) map[string][]string {
+func findings(pol *edrpolicy.Policy, code edrpolicy.WarningCode) map[string][]string {
 	out := map[string][]string{}
 	for _, w := range pol.Warnings {
 		if w.Code == code {
@@ -154,7 +154,7 @@ func findings(pol *edrpolicy.Policy, code string) map[string][]string {
 	return out
 }
 
-func findingWith(t *testing.T, pol *edrpolicy.Policy, code, fragment string) edrpolicy.Warning {
+func findingWith(t *testing.T, pol *edrpolicy.Policy, code edrpolicy.WarningCode, fragment string) edrpolicy.Warning {
 	t.Helper()
 	var hit []edrpolicy.Warning
 	for _, w := range pol.Warnings {

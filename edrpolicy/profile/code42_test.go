@@ -42,7 +42,7 @@ func TestCode42ErasByProduct(t *testing.T) {
 			} else if assert.NotNil(t, e, "%s %s", prod, v) {
 				assert.Equal(t, w.era, e.Name, "%s %s", prod, v)
 			}
-			for _, osName := range []string{"mac", "windows", "linux"} {
+			for _, osName := range []OS{"mac", "windows", "linux"} {
 				var teams []string
 				for _, s := range p.SignersFor(osName, prod, ver(v)) {
 					teams = append(teams, s.TeamID)
@@ -70,7 +70,7 @@ func TestCode42ErasByProduct(t *testing.T) {
 func TestCode42IncydrPathsUnknown(t *testing.T) {
 	p := code42(t)
 	for _, prod := range incydrProducts {
-		for _, osName := range []string{"windows", "mac", "linux"} {
+		for _, osName := range []OS{"windows", "mac", "linux"} {
 			for _, v := range []string{"", "8.0", "8.1", "8.2", "10.4", "11.1", "12.0"} {
 				for _, inst := range []string{InstallAllUsers, InstallPerUser, InstallAny} {
 					q := PathQuery{OS: osName, Version: ver(v), Product: prod, Install: inst}
@@ -94,7 +94,7 @@ func TestCode42IncydrPathsUnknown(t *testing.T) {
 		}
 	}
 	// CrashPlan keeps its tables; the Incydr gap is not among its gaps.
-	for _, osName := range []string{"windows", "mac", "linux"} {
+	for _, osName := range []OS{"windows", "mac", "linux"} {
 		tb, err := p.PathTable(PathQuery{OS: osName, Version: ver("11.1"), Product: "crashplan", Install: InstallAny})
 		require.NoError(t, err)
 		assert.NotEmpty(t, tb.Rows)

@@ -89,7 +89,7 @@ func exercise(p *Profile) {
 	for _, v := range []string{"1", "8.0", "11.1.0", "99.99.99"} {
 		versions = append(versions, ver(v))
 	}
-	for _, os := range []string{OSWindows, OSMac, OSLinux} {
+	for _, os := range KnownOSes {
 		for _, v := range versions {
 			for _, inst := range []string{"", InstallPerUser, "any"} {
 				_, _ = p.PathTable(PathQuery{OS: os, Version: v, Install: inst})

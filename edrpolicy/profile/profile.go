@@ -31,12 +31,40 @@ import (
 // SchemaVersion is the version of the profile file format.
 const SchemaVersion = 1
 
-// Operating systems, as used by --os and policy.json "platform".
+// OS is an operating system as profiles, policy.json ("os", each rule's "platform") and the
+// exporters name it: windows, mac or linux. The empty OS means "any" where a profile row may
+// leave it out.
+type OS string
+
+// Operating systems; the strings are part of the policy.json contract.
 const (
-	OSWindows = "windows"
-	OSMac     = "mac"
-	OSLinux   = "linux"
+	// OSWindows is Microsoft Windows.
+	OSWindows OS = "windows"
+	// OSMac is macOS.
+	OSMac OS = "mac"
+	// OSLinux is Linux.
+	OSLinux OS = "linux"
 )
+
+// KnownOSes are the operating systems, in the order messages list them.
+var KnownOSes = []OS{OSWindows, OSMac, OSLinux}
+
+// ErrUnknownOS is the error ParseOS wraps for a name that is not an OS.
+var ErrUnknownOS = errors.New("want windows, mac or linux")
+
+// ParseOS parses an operating system's name (windows, mac or linux, exactly as policy.json
+// writes it). The error names the value.
+func ParseOS(s string) (OS, error) {
+	if o := OS(s); o.Valid() {
+		return o, nil
+	}
+	return "", fmt.Errorf("os %q: %w", s, ErrUnknownOS)
+}
+
+// Valid reports whether o is one of OSWindows, OSMac and OSLinux.
+func (o OS) Valid() bool {
+	return o == OSWindows || o == OSMac || o == OSLinux
+}
 
 // Roles of a path, as used by policy.json "role".
 const (
@@ -173,8 +201,8 @@ type Era struct {
 
 // PathRow is one location of the application.
 type PathRow struct {
-	OS       string `json:"os"`
-	Versions Range  `json:"versions,omitempty"`
+	OS       OS    `json:"os"`
+	Versions Range `json:"versions,omitempty"`
 	// Install is all-users (default), per-user or legacy-os.
 	Install string `json:"install,omitempty"`
 	// Use is the label of the row in its source ("Main application", "Transient caches").
@@ -219,8 +247,8 @@ type PortRow struct {
 
 // ExpectedSigner is the signer an era's builds carry.
 type ExpectedSigner struct {
-	OS       string `json:"os"`
-	Versions Range  `json:"versions,omitempty"`
+	OS       OS    `json:"os"`
+	Versions Range `json:"versions,omitempty"`
 	// Era, when set, limits the row to the product lines whose era of that name contains the
 	// version.
 	Era string `json:"era,omitempty"`
@@ -236,7 +264,7 @@ type ExpectedSigner struct {
 
 // VersionSource says where to read the installed version.
 type VersionSource struct {
-	OS string `json:"os"`
+	OS OS `json:"os"`
 	// Kind is pe (PE version resource), plist (a bundle's Contents/Info.plist
 	// CFBundleShortVersionString) or file (a text file whose first version-looking word is the
 	// version).
@@ -251,14 +279,14 @@ type VersionSource struct {
 
 // ScriptRow names script files that count as executables.
 type ScriptRow struct {
-	OS    string   `json:"os"`
+	OS    OS       `json:"os"`
 	Files []string `json:"files"`
 	Cite
 }
 
 // Note is a version-dependent fact.
 type Note struct {
-	OS       string `json:"os,omitempty"`
+	OS       OS     `json:"os,omitempty"`
 	Versions Range  `json:"versions,omitempty"`
 	Message  string `json:"message"`
 	Cite
@@ -266,7 +294,7 @@ type Note struct {
 
 // Fact is a cited fact that is neither a path nor a port.
 type Fact struct {
-	OS       string `json:"os,omitempty"`
+	OS       OS     `json:"os,omitempty"`
 	Versions Range  `json:"versions,omitempty"`
 	Kind     string `json:"kind"` // service, process, package, launch-agent, ...
 	Value    string `json:"value"`
@@ -303,7 +331,7 @@ type Advice struct {
 type Unknown struct {
 	// What is paths (the path table), per-user-paths, signer, or a free word.
 	What     string `json:"what"`
-	OS       string `json:"os,omitempty"`
+	OS       OS     `json:"os,omitempty"`
 	Versions Range  `json:"versions,omitempty"`
 	Install  string `json:"install,omitempty"`
 	// Products are the products the gap concerns; empty: every product.
@@ -477,13 +505,13 @@ func (p *Profile) Product(name string) (*Product, error) {
 }
 
 // OSes returns the operating systems the profile has path rows for, sorted.
-func (p *Profile) OSes() []string {
-	seen := map[string]bool{}
+func (p *Profile) OSes() []OS {
+	seen := map[OS]bool{}
 	for _, r := range p.Paths {
 		seen[r.OS] = true
 	}
-	var out []string
-	for _, o := range []string{OSWindows, OSMac, OSLinux} {
+	var out []OS
+	for _, o := range KnownOSes {
 		if seen[o] {
 			out = append(out, o)
 		}

@@ -101,7 +101,7 @@ func TestBuiltIns(t *testing.T) {
 	assert.Empty(t, g.Products)
 	assert.Empty(t, g.Signers)
 	assert.Empty(t, g.Advice)
-	for _, osName := range []string{OSWindows, OSMac, OSLinux} {
+	for _, osName := range KnownOSes {
 		tb, err := g.PathTable(PathQuery{OS: osName, Version: ver("1.0")})
 		require.NoError(t, err)
 		assert.Empty(t, tb.Rows, osName)
@@ -127,8 +127,9 @@ func pathsOf(tb *Table, role string, use string) []string {
 func TestCode42VersionBoundaries(t *testing.T) {
 	p := code42(t)
 	for _, tc := range []struct {
-		os, version, role, use string
-		want                   []string
+		os                 OS
+		version, role, use string
+		want               []string
 	}{
 		{"windows", "8.0", "executable", "Main application", []string{`C:\Program Files\CrashPlan`}},
 		{"windows", "8.0.9", "executable", "Main application", []string{`C:\Program Files\CrashPlan`}},
@@ -158,7 +159,7 @@ func TestCode42VersionBoundaries(t *testing.T) {
 
 func TestCode42Version81IsUnknown(t *testing.T) {
 	p := code42(t)
-	for _, os := range []string{"windows", "mac"} {
+	for _, os := range []OS{"windows", "mac"} {
 		_, err := p.PathTable(PathQuery{OS: os, Version: ver("8.1")})
 		var ue *UnknownError
 		require.True(t, errors.As(err, &ue), "%s: %v", os, err)

@@ -15,7 +15,7 @@ const (
 
 // PathQuery selects rows of a profile's path table.
 type PathQuery struct {
-	OS string
+	OS OS
 	// Version selects rows whose range contains it; the zero Version selects every row.
 	Version Version
 	// AssumePaths, when Version falls into a documented gap ("paths" unknown), selects the
@@ -52,7 +52,7 @@ type UnknownError struct {
 	Profile string
 	// Product is set when the gap concerns only some products.
 	Product string
-	OS      string
+	OS      OS
 	Version Version
 	Gap     Unknown
 	// Candidates hold, per candidate version, the rows of its table that differ between the
@@ -95,7 +95,7 @@ func (e *UnknownError) Error() string {
 func (e *UnknownError) escaped() *UnknownError {
 	q := safetext.Escape
 	c := *e
-	c.Profile, c.OS = q(e.Profile), q(e.OS)
+	c.Profile, c.OS = q(e.Profile), OS(q(string(e.OS)))
 	c.Gap.Message, c.Gap.Flag = q(e.Gap.Message), q(e.Gap.Flag)
 	c.Gap.Candidates = make([]string, len(e.Gap.Candidates))
 	c.Candidates = make(map[string][]PathRow, len(e.Candidates))
@@ -111,7 +111,7 @@ func (e *UnknownError) escaped() *UnknownError {
 	return &c
 }
 
-func matchOS(rowOS, q string) bool { return rowOS == "" || q == "" || rowOS == q }
+func matchOS(rowOS, q OS) bool { return rowOS == "" || q == "" || rowOS == q }
 
 func inRange(r Range, v Version) bool { return v.IsZero() || r.Contains(v) }
 
@@ -264,7 +264,7 @@ func (p *Profile) PortsFor(q PortQuery) []PortRow {
 
 // NotesFor returns the notes whose condition holds for os and v (a zero v matches only notes
 // without a condition).
-func (p *Profile) NotesFor(os string, v Version) []Note {
+func (p *Profile) NotesFor(os OS, v Version) []Note {
 	var out []Note
 	for _, n := range p.Notes {
 		if !matchOS(n.OS, os) {
@@ -333,14 +333,14 @@ func (p *Profile) ErasOf(product string) []Era {
 
 // ExpectedSigners returns the expected signers of the default product for os and v. See
 // SignersFor.
-func (p *Profile) ExpectedSigners(os string, v Version) []ExpectedSigner {
+func (p *Profile) ExpectedSigners(os OS, v Version) []ExpectedSigner {
 	return p.SignersFor(os, "", v)
 }
 
 // SignersFor returns the expected signers for os, product (empty: the default product) and
 // v: rows whose version condition holds and whose era, when they name one, is the product's
 // era at v. With the zero v, rows that name an era do not apply (the era is not known).
-func (p *Profile) SignersFor(os, product string, v Version) []ExpectedSigner {
+func (p *Profile) SignersFor(os OS, product string, v Version) []ExpectedSigner {
 	era := p.EraOf(product, v)
 	var out []ExpectedSigner
 	for _, s := range p.Signers {
@@ -357,13 +357,13 @@ func (p *Profile) SignersFor(os, product string, v Version) []ExpectedSigner {
 
 // UnknownsFor returns the unknowns of the given kind ("signer", "version-file", ...) that
 // concern os and v for the default product. See UnknownsOf.
-func (p *Profile) UnknownsFor(what, os string, v Version) []Unknown {
+func (p *Profile) UnknownsFor(what string, os OS, v Version) []Unknown {
 	return p.UnknownsOf(what, os, "", v)
 }
 
 // UnknownsOf returns the unknowns of the given kind that concern os, product (empty: the
 // default product) and v.
-func (p *Profile) UnknownsOf(what, os, product string, v Version) []Unknown {
+func (p *Profile) UnknownsOf(what string, os OS, product string, v Version) []Unknown {
 	prod := p.productName(product)
 	var out []Unknown
 	for _, u := range p.Unknowns {
@@ -386,7 +386,7 @@ func (p *Profile) AdviceFor(topic string) []Advice {
 }
 
 // ScriptGlobs returns the script globs for os.
-func (p *Profile) ScriptGlobs(os string) []string {
+func (p *Profile) ScriptGlobs(os OS) []string {
 	var out []string
 	for _, s := range p.Scripts {
 		if s.OS == os {

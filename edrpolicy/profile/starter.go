@@ -57,7 +57,7 @@ type StarterInput struct {
 	// Name is the profile's name (--name).
 	Name string
 	// OS is windows, mac or linux.
-	OS string
+	OS OS
 	// Root is the inspected folder, as given (recorded in the inspected source's ref).
 	Root string
 	// InstallPath is the folder Root is installed as on endpoints; empty when not known (the
@@ -86,10 +86,8 @@ func Starter(in StarterInput) (*Profile, error) {
 	if err := (&Profile{SchemaVersion: SchemaVersion, Name: in.Name}).Validate(); err != nil {
 		return nil, err // names the field: name "…": …
 	}
-	switch in.OS {
-	case OSWindows, OSMac, OSLinux:
-	default:
-		return nil, fmt.Errorf("os %q: want windows, mac or linux", in.OS)
+	if _, err := ParseOS(string(in.OS)); err != nil {
+		return nil, err
 	}
 	files := append([]ObservedFile(nil), in.Files...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
@@ -126,7 +124,7 @@ func Starter(in StarterInput) (*Profile, error) {
 }
 
 // joinOS joins an install folder and a slash-separated relative path with the OS's separator.
-func joinOS(osName, dir, rel string) string {
+func joinOS(osName OS, dir, rel string) string {
 	if osName == OSWindows {
 		return strings.TrimRight(dir, `\/`) + `\` + strings.ReplaceAll(rel, "/", `\`)
 	}
@@ -192,7 +190,7 @@ func suggestedFolders(in StarterInput, files []ObservedFile, todo *[]Unknown) []
 	return out
 }
 
-func executableFacts(osName string, files []ObservedFile, observed func(string) Cite) []Fact {
+func executableFacts(osName OS, files []ObservedFile, observed func(string) Cite) []Fact {
 	var out []Fact
 	for _, f := range files {
 		if f.Kind != ObservedExecutable && f.Kind != ObservedScript {
@@ -213,7 +211,7 @@ func orNone(s string) string {
 
 // observedSigners returns one row per Apple Team ID and one per Authenticode leaf (pinned by
 // its SHA-256 thumbprint), from valid signatures only.
-func observedSigners(osName string, files []ObservedFile, observed func(string) Cite) []ExpectedSigner {
+func observedSigners(osName OS, files []ObservedFile, observed func(string) Cite) []ExpectedSigner {
 	type seen struct {
 		s     ObservedSigner
 		files []string
@@ -273,7 +271,7 @@ func observedSigners(osName string, files []ObservedFile, observed func(string) 
 	return out
 }
 
-func versionSources(osName string, files []ObservedFile, observed func(string) Cite) []VersionSource {
+func versionSources(osName OS, files []ObservedFile, observed func(string) Cite) []VersionSource {
 	var out []VersionSource
 	companies, bundles := map[string]bool{}, map[string]bool{}
 	var exes []string

@@ -84,12 +84,12 @@ func (v *validator) rng(where string, r Range) {
 	}
 }
 
-func (v *validator) os(where, os string, optional bool) {
+func (v *validator) os(where string, os OS, optional bool) {
 	if os == "" && optional {
 		return
 	}
-	if os != OSWindows && os != OSMac && os != OSLinux {
-		v.add(where+".os", "%q: want windows, mac or linux", os)
+	if !os.Valid() {
+		v.add(where+".os", "%q: %v", os, ErrUnknownOS)
 	}
 }
 

@@ -106,6 +106,10 @@ func (f *flagValues) generateOptions() (edrpolicy.GenerateOptions, error) {
 	if err != nil {
 		return edrpolicy.GenerateOptions{}, fmt.Errorf("-profile: %w", err)
 	}
+	osv, err := profile.ParseOS(f.osName)
+	if err != nil {
+		return edrpolicy.GenerateOptions{}, fmt.Errorf("-os: %w", err)
+	}
 	crit, err := edrpolicy.ParseCriterion(f.level)
 	if err != nil {
 		return edrpolicy.GenerateOptions{}, fmt.Errorf("-level: %w", err)
@@ -132,7 +136,7 @@ func (f *flagValues) generateOptions() (edrpolicy.GenerateOptions, error) {
 		Roots:      f.roots,
 		AppVersion: edrpolicy.VersionAuto,
 		Inspect:    edrpolicy.InspectOptions{Verify: vopts},
-		Decide:     edrpolicy.DecideOptions{Profile: p, OS: f.osName, Level: crit, Previous: prev, KeepPrevious: f.keep && prev != nil},
+		Decide:     edrpolicy.DecideOptions{Profile: p, OS: osv, Level: crit, Previous: prev, KeepPrevious: f.keep && prev != nil},
 	}, nil
 }
 
@@ -160,7 +164,7 @@ func writeOutputs(pol *edrpolicy.Policy, vendors []string, out string, stderr io
 // rolloutWarnings prints the policy's warnings about the change since the deployed policy.
 func rolloutWarnings(pol *edrpolicy.Policy, stderr io.Writer) {
 	for _, w := range pol.Warnings {
-		if w.Code == "signer-change" || w.Code == "superseded" || w.Code == "kept-previous" {
+		if w.Code == edrpolicy.WarnSignerChange || w.Code == edrpolicy.WarnSuperseded || w.Code == edrpolicy.WarnKeptPrevious {
 			fmt.Fprintf(stderr, "refresh: warning: %s: %s\n", w.Code, w.Message)
 		}
 	}

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
@@ -172,7 +173,7 @@ type Certificate struct {
 // names, not a copy of Falcon's console template.
 var CSVHeader = []string{"type", "value", "action", "platforms", "severity", "applied_globally", "host_groups", "expiration", "source", "description", "filename"}
 
-var platforms = map[string]string{"windows": "windows", "mac": "mac", "linux": "linux"}
+var platforms = map[profile.OS]string{profile.OSWindows: "windows", profile.OSMac: "mac", profile.OSLinux: "linux"}
 
 var reDrive = regexp.MustCompile(`^[A-Za-z]:\\`)
 
@@ -536,7 +537,7 @@ func certName(cn, subject string) string {
 func pathGlob(t core.Target) (string, string) {
 	v := t.Path
 	g := glob
-	if t.Rule.Platform != "windows" {
+	if t.Rule.Platform != profile.OSWindows {
 		g.Meta += `\`
 	}
 	if why := core.LiteralProblem(v, g); why != "" {
@@ -546,7 +547,7 @@ func pathGlob(t core.Target) (string, string) {
 		return "", "the path holds '**', which Falcon reads as any number of folders while the policy's '*' is one folder"
 	}
 	sep := "/"
-	if t.Rule.Platform == "windows" {
+	if t.Rule.Platform == profile.OSWindows {
 		sep = `\`
 		switch {
 		case strings.HasPrefix(v, `\\`):

@@ -118,7 +118,7 @@ func TestParseBack(t *testing.T) {
 	assert.Len(t, rows, 3)
 
 	assert.False(t, hasWarning(warns, core.WarnSkipped, ""), "nothing skipped")
-	assert.True(t, hasWarning(warns, core.WarnFallback, `rule 3 (signer "`+c.Certificate.Thumbprint+`"): the rule is narrowed to its files`), "narrowed signer rule")
+	assert.True(t, hasWarning(warns, core.WarnFallback, `rules[2] (signer "`+c.Certificate.Thumbprint+`"): the rule is narrowed to its files`), "narrowed signer rule")
 	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "GET /exclusions/entities/certificates/v1?ids="+tp.Sum("CrashPlanDesktop.exe")), "how to check the certificate fields")
 	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "column headers are UNCONFIRMED"))
 	assert.True(t, hasWarning(warns, core.WarnUnconfirmed, "glob semantics are UNCONFIRMED"))
@@ -225,7 +225,7 @@ func TestErrors(t *testing.T) {
 		"group":    {tp.Windows(t), core.Options{}, crowdstrike.Options{HostGroups: []string{"all"}}, `CrowdStrike.HostGroups "all": want a 32-hex Falcon host group ID`, "CrowdStrike.HostGroups"},
 		"action":   {tp.Windows(t), core.Options{}, crowdstrike.Options{Action: "prevent"}, `CrowdStrike.Action "prevent": an exception takes allow or no_action`, "CrowdStrike.Action"},
 		"excluded": {tp.Windows(t), core.Options{}, crowdstrike.Options{ExcludedFrom: []string{"blocking", "everything"}}, `CrowdStrike.ExcludedFrom "everything"`, "CrowdStrike.ExcludedFrom"},
-		"hash":     {bad, core.Options{}, crowdstrike.Options{}, `rule 1 (hash "ABC"): sha256 "ABC" is 3 characters, want 64 hex digits`, ""},
+		"hash":     {bad, core.Options{}, crowdstrike.Options{}, `rules[0] (hash "ABC"): sha256 "ABC" is 3 characters, want 64 hex digits`, ""},
 		"expiry":   {tp.Windows(t), core.Options{Expiration: "soon"}, crowdstrike.Options{}, `expiration "soon"`, ""},
 		"source":   {tp.Windows(t), core.Options{}, crowdstrike.Options{Source: strings.Repeat("x", 257)}, "CrowdStrike.Source: 257 characters, Falcon takes 1 to 256", "CrowdStrike.Source"},
 	} {
@@ -259,7 +259,7 @@ func strict(t *testing.T, data []byte, v any) {
 	require.NoError(t, dec.Decode(v))
 }
 
-func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+func hasWarning(ws []edrpolicy.Warning, code edrpolicy.WarningCode, text string) bool {
 	for _, w := range ws {
 		if w.Code == code && strings.Contains(w.Message, text) {
 			return true

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 )
 
@@ -120,10 +121,11 @@ func iocEntries(file, typ, value, action, expiration string, plats []string) ([]
 	}
 	var out []core.Entry
 	for _, p := range plats {
-		if _, ok := platforms[p]; !ok {
+		o, ok := platformNamed(p)
+		if !ok {
 			return nil, fmt.Errorf("platform %s: want windows, mac or linux", core.Quote(p))
 		}
-		out = append(out, core.Entry{Vendor: Name, Kind: core.EntryHash, Type: typ, Value: v, Platform: p, File: file, Action: action, Expires: expiration})
+		out = append(out, core.Entry{Vendor: Name, Kind: core.EntryHash, Type: typ, Value: v, Platform: o, File: file, Action: action, Expires: expiration})
 	}
 	return out, nil
 }
@@ -151,11 +153,21 @@ func parseML(name string, data []byte) ([]core.Entry, error) {
 // mlPlatform is the platform an ML exclusion pattern is written for: Windows patterns use
 // '\'; a pattern starting with '/' is for macOS or Linux (Falcon's pattern carries no OS, so
 // the entry's platform is left empty and it is matched against both).
-func mlPlatform(v string) string {
+func mlPlatform(v string) profile.OS {
 	if strings.Contains(v, `\`) {
-		return "windows"
+		return profile.OSWindows
 	}
 	return ""
+}
+
+// platformNamed is the OS of one of Falcon's platform names (the inverse of platforms).
+func platformNamed(name string) (profile.OS, bool) {
+	for o, n := range platforms {
+		if n == name {
+			return o, true
+		}
+	}
+	return "", false
 }
 
 func parseCerts(name string, data []byte) ([]core.Entry, error) {
@@ -215,8 +227,8 @@ func mlMatches(e core.Entry, t core.Subject) bool {
 	if e.Platform != "" && e.Platform != t.Platform {
 		return false
 	}
-	if t.Platform == "windows" {
-		if e.Platform != "windows" {
+	if t.Platform == profile.OSWindows {
+		if e.Platform != profile.OSWindows {
 			return false
 		}
 		m := core.PathMatcher{Backslash: true, DoubleStar: true, NoQuestion: true}

@@ -52,6 +52,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
@@ -224,7 +225,7 @@ type plan struct {
 	o        core.Options
 	do       Options
 	merge    string
-	platNote map[string]bool
+	platNote map[profile.OS]bool
 	procs    int
 	warns    []edrpolicy.Warning
 }
@@ -242,7 +243,7 @@ func (e Exporter) Export(r *core.Request) (*core.VendorResult, error) {
 	if merge == "" {
 		merge = "merge"
 	}
-	pl := &plan{p: r.Policy(), o: r.Options(), do: e.o, merge: merge, platNote: map[string]bool{}}
+	pl := &plan{p: r.Policy(), o: r.Options(), do: e.o, merge: merge, platNote: map[profile.OS]bool{}}
 	planned, err := core.MakePlan(pl.p, core.Vendor[item]{Name: Name, Hash: pl.hash, Signer: pl.signer, Path: pl.path})
 	if err != nil {
 		return nil, err
@@ -304,21 +305,21 @@ func (pl *plan) hash(t core.Target) ([]item, string, error) {
 
 // noteFileIndicators says once per platform what Microsoft documents about file indicators
 // outside Windows.
-func (pl *plan) noteFileIndicators(platform string) {
-	if platform == "windows" || pl.platNote[platform] {
+func (pl *plan) noteFileIndicators(platform profile.OS) {
+	if platform == profile.OSWindows || pl.platNote[platform] {
 		return
 	}
 	pl.platNote[platform] = true
-	msg := map[string]string{
-		"mac":   "on macOS, Defender matches file indicators only when enableFileHashComputation is on (mac-preferences)",
-		"linux": "on Linux, Microsoft does not state which file types file indicators match",
+	msg := map[profile.OS]string{
+		profile.OSMac:   "on macOS, Defender matches file indicators only when enableFileHashComputation is on (mac-preferences)",
+		profile.OSLinux: "on Linux, Microsoft does not state which file types file indicators match",
 	}[platform]
 	pl.warns = append(pl.warns, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": " + msg})
 }
 
 func knownPlatform(t core.Target) error {
 	switch t.Rule.Platform {
-	case "windows", "mac", "linux":
+	case profile.OSWindows, profile.OSMac, profile.OSLinux:
 		return nil
 	}
 	return fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(t.Index, t.Rule), t.Rule.Platform)

@@ -244,7 +244,7 @@ func TestErrors(t *testing.T) {
 	bad.Rules[1].Certificate = []byte("not the certificate")
 	_, _, err := tp.Run(defender.New(defender.Options{}), bad, core.Options{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "rule 2 (signer")
+	assert.Contains(t, err.Error(), "rules[1] (signer")
 	do := defender.Options{MergePolicy: "replace"}
 	_, _, err = tp.Run(defender.New(do), tp.Windows(t), core.Options{})
 	assert.EqualError(t, err, `Defender.MergePolicy "replace": want merge or admin_only`)
@@ -358,7 +358,7 @@ func strict(t *testing.T, data []byte, v any) {
 	require.NoError(t, dec.Decode(v))
 }
 
-func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+func hasWarning(ws []edrpolicy.Warning, code edrpolicy.WarningCode, text string) bool {
 	for _, w := range ws {
 		if w.Code == code && strings.Contains(w.Message, text) {
 			return true

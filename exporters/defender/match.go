@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 )
 
@@ -68,18 +69,18 @@ func ExpandSystemVars(v string) (string, bool) {
 func (Exporter) Allows(e core.Entry, t core.Subject, now time.Time) bool {
 	switch e.Type {
 	case "FileSha256", "FileSha1", "FileMd5":
-		return e.Action == "Allowed" && !core.Expired(e.Expires, now) && (t.Platform != "windows" || t.PE) &&
+		return e.Action == "Allowed" && !core.Expired(e.Expires, now) && (t.Platform != profile.OSWindows || t.PE) &&
 			len(e.Value) == indicatorDigits[e.Type] && t.HasDigest(e.Value)
 	case "CertificateThumbprint", TypeCertificateFile:
 		if e.Type == "CertificateThumbprint" && (e.Action != "Allowed" || core.Expired(e.Expires, now)) {
 			return false
 		}
-		return t.Platform == "windows" && authenticodeLeaf(e.Value, t)
+		return t.Platform == profile.OSWindows && authenticodeLeaf(e.Value, t)
 	case TypeExclusionPath:
 		v, ok := ExpandSystemVars(e.Value)
-		return ok && t.Platform == "windows" && core.PathMatcher{Backslash: true, Fold: true}.MatchAncestor(v, t.Path)
+		return ok && t.Platform == profile.OSWindows && core.PathMatcher{Backslash: true, Fold: true}.MatchAncestor(v, t.Path)
 	case TypeExclusionExtension:
-		return t.Platform == "windows" && hasExtension(t.Path, e.Value, true)
+		return t.Platform == profile.OSWindows && hasExtension(t.Path, e.Value, true)
 	case TypeExcludedPath:
 		if e.Platform != t.Platform || !strings.HasPrefix(e.Value, "/") {
 			return false

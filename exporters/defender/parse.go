@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
@@ -169,7 +170,7 @@ func parseCer(name string, data []byte) ([]core.Entry, error) {
 		return nil, fmt.Errorf("not a certificate: %v", err)
 	}
 	sum := sha1.Sum(der)
-	return []core.Entry{{Vendor: Name, Kind: core.EntryCertificate, Type: TypeCertificateFile, Value: hex.EncodeToString(sum[:]), Platform: "windows", File: name}}, nil
+	return []core.Entry{{Vendor: Name, Kind: core.EntryCertificate, Type: TypeCertificateFile, Value: hex.EncodeToString(sum[:]), Platform: profile.OSWindows, File: name}}, nil
 }
 
 // managedDoc is the part of mdatp_managed.json edrpolicy reads: the exclusions of the
@@ -205,7 +206,7 @@ func parseManaged(name string, data []byte) ([]core.Entry, error) {
 	if doc.AntivirusEngine != nil {
 		items = append(items, doc.AntivirusEngine.Exclusions...)
 	}
-	return managedEntries(name, "linux", items)
+	return managedEntries(name, profile.OSLinux, items)
 }
 
 // wdavDoc is a com.microsoft.wdav preference domain, or a configuration profile whose
@@ -241,10 +242,10 @@ func parseWDAV(name string, data []byte) ([]core.Entry, error) {
 			items = append(items, p.AntivirusEngine.Exclusions...)
 		}
 	}
-	return managedEntries(name, "mac", items)
+	return managedEntries(name, profile.OSMac, items)
 }
 
-func managedEntries(file, platform string, items []managedItem) ([]core.Entry, error) {
+func managedEntries(file string, platform profile.OS, items []managedItem) ([]core.Entry, error) {
 	out := make([]core.Entry, 0, len(items))
 	for i, it := range items {
 		e := core.Entry{Vendor: Name, Kind: core.EntryPath, Type: it.Type, Platform: platform, File: file}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/output"
 )
@@ -40,7 +41,7 @@ func (Exporter) Removal(es []core.Entry) ([]output.File, error) {
 	var script []core.Entry
 	seen := map[string]bool{}
 	for _, e := range es {
-		k := e.Type + "\x00" + e.Platform + "\x00" + e.Value
+		k := e.Type + "\x00" + string(e.Platform) + "\x00" + e.Value
 		if e.Type == TypeCertificateFile {
 			k = "CertificateThumbprint\x00\x00" + e.Value
 		}
@@ -55,7 +56,7 @@ func (Exporter) Removal(es []core.Entry) ([]output.File, error) {
 			script = append(script, e)
 		case TypeExcludedPath, TypeExcludedFileName, TypeExcludedExtension:
 			r.Steps = append(r.Steps, core.RemovalStep{Type: e.Type, Value: e.Value, Platform: e.Platform,
-				Note: "deploy the new " + map[string]string{"mac": WDAVFile, "linux": ManagedFile}[e.Platform] + ": it replaces the managed configuration that held this exclusion"})
+				Note: "deploy the new " + map[profile.OS]string{profile.OSMac: WDAVFile, profile.OSLinux: ManagedFile}[e.Platform] + ": it replaces the managed configuration that held this exclusion"})
 		default:
 			return nil, fmt.Errorf("%s: no removal for entry type %q", Name, e.Type)
 		}

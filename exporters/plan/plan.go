@@ -122,7 +122,7 @@ func group(v string, es []exporters.Entry) map[string]*Item {
 		if !(e.Vendor == "defender" && (e.Kind == exporters.EntryHash || e.Kind == exporters.EntryCertificate)) {
 			// A Defender indicator has no platform (a .cer upload says windows because
 			// certificate indicators apply there only); other entries' platforms count.
-			it.Platforms = addSorted(it.Platforms, e.Platform)
+			it.Platforms = addSorted(it.Platforms, string(e.Platform))
 		}
 		it.Files = addSorted(it.Files, e.File)
 		if it.Action == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
@@ -24,7 +25,7 @@ const (
 	t40 = "1111111111111111111111111111111111111111"
 )
 
-func e(vendor, kind, typ, value, platform, file string) exporters.Entry {
+func e(vendor, kind, typ, value string, platform profile.OS, file string) exporters.Entry {
 	return exporters.Entry{Vendor: vendor, Kind: exporters.EntryKind(kind), Type: typ, Value: value, Platform: platform, File: file}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 )
 
@@ -16,7 +17,7 @@ func (Exporter) Owns(name string) bool { return name == FileName }
 func (Exporter) Channel(string) string { return "" }
 
 // platformOf maps S1's osType to the policy's platform names.
-var platformOf = map[string]string{"windows": "windows", "windows_legacy": "windows", "macos": "mac", "linux": "linux"}
+var platformOf = map[string]profile.OS{"windows": profile.OSWindows, "windows_legacy": profile.OSWindows, "macos": profile.OSMac, "linux": profile.OSLinux}
 
 // Parse reads sentinelone-exclusions.json back into entries: white_hash (a hash entry),
 // certificate (a certificate entry whose value is the publisher name) and path (a path entry
@@ -126,7 +127,7 @@ func (Exporter) Allows(e core.Entry, t core.Subject, now time.Time) bool {
 func pathMatches(e core.Entry, t core.Subject) bool {
 	m := core.PathMatcher{NoQuestion: true}
 	v, p := e.Value, t.Path
-	if t.Platform == "windows" {
+	if t.Platform == profile.OSWindows {
 		m.Backslash, m.Fold = true, true
 		if !reDrive.MatchString(v) && reDrive.MatchString(p) {
 			p = p[2:]

@@ -3,6 +3,7 @@ package sentinelone
 import (
 	"fmt"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/output"
 )
@@ -11,7 +12,7 @@ import (
 const RemovalFile = "sentinelone-remove.json"
 
 // removalOSType maps the policy's platform names back to S1's osType.
-var removalOSType = map[string]string{"windows": "windows", "mac": "macos", "linux": "linux"}
+var removalOSType = map[profile.OS]string{profile.OSWindows: "windows", profile.OSMac: "macos", profile.OSLinux: "linux"}
 
 // Removal renders how to delete entries from SentinelOne (sentinelone-remove.json): per
 // entry, GET /web/api/v2.1/exclusions filtered by type, value and osType, which returns its
@@ -28,7 +29,7 @@ func (Exporter) Removal(es []core.Entry) ([]output.File, error) {
 	}
 	seen := map[string]bool{}
 	for _, e := range es {
-		k := e.Type + "\x00" + e.Platform + "\x00" + e.Value
+		k := e.Type + "\x00" + string(e.Platform) + "\x00" + e.Value
 		if seen[k] {
 			continue
 		}

@@ -35,6 +35,7 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
@@ -157,7 +158,7 @@ type Data struct {
 	Description       string `json:"description"`
 }
 
-var osTypes = map[string]string{"windows": "windows", "mac": "macos", "linux": "linux"}
+var osTypes = map[profile.OS]string{profile.OSWindows: "windows", profile.OSMac: "macos", profile.OSLinux: "linux"}
 
 // interopModes are the "Interoperability" path exclusion modes, which public callers map
 // for Windows agents only (svalabs sentinelone_path_exclusions; vendor-formats §2).
@@ -192,15 +193,15 @@ func newSettings(o Options, p *edrpolicy.Policy) (*settings, error) {
 
 // nonWindows returns "macOS" or "Linux" when the policy targets that OS, else "".
 func nonWindows(p *edrpolicy.Policy) string {
-	plats := []string{p.OS}
+	plats := []profile.OS{p.OS}
 	for _, r := range p.Rules {
 		plats = append(plats, r.Platform)
 	}
 	for _, pl := range plats {
 		switch pl {
-		case "mac":
+		case profile.OSMac:
 			return "macOS"
-		case "linux":
+		case profile.OSLinux:
 			return "Linux"
 		}
 	}
@@ -339,7 +340,7 @@ func (pl *plan) path(t core.Target) ([]item, string, error) {
 		return nil, "", err
 	}
 	g := core.GlobSyntax{Vendor: "SentinelOne"}
-	if t.Exact() && t.Rule.Platform == "windows" {
+	if t.Exact() && t.Rule.Platform == profile.OSWindows {
 		g.Meta = "%" // environment variables, expanded by Windows agents 4.6+
 	}
 	if why := core.LiteralProblem(t.Path, g); why != "" {
@@ -356,7 +357,7 @@ func (pl *plan) path(t core.Target) ([]item, string, error) {
 // pathValue returns an S1 path value and pathExclusionType for a path target.
 func pathValue(t core.Target) (value, typ, why string) {
 	sep := "/"
-	if t.Rule.Platform == "windows" {
+	if t.Rule.Platform == profile.OSWindows {
 		sep = `\`
 	}
 	v := strings.TrimRight(t.Path, sep)

@@ -93,7 +93,7 @@ func TestHashWithoutSHA1(t *testing.T) {
 			assert.NotContains(t, b.Data.Description, "hash rule", "no SHA-1 known for the hash rule: no white_hash for it")
 		}
 	}
-	assert.True(t, hasWarning(warns, core.WarnSkipped, `sentinelone: rule 1 (hash "`+tp.Sum("CrashPlanService.exe")+`") not exported, C:\Program Files\CrashPlan\CrashPlanService.exe NOT COVERED: S1 hash exclusions take SHA-1`))
+	assert.True(t, hasWarning(warns, core.WarnSkipped, `sentinelone: rules[0] (hash "`+tp.Sum("CrashPlanService.exe")+`") not exported, C:\Program Files\CrashPlan\CrashPlanService.exe NOT COVERED: S1 hash exclusions take SHA-1`))
 
 	files, warns, err = tp.Run(sentinelone.New(sentinelone.Options{Tenant: true, SHA256: true}), tp.Windows(t), core.Options{})
 	require.NoError(t, err)
@@ -208,7 +208,7 @@ func TestNothingToWrite(t *testing.T) {
 	assert.Len(t, warns, 1)
 }
 
-func hasWarning(ws []edrpolicy.Warning, code, text string) bool {
+func hasWarning(ws []edrpolicy.Warning, code edrpolicy.WarningCode, text string) bool {
 	for _, w := range ws {
 		if w.Code == code && strings.Contains(w.Message, text) {
 			return true

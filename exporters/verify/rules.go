@@ -5,6 +5,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/check"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
@@ -37,7 +38,7 @@ func (c *checker) rulesExpressed() {
 				}
 			}
 			if len(missing) > 0 {
-				c.add(check.FindingRuleNotExported, check.LevelError, v, probe, i, "%s: the rule is not expressed, %s does not reach %s: %s", v, what(&c.pol.Rules[i]), probe, gapText(routes, missing))
+				c.add(check.FindingRuleNotExported, check.SeverityError, v, probe, i, "%s: the rule is not expressed, %s does not reach %s: %s", v, what(&c.pol.Rules[i]), probe, gapText(routes, missing))
 			}
 		}
 	}
@@ -80,7 +81,7 @@ func (c *checker) ruleTargets(r *edrpolicy.Rule) []exporters.Subject {
 // in the folder for a folder rule, and also one a folder deeper for a subfolders rule.
 func pathProbes(r *edrpolicy.Rule) []exporters.Subject {
 	sep := "/"
-	if r.Platform == "windows" {
+	if r.Platform == profile.OSWindows {
 		sep = `\`
 	}
 	base := strings.TrimRight(exporters.Concrete(r.Value), `/\`)

@@ -124,7 +124,7 @@ func (c *checker) simulateOne(v string, rd exporters.Reader, routes []route, ex 
 		}
 		if len(missing) > 0 {
 			gap = true
-			c.add(check.FindingVendorNotCovered, check.LevelError, v, ep, -1, "%s: would not be allowed: %s (%s)", v, gapText(routes, missing), describeFile(ex.File))
+			c.add(check.FindingVendorNotCovered, check.SeverityError, v, ep, -1, "%s: would not be allowed: %s (%s)", v, gapText(routes, missing), describeFile(ex.File))
 		}
 	}
 	return gap

@@ -47,17 +47,17 @@ func (c *checker) trace() {
 	}
 	reg, err := traceRegistry(c.reg)
 	if err != nil {
-		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.SeverityError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: %v", err)
 		return
 	}
 	files, _, err := exporters.Export(reg, c.pol, c.vendors, traceOptions())
 	if err != nil {
-		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: exporting it fails: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.SeverityError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: exporting it fails: %v", err)
 		return
 	}
 	want, err := exporters.ParseFiles(c.reg, files)
 	if err != nil {
-		c.add(check.FindingEntryNotInPolicy, check.LevelError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: its export does not read back: %v", err)
+		c.add(check.FindingEntryNotInPolicy, check.SeverityError, "", output.PolicyFileName, -1, "the vendor entries cannot be traced to the policy: its export does not read back: %v", err)
 		return
 	}
 	keys := map[string]bool{}
@@ -88,11 +88,11 @@ func (c *checker) trace() {
 			if keys[exporters.EntryKey(e)] {
 				continue
 			}
-			level, why := check.LevelError, "added by hand, or broader than the policy: remove it, or regenerate the folder"
+			sev, why := check.SeverityError, "added by hand, or broader than the policy: remove it, or regenerate the folder"
 			if managedSettings[f.Name] {
-				level, why = check.LevelWarning, "merged from an existing configuration, or added by hand: check that it belongs there"
+				sev, why = check.SeverityWarning, "merged from an existing configuration, or added by hand: check that it belongs there"
 			}
-			c.add(check.FindingEntryNotInPolicy, level, f.Vendor, f.Name, -1, "%s: %s %s %q is not an entry %s gives: %s", f.Vendor, e.Kind, e.Type, e.Value, output.PolicyFileName, why)
+			c.add(check.FindingEntryNotInPolicy, sev, f.Vendor, f.Name, -1, "%s: %s %s %q is not an entry %s gives: %s", f.Vendor, e.Kind, e.Type, e.Value, output.PolicyFileName, why)
 		}
 	}
 }

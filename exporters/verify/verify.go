@@ -149,8 +149,8 @@ type checker struct {
 	simulatedAny    bool
 }
 
-func (c *checker) add(id, level, vendor, file string, rule int, format string, args ...any) {
-	f := check.Finding{ID: id, Level: level, Vendor: vendor, File: file, Message: fmt.Sprintf(format, args...)}
+func (c *checker) add(id string, sev check.Severity, vendor, file string, rule int, format string, args ...any) {
+	f := check.Finding{ID: id, Severity: sev, Vendor: vendor, File: file, Message: fmt.Sprintf(format, args...)}
 	if c.pol != nil && rule >= 0 && rule < len(c.pol.Rules) {
 		i := rule
 		f.Rule = &i
@@ -173,19 +173,19 @@ var problemIDs = map[string]string{
 
 func (c *checker) setFindings() {
 	for _, p := range c.set.Problems {
-		c.add(problemIDs[p.Code], check.LevelError, p.Vendor, p.File, -1, "%s", p.Message)
+		c.add(problemIDs[p.Code], check.SeverityError, p.Vendor, p.File, -1, "%s", p.Message)
 	}
 }
 
 // policy parses the folder's policy.json, or records why there is none.
 func (c *checker) policy() *edrpolicy.Policy {
 	if c.set.Policy == nil {
-		c.add(check.FindingNoPolicy, check.LevelError, "", output.PolicyFileName, -1, "no readable %s in the folder: the vendor files cannot be checked against a policy", output.PolicyFileName)
+		c.add(check.FindingNoPolicy, check.SeverityError, "", output.PolicyFileName, -1, "no readable %s in the folder: the vendor files cannot be checked against a policy", output.PolicyFileName)
 		return nil
 	}
 	pol, err := edrpolicy.ParsePolicy(c.set.Policy)
 	if err != nil {
-		c.add(check.FindingNoPolicy, check.LevelError, "", output.PolicyFileName, -1, "%s: %v", output.PolicyFileName, err)
+		c.add(check.FindingNoPolicy, check.SeverityError, "", output.PolicyFileName, -1, "%s: %v", output.PolicyFileName, err)
 		return nil
 	}
 	return pol

@@ -58,13 +58,13 @@ func inspectTrusting(t *testing.T, trust bool) edrpolicy.InspectOptions {
 
 // writeSample writes what `generate --os OS --root sample/TREE --roots ca.pem --level LEVEL
 // [--pin-signer PIN] --vendor ... --s1-tenant --out DIR` writes, and returns DIR.
-func writeSample(t *testing.T, tree, osName string, level edrpolicy.Criterion, pins ...string) string {
+func writeSample(t *testing.T, tree string, osName profile.OS, level edrpolicy.Criterion, pins ...string) string {
 	t.Helper()
 	return writeSampleTrusting(t, true, tree, osName, level, pins...)
 }
 
 // writeSampleTrusting is writeSample with or without --roots ca.pem.
-func writeSampleTrusting(t *testing.T, trust bool, tree, osName string, level edrpolicy.Criterion, pins ...string) string {
+func writeSampleTrusting(t *testing.T, trust bool, tree string, osName profile.OS, level edrpolicy.Criterion, pins ...string) string {
 	t.Helper()
 	prof, err := profile.BuiltIn("code42")
 	require.NoError(t, err)
@@ -95,12 +95,12 @@ func check(t *testing.T, dir, tree string, o verify.Options) *verify.Report {
 	return rep
 }
 
-type finding struct{ ID, Level, Vendor, File string }
+type finding struct{ ID, Severity, Vendor, File string }
 
 func reduce(rep *verify.Report) []finding {
 	out := []finding{}
 	for _, f := range rep.Findings {
-		out = append(out, finding{f.ID, f.Level, f.Vendor, f.File})
+		out = append(out, finding{f.ID, string(f.Severity), f.Vendor, f.File})
 	}
 	return out
 }
@@ -211,12 +211,13 @@ func narrowedWindows(tree string, vendors ...string) []candidate {
 
 func TestCheckSampleAsGenerated(t *testing.T) {
 	cases := []struct {
-		name, tree, os string
-		trust          bool
-		level          edrpolicy.Criterion
-		pins           []string
-		want           []finding
-		narrowed       []candidate
+		name, tree string
+		os         profile.OS
+		trust      bool
+		level      edrpolicy.Criterion
+		pins       []string
+		want       []finding
+		narrowed   []candidate
 	}{
 		{"windows pinned signer", "windows", "windows", true, edrpolicy.CriterionSigner, []string{samplePin}, []finding{}, nil},
 		{"windows hash", "windows", "windows", true, edrpolicy.CriterionHash, nil, []finding{}, nil},

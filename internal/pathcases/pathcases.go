@@ -6,17 +6,19 @@
 // over the same table, so that they are known to agree on every row.
 package pathcases
 
+import "github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+
 // Case is one value for one platform: whether the guardrails must refuse it, and a fragment
 // the refusal reason must contain ("" for any).
 type Case struct {
 	Family   string
-	Platform string
+	Platform profile.OS
 	Value    string
 	Refused  bool
 	Reason   string
 }
 
-func refuse(family, platform, reason string, values ...string) []Case {
+func refuse(family string, platform profile.OS, reason string, values ...string) []Case {
 	out := make([]Case, 0, len(values))
 	for _, v := range values {
 		out = append(out, Case{Family: family, Platform: platform, Value: v, Refused: true, Reason: reason})
@@ -24,7 +26,7 @@ func refuse(family, platform, reason string, values ...string) []Case {
 	return out
 }
 
-func accept(family, platform string, values ...string) []Case {
+func accept(family string, platform profile.OS, values ...string) []Case {
 	out := make([]Case, 0, len(values))
 	for _, v := range values {
 		out = append(out, Case{Family: family, Platform: platform, Value: v})

@@ -36,14 +36,14 @@ type Options struct {
 // Warning codes the exporters use.
 const (
 	// WarnSkipped: a rule was not exported for this vendor.
-	WarnSkipped = "export-skipped"
+	WarnSkipped edrpolicy.WarningCode = "export-skipped"
 	// WarnFallback: a rule was exported in a different form than its criterion.
-	WarnFallback = "export-fallback"
+	WarnFallback edrpolicy.WarningCode = "export-fallback"
 	// WarnUnconfirmed: part of a written file follows a vendor format no primary source
 	// confirms.
-	WarnUnconfirmed = "export-unconfirmed"
+	WarnUnconfirmed edrpolicy.WarningCode = "export-unconfirmed"
 	// WarnNote: something worth knowing about the vendor's handling.
-	WarnNote = "export-note"
+	WarnNote edrpolicy.WarningCode = "export-note"
 )
 
 // Wants reports whether the format kind is asked for.
@@ -89,9 +89,10 @@ func ParseExpiration(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// RuleRef names rule i for messages: its 1-based position, criterion and value.
+// RuleRef names rule i for messages as check does: rules[i] (the 0-based index into
+// policy.json's "rules", as `jq .rules[i]` reads it), then its criterion and value.
 func RuleRef(i int, r *edrpolicy.Rule) string {
-	return fmt.Sprintf("rule %d (%s %q)", i+1, r.Criterion, r.Value)
+	return fmt.Sprintf("rules[%d] (%s %q)", i, r.Criterion, r.Value)
 }
 
 // Skipped is the warning for a rule a vendor cannot take.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/output"
 )
 
@@ -37,7 +38,7 @@ type Entry struct {
 	// a thumbprint, a path pattern in the vendor's syntax, a publisher name).
 	Value string `json:"value"`
 	// Platform is windows, mac or linux (the vendor's OS field mapped to the policy's names).
-	Platform string `json:"platform,omitempty"`
+	Platform profile.OS `json:"platform,omitempty"`
 	// Match is file, folder or subfolders for path entries that say so.
 	Match string `json:"match,omitempty"`
 	// File is the output file that holds the entry (defender-indicators-001.csv, ...).
@@ -50,9 +51,10 @@ type Entry struct {
 	Action string `json:"action,omitempty"`
 	// Expires is the entry's expiration as written (RFC 3339 or Defender's CSV form), if any.
 	Expires string `json:"expires,omitempty"`
-	// Rule is the 1-based index of the policy rule the entry was written for (0 when parsed
-	// back from a file).
-	Rule int `json:"rule,omitempty"`
+	// Rule is the index of the policy rule the entry was written for: 0-based into
+	// policy.json's "rules", as check's rules[N] names it. Nil (left out) when the entry was
+	// parsed back from a vendor file.
+	Rule *int `json:"rule,omitempty"`
 	// Files are the endpoint paths the entry was written to cover: the rule's files, or for
 	// a fallback the files it stands for (one content, or one path). Process exclusions
 	// (Defender ExclusionProcess, excludedFileName) leave it empty: they exclude what a

@@ -37,7 +37,8 @@ func (t Target) Exact() bool {
 // Entry returns the entry for t with the vendor's kind, type and value; File is set when the
 // entry is rendered into a file.
 func (t Target) Entry(vendor string, kind EntryKind, typ, value string) Entry {
-	e := Entry{Vendor: vendor, Kind: kind, Type: typ, Value: value, Platform: t.Rule.Platform, Rule: t.Index + 1,
+	rule := t.Index
+	e := Entry{Vendor: vendor, Kind: kind, Type: typ, Value: value, Platform: t.Rule.Platform, Rule: &rule,
 		Files: append([]string(nil), t.Files...), Fallback: t.Fallback}
 	if kind == EntryPath {
 		e.Match = t.Match
@@ -77,7 +78,8 @@ type Plan[T any] struct {
 
 // Uncovered is a group of a rule's files that a vendor's entries do not cover, and why.
 type Uncovered struct {
-	// Rule is the 1-based index of the policy rule.
+	// Rule is the index of the policy rule: 0-based into policy.json's "rules", as check's
+	// rules[N] names it.
 	Rule   int      `json:"rule"`
 	Files  []string `json:"files"`
 	Reason string   `json:"reason"`
@@ -192,7 +194,7 @@ func (pl *Plan[T]) fallBack(p *edrpolicy.Policy, v Vendor[T], t Target, why stri
 }
 
 func (pl *Plan[T]) skip(vendor string, t Target, files []string, why string) {
-	pl.Uncovered = append(pl.Uncovered, Uncovered{Rule: t.Index + 1, Files: append([]string(nil), files...), Reason: why})
+	pl.Uncovered = append(pl.Uncovered, Uncovered{Rule: t.Index, Files: append([]string(nil), files...), Reason: why})
 	pl.Warnings = append(pl.Warnings, SkippedFiles(vendor, t.Index, t.Rule, files, why))
 }
 

@@ -1,5 +1,7 @@
 package core
 
+import "github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+
 // Removal is the content of a vendor's removal file (`diff --vendor --out`, `generate
 // --previous`): how to delete, in that vendor's console or API, the entries an upgrade no
 // longer needs. Consoles delete by their own ids, which no exported file holds, so each step
@@ -17,9 +19,9 @@ type Removal struct {
 // RemovalStep deletes one entry.
 type RemovalStep struct {
 	// Type, Value and Platform are the entry, in the vendor's own values.
-	Type     string `json:"type"`
-	Value    string `json:"value"`
-	Platform string `json:"platform,omitempty"`
+	Type     string     `json:"type"`
+	Value    string     `json:"value"`
+	Platform profile.OS `json:"platform,omitempty"`
 	// Find is the request that returns the console id of the entry; Delete deletes by it
 	// (the placeholder <id> stands for the id Find returns).
 	Find   *APICall `json:"find,omitempty"`

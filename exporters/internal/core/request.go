@@ -63,7 +63,7 @@ func forcedWarning(ref edrpolicy.Refusal) edrpolicy.Warning {
 	case edrpolicy.FindingRiskySigner:
 		return edrpolicy.Warning{Code: edrpolicy.WarnRiskySignerForced, Message: fmt.Sprintf("rule exported although the %s: the refusal was overridden (forced)", ref.Reason), Files: []string{ref.Path}}
 	}
-	return edrpolicy.Warning{Code: "guardrail-forced", Message: fmt.Sprintf("path rule %s exported although it is %s: the refusal was overridden (forced)", ref.Path, ref.Reason), Files: []string{ref.Path}}
+	return edrpolicy.Warning{Code: edrpolicy.WarnGuardrailForced, Message: fmt.Sprintf("path rule %s exported although it is %s: the refusal was overridden (forced)", ref.Path, ref.Reason), Files: []string{ref.Path}}
 }
 
 // Policy returns a copy of the admitted policy, made on each call: changing it cannot reach

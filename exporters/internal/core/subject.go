@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/hashing"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
@@ -12,7 +13,7 @@ import (
 // or a probe path that a policy path rule covers.
 type Subject struct {
 	// Platform is windows, mac or linux.
-	Platform string
+	Platform profile.OS
 	// Path is the file's path on the endpoint.
 	Path string
 	// PE says the file is a Portable Executable (Defender file indicators match only PE files
@@ -38,7 +39,7 @@ type SubjectSigner struct {
 // SubjectFor builds the Subject of inspected file f at endpoint path p. Only a file whose
 // overall signature status is valid gets signers (a vendor trusts a certificate only on a
 // signature that verifies), and of its signatures only the valid ones.
-func SubjectFor(platform, p string, f *edrpolicy.FileEvidence) Subject {
+func SubjectFor(platform profile.OS, p string, f *edrpolicy.FileEvidence) Subject {
 	t := Subject{Platform: platform, Path: p, PE: f.Format == hashing.FormatPE, Digests: lowerDigests(f.Digests)}
 	if f.SignatureStatus != signers.StatusValid {
 		return t
