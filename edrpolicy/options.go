@@ -42,6 +42,30 @@ func (e *OptionError) Named(name string) string {
 // Unwrap returns the underlying error.
 func (e *OptionError) Unwrap() error { return e.Err }
 
+// OptionErrors returns every *OptionError in err's tree, in order: the ones it wraps and the
+// ones joined in it (errors.Join, as exporters.ValidateOptions reports several faults at
+// once), an option error that wraps another included. errors.As finds only the first.
+func OptionErrors(err error) []*OptionError {
+	var out []*OptionError
+	var walk func(error)
+	walk = func(e error) {
+		for e != nil {
+			if oe, ok := e.(*OptionError); ok {
+				out = append(out, oe)
+			}
+			if j, ok := e.(interface{ Unwrap() []error }); ok {
+				for _, c := range j.Unwrap() {
+					walk(c)
+				}
+				return
+			}
+			e = errors.Unwrap(e)
+		}
+	}
+	walk(err)
+	return out
+}
+
 // optionErr is an OptionError whose reason is err's text.
 func optionErr(field, value string, err error) *OptionError {
 	var oe *OptionError

@@ -1,7 +1,6 @@
 package exporters_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,22 +48,9 @@ func TestDigestsFor(t *testing.T) {
 // optionFields lists the Field of every *edrpolicy.OptionError in err's tree.
 func optionFields(err error) []string {
 	var out []string
-	var walk func(error)
-	walk = func(e error) {
-		for e != nil {
-			if oe, ok := e.(*edrpolicy.OptionError); ok {
-				out = append(out, oe.Field)
-			}
-			if j, ok := e.(interface{ Unwrap() []error }); ok {
-				for _, c := range j.Unwrap() {
-					walk(c)
-				}
-				return
-			}
-			e = errors.Unwrap(e)
-		}
+	for _, oe := range edrpolicy.OptionErrors(err) {
+		out = append(out, oe.Field)
 	}
-	walk(err)
 	return out
 }
 

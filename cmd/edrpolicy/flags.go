@@ -68,34 +68,12 @@ func (v *osValue) Type() string { return "string" }
 // flagged returns s (the message of err or of one of the errors it wraps) with each
 // *edrpolicy.OptionError in err's tree named by its flag instead of its field.
 func flagged(err error, s string) string {
-	for _, oe := range optionErrors(err) {
+	for _, oe := range edrpolicy.OptionErrors(err) {
 		if f, ok := optionFlags[oe.Field]; ok {
 			s = strings.ReplaceAll(s, oe.Error(), oe.Named(f))
 		}
 	}
 	return s
-}
-
-// optionErrors collects the option errors in err's tree (wrapped errors and joins).
-func optionErrors(err error) []*edrpolicy.OptionError {
-	var out []*edrpolicy.OptionError
-	var walk func(error)
-	walk = func(e error) {
-		for e != nil {
-			if oe, ok := e.(*edrpolicy.OptionError); ok {
-				out = append(out, oe)
-			}
-			if j, ok := e.(interface{ Unwrap() []error }); ok {
-				for _, c := range j.Unwrap() {
-					walk(c)
-				}
-				return
-			}
-			e = errors.Unwrap(e)
-		}
-	}
-	walk(err)
-	return out
 }
 
 // checkOutDir is output.CheckDir with its refusal as an option error for the field Out, so

@@ -524,7 +524,7 @@ func (o *generateOptions) takeTableFormat() error {
 	if err != nil {
 		var ee *exitErr
 		if errors.As(err, &ee) {
-			for _, oe := range optionErrors(err) {
+			for _, oe := range edrpolicy.OptionErrors(err) {
 				if oe.Field == "Formats" {
 					return usageErr("%w (or table: the rules for a human on stdout)", ee.err)
 				}
