@@ -728,7 +728,7 @@ func (d *decider) folderRules() []Rule {
 			if row.Role == profile.RoleArchive && !d.opts.IncludeArchives {
 				continue
 			}
-			reason = "scan exclusion the source recommends: " + map[string]string{
+			reason = "scan exclusion the source recommends: " + map[profile.Role]string{
 				profile.RoleCache:   "cache files are benign records of the app's own operations",
 				profile.RoleArchive: "backup archives are compressed and encrypted; scan the source, not the archive",
 			}[row.Role]

@@ -243,7 +243,7 @@ func TestDecideLevelPath(t *testing.T) {
 	require.NoError(t, err)
 	var got []string
 	for _, r := range pol.Rules {
-		got = append(got, string(r.Criterion)+" "+r.Value+" "+r.Match)
+		got = append(got, string(r.Criterion)+" "+r.Value+" "+string(r.Match))
 	}
 	assert.Equal(t, []string{
 		// Sorted by first file (byte order): CrashPlanService.exe is the signer rule's first.

@@ -35,10 +35,10 @@ type FieldChange struct {
 // RuleChange is one rule added, removed or changed.
 type RuleChange struct {
 	// Change is added, removed or changed.
-	Change    string     `json:"change"`
-	Criterion Criterion  `json:"criterion"`
-	Platform  profile.OS `json:"platform"`
-	Role      string     `json:"role"`
+	Change    string       `json:"change"`
+	Criterion Criterion    `json:"criterion"`
+	Platform  profile.OS   `json:"platform"`
+	Role      profile.Role `json:"role"`
 	// Files are the files of the new rule (of the old one when removed).
 	Files []string `json:"files"`
 	// Reason says in one line what changed, e.g. "file content changed (new build): sha256
@@ -189,7 +189,7 @@ func pairRules(a, b []Rule, key func(*Rule) string, pair func(a, b *Rule)) (aLef
 
 // ruleKey identifies the same rule: what an EDR console matches on.
 func ruleKey(r *Rule) string {
-	return strings.Join([]string{string(r.Criterion), string(r.Platform), r.Role, r.Value, r.Match, r.FileName, r.SigningID}, "\x00")
+	return strings.Join([]string{string(r.Criterion), string(r.Platform), string(r.Role), r.Value, string(r.Match), r.FileName, r.SigningID}, "\x00")
 }
 
 // RuleIdentity is what stays the same about a rule across application versions: for a hash
@@ -198,7 +198,7 @@ func ruleKey(r *Rule) string {
 // its path. Diff pairs rules with the same identity as "changed" (a new build of the same
 // file, a renewed certificate of the same signer) rather than as one removed and one added.
 func RuleIdentity(r *Rule) string {
-	parts := []string{string(r.Criterion), string(r.Platform), r.Role}
+	parts := []string{string(r.Criterion), string(r.Platform), string(r.Role)}
 	switch r.Criterion {
 	case CriterionHash:
 		files := append([]string(nil), r.Files...)
@@ -295,7 +295,7 @@ func changeReason(a, b *Rule) string {
 		add("value %s → %s", a.Value, b.Value)
 	}
 	if a.Match != b.Match {
-		add("match %s → %s", orNone(a.Match), orNone(b.Match))
+		add("match %s → %s", orNone(string(a.Match)), orNone(string(b.Match)))
 	}
 	if added, removed := setDiff(a.Files, b.Files); len(added)+len(removed) > 0 {
 		var parts []string

@@ -26,7 +26,7 @@ func TestDiff(t *testing.T) {
 	appleRule := func(thumb string) Rule {
 		return Rule{Criterion: CriterionSigner, Value: "TEAM123456", TeamID: "TEAM123456", Platform: "mac", Role: "executable", Files: []string{"/Applications/A.app/Contents/MacOS/A"}, Signer: diffCert(thumb, y45)}
 	}
-	pathRule := func(v, match string) Rule {
+	pathRule := func(v string, match Match) Rule {
 		return Rule{Criterion: CriterionPath, Value: v, Platform: "windows", Role: "cache", Match: match, Files: []string{v}}
 	}
 	tests := []struct {

@@ -240,7 +240,7 @@ func TestGenerateSyntheticInstall(t *testing.T) {
 		require.NoError(t, err)
 		var got []string
 		for _, r := range pol.Rules {
-			got = append(got, string(r.Criterion)+" "+r.Value+" "+r.Match)
+			got = append(got, string(r.Criterion)+" "+r.Value+" "+string(r.Match))
 		}
 		assert.Equal(t, []string{
 			"signer " + s.leafSHA1 + " ",

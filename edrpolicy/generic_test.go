@@ -86,7 +86,7 @@ func TestGenerateGenericProfile(t *testing.T) {
 			assert.Contains(t, warningCodes(pol), tc.warn, tc.name)
 		}
 		for _, r := range pol.Rules {
-			assert.Equal(t, "executable", r.Role, "%s: no scan exclusions", tc.name)
+			assert.Equal(t, profile.RoleExecutable, r.Role, "%s: no scan exclusions", tc.name)
 		}
 		if tc.install == nil && tc.level == CriterionPath {
 			assert.Contains(t, ruleOf(pol, "Uninstall.exe").Reason, "no install path for its root", tc.name)

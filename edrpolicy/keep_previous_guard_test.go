@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 )
 
 // --keep-previous keeps rules of the previous version for the rollout window: they pass the
@@ -14,9 +16,11 @@ import (
 // folder is refused even then. A narrow kept rule still passes.
 func TestKeepPreviousReappliesGuardrails(t *testing.T) {
 	for _, tc := range []struct {
-		value, role, match string
-		refusal            string // "" = kept
-		forcible           bool
+		value    string
+		role     profile.Role
+		match    Match
+		refusal  string // "" = kept
+		forcible bool
 	}{
 		{`C:\Windows\Temp\CrashPlan`, "cache", MatchSubfolders, "a temp folder", true},
 		{`C:/Users//bob/./AppData\Local\Temp\x`, "cache", MatchSubfolders, "a temp folder", true},

@@ -68,12 +68,22 @@ func (c Criterion) rank() int {
 	return 2
 }
 
-// Path rule match kinds.
+// Match is how a path rule's value matches (policy.json "match", path rules only): file (the
+// path itself), folder (the files directly in the folder) or subfolders (the folder and
+// everything under it).
+type Match string
+
+// Path rule match kinds; the strings are part of the policy.json contract.
 const (
-	MatchFile       = "file"
-	MatchFolder     = "folder"
-	MatchSubfolders = "subfolders"
+	MatchFile       Match = "file"
+	MatchFolder     Match = "folder"
+	MatchSubfolders Match = "subfolders"
 )
+
+// Valid reports whether m is one of MatchFile, MatchFolder and MatchSubfolders.
+func (m Match) Valid() bool {
+	return m == MatchFile || m == MatchFolder || m == MatchSubfolders
+}
 
 // SourceInspected is the Rule.Source of rules built from inspected files.
 const SourceInspected = "inspected"
@@ -103,9 +113,9 @@ type Rule struct {
 	MD5      string     `json:"md5,omitempty"`
 	Platform profile.OS `json:"platform"`
 	// Role is executable (any rule over program files), cache, logs, identity, config or archive.
-	Role string `json:"role"`
+	Role profile.Role `json:"role"`
 	// Match is file, folder or subfolders (path rules only).
-	Match string `json:"match,omitempty"`
+	Match Match `json:"match,omitempty"`
 	// Files are the paths the rule covers (endpoint paths where the install location is known).
 	Files []string `json:"files"`
 	// FileDigests are, on signer rules and executable path rules, each covered file with its
@@ -115,8 +125,8 @@ type Rule struct {
 	// Reason says why this criterion and not a stronger one.
 	Reason string `json:"reason"`
 	// Source is the profile's source documents (seed article, supplement source) or "inspected".
-	Source     string `json:"source"`
-	Confidence string `json:"confidence,omitempty"`
+	Source     string             `json:"source"`
+	Confidence profile.Confidence `json:"confidence,omitempty"`
 	// Signer, TeamID, SigningID, FileName and Certificate are for signer rules. FileName or
 	// SigningID narrow a signer rule to specific files.
 	Signer    *signers.Certificate `json:"signer,omitempty"`
@@ -211,11 +221,11 @@ type Policy struct {
 
 // Superseded is a rule of the previous policy that the new install no longer matches.
 type Superseded struct {
-	Criterion Criterion  `json:"criterion"`
-	Value     string     `json:"value"`
-	Platform  profile.OS `json:"platform"`
-	Role      string     `json:"role"`
-	Files     []string   `json:"files"`
+	Criterion Criterion    `json:"criterion"`
+	Value     string       `json:"value"`
+	Platform  profile.OS   `json:"platform"`
+	Role      profile.Role `json:"role"`
+	Files     []string     `json:"files"`
 	// AppVersion is the version the rule belonged to.
 	AppVersion string `json:"app_version"`
 	// By is the value of the rule that replaces it (a new hash, a renewed certificate's

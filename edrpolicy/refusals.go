@@ -66,7 +66,7 @@ func RuleRefusals(r *Rule, policyOS profile.OS, o RefusalOptions) []Refusal {
 // file's base name, the file_name, the signing_id's last part) and the file it concerns, or
 // nil. RuleRefusals uses it, and package check lints through RuleRefusals, so that they agree.
 func interpreterOf(r *Rule, in *Interpreters) (*InterpreterMatch, string) {
-	if r.Role != "executable" {
+	if r.Role != profile.RoleExecutable {
 		return nil, ""
 	}
 	for _, n := range ruleNames(r) {

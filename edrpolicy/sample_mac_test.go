@@ -81,7 +81,7 @@ func TestGenerateMacSampleEveryLevel(t *testing.T) {
 		for _, r := range p.Rules {
 			s := string(r.Criterion) + " " + r.Value
 			if r.Match != "" {
-				s += " " + r.Match
+				s += " " + string(r.Match)
 			}
 			if r.SigningID != "" {
 				s += " signing_id=" + r.SigningID

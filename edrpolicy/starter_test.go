@@ -67,7 +67,7 @@ func TestStarterSampleWindowsRoundTrip(t *testing.T) {
 	}
 	assert.Equal(t, []string{"executable CrashPlanNative.dll", "executable CrashPlanService.exe", "executable Uninstall.exe", "executable electron/CrashPlanDesktop.exe", "script logs/rotate.ps1"}, facts)
 	for _, r := range p.Paths {
-		suggested = append(suggested, r.Role+" "+r.Rule+" "+r.Path)
+		suggested = append(suggested, string(r.Role)+" "+r.Rule+" "+r.Path)
 	}
 	assert.Equal(t, []string{`executable never C:\Program Files\MyApp`, `cache never C:\Program Files\MyApp\Cache`, `logs never C:\Program Files\MyApp\logs`}, suggested)
 	assert.Contains(t, p.Paths[2].Note, "it holds code: never exclude it from scans")

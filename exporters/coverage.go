@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 )
 
@@ -87,7 +88,7 @@ func vendorCoverage(p *edrpolicy.Policy, vr *core.VendorResult) VendorCoverage {
 	vc := VendorCoverage{Vendor: vr.Vendor, Executables: []ExecutableCoverage{}}
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		if r.Role != "executable" {
+		if r.Role != profile.RoleExecutable {
 			continue
 		}
 		for _, f := range r.Files {

@@ -127,10 +127,10 @@ func plainName(n string) bool {
 // sibling path it must not cover.
 func fuzzPolicy(t *testing.T, name string, sel uint8) (*edrpolicy.Policy, string, string) {
 	osName := profile.KnownOSes[int(sel)%len(profile.KnownOSes)]
-	match := []string{edrpolicy.MatchFile, edrpolicy.MatchFolder, edrpolicy.MatchSubfolders}[int(sel/3)%3]
-	role := "cache"
+	match := []edrpolicy.Match{edrpolicy.MatchFile, edrpolicy.MatchFolder, edrpolicy.MatchSubfolders}[int(sel/3)%3]
+	role := profile.RoleCache
 	if match == edrpolicy.MatchFile {
-		role = "executable"
+		role = profile.RoleExecutable
 	}
 	base, sep := "/opt/apps/", "/"
 	if osName == profile.OSWindows {

@@ -49,9 +49,10 @@ func TestCheckAndExportAgreeOnPaths(t *testing.T) {
 // --force, whatever the path; an executable file rule passes.
 func TestExportRefusesExecutableFolders(t *testing.T) {
 	for _, tc := range []struct {
-		os           profile.OS
-		value, match string
-		refused      bool
+		os      profile.OS
+		value   string
+		match   edrpolicy.Match
+		refused bool
 	}{
 		{"windows", `C:\Program Files\CrashPlan`, edrpolicy.MatchSubfolders, true},
 		{"windows", `C:\Program Files\CrashPlan\bin`, edrpolicy.MatchFolder, true},
@@ -81,7 +82,7 @@ func TestExportRefusesExecutableFolders(t *testing.T) {
 				continue
 			}
 			if assert.ErrorAs(t, err, &ge, "%s force=%v", tc.value, force) {
-				assert.Equal(t, []edrpolicy.Refusal{{ID: edrpolicy.FindingExecutableFolder, Path: tc.value, Reason: "executable path rule over a folder (" + tc.value + ", match " + tc.match + "): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths"}}, ge.Refusals)
+				assert.Equal(t, []edrpolicy.Refusal{{ID: edrpolicy.FindingExecutableFolder, Path: tc.value, Reason: "executable path rule over a folder (" + tc.value + ", match " + string(tc.match) + "): never allowed, it trusts whatever lands there; use hash or signer rules, or exact file paths"}}, ge.Refusals)
 				assert.False(t, ge.Forcible())
 				assert.Contains(t, err.Error(), "refused even when forced")
 			}

@@ -268,9 +268,9 @@ func cellOf(e exporters.ExecutableCoverage) cell {
 }
 
 func ruleOf(i int, r *edrpolicy.Rule) ruleView {
-	v := ruleView{N: i, Criterion: string(r.Criterion), Role: t(r.Role), Platform: t(string(r.Platform)), Value: t(r.Value), Match: t(r.Match),
+	v := ruleView{N: i, Criterion: string(r.Criterion), Role: t(string(r.Role)), Platform: t(string(r.Platform)), Value: t(r.Value), Match: t(string(r.Match)),
 		FileName: t(r.FileName), SigningID: t(r.SigningID), TeamID: t(r.TeamID), Reason: t(r.Reason), Source: t(r.Source),
-		Confidence: t(r.Confidence), AppVersion: t(r.AppVersion), Owner: t(r.Owner), Just: t(r.Justification), Scope: t(r.Scope),
+		Confidence: t(string(r.Confidence)), AppVersion: t(r.AppVersion), Owner: t(r.Owner), Just: t(r.Justification), Scope: t(r.Scope),
 		Expires: t(dayOf(r.Expires)), FirstSeen: t(r.FirstSeen)}
 	digests := map[string]edrpolicy.FileDigest{}
 	for _, fd := range r.FileDigests {
@@ -366,7 +366,7 @@ func newPlanRow(e PlanEntry) planRow {
 		note = append(note, "platforms "+strings.Join(e.Platforms, ","))
 	}
 	if e.Match != "" {
-		note = append(note, "match "+e.Match)
+		note = append(note, "match "+string(e.Match))
 	}
 	return planRow{Type: t(e.Type), Value: t(e.Value), Files: t(strings.Join(e.Files, ", ")), Note: t(strings.Join(note, "; "))}
 }

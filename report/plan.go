@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/plan"
 )
@@ -27,7 +28,7 @@ type PlanEntry struct {
 	Type      string              `json:"type"`
 	Value     string              `json:"value"`
 	Platforms []string            `json:"platforms,omitempty"`
-	Match     string              `json:"match,omitempty"`
+	Match     edrpolicy.Match     `json:"match,omitempty"`
 	Files     []string            `json:"files,omitempty"`
 }
 
@@ -76,7 +77,7 @@ func updateText(u plan.Update) string {
 		case "platforms":
 			o, n = strings.Join(u.Old.Platforms, ","), strings.Join(u.New.Platforms, ",")
 		case "match":
-			o, n = u.Old.Match, u.New.Match
+			o, n = string(u.Old.Match), string(u.New.Match)
 		case "action":
 			o, n = u.Old.Action, u.New.Action
 		case "expires":

@@ -122,7 +122,7 @@ func writeDiffTable(a *app, d *edrpolicy.PolicyDiff, sum diffSummary) error {
 					file += fmt.Sprintf(" (+%d more)", len(c.Files)-1)
 				}
 			}
-			row(tw, string(c.Change), string(c.Criterion), c.Role, file, c.Reason)
+			row(tw, string(c.Change), string(c.Criterion), string(c.Role), file, c.Reason)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

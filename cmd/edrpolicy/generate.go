@@ -548,7 +548,7 @@ func writeRulesTable(w io.Writer, pol *edrpolicy.Policy) error {
 		}
 		for j, f := range r.Files {
 			if j == 0 {
-				row(tw, fmt.Sprint(i), string(r.Criterion), r.Role, f, r.Value, exp, r.Reason)
+				row(tw, fmt.Sprint(i), string(r.Criterion), string(r.Role), f, r.Value, exp, r.Reason)
 				continue
 			}
 			row(tw, "", "", "", f, "", "", "")

@@ -111,7 +111,7 @@ func (o *pathsOptions) run(a *app) error {
 		if r.Component == "server" {
 			inst += " (server)"
 		}
-		row(tw, r.Use, r.Role, r.Path, r.Kind, r.Rule, inst, r.Versions.Describe(), r.Confidence, prof.SourceLabels(r.Source))
+		row(tw, r.Use, string(r.Role), r.Path, r.Kind, r.Rule, inst, r.Versions.Describe(), string(r.Confidence), prof.SourceLabels(r.Source))
 	}
 	for _, g := range t.Gaps {
 		row(tw, "UNKNOWN ("+g.What+")", "-", g.Message, "-", "-", orDash(g.Install), g.Versions.Describe(), "-", g.Flag)

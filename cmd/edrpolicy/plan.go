@@ -146,7 +146,7 @@ func writePlanTable(w io.Writer, p *plan.Plan) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  CHANGE\tTYPE\tVALUE\tPLATFORMS\tMATCH\tFILES")
 		row := func(change string, it plan.Item, extra string) {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s%s\n", change, cell(it.Type), cell(it.Value), orDash(strings.Join(it.Platforms, ",")), orDash(it.Match), orDash(strings.Join(it.Files, ", ")), cell(extra))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s%s\n", change, cell(it.Type), cell(it.Value), orDash(strings.Join(it.Platforms, ",")), orDash(string(it.Match)), orDash(strings.Join(it.Files, ", ")), cell(extra))
 		}
 		for _, it := range vp.Add {
 			row("add", it, "")
@@ -185,7 +185,7 @@ func updateText(u plan.Update) string {
 		case "platforms":
 			o, n = strings.Join(u.Old.Platforms, ","), strings.Join(u.New.Platforms, ",")
 		case "match":
-			o, n = u.Old.Match, u.New.Match
+			o, n = string(u.Old.Match), string(u.New.Match)
 		case "action":
 			o, n = u.Old.Action, u.New.Action
 		case "expires":

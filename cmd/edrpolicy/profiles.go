@@ -145,17 +145,17 @@ func printProfileDetails(w io.Writer, p *profile.Profile, s profileSummary) erro
 	return errors.Join(
 		section("eras", len(s.Eras), func(tw *tabwriter.Writer) {
 			for _, e := range s.Eras {
-				row(tw, "  "+e.Name, e.Versions.Describe(), products(e.Products), e.Confidence, p.SourceLabels(e.Source))
+				row(tw, "  "+e.Name, e.Versions.Describe(), products(e.Products), string(e.Confidence), p.SourceLabels(e.Source))
 			}
 		}),
 		section("signers", len(s.Signers), func(tw *tabwriter.Writer) {
 			for _, g := range s.Signers {
-				row(tw, "  "+string(g.OS), signerWhen(g), signerID(g), g.Confidence, p.SourceLabels(g.Source))
+				row(tw, "  "+string(g.OS), signerWhen(g), signerID(g), string(g.Confidence), p.SourceLabels(g.Source))
 			}
 		}),
 		section("facts", len(s.Facts), func(tw *tabwriter.Writer) {
 			for _, f := range s.Facts {
-				row(tw, "  "+orDash(string(f.OS)), f.Versions.Describe(), f.Kind, f.Value, f.Confidence, p.SourceLabels(f.Source))
+				row(tw, "  "+orDash(string(f.OS)), f.Versions.Describe(), f.Kind, f.Value, string(f.Confidence), p.SourceLabels(f.Source))
 			}
 		}),
 		section("advice (the sources' own words)", len(s.Advice), func(tw *tabwriter.Writer) {
@@ -170,7 +170,7 @@ func printProfileDetails(w io.Writer, p *profile.Profile, s profileSummary) erro
 		}),
 		section("sources", len(s.Sources), func(tw *tabwriter.Writer) {
 			for _, src := range s.Sources {
-				row(tw, "  "+src.ID, src.Confidence, src.Ref)
+				row(tw, "  "+src.ID, string(src.Confidence), src.Ref)
 			}
 		}),
 	)

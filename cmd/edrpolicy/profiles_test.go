@@ -25,7 +25,7 @@ func TestProfilesShowsEverything(t *testing.T) {
 	require.NotNil(t, c42)
 	var teams, eras []string
 	for _, s := range c42.Signers {
-		teams = append(teams, s.TeamID+"@"+s.Era+"/"+s.Confidence)
+		teams = append(teams, s.TeamID+"@"+s.Era+"/"+string(s.Confidence))
 	}
 	assert.Equal(t, []string{"9YV9435DHD@code42/inferred", "UGHXR79U6M@crashplan/inferred"}, teams)
 	for _, e := range c42.Eras {

@@ -359,14 +359,6 @@ func knownOS(os profile.OS) bool {
 	return os == profile.OSWindows || os == profile.OSMac || os == profile.OSLinux
 }
 
-func knownRole(r string) bool {
-	switch r {
-	case profile.RoleExecutable, profile.RoleCache, profile.RoleLogs, profile.RoleIdentity, profile.RoleConfig, profile.RoleArchive:
-		return true
-	}
-	return false
-}
-
 func (c *checker) lint() {
 	p := c.pol
 	if p.SchemaVersion != edrpolicy.SchemaVersion {
@@ -397,7 +389,7 @@ func (c *checker) lint() {
 
 func (c *checker) lintRule(i int, forced map[string]bool, refusals []edrpolicy.Refusal) {
 	r := &c.pol.Rules[i]
-	if !knownRole(r.Role) {
+	if !r.Role.Valid() {
 		c.add(FindingRole, SeverityError, i, "", "role %q: want executable, cache, logs, identity, config or archive", r.Role)
 	}
 	switch {
@@ -537,7 +529,7 @@ func dupKey(r *edrpolicy.Rule) string {
 	} else if r.Criterion == edrpolicy.CriterionSigner {
 		v = strings.ToLower(v)
 	}
-	return strings.Join([]string{string(r.Criterion), string(r.Platform), r.Role, v, r.Match, r.FileName, r.SigningID}, "\x00")
+	return strings.Join([]string{string(r.Criterion), string(r.Platform), string(r.Role), v, string(r.Match), r.FileName, r.SigningID}, "\x00")
 }
 
 func (c *checker) lintDuplicates() {

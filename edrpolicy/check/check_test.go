@@ -253,9 +253,11 @@ func TestFindingRulesCatalogue(t *testing.T) {
 
 func TestPathRuleMatches(t *testing.T) {
 	cases := []struct {
-		platform           profile.OS
-		value, match, path string
-		want               bool
+		platform profile.OS
+		value    string
+		match    edrpolicy.Match
+		path     string
+		want     bool
 	}{
 		{"windows", `C:\App\app.exe`, edrpolicy.MatchFile, `c:\app\APP.exe`, true},
 		{"windows", `C:\App\app.exe`, edrpolicy.MatchFile, `C:\App\app.exe.bak`, false},

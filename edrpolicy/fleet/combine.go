@@ -152,7 +152,7 @@ func (r *fleetRun) assemble(decided []decidedVersion, versions []*version) (*edr
 // ruleKey identifies an exception across versions: the same criterion and value for the
 // same kind of files is one rule.
 func ruleKey(r *edrpolicy.Rule, version string) string {
-	return strings.Join([]string{string(r.Criterion), string(r.Platform), r.Role, r.Value, r.Match, r.FileName, r.SigningID, version}, "\x00")
+	return strings.Join([]string{string(r.Criterion), string(r.Platform), string(r.Role), r.Value, string(r.Match), r.FileName, r.SigningID, version}, "\x00")
 }
 
 // mergeRule adds the files of from to to.

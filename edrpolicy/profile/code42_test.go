@@ -168,16 +168,19 @@ func TestCode42Relabelled(t *testing.T) {
 			assert.Equal(t, ConfidenceInferred, r.Confidence, r.Path)
 		}
 	}
-	for _, tc := range []struct{ v, conf string }{{"6.8.2", "vendor-doc"}, {"10.9", "vendor-doc"}, {"11.0", "inferred"}, {"11.1.2", "inferred"}} {
+	for _, tc := range []struct {
+		v    string
+		conf Confidence
+	}{{"6.8.2", "vendor-doc"}, {"10.9", "vendor-doc"}, {"11.0", "inferred"}, {"11.1.2", "inferred"}} {
 		tb, err := p.PathTable(PathQuery{OS: "linux", Version: ver(tc.v)})
 		require.NoError(t, err)
-		var got []string
+		var got []Confidence
 		for _, r := range tb.Rows {
 			if r.Path == "~/.code42/logs" {
 				got = append(got, r.Confidence)
 			}
 		}
-		assert.Equal(t, []string{tc.conf}, got, tc.v)
+		assert.Equal(t, []Confidence{tc.conf}, got, tc.v)
 	}
 	own := regexp.MustCompile(`(?i)supplement|contract|shared/reference|README|edrpolicy`)
 	for _, s := range p.Sources {

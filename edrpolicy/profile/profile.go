@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -66,15 +67,29 @@ func (o OS) Valid() bool {
 	return o == OSWindows || o == OSMac || o == OSLinux
 }
 
-// Roles of a path, as used by policy.json "role".
+// Role is what a path is to the application, as profile path rows ("role") and policy.json
+// rules ("role") name it: executable (program files; any rule over them), cache, logs,
+// identity, config or archive (backup archives).
+type Role string
+
+// Roles of a path; the strings are part of the policy.json contract.
 const (
-	RoleExecutable = "executable"
-	RoleCache      = "cache"
-	RoleLogs       = "logs"
-	RoleIdentity   = "identity"
-	RoleConfig     = "config"
-	RoleArchive    = "archive"
+	RoleExecutable Role = "executable"
+	RoleCache      Role = "cache"
+	RoleLogs       Role = "logs"
+	RoleIdentity   Role = "identity"
+	RoleConfig     Role = "config"
+	RoleArchive    Role = "archive"
 )
+
+// Valid reports whether r is one of the roles RoleExecutable … RoleArchive.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleExecutable, RoleCache, RoleLogs, RoleIdentity, RoleConfig, RoleArchive:
+		return true
+	}
+	return false
+}
 
 // Path rule permissions: whether a row may ever become a path rule.
 const (
@@ -94,21 +109,31 @@ const (
 	InstallLegacyOS = "legacy-os" // an older operating system release (Windows XP)
 )
 
-// Confidence values.
+// Confidence is how firmly a profile's source supports a row (profile "confidence", carried
+// into policy.json rules as "confidence"): vendor-doc, 3rd-party, inferred or observed.
+type Confidence string
+
+// Confidence values; the strings are part of the profile format and the policy.json contract.
 const (
 	// ConfidenceVendorDoc: the vendor's own documentation states it.
-	ConfidenceVendorDoc = "vendor-doc"
+	ConfidenceVendorDoc Confidence = "vendor-doc"
 	// ConfidenceThirdParty: documentation or scripts by someone other than the vendor state it.
-	ConfidenceThirdParty = "3rd-party"
+	ConfidenceThirdParty Confidence = "3rd-party"
 	// ConfidenceInferred: derived by the profile's author from a source that does not state
 	// it (a version bound, a default carried over from older documentation).
-	ConfidenceInferred = "inferred"
+	ConfidenceInferred Confidence = "inferred"
 	// ConfidenceObserved: seen on a real install by the profile's author.
-	ConfidenceObserved = "observed"
+	ConfidenceObserved Confidence = "observed"
 )
 
-// Confidences lists the confidence values, strongest claim first.
-var confidences = []string{ConfidenceVendorDoc, ConfidenceThirdParty, ConfidenceInferred, ConfidenceObserved}
+// confidences lists the confidence values, strongest claim first.
+var confidences = []Confidence{ConfidenceVendorDoc, ConfidenceThirdParty, ConfidenceInferred, ConfidenceObserved}
+
+// Valid reports whether c is one of the confidence values ConfidenceVendorDoc …
+// ConfidenceObserved.
+func (c Confidence) Valid() bool {
+	return slices.Contains(confidences, c)
+}
 
 // Port statuses.
 const (
@@ -165,17 +190,17 @@ type Cite struct {
 	// Source is one or more Source IDs, comma-separated (required except on unknowns).
 	Source string `json:"source,omitempty"`
 	// Confidence is vendor-doc, 3rd-party, inferred or observed (required with Source).
-	Confidence string `json:"confidence,omitempty"`
+	Confidence Confidence `json:"confidence,omitempty"`
 	// Note explains how the row was read from its sources.
 	Note string `json:"note,omitempty"`
 }
 
 // Source is a document the profile's rows cite.
 type Source struct {
-	ID         string `json:"id"`
-	Title      string `json:"title"`
-	Ref        string `json:"ref"` // seed file name, URL or article number
-	Confidence string `json:"confidence"`
+	ID         string     `json:"id"`
+	Title      string     `json:"title"`
+	Ref        string     `json:"ref"` // seed file name, URL or article number
+	Confidence Confidence `json:"confidence"`
 }
 
 // Product is a plan or edition of the application.
@@ -207,7 +232,7 @@ type PathRow struct {
 	Install string `json:"install,omitempty"`
 	// Use is the label of the row in its source ("Main application", "Transient caches").
 	Use  string `json:"use"`
-	Role string `json:"role"`
+	Role Role   `json:"role"`
 	// Path is the location. "~" starts a user's home folder (mac, linux); "<user>" is the
 	// user-name segment of a Windows profile path.
 	Path string `json:"path"`

@@ -114,7 +114,7 @@ func TestBuiltIns(t *testing.T) {
 }
 
 // pathOf returns the path of the single row with this use and role, failing otherwise.
-func pathsOf(tb *Table, role string, use string) []string {
+func pathsOf(tb *Table, role Role, use string) []string {
 	var out []string
 	for _, r := range tb.Rows {
 		if r.Role == role && (use == "" || strings.HasPrefix(r.Use, use)) {
@@ -127,9 +127,11 @@ func pathsOf(tb *Table, role string, use string) []string {
 func TestCode42VersionBoundaries(t *testing.T) {
 	p := code42(t)
 	for _, tc := range []struct {
-		os                 OS
-		version, role, use string
-		want               []string
+		os      OS
+		version string
+		role    Role
+		use     string
+		want    []string
 	}{
 		{"windows", "8.0", "executable", "Main application", []string{`C:\Program Files\CrashPlan`}},
 		{"windows", "8.0.9", "executable", "Main application", []string{`C:\Program Files\CrashPlan`}},
@@ -295,7 +297,7 @@ func TestEveryRowCites(t *testing.T) {
 	p := code42(t)
 	for _, r := range p.Paths {
 		assert.NotEmpty(t, p.SourceRefs(r.Source), r.Path)
-		assert.Contains(t, []string{"vendor-doc", "3rd-party", "inferred"}, r.Confidence, r.Path)
+		assert.Contains(t, []Confidence{ConfidenceVendorDoc, ConfidenceThirdParty, ConfidenceInferred}, r.Confidence, r.Path)
 	}
 	assert.Equal(t, "000_c8ea74c03d1e87fa.txt; 001_8909b713b88efa39.txt", p.SourceRefs("000,001"))
 }

@@ -135,7 +135,7 @@ func joinOS(osName OS, dir, rel string) string {
 // or, without an install path, TODO unknowns naming them.
 func suggestedFolders(in StarterInput, files []ObservedFile, todo *[]Unknown) []PathRow {
 	type folder struct {
-		role       string
+		role       Role
 		files, exe int
 	}
 	seen := map[string]*folder{}
@@ -143,7 +143,7 @@ func suggestedFolders(in StarterInput, files []ObservedFile, todo *[]Unknown) []
 		parts := strings.Split(f.Path, "/")
 		for i := 0; i < len(parts)-1; i++ {
 			name := strings.ToLower(parts[i])
-			role := ""
+			var role Role
 			switch {
 			case cacheNames[name]:
 				role = RoleCache
@@ -170,7 +170,7 @@ func suggestedFolders(in StarterInput, files []ObservedFile, todo *[]Unknown) []
 	var out []PathRow
 	for _, d := range dirs {
 		fo := seen[d]
-		what := map[string]string{RoleCache: "a cache", RoleLogs: "a log folder"}[fo.role]
+		what := map[Role]string{RoleCache: "a cache", RoleLogs: "a log folder"}[fo.role]
 		note := fmt.Sprintf("SUGGESTION to review: the folder name suggests %s (%d file(s), %d executable or script); rule never until you check the vendor documents it", what, fo.files, fo.exe)
 		if fo.role == RoleCache {
 			note += "; then scan-exclusion"
@@ -181,7 +181,7 @@ func suggestedFolders(in StarterInput, files []ObservedFile, todo *[]Unknown) []
 			note += "; it holds code: never exclude it from scans"
 		}
 		if in.InstallPath == "" {
-			*todo = append(*todo, Unknown{What: "suggested-" + fo.role, OS: in.OS, Message: fmt.Sprintf("SUGGESTION to review: %s (relative to the install folder) looks like %s; add it as a paths row once the install folder is known", d, what), Flag: "--install-path DIR"})
+			*todo = append(*todo, Unknown{What: "suggested-" + string(fo.role), OS: in.OS, Message: fmt.Sprintf("SUGGESTION to review: %s (relative to the install folder) looks like %s; add it as a paths row once the install folder is known", d, what), Flag: "--install-path DIR"})
 			continue
 		}
 		out = append(out, PathRow{OS: in.OS, Use: "SUGGESTION: " + what + " (by its name)", Role: fo.role, Path: joinOS(in.OS, in.InstallPath, d), Kind: "folder", Rule: RuleNever,

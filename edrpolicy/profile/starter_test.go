@@ -58,7 +58,7 @@ func TestStarterMac(t *testing.T) {
 		assert.NotContains(t, whats, "main-app")
 		var rows []string
 		for _, r := range p.Paths {
-			rows = append(rows, r.Role+" "+r.Rule+" "+r.Path)
+			rows = append(rows, string(r.Role)+" "+r.Rule+" "+r.Path)
 		}
 		assert.Equal(t, []string{
 			"executable never /Applications",

@@ -60,9 +60,13 @@ func (p *Profile) Validate() error {
 	return errors.Join(v.errs...)
 }
 
-func (v *validator) confidence(where, c string) {
-	if !slices.Contains(confidences, c) {
-		v.add(where+".confidence", "%q: want %s", c, strings.Join(confidences, ", "))
+func (v *validator) confidence(where string, c Confidence) {
+	if !c.Valid() {
+		names := make([]string, len(confidences))
+		for i, k := range confidences {
+			names[i] = string(k)
+		}
+		v.add(where+".confidence", "%q: want %s", c, strings.Join(names, ", "))
 	}
 }
 
@@ -150,9 +154,7 @@ func (v *validator) pathRow(w string, r PathRow) {
 	v.os(w, r.OS, false)
 	v.rng(w+".versions", r.Versions)
 	v.cite(w, r.Cite)
-	switch r.Role {
-	case RoleExecutable, RoleCache, RoleLogs, RoleIdentity, RoleConfig, RoleArchive:
-	default:
+	if !r.Role.Valid() {
 		v.add(w+".role", "%q: want executable, cache, logs, identity, config or archive", r.Role)
 	}
 	switch r.Kind {

@@ -380,7 +380,7 @@ func (pl *plan) path(t core.Target) ([]item, string, error) {
 		return nil, why, nil
 	}
 	dir := t.Match == edrpolicy.MatchFolder || t.Match == edrpolicy.MatchSubfolders
-	exe := t.Rule.Role == "executable" && !dir && pl.do.ProcessExclusions
+	exe := t.Rule.Role == profile.RoleExecutable && !dir && pl.do.ProcessExclusions
 	var out []item
 	switch t.Rule.Platform {
 	case "windows":

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 )
@@ -86,7 +87,7 @@ func (Exporter) Allows(e core.Entry, t core.Subject, now time.Time) bool {
 			return false
 		}
 		m := core.PathMatcher{}
-		if e.Match == "subfolders" {
+		if e.Match == edrpolicy.MatchSubfolders {
 			return m.MatchAncestor(e.Value, t.Path)
 		}
 		return m.Match(e.Value, t.Path)

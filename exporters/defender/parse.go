@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	"github.com/edrpolicy/edrpolicy/signers/safeplist"
@@ -251,9 +252,9 @@ func managedEntries(file string, platform profile.OS, items []managedItem) ([]co
 		e := core.Entry{Vendor: Name, Kind: core.EntryPath, Type: it.Type, Platform: platform, File: file}
 		switch it.Type {
 		case TypeExcludedPath:
-			e.Value, e.Match = it.Path, "file"
+			e.Value, e.Match = it.Path, edrpolicy.MatchFile
 			if it.IsDirectory != nil && *it.IsDirectory {
-				e.Match = "subfolders"
+				e.Match = edrpolicy.MatchSubfolders
 			}
 		case TypeExcludedFileName:
 			e.Value = it.Name

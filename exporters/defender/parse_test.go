@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
@@ -227,7 +228,7 @@ func TestAllows(t *testing.T) {
 	excl := func(v string) core.Entry {
 		return core.Entry{Kind: core.EntryPath, Type: "ExclusionPath", Value: v, Platform: "windows"}
 	}
-	mpath := func(v, match string) core.Entry {
+	mpath := func(v string, match edrpolicy.Match) core.Entry {
 		return core.Entry{Kind: core.EntryPath, Type: "excludedPath", Value: v, Platform: "mac", Match: match}
 	}
 	cases := []struct {

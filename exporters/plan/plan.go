@@ -48,10 +48,10 @@ type Item struct {
 	Value string              `json:"value"`
 	// Platforms are the platforms it applies to (a Falcon IOC lists several; a Defender
 	// indicator none: every platform).
-	Platforms []string `json:"platforms,omitempty"`
-	Match     string   `json:"match,omitempty"`
-	Action    string   `json:"action,omitempty"`
-	Expires   string   `json:"expires,omitempty"`
+	Platforms []string        `json:"platforms,omitempty"`
+	Match     edrpolicy.Match `json:"match,omitempty"`
+	Action    string          `json:"action,omitempty"`
+	Expires   string          `json:"expires,omitempty"`
 	// Files are the vendor files that hold it.
 	Files   []string          `json:"files"`
 	entries []exporters.Entry // what was read, for the removal files

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 )
@@ -75,7 +76,7 @@ func entryOf(file string, d Data) (core.Entry, error) {
 		default:
 			return e, fmt.Errorf("pathExclusionType %s: want file, folder or subfolders", core.Quote(d.PathExclusionType))
 		}
-		e.Kind, e.Value, e.Match, e.Action = core.EntryPath, d.Value, d.PathExclusionType, d.Mode
+		e.Kind, e.Value, e.Match, e.Action = core.EntryPath, d.Value, edrpolicy.Match(d.PathExclusionType), d.Mode
 	default:
 		return e, fmt.Errorf("type %s: edrpolicy writes only white_hash, certificate and path exclusions", core.Quote(d.Type))
 	}
@@ -136,11 +137,11 @@ func pathMatches(e core.Entry, t core.Subject) bool {
 		return false
 	}
 	switch e.Match {
-	case "file":
+	case edrpolicy.MatchFile:
 		return m.Match(v, p)
-	case "folder":
+	case edrpolicy.MatchFolder:
 		return m.MatchParent(v, p)
-	case "subfolders":
+	case edrpolicy.MatchSubfolders:
 		return m.MatchBelow(v, p)
 	}
 	return false

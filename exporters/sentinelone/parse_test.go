@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/internal/core"
 	tp "github.com/edrpolicy/edrpolicy/exporters/internal/testpolicy"
 	"github.com/edrpolicy/edrpolicy/exporters/sentinelone"
@@ -100,7 +101,7 @@ func TestAllows(t *testing.T) {
 	exe := core.Subject{Platform: "windows", Path: `C:\Program Files\CrashPlan\bin\CrashPlanService.exe`, Digests: hashing.Digests{SHA256: tp.Sum("a"), SHA1: sha1},
 		Signers: []core.SubjectSigner{{ThumbprintSHA1: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CommonName: "Code42 Software, Inc."}}}
 	lin := core.Subject{Platform: "linux", Path: "/usr/local/crashplan/bin/CrashPlanService"}
-	path := func(v, match string) core.Entry {
+	path := func(v string, match edrpolicy.Match) core.Entry {
 		return core.Entry{Kind: core.EntryPath, Type: "path", Value: v, Platform: "windows", Match: match, Action: "suppress"}
 	}
 	with := func(e core.Entry, f func(*core.Entry)) core.Entry { f(&e); return e }

@@ -40,7 +40,7 @@ type Entry struct {
 	// Platform is windows, mac or linux (the vendor's OS field mapped to the policy's names).
 	Platform profile.OS `json:"platform,omitempty"`
 	// Match is file, folder or subfolders for path entries that say so.
-	Match string `json:"match,omitempty"`
+	Match edrpolicy.Match `json:"match,omitempty"`
 	// File is the output file that holds the entry (defender-indicators-001.csv, ...).
 	File string `json:"file"`
 	// Action is the entry's action or state as the vendor file writes it, when it has one:

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 )
 
 // Target is one thing a vendor is asked to write for a policy rule: the rule itself, or, when
@@ -22,7 +23,7 @@ type Target struct {
 	// Path and Match are, for a path target, the policy path value and match (the rule's
 	// own, or one file's exact path when a signer rule falls back to paths at level path).
 	Path  string
-	Match string
+	Match edrpolicy.Match
 	// Fallback says why the vendor writes this target in another form than the rule's
 	// criterion; empty when it writes the rule as decided.
 	Fallback string
@@ -31,7 +32,7 @@ type Target struct {
 // Exact reports whether a path target must name exactly one executable (every executable
 // path rule, and a signer rule's file): then only '*' of the policy may be a pattern in it.
 func (t Target) Exact() bool {
-	return t.Rule.Role == "executable" || t.Rule.Criterion != edrpolicy.CriterionPath
+	return t.Rule.Role == profile.RoleExecutable || t.Rule.Criterion != edrpolicy.CriterionPath
 }
 
 // Entry returns the entry for t with the vendor's kind, type and value; File is set when the
@@ -127,7 +128,7 @@ func MakePlan[T any](p *edrpolicy.Policy, v Vendor[T]) (*Plan[T], error) {
 			continue
 		}
 		canFallBack := r.Criterion == edrpolicy.CriterionSigner ||
-			r.Criterion == edrpolicy.CriterionPath && r.Role == "executable" && (r.Match == edrpolicy.MatchFile || r.Match == "")
+			r.Criterion == edrpolicy.CriterionPath && r.Role == profile.RoleExecutable && (r.Match == edrpolicy.MatchFile || r.Match == "")
 		if !canFallBack {
 			pl.skip(v.Name, t, r.Files, why)
 			continue

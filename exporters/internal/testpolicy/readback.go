@@ -42,7 +42,7 @@ func ReadBack(t testing.TB, p Parser, files map[string][]byte) []string {
 func Rows(es []core.Entry) []string {
 	out := make([]string, 0, len(es))
 	for _, e := range es {
-		out = append(out, strings.Join([]string{e.File, string(e.Kind), e.Type, e.Value, string(e.Platform), e.Match, e.Action}, " | "))
+		out = append(out, strings.Join([]string{e.File, string(e.Kind), e.Type, e.Value, string(e.Platform), string(e.Match), e.Action}, " | "))
 	}
 	sort.Strings(out)
 	return out
