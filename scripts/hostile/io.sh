@@ -96,13 +96,13 @@ run() {
 }
 
 gen_mac=(generate --profile code42 --os mac)
-run info-fifo 2 'could not read .*/CrashPlan.app/Contents/Info.plist: refused: a named pipe \(FIFO\), not a regular file.*give --app-version' "$limit" -- \
+run info-fifo 2 '--app-version "auto": .*could not read .*/CrashPlan.app/Contents/Info.plist: refused: a named pipe \(FIFO\), not a regular file.*give the version explicitly' "$limit" -- \
   "${gen_mac[@]}" --root "$work/info-fifo" --out "$work/out-info-fifo"
-run info-devzero 2 'could not read .*/Info.plist: refused: the name or a symbolic link on its way leads outside .*give --app-version' "$limit" -- \
+run info-devzero 2 '--app-version "auto": .*could not read .*/Info.plist: refused: the name or a symbolic link on its way leads outside .*give the version explicitly' "$limit" -- \
   "${gen_mac[@]}" --root "$work/info-devzero" --out "$work/out-info-devzero"
-run info-sparse-3g 2 'Info.plist of bundle .*CrashPlan.app, whose signature or seal does not verify .*refused: is 3 GiB, more than the 4 MiB allowed.*give --app-version' "$big_limit" -- \
+run info-sparse-3g 2 '--app-version "auto": .*Info.plist of bundle .*CrashPlan.app, whose signature or seal does not verify .*refused: is 3 GiB, more than the 4 MiB allowed.*give the version explicitly' "$big_limit" -- \
   "${gen_mac[@]}" --root "$work/info-sparse" --out "$work/out-info-sparse"
-run info-extended-3g 2 'Info.plist of bundle .*CrashPlan.app, whose signature or seal does not verify .*refused: is 3 GiB.*give --app-version' "$big_limit" -- \
+run info-extended-3g 2 '--app-version "auto": .*Info.plist of bundle .*CrashPlan.app, whose signature or seal does not verify .*refused: is 3 GiB.*give the version explicitly' "$big_limit" -- \
   "${gen_mac[@]}" --root "$work/info-extended" --out "$work/out-info-extended"
 run info-link-outside 2 'Info.plist of bundle .*CrashPlan.app, whose signature or seal does not verify .*leads outside' "$limit" -- \
   "${gen_mac[@]}" --root "$work/info-outside" --out "$work/out-info-outside"
