@@ -49,7 +49,7 @@ func FromPlan(p *plan.Plan) []VendorPlan {
 	for _, vp := range p.Vendors {
 		v := VendorPlan{Vendor: vp.Vendor, Add: entries(vp.Add), Delete: entries(vp.Delete), Update: []PlanUpdate{}, Keep: entries(vp.Unchanged)}
 		for _, u := range vp.Update {
-			v.Update = append(v.Update, PlanUpdate{PlanEntry: entryOf(u.New), Changes: updateText(u)})
+			v.Update = append(v.Update, PlanUpdate{PlanEntry: entryOf(u.New), Changes: u.Text()})
 		}
 		out = append(out, v)
 	}
@@ -66,26 +66,6 @@ func entries(items []plan.Item) []PlanEntry {
 		out = append(out, entryOf(it))
 	}
 	return out
-}
-
-// updateText says what an update changes: "action allow → no_action".
-func updateText(u plan.Update) string {
-	var parts []string
-	for _, c := range u.Changed {
-		var o, n string
-		switch c {
-		case "platforms":
-			o, n = strings.Join(u.Old.Platforms, ","), strings.Join(u.New.Platforms, ",")
-		case "match":
-			o, n = string(u.Old.Match), string(u.New.Match)
-		case "action":
-			o, n = u.Old.Action, u.New.Action
-		case "expires":
-			o, n = u.Old.Expires, u.New.Expires
-		}
-		parts = append(parts, fmt.Sprintf("%s %s → %s", c, orDash(o), orDash(n)))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // VendorsOf returns the vendors a coverage report names, sorted.

@@ -155,7 +155,7 @@ func writePlanTable(w io.Writer, p *plan.Plan) error {
 			row("delete", it, "")
 		}
 		for _, u := range vp.Update {
-			row("update", u.New, " ("+updateText(u)+")")
+			row("update", u.New, " ("+u.Text()+")")
 		}
 		for _, it := range vp.Unchanged {
 			row("keep", it, "")
@@ -174,26 +174,6 @@ func writePlanTable(w io.Writer, p *plan.Plan) error {
 	}
 	_, err := fmt.Fprintln(w, line)
 	return err
-}
-
-// updateText says what an update changes: "action allow → no_action".
-func updateText(u plan.Update) string {
-	var parts []string
-	for _, c := range u.Changed {
-		var o, n string
-		switch c {
-		case "platforms":
-			o, n = strings.Join(u.Old.Platforms, ","), strings.Join(u.New.Platforms, ",")
-		case "match":
-			o, n = string(u.Old.Match), string(u.New.Match)
-		case "action":
-			o, n = u.Old.Action, u.New.Action
-		case "expires":
-			o, n = u.Old.Expires, u.New.Expires
-		}
-		parts = append(parts, fmt.Sprintf("%s %s → %s", c, orDash(o), orDash(n)))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // upgradePlan is generate --previous with --vendor: the previous policy exported with the

@@ -272,13 +272,8 @@ func (e Exporter) Export(r *core.Request) (*core.VendorResult, error) {
 	return res, nil
 }
 
-func platformOf(t core.Target) (string, error) {
-	plat, ok := platforms[t.Rule.Platform]
-	if !ok {
-		return "", fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(t.Index, t.Rule), t.Rule.Platform)
-	}
-	return plat, nil
-}
+// platformOf is Falcon's platform name for t's rule.
+func platformOf(t core.Target) (string, error) { return core.PlatformName(t, platforms) }
 
 // hash writes a sha256 IOC (and an md5 one when asked) for the files of one content.
 func (f *falcon) hash(t core.Target) ([]item, string, error) {

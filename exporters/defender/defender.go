@@ -317,13 +317,14 @@ func (pl *plan) noteFileIndicators(platform profile.OS) {
 	pl.warns = append(pl.warns, edrpolicy.Warning{Code: core.WarnNote, Message: Name + ": " + msg})
 }
 
+// knownPlatform refuses a rule for a platform Defender does not run on.
 func knownPlatform(t core.Target) error {
-	switch t.Rule.Platform {
-	case profile.OSWindows, profile.OSMac, profile.OSLinux:
-		return nil
-	}
-	return fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(t.Index, t.Rule), t.Rule.Platform)
+	_, err := core.PlatformName(t, platformNames)
+	return err
 }
+
+// platformNames are the platforms Defender exports for (by the policy's names).
+var platformNames = map[profile.OS]string{profile.OSWindows: "windows", profile.OSMac: "mac", profile.OSLinux: "linux"}
 
 // signer writes a CertificateThumbprint indicator and the leaf certificate for a Windows
 // signer rule that is not narrowed.

@@ -65,6 +65,35 @@ type Update struct {
 	Changed []string `json:"changed"`
 }
 
+// Text says what the update changes, one "attribute old → new" per changed attribute
+// ("action allow → no_action; expires - → 2027-03-01"), "-" standing for an empty value.
+func (u Update) Text() string {
+	var parts []string
+	for _, c := range u.Changed {
+		var o, n string
+		switch c {
+		case "platforms":
+			o, n = strings.Join(u.Old.Platforms, ","), strings.Join(u.New.Platforms, ",")
+		case "match":
+			o, n = string(u.Old.Match), string(u.New.Match)
+		case "action":
+			o, n = u.Old.Action, u.New.Action
+		case "expires":
+			o, n = u.Old.Expires, u.New.Expires
+		}
+		parts = append(parts, fmt.Sprintf("%s %s → %s", c, dash(o), dash(n)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// dash is s, or "-" when it is blank.
+func dash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
+
 // Compute compares old and new entries for each vendor (lower-case names, in the order
 // given; entries of other vendors are ignored).
 func Compute(oldName, newName string, old, new []exporters.Entry, vendors []string) *Plan {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/exporters"
 	"github.com/edrpolicy/edrpolicy/exporters/defender"
@@ -207,4 +208,14 @@ func TestFromDirParseError(t *testing.T) {
 	assert.Empty(t, es)
 	require.Len(t, warns, 1)
 	assert.Equal(t, exporters.ProblemMismatch, warns[0].Code)
+}
+
+func TestUpdateText(t *testing.T) {
+	u := plan.Update{
+		Old:     plan.Item{Platforms: []string{"windows"}, Match: edrpolicy.MatchFolder, Action: "allow"},
+		New:     plan.Item{Platforms: []string{"windows", "mac"}, Match: edrpolicy.MatchSubfolders, Action: "no_action", Expires: "2027-03-01"},
+		Changed: []string{"platforms", "match", "action", "expires"},
+	}
+	assert.Equal(t, "platforms windows → windows,mac; match folder → subfolders; action allow → no_action; expires - → 2027-03-01", u.Text())
+	assert.Equal(t, "", plan.Update{}.Text())
 }

@@ -260,13 +260,8 @@ func (e Exporter) Export(r *core.Request) (*core.VendorResult, error) {
 	return res, nil
 }
 
-func osTypeOf(t core.Target) (string, error) {
-	osType, ok := osTypes[t.Rule.Platform]
-	if !ok {
-		return "", fmt.Errorf("%s: platform %q: want windows, mac or linux", core.RuleRef(t.Index, t.Rule), t.Rule.Platform)
-	}
-	return osType, nil
-}
+// osTypeOf is SentinelOne's osType for t's rule.
+func osTypeOf(t core.Target) (string, error) { return core.PlatformName(t, osTypes) }
 
 // hash writes a white_hash with the SHA-1 (and the SHA-256 when asked).
 func (pl *plan) hash(t core.Target) ([]item, string, error) {

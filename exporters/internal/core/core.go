@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/hashing"
 )
 
@@ -418,4 +419,13 @@ func Extra(o *Options, d edrpolicy.FileDigest) hashing.Digests {
 		got.MD5 = d.MD5
 	}
 	return got
+}
+
+// PlatformName is the vendor's name (from names, the vendor's table) for the platform of t's
+// rule, or an error naming the rule when the platform is not one the vendor knows.
+func PlatformName(t Target, names map[profile.OS]string) (string, error) {
+	if n, ok := names[t.Rule.Platform]; ok {
+		return n, nil
+	}
+	return "", fmt.Errorf("%s: platform %q: want windows, mac or linux", RuleRef(t.Index, t.Rule), t.Rule.Platform)
 }
