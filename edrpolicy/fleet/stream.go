@@ -198,17 +198,9 @@ func (s *streamer) objectValue(line0 int, key string, e *element, docHost *strin
 
 // records reads an inspect document's "files" array record by record.
 func (s *streamer) records(docHost string) error {
-	tok, err := s.dec.Token()
-	if err != nil {
-		return s.syntax(err)
+	if open, err := s.openArray("files", "inspect"); !open {
+		return err
 	}
-	if tok == nil {
-		return nil
-	}
-	if tok != json.Delim('[') {
-		return s.r.fatal(s.lc.lineAt(s.dec.InputOffset()), errors.New(`"files" is not an array`))
-	}
-	s.r.formats["inspect"] = true
 	for s.dec.More() {
 		line := s.lc.lineAt(s.dec.InputOffset())
 		rec := new(inspectRecord)
@@ -247,18 +239,27 @@ type inspectRecord struct {
 
 // results reads a Fleet report's "results" array row by row.
 func (s *streamer) results(docHost string) error {
+	if open, err := s.openArray("results", "fleet-report"); !open {
+		return err
+	}
+	return s.array(docHost)
+}
+
+// openArray reads the '[' that opens the array of key and records that the input holds a
+// document of format. It reports false, with a nil error, for a null array (nothing to read).
+func (s *streamer) openArray(key, format string) (bool, error) {
 	tok, err := s.dec.Token()
 	if err != nil {
-		return s.syntax(err)
+		return false, s.syntax(err)
 	}
 	if tok == nil {
-		return nil
+		return false, nil
 	}
 	if tok != json.Delim('[') {
-		return s.r.fatal(s.lc.lineAt(s.dec.InputOffset()), errors.New(`"results" is not an array`))
+		return false, s.r.fatal(s.lc.lineAt(s.dec.InputOffset()), fmt.Errorf("%q is not an array", key))
 	}
-	s.r.formats["fleet-report"] = true
-	return s.array(docHost)
+	s.r.formats[format] = true
+	return true, nil
 }
 
 func (s *streamer) decodeScalar(v any) error {
