@@ -10,11 +10,11 @@ package edrpolicy
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/internal/jsonout"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
 
@@ -85,21 +85,19 @@ func (inv *Inventory) Failed() int {
 }
 
 // WriteJSON writes the inventory as indented JSON (two spaces, HTML characters unescaped,
-// final newline): byte for byte what encoding/json's Encoder with SetIndent("", "  ") and
-// SetEscapeHTML(false) writes, but one file at a time, so that the output of a walk over
-// hundreds of thousands of files is never held in memory twice.
+// final newline): byte for byte what jsonout.Indent gives for the whole inventory, but one
+// file at a time, so that the output of a walk over hundreds of thousands of files is never
+// held in memory twice.
 func (inv *Inventory) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "{\n  \"schema_version\": %d,\n", inv.SchemaVersion)
 	if inv.Host != "" {
 		// Before "files", so that a streaming reader knows the host of every record.
-		var host bytes.Buffer
-		enc := json.NewEncoder(&host)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(inv.Host); err != nil {
+		host, err := jsonout.Compact(inv.Host)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(bw, "  \"host\": %s,\n", bytes.TrimSuffix(host.Bytes(), []byte("\n")))
+		fmt.Fprintf(bw, "  \"host\": %s,\n", host)
 	}
 	bw.WriteString("  \"files\": ")
 	if inv.Files == nil {
@@ -112,9 +110,7 @@ func (inv *Inventory) WriteJSON(w io.Writer) error {
 	}
 	bw.WriteString("[\n")
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("    ", "  ")
+	enc := jsonout.Encoder(&buf, "    ")
 	for i := range inv.Files {
 		buf.Reset()
 		if err := enc.Encode(&inv.Files[i]); err != nil {

@@ -1,7 +1,6 @@
 package edrpolicy
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/internal/jsonerr"
+	"github.com/edrpolicy/edrpolicy/internal/jsonout"
 	"github.com/edrpolicy/edrpolicy/internal/safeopen"
 	"github.com/edrpolicy/edrpolicy/signers"
 )
@@ -239,14 +239,7 @@ type Superseded struct {
 
 // JSON returns the policy as indented JSON with a final newline (HTML characters unescaped).
 func (p *Policy) JSON() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return jsonout.Indent(p)
 }
 
 // ReadPolicy reads a policy.json file. Keys this version does not know are ignored, so that a

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,15 +8,13 @@ import (
 	"time"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/internal/jsonout"
 )
 
 // writeJSON writes v as indented JSON with a final newline. HTML characters are not escaped,
 // so paths and descriptions read as they are.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return jsonout.Write(w, v)
 }
 
 // progressBar draws one line on stderr while a long walk runs, and only when stderr is a

@@ -1,13 +1,12 @@
 package fleet
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
+	"github.com/edrpolicy/edrpolicy/internal/jsonout"
 )
 
 // PackOptions configure BuildPack.
@@ -255,12 +254,5 @@ func ident(s string) string {
 // JSON returns the pack as indented JSON with a final newline; the same options give the
 // same bytes (query names are numbered in path-table order, keys sorted).
 func (p *Pack) JSON() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return jsonout.Indent(p)
 }

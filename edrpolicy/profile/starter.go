@@ -1,12 +1,12 @@
 package profile
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/edrpolicy/edrpolicy/internal/jsonout"
 )
 
 // ObservedFile is what an inspection saw of one file of an install, as Starter needs it.
@@ -348,12 +348,5 @@ func starterTODOs(in StarterInput, p *Profile) []Unknown {
 // JSON encodes the profile as a profile file: indented, HTML characters unescaped, a final
 // newline. Parse reads it back to the same profile.
 func (p *Profile) JSON() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return jsonout.Indent(p)
 }

@@ -11,6 +11,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
+	"github.com/edrpolicy/edrpolicy/internal/jsonout"
 	"github.com/edrpolicy/edrpolicy/signers/safeplist"
 )
 
@@ -124,19 +125,13 @@ func encodeObject(ms []jsonMember) []byte {
 }
 
 func jsonString(s string) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	b, _ := jsonout.Compact(s) // a string always encodes
+	return b
 }
 
 func rawJSON(v any) json.RawMessage {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // our own types always encode
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	b, _ := jsonout.Compact(v) // our own types always encode
+	return b
 }
 
 // member returns the index of the only member named key, -1 when there is none, or an error

@@ -7,7 +7,6 @@ package core
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/edrpolicy/edrpolicy/edrpolicy"
 	"github.com/edrpolicy/edrpolicy/edrpolicy/profile"
 	"github.com/edrpolicy/edrpolicy/hashing"
+	"github.com/edrpolicy/edrpolicy/internal/jsonout"
 )
 
 // Options are the options every exporter shares. It has the fields of exporters.Options,
@@ -326,14 +326,7 @@ func EscapeGlob(value string, g GlobSyntax) (string, error) {
 
 // JSON encodes v with two-space indentation, HTML characters unescaped, and a final newline.
 func JSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return jsonout.Indent(v)
 }
 
 // Chunk splits xs into consecutive slices of at most n elements.
